@@ -1,0 +1,1 @@
+"""Jobs: plain callables ``run(ctx)`` for test, sync, gate and create-defect, and their recording."""

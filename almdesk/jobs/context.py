@@ -1,0 +1,81 @@
+"""The context a job runs with: progress, cancellation, log lines and per-item events.
+
+A job is a plain callable ``run(ctx) -> JobOutcome``; it never knows whether a thread, the CLI or a
+test is driving it. Callbacks let the GUI runner turn progress into Qt signals.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from almdesk.errors import CancelledError
+
+
+@dataclass
+class JobEvent:
+    item: str
+    action: str
+    status: str = "ok"  # ok | failed | skipped | planned
+    message: str = ""
+    url: str = ""
+    time: float = field(default_factory=time.time)
+
+
+@dataclass
+class JobOutcome:
+    succeeded: bool
+    message: str
+    counts: dict[str, int] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class JobContext:
+    """What a running job may use. All methods are safe to call from a worker thread."""
+
+    def __init__(self, *, cancel_event: threading.Event | None = None,
+                 on_progress: Callable[[int, int, str], None] | None = None,
+                 on_log: Callable[[str, str], None] | None = None,
+                 on_event: Callable[[JobEvent], None] | None = None) -> None:
+        self._cancel = cancel_event or threading.Event()
+        self._on_progress = on_progress
+        self._on_log = on_log
+        self._on_event = on_event
+        self.counts: Counter[str] = Counter()
+        self.events: list[JobEvent] = []
+        self.lines: list[tuple[str, str]] = []
+
+    def progress(self, done: int, total: int, text: str = "") -> None:
+        if self._on_progress:
+            self._on_progress(done, total, text)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise CancelledError("cancelled")
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, waking early (and raising CancelledError) when the job is cancelled."""
+        if self._cancel.wait(seconds):
+            raise CancelledError("cancelled")
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.lines.append((level, message))
+        if self._on_log:
+            self._on_log(level, message)
+
+    def event(self, item: str, action: str, status: str = "ok", message: str = "", url: str = "") -> JobEvent:
+        ev = JobEvent(item, action, status, message, url)
+        self.events.append(ev)
+        if self._on_event:
+            self._on_event(ev)
+        return ev

@@ -1,0 +1,1 @@
+"""Network layer: session factory (retries, TLS, proxies, pacing) and the redacted HTTP trace."""

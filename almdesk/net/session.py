@@ -1,0 +1,264 @@
+"""One factory for ``requests`` sessions: timeouts, retries, TLS, proxies, pacing, trace and counting.
+
+Every system client gets its sessions from an :class:`HttpFactory` built from the connector's
+:class:`~almdesk.systems.base.NetworkSettings`; nothing else in almdesk configures HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import requests
+import truststore
+from requests.adapters import HTTPAdapter
+from requests.utils import should_bypass_proxies
+from urllib3.util.retry import Retry
+
+from almdesk import __version__
+from almdesk.errors import AuthError, RemoteError, UserFacingError
+from almdesk.net.trace import TraceRecorder
+from almdesk.systems.base import NetworkSettings
+
+USER_AGENT = f"almdesk/{__version__}"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class _Retry(Retry):
+    """urllib3 Retry that also retries writes on 429 and 503 (the server did not process them),
+    and caps how long a Retry-After may make us wait."""
+
+    max_retry_after = 60.0
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code in (429, 503) and self.total is not None and self.total > 0:
+            return True
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(float(value), self.max_retry_after)
+
+
+def make_retry(total: int = 3, backoff: float = 0.3) -> Retry:
+    return _Retry(total=total, connect=total, read=total, status=total, backoff_factor=backoff,
+                  backoff_max=10, status_forcelist=RETRY_STATUSES, respect_retry_after_header=True,
+                  raise_on_status=False, allowed_methods=frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}))
+
+
+class _TlsAdapter(HTTPAdapter):
+    """HTTPAdapter verifying with the OS trust store (truststore) plus an optional CA bundle."""
+
+    def __init__(self, context: ssl.SSLContext | None, **kwargs: Any) -> None:
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        if self._context is not None:
+            proxy_kwargs["ssl_context"] = self._context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+class AlmSession(requests.Session):
+    """A Session with a default timeout and per-connector proxy rules (explicit / none / system)."""
+
+    def __init__(self, network: NetworkSettings) -> None:
+        super().__init__()
+        self.network = network
+        self.default_timeout = network.timeout
+        if network.proxy_mode in ("explicit", "none"):
+            self.trust_env = False
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.default_timeout)
+        return super().request(method, url, *args, **kwargs)
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        net = self.network
+        if net.proxy_mode == "none":
+            settings["proxies"] = {}
+        elif net.proxy_mode == "explicit" and net.proxy_url:
+            bypass = net.no_proxy and should_bypass_proxies(url, no_proxy=net.no_proxy)
+            settings["proxies"] = {} if bypass else {"http": net.proxy_url, "https": net.proxy_url}
+        return settings
+
+
+def build_ssl_context(network: NetworkSettings) -> ssl.SSLContext | None:
+    """The context used for verification, or None when verification is off."""
+    if not network.verify:
+        return None
+    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if network.ca_bundle:
+        try:
+            ctx.load_verify_locations(cafile=network.ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise UserFacingError(f"CA bundle {network.ca_bundle} cannot be read: {exc}.",
+                                  "Choose a PEM file with the server's CA certificate, or clear the field.",
+                                  field="ca_bundle") from None
+    return ctx
+
+
+class Pacer:
+    """Keeps at least ``interval`` seconds between calls to :meth:`wait` (thread-safe)."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = interval
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def wait(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            delay = max(0.0, self._next - now)
+            self._next = max(now, self._next) + self.interval
+        if delay:
+            self._sleep(delay)
+        return delay
+
+
+class HttpFactory:
+    """Builds configured sessions for one connector and counts the requests they send.
+
+    ``trace`` (debug mode) records every exchange redacted; ``secrets`` are scrubbed from it.
+    """
+
+    def __init__(self, network: NetworkSettings | None = None, *, trace: TraceRecorder | None = None,
+                 retries: int = 3, backoff: float = 0.3) -> None:
+        self.network = network or NetworkSettings()
+        self.trace = trace
+        self.retries = retries
+        self.backoff = backoff
+        self.requests = 0
+        self._count_lock = threading.Lock()
+
+    def session(self, *, retries: int | None = None) -> AlmSession:
+        s = AlmSession(self.network)
+        adapter = _TlsAdapter(build_ssl_context(self.network),
+                              max_retries=make_retry(self.retries if retries is None else retries, self.backoff),
+                              pool_maxsize=16)
+        s.mount("https://", adapter)
+        s.mount("http://", adapter)
+        s.verify = self.network.verify
+        s.headers["User-Agent"] = USER_AGENT
+        s.headers["Accept"] = "application/json"
+        s.hooks["response"].append(self._count)
+        if self.trace is not None:
+            s.hooks["response"].append(self.trace.hook)
+        return s
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        with self._count_lock:
+            self.requests += 1
+        return response
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        if self.trace is not None:
+            self.trace.add_secrets(secrets)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calling a server and turning failures into messages an admin acts on
+
+
+def send(session: requests.Session, method: str, url: str, *, what: str = "the server",
+         **kwargs: Any) -> requests.Response:
+    """``session.request`` with transport failures turned into :class:`RemoteError`."""
+    try:
+        return session.request(method, url, **kwargs)
+    except requests.exceptions.SSLError as exc:
+        raise tls_error(exc, url) from None
+    except requests.exceptions.ProxyError as exc:
+        raise RemoteError(f"The proxy refused the connection to {what}: {_root(exc)}.",
+                          "Check the proxy address and port in the connector's Network tab.",
+                          field="proxy_url") from None
+    except requests.exceptions.ConnectTimeout:
+        raise RemoteError(f"Connecting to {what} timed out.",
+                          "Check the host and port, and whether a firewall or proxy is needed.") from None
+    except requests.exceptions.ReadTimeout:
+        raise RemoteError(f"{what} did not answer in time.",
+                          "The server may be overloaded; try again, or raise the timeout.") from None
+    except requests.exceptions.ConnectionError as exc:
+        raise connection_error(exc, url, what) from None
+    except requests.exceptions.InvalidURL as exc:
+        raise RemoteError(f"The address {url} is not valid: {exc}.", "Fix the server URL.") from None
+    except requests.exceptions.RetryError as exc:
+        raise RemoteError(f"{what} kept failing after retries: {_root(exc)}.",
+                          "The server is busy or failing; try again later.") from None
+
+
+def _root(exc: BaseException) -> str:
+    seen = exc
+    while seen.__context__ is not None and seen.__context__ is not seen:
+        seen = seen.__context__
+    text = str(seen) or type(seen).__name__
+    return text[:300]
+
+
+def connection_error(exc: BaseException, url: str, what: str) -> RemoteError:
+    text = _root(exc) + " " + str(exc)
+    low = text.lower()
+    if any(s in low for s in ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                              "name resolution", "no address associated")):
+        return RemoteError(f"The host in {url} cannot be found (DNS).",
+                           "Check the spelling of the server address.", field="url")
+    if "refused" in low:
+        return RemoteError(f"{what} refused the connection ({url}).",
+                           "Check the port, and that the server is running.", field="url")
+    if "reset" in low or "aborted" in low or "remote end closed" in low:
+        return RemoteError(f"The connection to {what} was reset.",
+                           "A proxy or firewall may be cutting the connection, or the server restarted; try again.")
+    return RemoteError(f"Cannot connect to {what}: {_root(exc)}.", "Check the address and your network.")
+
+
+def tls_error(exc: BaseException, url: str) -> RemoteError:
+    low = (_root(exc) + " " + str(exc)).lower()
+    if "self-signed" in low or "self signed" in low:
+        msg, hint = ("The server's certificate is self-signed.",
+                     "Add the server's certificate to the connector's CA bundle, or (only if you trust the "
+                     "network) turn off certificate validation for this connector.")
+    elif "expired" in low:
+        msg, hint = ("The server's certificate has expired.", "Ask the server's admin to renew the certificate.")
+    elif "hostname" in low or "doesn't match" in low or "not valid for" in low or "mismatch" in low:
+        msg, hint = ("The server's certificate is for another host name.",
+                     "Use the host name the certificate was issued for.")
+    elif "wrong version number" in low or "record layer" in low:
+        msg, hint = ("The server does not speak TLS on this port.",
+                     "Use http:// for this port, or the HTTPS port of the server.")
+    elif "unable to get local issuer" in low or "unknown ca" in low or "certificate verify failed" in low:
+        msg, hint = ("The server's certificate was issued by an authority this computer does not trust.",
+                     "Add the issuing CA to the connector's CA bundle (Network tab).")
+    else:
+        msg, hint = (f"TLS handshake failed: {_root(exc)}.", "Check the certificate settings in the Network tab.")
+    return RemoteError(f"{msg} ({url})", hint, field="url")
+
+
+def json_body(response: requests.Response, what: str = "the server") -> Any:
+    """Parse a JSON body, or explain what came back instead (HTML login page, truncated JSON…)."""
+    ctype = response.headers.get("Content-Type", "")
+    text = response.content.decode("utf-8", "replace")
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        snippet = " ".join(text.strip().split())[:120]
+        if "html" in ctype.lower() or snippet.lower().startswith(("<!doctype", "<html")):
+            raise RemoteError(f"{what} answered with a web page instead of the API (HTTP {response.status_code}).",
+                              "Check the server URL points at the product itself (not a login portal or "
+                              "proxy page).") from None
+        raise RemoteError(f"{what} sent a reply that is not valid JSON (HTTP {response.status_code}): {snippet!r}.",
+                          "The server or a proxy in between may be failing; try again.") from None
+
+
+def raise_for_auth(response: requests.Response, what: str, hint: str) -> None:
+    if response.status_code == 401:
+        raise AuthError(f"{what} refused the credentials (HTTP 401).", hint, field="secret")

@@ -1,0 +1,1 @@
+"""Systems almdesk talks to: one package per system, plus the shared schema."""

@@ -1,0 +1,440 @@
+"""What a system is: its field schema, its connector/connection settings, and the protocol it implements.
+
+The GUI builds its forms from :class:`Field` lists and the CLI validates ``--param`` values with
+them. A system package (``almdesk.systems.octane`` …) exposes ``SYSTEM``, an object satisfying
+:class:`System`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from almdesk.errors import ConfigError
+
+if TYPE_CHECKING:
+    from almdesk.jobs.context import JobContext
+    from almdesk.net.session import HttpFactory
+
+
+class FieldKind(enum.StrEnum):
+    """The kinds of value a field holds; each maps to one editor widget."""
+
+    TEXT = "text"
+    SECRET = "secret"
+    URL = "url"
+    INT = "int"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi-choice"
+    BOOL = "bool"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a connector or a connection.
+
+    ``section`` groups fields in the connection editor (General, Target, Scope, Status).
+    ``minimum``/``maximum`` bound ``INT`` fields. Secret fields are stored only in the keyring.
+    """
+
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    default: Any = None
+    required: bool = False
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    section: str = "Target"
+    placeholder: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def parse(self, raw: Any) -> Any:
+        """Turn a raw value (text from a form or the CLI, or a JSON value) into a typed one.
+
+        Raises :class:`ConfigError` naming the field and the fix. Empty values give the default
+        (or raise when the field is required).
+        """
+        if isinstance(raw, str):
+            raw = raw.strip()
+        empty = raw is None or raw == "" or raw == []
+        if empty:
+            if self.required and self.default in (None, "", []):
+                raise ConfigError(f"{self.label} is required.", self.help or f"Enter a value for {self.label}.",
+                                  field=self.name)
+            return self.default
+        kind = self.kind
+        if kind is FieldKind.INT:
+            try:
+                value = int(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{self.label} must be a whole number, not {raw!r}.",
+                                  self._range_hint(), field=self.name) from None
+            if (self.minimum is not None and value < self.minimum) or (
+                    self.maximum is not None and value > self.maximum):
+                raise ConfigError(f"{self.label} is {value}, outside the allowed range.", self._range_hint(),
+                                  field=self.name)
+            return value
+        if kind is FieldKind.BOOL:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ConfigError(f"{self.label} must be true or false, not {raw!r}.", "Use true or false.",
+                              field=self.name)
+        if kind is FieldKind.CHOICE:
+            text = str(raw)
+            if self.choices and text not in self.choices:
+                raise ConfigError(f"{self.label} cannot be {text!r}.", f"Choose one of: {', '.join(self.choices)}.",
+                                  field=self.name)
+            return text
+        if kind is FieldKind.MULTI_CHOICE:
+            items = [str(i).strip() for i in raw] if isinstance(raw, list | tuple) else split_list(str(raw))
+            if self.choices:
+                bad = [i for i in items if i not in self.choices]
+                if bad:
+                    raise ConfigError(f"{self.label} has unknown value(s): {', '.join(bad)}.",
+                                      f"Use any of: {', '.join(self.choices)}.", field=self.name)
+            return items
+        if kind is FieldKind.URL:
+            return check_url(str(raw), self)
+        return str(raw)
+
+    def _range_hint(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            return f"Enter a number from {self.minimum} to {self.maximum}."
+        if self.minimum is not None:
+            return f"Enter a number of at least {self.minimum}."
+        return "Enter a whole number."
+
+    def to_text(self, value: Any) -> str:
+        """Render a typed value back to the text a form or the CLI shows."""
+        if value is None:
+            return ""
+        if self.kind is FieldKind.MULTI_CHOICE and isinstance(value, list | tuple):
+            return ",".join(str(v) for v in value)
+        if self.kind is FieldKind.BOOL:
+            return "true" if value else "false"
+        return str(value)
+
+
+def split_list(text: str) -> list[str]:
+    """Split a comma-separated list, dropping blanks."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def check_url(text: str, fld: Field | None = None) -> str:
+    """Validate an http(s) URL; return it without a trailing slash."""
+    name = fld.name if fld else None
+    label = fld.label if fld else "URL"
+    text = text.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{label} must start with https:// or http://.",
+                          f"Write the full address, for example https://{text or 'server.example.com'}.",
+                          field=name)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{label} has an invalid port.", "The port must be a number from 1 to 65535.",
+                          field=name) from None
+    if not parts.hostname:
+        raise ConfigError(f"{label} has no host name.", "Write it like https://server.example.com.", field=name)
+    del port
+    return text.rstrip("/")
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for localhost and loopback addresses (plain http is fine there)."""
+    return bool(host) and (host in ("localhost", "::1") or str(host).startswith("127."))
+
+
+def parse_fields(fields: Sequence[Field], raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Parse every field of ``fields`` from ``raw``; collect all errors, not just the first.
+
+    Raises :class:`FieldErrors` (a :class:`ConfigError`) listing each bad field. Unknown keys are
+    an error too, so a typo in ``--param`` is caught. With ``partial`` only keys present are parsed.
+    """
+    known = {f.name for f in fields}
+    errors: dict[str, ConfigError] = {}
+    for key in raw:
+        if key not in known:
+            errors[key] = ConfigError(f"Unknown setting {key!r}.",
+                                      f"Known settings: {', '.join(sorted(known))}.", field=key)
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.kind is FieldKind.SECRET or (partial and f.name not in raw):
+            continue
+        try:
+            out[f.name] = f.parse(raw.get(f.name))
+        except ConfigError as exc:
+            errors[f.name] = exc
+    if errors:
+        raise FieldErrors(errors)
+    return out
+
+
+class FieldErrors(ConfigError):
+    """Several field-level errors at once; ``errors`` maps field name to its error."""
+
+    def __init__(self, errors: Mapping[str, ConfigError]) -> None:
+        self.errors = dict(errors)
+        first = next(iter(self.errors.values()))
+        lines = [str(e) for e in self.errors.values()]
+        super().__init__("\n".join(lines) if len(lines) > 1 else first.message,
+                         "" if len(lines) > 1 else first.hint, field=first.field)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings handed to a system (plain data; ids not ORM objects cross threads).
+
+
+@dataclass
+class NetworkSettings:
+    """How a connector reaches its server."""
+
+    verify: bool = True
+    ca_bundle: str = ""
+    proxy_mode: str = "system"  # system | explicit | none
+    proxy_url: str = ""
+    no_proxy: str = ""
+    timeout: float = 30.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> NetworkSettings:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+@dataclass
+class ConnectorSettings:
+    """A connector as a system sees it: parsed params, secrets from the keyring, network."""
+
+    name: str
+    system: str
+    params: dict[str, Any]
+    secrets: dict[str, str] = field(default_factory=dict)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    uid: str = ""
+
+    def secret(self, key: str) -> str:
+        return self.secrets.get(key, "")
+
+
+@dataclass
+class ConnectionSettings:
+    """A connection: its connector, parsed params (system + common), and the project it syncs."""
+
+    alias: str
+    connector: ConnectorSettings
+    params: dict[str, Any]
+    project: str = ""
+    business_unit: str = ""
+    application: str = ""
+    debug: bool = False
+    id: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class Step:
+    """One step of Test Connection: a title and a callable that returns a one-line detail.
+
+    The callable raises :class:`~almdesk.errors.UserFacingError` when the step fails; the message
+    says what failed and the hint how to fix it.
+    """
+
+    key: str
+    title: str
+    run: Callable[[], str]
+
+
+@dataclass
+class StepResult:
+    key: str
+    title: str
+    status: str  # pending | running | ok | failed | skipped | warning
+    detail: str = ""
+    hint: str = ""
+    seconds: float = 0.0
+    field: str | None = None
+
+
+@dataclass
+class CreatedItem:
+    """What Create Defect / create issue returns."""
+
+    id: str
+    key: str
+    url: str
+    title: str = ""
+
+
+@dataclass
+class DefectRequest:
+    name: str
+    description: str = ""
+    release: str = ""
+    severity: str = ""
+    phase: str = ""
+    workspace: str = ""  # overrides the connection's workspace/project when given
+
+
+OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "<": lambda c, t: c < t,
+    "<=": lambda c, t: c <= t,
+    "=": lambda c, t: c == t,
+    ">=": lambda c, t: c >= t,
+    ">": lambda c, t: c > t,
+}
+# XL Release's Octane plugin: LT passes when count <= threshold, GT when count >= threshold.
+XLR_OPERATORS = {"LT": "<=", "GT": ">=", "EQ": "="}
+
+
+def normalize_operator(op: str) -> str:
+    """Map an operator (explicit or XL Release's LT/GT/EQ) to one of ``< <= = >= >``."""
+    op = op.strip()
+    op = XLR_OPERATORS.get(op.upper(), op)
+    if op == "==":
+        op = "="
+    if op not in OPERATORS:
+        raise ConfigError(f"Operator {op!r} is not known.", "Use one of < <= = >= > (or LT, GT, EQ).",
+                          field="operator")
+    return op
+
+
+@dataclass
+class GateRequest:
+    release: str = ""
+    phases: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    threshold: int = 0
+    operator: str = "<="
+    workspace: str = ""
+
+
+@dataclass
+class GateItem:
+    id: str
+    key: str
+    title: str
+    url: str
+    status: str = ""
+
+
+@dataclass
+class GateResult:
+    count: int
+    threshold: int
+    operator: str
+    query: str  # human-readable description of what was counted
+    requests: int = 0
+    items: Callable[[int, int], list[GateItem]] | None = None  # (offset, limit) -> page, on demand
+
+    @property
+    def passed(self) -> bool:
+        return OPERATORS[self.operator](self.count, self.threshold)
+
+    @property
+    def message(self) -> str:
+        verdict = "passed" if self.passed else "failed"
+        return f"Gate {verdict}: {self.count} matching item(s); condition count {self.operator} {self.threshold}."
+
+
+# ---------------------------------------------------------------------------------------------
+# Sync adapter contract (the engine in almdesk.sync drives it)
+
+
+@dataclass
+class RemoteItem:
+    """An ALM item as the sync engine sees it."""
+
+    ref: str  # the id used in API calls (Octane id, Jira key, GitHub number, Rally ObjectID)
+    key: str  # what people see (Octane id, PROJ-12, #12, US12)
+    title: str
+    url: str
+    done: bool
+    status: str = ""
+    updated: datetime | None = None  # timezone-aware
+
+
+@dataclass
+class ItemDraft:
+    """A task to create in the ALM."""
+
+    task_id: str
+    title: str  # full title (alm_title_format applied)
+    text: str
+    priority: int
+    tags: list[str]
+    done: bool  # the task is DONE/NA: close right after creation
+
+
+class SyncAdapter(Protocol):
+    """What the sync engine needs from a system, for one connection.
+
+    ``iter_items`` lists every candidate item of the connection's target (project + label) in
+    pages, so a whole sync costs about ceil(N/page) reads. ``create_items`` receives at most
+    ``bulk_size`` drafts and returns, in order, a RemoteItem or the UserFacingError for each.
+    """
+
+    bulk_size: int
+    page_size: int
+
+    def prepare(self) -> None: ...
+
+    def iter_items(self) -> Iterator[RemoteItem]: ...
+
+    def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]: ...
+
+    def set_done(self, item: RemoteItem, done: bool) -> RemoteItem: ...
+
+    def close(self) -> None: ...
+
+
+class System(Protocol):
+    """A system almdesk talks to. See the system packages for implementations."""
+
+    name: str
+    label: str
+    connector_fields: tuple[Field, ...]
+    connection_fields: tuple[Field, ...]  # system-specific connection params (Target/Status)
+    item_noun: str  # "defect", "issue", "work item"
+
+    def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Cross-field checks and derivations (e.g. Octane Location → shared space/workspace).
+
+        Receives the parsed params, returns them (possibly completed); raises ConfigError/FieldErrors.
+        """
+        ...
+
+    def base_url(self, connector: ConnectorSettings) -> str: ...
+
+    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
+                   http: HttpFactory) -> list[Step]: ...
+
+    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
+                      ctx: JobContext) -> CreatedItem: ...
+
+    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
+             ctx: JobContext) -> GateResult: ...
+
+    def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter: ...

@@ -1,0 +1,32 @@
+"""Connection params shared by every system (sdetools names and defaults, DESIGN §3)."""
+
+from __future__ import annotations
+
+from almdesk.systems.base import Field, FieldKind
+
+PHASES = ("requirements", "architecture-design", "development", "testing", "deployment")
+STATUSES = ("TODO", "DONE", "NA")
+VERIFICATIONS = ("none", "partial", "pass", "fail")
+
+COMMON_CONNECTION_FIELDS: tuple[Field, ...] = (
+    Field("alm_phases", "Phases", FieldKind.MULTI_CHOICE, default=["requirements", "architecture-design",
+                                                                   "development"],
+          choices=PHASES, section="Scope", help="Only tasks in these phases are synced."),
+    Field("sde_min_priority", "Minimum priority", FieldKind.INT, default=7, minimum=1, maximum=10,
+          section="Scope", help="Tasks with a lower priority (1–10) are left out."),
+    Field("sde_statuses_in_scope", "Create for statuses", FieldKind.MULTI_CHOICE, default=["TODO"],
+          choices=STATUSES, section="Scope", help="A missing ALM item is created only for tasks in these statuses."),
+    Field("sde_verification_filter", "Verification", FieldKind.MULTI_CHOICE,
+          default=["none", "partial", "pass", "fail"], choices=VERIFICATIONS, section="Scope",
+          help="Only tasks with one of these verification results are synced."),
+    Field("sde_tags_filter", "Required tags", FieldKind.TEXT, default="", section="Scope",
+          help="Comma-separated; a task must carry every one of them."),
+    Field("alm_title_format", "Title format", FieldKind.TEXT, default="$task_id $title", section="Target",
+          help="Must contain $task_id and $title; may use $context, $application, $project."),
+    Field("conflict_policy", "Conflict policy", FieldKind.CHOICE, default="alm", choices=("alm", "sde", "timestamp"),
+          section="Status", help="alm: the ALM status wins; sde: almdesk's wins; timestamp: the later change wins."),
+    Field("alm_priority_map", "Priority map", FieldKind.TEXT, default="", section="Status",
+          help='JSON ranges, e.g. {"1-3":"Low","4-6":"Medium","7-10":"High"}; empty for the system default.'),
+    Field("alm_standard_workflow", "Sync statuses", FieldKind.BOOL, default=True, section="Status",
+          help="Off: items are created but their status is never synced."),
+)
