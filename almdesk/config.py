@@ -1,0 +1,354 @@
+"""Configuration services shared by the GUI and the CLI: connectors, connections, projects.
+
+Every save validates everything first and writes nothing on error; secrets go to the keyring,
+the rest to the store. Values cross the boundary as plain dicts and ids, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from almdesk.errors import ConfigError
+from almdesk.models import Connection, Connector, Job, Project, Store, Task
+from almdesk.secrets import SecretStore
+from almdesk.systems.base import (
+    ConnectionSettings,
+    ConnectorSettings,
+    Field,
+    FieldErrors,
+    FieldKind,
+    NetworkSettings,
+    System,
+    parse_fields,
+)
+from almdesk.systems.common import COMMON_CONNECTION_FIELDS
+from almdesk.systems.registry import Registry
+
+FREQUENCIES = ("manually", "hourly", "daily", "weekly", "monthly")
+
+NETWORK_FIELDS: tuple[Field, ...] = (
+    Field("proxy_mode", "Proxy", FieldKind.CHOICE, default="system", choices=("system", "explicit", "none"),
+          section="Network", help="system: use the environment's proxy settings; explicit: the URL below."),
+    Field("proxy_url", "Proxy URL", FieldKind.TEXT, default="", section="Network",
+          placeholder="http://proxy.example.com:3128", help="Used when Proxy is explicit."),
+    Field("no_proxy", "No proxy for", FieldKind.TEXT, default="", section="Network",
+          help="Comma-separated host names reached directly (host names only, no http://)."),
+    Field("ca_bundle", "CA bundle", FieldKind.TEXT, default="", section="Network",
+          help="A PEM file with extra CA certificates to trust for this connector."),
+    Field("verify", "Validate certificates", FieldKind.BOOL, default=True, section="Network",
+          help="Turn off only for a server you trust on a network you trust."),
+    Field("timeout", "Timeout (seconds)", FieldKind.INT, default=30, minimum=1, maximum=600, section="Network"),
+)
+
+
+def connection_fields(system: System) -> tuple[Field, ...]:
+    return (*system.connection_fields, *COMMON_CONNECTION_FIELDS)
+
+
+def parse_network(raw: dict[str, Any]) -> NetworkSettings:
+    values = parse_fields(NETWORK_FIELDS, {k: v for k, v in raw.items() if k in {f.name for f in NETWORK_FIELDS}})
+    errors: dict[str, ConfigError] = {}
+    if values["proxy_mode"] == "explicit":
+        from almdesk.systems.base import check_url
+
+        try:
+            values["proxy_url"] = check_url(values["proxy_url"] or "", NETWORK_FIELDS[1])
+        except ConfigError as exc:
+            errors["proxy_url"] = exc
+    if any(p.strip().startswith(("http://", "https://")) for p in (values["no_proxy"] or "").split(",")):
+        errors["no_proxy"] = ConfigError("No proxy for must list host names only.",
+                                         "Remove the http:// prefix from each entry.", field="no_proxy")
+    if values["ca_bundle"]:
+        from pathlib import Path
+
+        if not Path(values["ca_bundle"]).expanduser().is_file():
+            errors["ca_bundle"] = ConfigError(f"CA bundle {values['ca_bundle']} does not exist.",
+                                              "Choose a PEM file, or clear the field.", field="ca_bundle")
+    if errors:
+        raise FieldErrors(errors)
+    values["timeout"] = float(values["timeout"])
+    return NetworkSettings.from_dict(values)
+
+
+@dataclass
+class ConnectorInfo:
+    id: int
+    uid: str
+    name: str
+    system: str
+    params: dict[str, Any]
+    network: dict[str, Any]
+    inaccessible: bool
+    secret_fields: list[str]
+    connections: list[str]
+
+
+@dataclass
+class ConnectionInfo:
+    id: int
+    alias: str
+    connector: str
+    system: str
+    project: str
+    frequency: str
+    debug_mode: bool
+    params: dict[str, Any]
+    in_progress: bool
+    last_job_id: int | None
+
+
+class Config:
+    """CRUD over connectors, connections and projects, with secrets in the keyring."""
+
+    def __init__(self, store: Store, secrets: SecretStore, registry: Registry) -> None:
+        self.store = store
+        self.secrets = secrets
+        self.registry = registry
+
+    # --- connectors -------------------------------------------------------------------------
+    def validate_connector(self, system_name: str, params: dict[str, Any], secrets: dict[str, str],
+                           network: dict[str, Any] | None = None, *, existing_uid: str | None = None,
+                           ) -> tuple[dict[str, Any], NetworkSettings]:
+        """Parse and check all fields; raise FieldErrors naming every bad one."""
+        system = self.registry.get(system_name)
+        errors: dict[str, ConfigError] = {}
+        parsed: dict[str, Any] = {}
+        try:
+            parsed = parse_fields(system.connector_fields, params)
+        except FieldErrors as exc:
+            errors.update(exc.errors)
+        for f in system.connector_fields:
+            if f.kind is FieldKind.SECRET and f.required and not secrets.get(f.name):
+                have = existing_uid and self.secrets.get(existing_uid, f.name)
+                if not have:
+                    errors[f.name] = ConfigError(f"{f.label} is required.", f"Enter the {f.label}.", field=f.name)
+        unknown = set(secrets) - {f.name for f in system.connector_fields if f.kind is FieldKind.SECRET}
+        for key in unknown:
+            errors[key] = ConfigError(f"{key!r} is not a secret field of {system.label}.", "Check the name.",
+                                      field=key)
+        if not errors:
+            try:
+                parsed = system.check_connector(parsed)
+            except FieldErrors as exc:
+                errors.update(exc.errors)
+            except ConfigError as exc:
+                errors[exc.field or "params"] = exc
+        net = NetworkSettings()
+        try:
+            net = parse_network(network or {})
+        except FieldErrors as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise FieldErrors(errors)
+        return parsed, net
+
+    def save_connector(self, name: str, system_name: str, params: dict[str, Any], secrets: dict[str, str],
+                       network: dict[str, Any] | None = None, *, connector_id: int | None = None) -> int:
+        name = name.strip()
+        if not name:
+            raise ConfigError("Name is required.", "Give the connector a name you will recognise.", field="name")
+        with self.store.session() as s:
+            row = s.get(Connector, connector_id) if connector_id else None
+            if connector_id and row is None:
+                raise ConfigError(f"Connector {connector_id} no longer exists.", "Reload the list.")
+            clash = s.scalar(select(Connector).where(Connector.name == name))
+            if clash is not None and (row is None or clash.id != row.id):
+                raise ConfigError(f"A connector named {name!r} already exists.", "Choose another name.",
+                                  field="name")
+            uid = row.uid if row else str(uuid.uuid4())
+            if row is not None and row.system != system_name:
+                raise ConfigError("The system of a connector cannot change.", "Create a new connector instead.",
+                                  field="system")
+        parsed, net = self.validate_connector(system_name, params, secrets, network,
+                                              existing_uid=uid if connector_id else None)
+        written: list[str] = []
+        try:
+            for key, value in secrets.items():
+                if value:
+                    self.secrets.set(uid, key, value)
+                    written.append(key)
+            with self.store.session() as s:
+                row = s.get(Connector, connector_id) if connector_id else None
+                if row is None:
+                    row = Connector(uid=uid, name=name, system=system_name)
+                    s.add(row)
+                row.name = name
+                row.params = parsed
+                row.network = net.to_dict()
+                s.flush()
+                return row.id
+        except Exception:
+            if not connector_id:
+                for key in written:
+                    self.secrets.delete(uid, key)
+            raise
+
+    def _connector_row(self, s: Session, ref: str | int) -> Connector:
+        row = s.get(Connector, ref) if isinstance(ref, int) else s.scalar(
+            select(Connector).where(Connector.name == ref))
+        if row is None:
+            names = s.scalars(select(Connector.name).order_by(Connector.name)).all()
+            raise ConfigError(f"No connector named {ref!r}.",
+                              f"Known connectors: {', '.join(names)}." if names else "Add one first.",
+                              field="connector")
+        return row
+
+    def connector(self, ref: str | int) -> ConnectorInfo:
+        with self.store.session() as s:
+            row = self._connector_row(s, ref)
+            system = self.registry.get(row.system)
+            return ConnectorInfo(row.id, row.uid, row.name, row.system, dict(row.params), dict(row.network),
+                                 row.inaccessible,
+                                 [f.name for f in system.connector_fields if f.kind is FieldKind.SECRET],
+                                 [c.alias for c in row.connections])
+
+    def connectors(self) -> list[ConnectorInfo]:
+        with self.store.session() as s:
+            ids = s.scalars(select(Connector.id).order_by(Connector.name)).all()
+        return [self.connector(i) for i in ids]
+
+    def delete_connector(self, ref: str | int) -> None:
+        info = self.connector(ref)
+        if info.connections:
+            raise ConfigError(f"Connector {info.name!r} is used by connection(s) {', '.join(info.connections)}.",
+                              "Delete or move those connections first.")
+        with self.store.session() as s:
+            s.delete(self._connector_row(s, info.id))
+        for key in info.secret_fields:
+            self.secrets.delete(info.uid, key)
+
+    def connector_settings(self, ref: str | int) -> ConnectorSettings:
+        info = self.connector(ref)
+        secrets = {k: self.secrets.get(info.uid, k) for k in info.secret_fields}
+        return ConnectorSettings(info.name, info.system, info.params, {k: v for k, v in secrets.items() if v},
+                                 NetworkSettings.from_dict(info.network), uid=info.uid)
+
+    # --- projects ---------------------------------------------------------------------------
+    def add_project(self, name: str, business_unit: str = "", application: str = "") -> int:
+        name = name.strip()
+        if not name:
+            raise ConfigError("Project name is required.", "Enter a name.", field="name")
+        with self.store.session() as s:
+            if s.scalar(select(Project).where(Project.name == name)):
+                raise ConfigError(f"A project named {name!r} already exists.", "Choose another name.", field="name")
+            row = Project(name=name, business_unit=business_unit.strip(), application=application.strip())
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def projects(self) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            counts = dict(s.execute(select(Task.project_id, func.count()).group_by(Task.project_id)).all())
+            return [{"id": p.id, "name": p.name, "business_unit": p.business_unit, "application": p.application,
+                     "tasks": counts.get(p.id, 0)} for p in s.scalars(select(Project).order_by(Project.name))]
+
+    def project_id(self, name: str) -> int:
+        with self.store.session() as s:
+            pid = s.scalar(select(Project.id).where(Project.name == name))
+            if pid is None:
+                names = s.scalars(select(Project.name)).all()
+                raise ConfigError(f"No project named {name!r}.",
+                                  f"Known projects: {', '.join(names)}." if names else
+                                  "Create it with 'almdesk project add'.", field="project")
+            return pid
+
+    # --- connections ------------------------------------------------------------------------
+    def save_connection(self, alias: str, connector: str | int, project: str, params: dict[str, Any], *,
+                        frequency: str = "manually", debug_mode: bool = False,
+                        connection_id: int | None = None) -> int:
+        alias = alias.strip()
+        errors: dict[str, ConfigError] = {}
+        if not alias:
+            errors["alias"] = ConfigError("Alias is required.", "Give the connection a short name.", field="alias")
+        if frequency not in FREQUENCIES:
+            errors["frequency"] = ConfigError(f"Frequency cannot be {frequency!r}.",
+                                              f"Choose one of: {', '.join(FREQUENCIES)}.", field="frequency")
+        info: ConnectorInfo | None = None
+        try:
+            info = self.connector(connector)
+        except ConfigError as exc:
+            errors["connector"] = exc
+        project_id: int | None = None
+        if project:
+            try:
+                project_id = self.project_id(project)
+            except ConfigError as exc:
+                errors["project"] = exc
+        else:
+            errors["project"] = ConfigError("Project is required.", "Choose the project whose tasks to sync.",
+                                            field="project")
+        parsed: dict[str, Any] = {}
+        if info is not None:
+            try:
+                parsed = parse_fields(connection_fields(self.registry.get(info.system)), params)
+            except FieldErrors as exc:
+                errors.update(exc.errors)
+            title = parsed.get("alm_title_format") or ""
+            if parsed and ("$task_id" not in title or "$title" not in title):
+                errors["alm_title_format"] = ConfigError("Title format must contain $task_id and $title.",
+                                                         "For example: $task_id $title", field="alm_title_format")
+        if errors:
+            raise FieldErrors(errors)
+        assert info is not None
+        with self.store.session() as s:
+            clash = s.scalar(select(Connection).where(Connection.alias == alias))
+            if clash is not None and clash.id != connection_id:
+                raise ConfigError(f"A connection named {alias!r} already exists.", "Choose another alias.",
+                                  field="alias")
+            row = s.get(Connection, connection_id) if connection_id else None
+            if row is None:
+                row = Connection(alias=alias, connector_id=info.id)
+                s.add(row)
+            row.alias = alias
+            row.connector_id = info.id
+            row.project_id = project_id
+            row.params = parsed
+            row.frequency = frequency
+            row.debug_mode = debug_mode
+            s.flush()
+            return row.id
+
+    def _connection_row(self, s: Session, ref: str | int) -> Connection:
+        row = s.get(Connection, ref) if isinstance(ref, int) else s.scalar(
+            select(Connection).where(Connection.alias == ref))
+        if row is None:
+            names = s.scalars(select(Connection.alias).order_by(Connection.alias)).all()
+            raise ConfigError(f"No connection named {ref!r}.",
+                              f"Known connections: {', '.join(names)}." if names else "Add one first.",
+                              field="connection")
+        return row
+
+    def connection(self, ref: str | int) -> ConnectionInfo:
+        with self.store.session() as s:
+            row = self._connection_row(s, ref)
+            return ConnectionInfo(row.id, row.alias, row.connector.name, row.connector.system,
+                                  row.project.name if row.project else "", row.frequency, row.debug_mode,
+                                  dict(row.params), row.in_progress, row.last_job_id)
+
+    def connections(self) -> list[ConnectionInfo]:
+        with self.store.session() as s:
+            ids = s.scalars(select(Connection.id).order_by(Connection.alias)).all()
+        return [self.connection(i) for i in ids]
+
+    def delete_connection(self, ref: str | int) -> None:
+        with self.store.session() as s:
+            row = self._connection_row(s, ref)
+            s.execute(Job.__table__.update().where(Job.connection_id == row.id).values(connection_id=None))
+            s.delete(row)
+
+    def connection_settings(self, ref: str | int) -> ConnectionSettings:
+        info = self.connection(ref)
+        connector = self.connector_settings(info.connector)
+        system = self.registry.get(info.system)
+        params = {f.name: f.default for f in connection_fields(system)}
+        params.update(info.params)
+        with self.store.session() as s:
+            row = self._connection_row(s, info.id)
+            bu = row.project.business_unit if row.project else ""
+            app = row.project.application if row.project else ""
+        return ConnectionSettings(info.alias, connector, params, info.project, bu, app, info.debug_mode, info.id)

@@ -1,0 +1,17 @@
+"""The store: typed SQLAlchemy models, Alembic migrations, and session helpers."""
+
+from almdesk.models.store import Store
+from almdesk.models.tables import (
+    Base,
+    Connection,
+    Connector,
+    Job,
+    JobEventRow,
+    JournalEntry,
+    Link,
+    Project,
+    Task,
+)
+
+__all__ = ["Base", "Connection", "Connector", "Job", "JobEventRow", "JournalEntry", "Link", "Project", "Store",
+           "Task"]

@@ -1,0 +1,170 @@
+"""SQLAlchemy 2.0 typed models: connectors, connections, projects, tasks, links, jobs, events, journal.
+
+Field names follow the SD Elements ALM API (seed 002) where it has them. No secret is ever stored
+here: secrets live in the OS keyring, keyed by the connector's ``uid``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Connector(Base):
+    __tablename__ = "connector"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    system: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    network: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    inaccessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    connections: Mapped[list[Connection]] = relationship(back_populates="connector")
+
+
+class Project(Base):
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    business_unit: Mapped[str] = mapped_column(String(200), default="")
+    application: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tasks: Mapped[list[Task]] = relationship(back_populates="project", cascade="all, delete-orphan")
+
+
+class Connection(Base):
+    __tablename__ = "connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias: Mapped[str] = mapped_column(String(200), unique=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="RESTRICT"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="SET NULL"), nullable=True)
+    frequency: Mapped[str] = mapped_column(String(20), default="manually")
+    debug_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    inaccessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    connector: Mapped[Connector] = relationship(back_populates="connections")
+    project: Mapped[Project | None] = relationship()
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("project_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(80), default="development")
+    priority: Mapped[int] = mapped_column(Integer, default=7)
+    status: Mapped[str] = mapped_column(String(8), default="TODO")
+    verification: Mapped[str] = mapped_column(String(10), default="none")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="tasks")
+
+
+class Link(Base):
+    """Task ↔ ALM item for one connection."""
+
+    __tablename__ = "link"
+    __table_args__ = (UniqueConstraint("connection_id", "task_pk"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    task_pk: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    alm_ref: Mapped[str] = mapped_column(String(200))
+    alm_key: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    alm_status: Mapped[str] = mapped_column(String(200), default="")
+    alm_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_connection_started", "connection_id", "started"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # test-connector, test-connection, sync, dry-run, gate, defect
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="SET NULL"),
+                                                      nullable=True)
+    connector_id: Mapped[int | None] = mapped_column(ForeignKey("connector.id", ondelete="SET NULL"), nullable=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued running succeeded failed cancelled
+    in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    succeeded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    started: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_run: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    result_message: Mapped[str] = mapped_column(Text, default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    trace_path: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobEventRow(Base):
+    __tablename__ = "job_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    time: Mapped[float] = mapped_column(Float)
+    item: Mapped[str] = mapped_column(String(300), default="")
+    action: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(12), default="ok")
+    message: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+
+
+class JournalEntry(Base):
+    """Written before and after every server write of a sync, so an interrupted sync resumes safely."""
+
+    __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_connection_state", "connection_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    task_pk: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(20))  # create close reopen update-local
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending done failed
+    alm_ref: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
