@@ -275,6 +275,7 @@ class StepResult:
     hint: str = ""
     seconds: float = 0.0
     field: str | None = None
+    exit_code: int = 0  # the failing error's CLI exit code (3: unreachable / authentication)
 
 
 @dataclass

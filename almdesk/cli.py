@@ -1,0 +1,426 @@
+"""Headless command line: every GUI action has a twin here (DESIGN §7).
+
+Exit codes: 0 success (gate passed), 1 the action ran and failed, 2 bad usage or configuration,
+3 could not reach or authenticate to the server. ``--json`` prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from almdesk import __version__
+from almdesk.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
+from almdesk.jobs.context import JobContext, JobEvent
+from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.systems.base import DefectRequest, FieldErrors, GateRequest, normalize_operator, split_list
+
+
+class UsageError(ConfigError):
+    """Bad command-line usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}", f"Run '{self.prog} --help' for usage.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="almdesk", description="Configure, test and sync ALM connectors (Octane, Jira, GitHub, Rally).")
+    p.add_argument("--data-dir", help="where the database, logs and traces live (default: platform data dir; "
+                                      "or ALMDESK_HOME)")
+    p.add_argument("--json", action="store_true", help="print one JSON document with the result")
+    p.add_argument("--version", action="version", version=f"almdesk {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    sb = sub.add_parser("sandbox", help="start loopback simulators of the four systems")
+    sb.add_argument("--only", action="append", help="start only this system (repeatable)")
+    sb.add_argument("--port", type=int, default=0, help="first port (0 = free ports)")
+    sb.add_argument("--faults", default="", help="e.g. 500:0.05,429:0.05,reset:0.02,slow:0.02,expire:0.01")
+    sb.add_argument("--seed", type=int, default=0)
+    sb.add_argument("--strict-rate-limits", action="store_true")
+
+    def params(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+        sp.add_argument("--secret", action="append", default=[], metavar="KEY",
+                        help="read this secret from standard input (one line each, in order)")
+
+    cr = sub.add_parser("connector", help="manage connectors").add_subparsers(dest="action", required=True,
+                                                                             parser_class=_Parser)
+    a = cr.add_parser("add")
+    a.add_argument("--system", required=True)
+    a.add_argument("--name", required=True)
+    params(a)
+    cr.add_parser("list")
+    for verb in ("show", "rm", "test"):
+        cr.add_parser(verb).add_argument("name")
+    e = cr.add_parser("edit")
+    e.add_argument("name")
+    e.add_argument("--rename")
+    params(e)
+
+    cn = sub.add_parser("connection", help="manage connections").add_subparsers(dest="action", required=True,
+                                                                                parser_class=_Parser)
+    a = cn.add_parser("add")
+    a.add_argument("--connector", required=True)
+    a.add_argument("--alias", required=True)
+    a.add_argument("--project", required=True)
+    a.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    a.add_argument("--frequency", default="manually")
+    a.add_argument("--debug", action="store_true")
+    cn.add_parser("list")
+    for verb in ("show", "rm", "test"):
+        cn.add_parser(verb).add_argument("alias")
+    e = cn.add_parser("edit")
+    e.add_argument("alias")
+    e.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    e.add_argument("--frequency")
+    e.add_argument("--project")
+    e.add_argument("--debug", action=argparse.BooleanOptionalAction, default=None)
+
+    pr = sub.add_parser("project", help="manage projects and their tasks").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    a = pr.add_parser("add")
+    a.add_argument("name")
+    a.add_argument("--business-unit", default="")
+    a.add_argument("--application", default="")
+    i = pr.add_parser("import")
+    i.add_argument("name")
+    i.add_argument("file")
+    pr.add_parser("list")
+
+    sy = sub.add_parser("sync", help="sync a connection's tasks into the ALM")
+    sy.add_argument("alias", nargs="?")
+    sy.add_argument("--dry-run", action="store_true")
+    sy.add_argument("--due", action="store_true", help="run every connection whose schedule is due")
+
+    def target(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--connection")
+        sp.add_argument("--connector")
+        sp.add_argument("--workspace", default="")
+
+    g = sub.add_parser("gate", help="count matching defects and compare with a threshold")
+    target(g)
+    g.add_argument("--release", default="")
+    g.add_argument("--phase", action="append", default=[])
+    g.add_argument("--severity", action="append", default=[])
+    g.add_argument("--label", action="append", default=[])
+    g.add_argument("--threshold", type=int, required=True)
+    g.add_argument("--operator", required=True, help="< <= = >= > (or LT GT EQ)")
+
+    d = sub.add_parser("defect", help="create a defect").add_subparsers(dest="action", required=True,
+                                                                        parser_class=_Parser)
+    c = d.add_parser("create")
+    target(c)
+    c.add_argument("--name", required=True)
+    c.add_argument("--release", default="")
+    c.add_argument("--description", default="")
+    c.add_argument("--severity", default="")
+    c.add_argument("--phase", default="")
+
+    j = sub.add_parser("jobs", help="list recent jobs")
+    j.add_argument("--connection")
+    j.add_argument("--last", type=int, default=20)
+
+    x = sub.add_parser("export", help="export connectors and connections (no secrets)")
+    x.add_argument("--out")
+    im = sub.add_parser("import", help="import connectors and connections")
+    im.add_argument("file")
+    return p
+
+
+def parse_kv(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r} is not KEY=VALUE.", "Write it like --param alm_project=DEMO.")
+        out[key.strip()] = value
+    return out
+
+
+def read_secrets(keys: Sequence[str], stdin: TextIO) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for key in keys:
+        if stdin.isatty():
+            value = getpass.getpass(f"{key}: ")
+        else:
+            line = stdin.readline()
+            if not line:
+                raise UsageError(f"No value on standard input for --secret {key}.",
+                                 "Pipe one line per --secret, in the order given.")
+            value = line.rstrip("\r\n")
+        if not value:
+            raise UsageError(f"The secret {key} is empty.", "Give a value.", field=key)
+        values[key] = value
+    return values
+
+
+class Cli:
+    """Runs one parsed command; ``out`` collects the JSON document for --json."""
+
+    def __init__(self, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> None:
+        self.args = args
+        self.stdin = stdin
+        self.stdout = stdout
+        self.json = args.json
+        from almdesk.services import Services
+
+        self.services = Services.open(args.data_dir)
+        self.config = self.services.config
+
+    def say(self, text: str) -> None:
+        if not self.json:
+            print(text, file=self.stdout)
+
+    # --- connectors -------------------------------------------------------------------------
+    def connector(self) -> tuple[int, Any]:
+        a, cfg = self.args, self.config
+        if a.action == "add":
+            cid = cfg.save_connector(a.name, a.system, parse_kv(a.param), read_secrets(a.secret, self.stdin))
+            self.say(f"Connector {a.name!r} added.")
+            return EXIT_OK, {"id": cid, "name": a.name}
+        if a.action == "list":
+            rows = [asdict(c) for c in cfg.connectors()]
+            for r in rows:
+                self.say(f"{r['name']:30} {r['system']:8} connections: {', '.join(r['connections']) or '-'}")
+            return EXIT_OK, rows
+        if a.action == "show":
+            info = asdict(cfg.connector(a.name))
+            info["secrets_set"] = [k for k in info["secret_fields"] if self.services.secrets.get(info["uid"], k)]
+            self.say(json.dumps(info, indent=2, default=str))
+            return EXIT_OK, info
+        if a.action == "edit":
+            info = cfg.connector(a.name)
+            params = {**info.params, **parse_kv(a.param)}
+            cfg.save_connector(a.rename or info.name, info.system, params, read_secrets(a.secret, self.stdin),
+                               info.network, connector_id=info.id)
+            self.say(f"Connector {a.rename or info.name!r} saved.")
+            return EXIT_OK, {"id": info.id}
+        if a.action == "rm":
+            cfg.delete_connector(a.name)
+            self.say(f"Connector {a.name!r} deleted.")
+            return EXIT_OK, {"deleted": a.name}
+        return self.run_job(self.services.test_spec(connector=a.name))
+
+    # --- connections ------------------------------------------------------------------------
+    def connection(self) -> tuple[int, Any]:
+        a, cfg = self.args, self.config
+        if a.action == "add":
+            cid = cfg.save_connection(a.alias, a.connector, a.project, parse_kv(a.param), frequency=a.frequency,
+                                      debug_mode=a.debug)
+            self.say(f"Connection {a.alias!r} added.")
+            return EXIT_OK, {"id": cid, "alias": a.alias}
+        if a.action == "list":
+            rows = [asdict(c) for c in cfg.connections()]
+            for r in rows:
+                self.say(f"{r['alias']:30} {r['system']:8} {r['connector']:20} {r['project']:20} {r['frequency']}")
+            return EXIT_OK, rows
+        if a.action == "show":
+            info = asdict(cfg.connection(a.alias))
+            self.say(json.dumps(info, indent=2, default=str))
+            return EXIT_OK, info
+        if a.action == "edit":
+            info = cfg.connection(a.alias)
+            cfg.save_connection(info.alias, info.connector, a.project or info.project,
+                                {**info.params, **parse_kv(a.param)}, frequency=a.frequency or info.frequency,
+                                debug_mode=info.debug_mode if a.debug is None else a.debug, connection_id=info.id)
+            self.say(f"Connection {a.alias!r} saved.")
+            return EXIT_OK, {"id": info.id}
+        if a.action == "rm":
+            cfg.delete_connection(a.alias)
+            self.say(f"Connection {a.alias!r} deleted.")
+            return EXIT_OK, {"deleted": a.alias}
+        return self.run_job(self.services.test_spec(connection=a.alias))
+
+    # --- projects ---------------------------------------------------------------------------
+    def project(self) -> tuple[int, Any]:
+        a, cfg = self.args, self.config
+        if a.action == "add":
+            pid = cfg.add_project(a.name, a.business_unit, a.application)
+            self.say(f"Project {a.name!r} added.")
+            return EXIT_OK, {"id": pid}
+        if a.action == "list":
+            rows = cfg.projects()
+            for r in rows:
+                self.say(f"{r['name']:30} {r['business_unit']:15} {r['application']:15} {r['tasks']} tasks")
+            return EXIT_OK, rows
+        from pathlib import Path
+
+        from almdesk.sync.tasks_io import import_tasks
+
+        result = import_tasks(self.services.store, cfg.project_id(a.name), Path(a.file))
+        self.say(f"Imported {a.file}: {result}")
+        return EXIT_OK, result
+
+    # --- jobs -------------------------------------------------------------------------------
+    def run_job(self, spec: JobSpec) -> tuple[int, Any]:
+        def show(ev: JobEvent) -> None:
+            if ev.status != "running":
+                self.say(f"  [{ev.status:>7}] {ev.item}{': ' + ev.message if ev.message else ''}")
+
+        result: JobResult = self.services.run(spec, JobContext(), on_event=show)
+        outcome = result.outcome
+        self.say(outcome.message)
+        doc = {"job_id": result.job_id, "state": result.state, "succeeded": outcome.succeeded,
+               "message": outcome.message, "counts": outcome.counts, **outcome.data}
+        if result.error is not None and isinstance(result.error, UserFacingError):
+            doc["exit_code"] = result.error.exit_code
+            return result.error.exit_code, doc
+        if result.state == "succeeded":
+            return EXIT_OK, doc
+        # a failed Test Connection step that could not reach or authenticate exits 3, like the error would
+        failed = next((s for s in outcome.data.get("steps") or [] if s["status"] == "failed"), None)
+        if failed and failed.get("exit_code") in (EXIT_CONFIG, EXIT_REMOTE):
+            return int(failed["exit_code"]), doc
+        return EXIT_FAILED, doc
+
+    def sync(self) -> tuple[int, Any]:
+        a = self.args
+        if a.due:
+            from datetime import UTC, datetime
+
+            from almdesk.sync.schedule import due_connections
+
+            docs, worst = [], EXIT_OK
+            for cid in due_connections(self.services.store, datetime.now(UTC)):
+                code, doc = self.run_job(self.services.sync_spec(cid, automatic=True))
+                docs.append(doc)
+                worst = max(worst, code)
+            self.say(f"{len(docs)} connection(s) were due.")
+            return worst, docs
+        if not a.alias:
+            raise UsageError("Name the connection to sync, or use --due.", "almdesk sync ALIAS [--dry-run]")
+        code, doc = self.run_job(self.services.sync_spec(a.alias, dry_run=a.dry_run))
+        if a.dry_run and not self.json:
+            for row in doc.get("plan", []):
+                self.say(f"  {row.get('task_id', ''):10} {row.get('action', ''):14} {row.get('alm_key', '') or ''}")
+        return code, doc
+
+    def gate(self) -> tuple[int, Any]:
+        a = self.args
+        req = GateRequest(release=a.release, phases=[p for x in a.phase for p in split_list(x)],
+                          severities=[s for x in a.severity for s in split_list(x)],
+                          labels=[s for x in a.label for s in split_list(x)], threshold=a.threshold,
+                          operator=normalize_operator(a.operator), workspace=a.workspace)
+        return self.run_job(self.services.gate_spec(req, connection=a.connection, connector=a.connector))
+
+    def defect(self) -> tuple[int, Any]:
+        a = self.args
+        req = DefectRequest(a.name, a.description, a.release, a.severity, a.phase, a.workspace)
+        return self.run_job(self.services.defect_spec(req, connection=a.connection, connector=a.connector))
+
+    def jobs(self) -> tuple[int, Any]:
+        from almdesk.jobs.history import recent_jobs
+
+        conn_id = self.config.connection(self.args.connection).id if self.args.connection else None
+        rows = recent_jobs(self.services.store, connection_id=conn_id, limit=self.args.last)
+        for r in rows:
+            self.say(f"#{r['id']:<5} {r['started'] or '':32} {r['kind']:16} {r['state']:10} {r['result_message']}")
+        return EXIT_OK, rows
+
+    def export(self) -> tuple[int, Any]:
+        from almdesk.transfer import export_config
+
+        doc = export_config(self.config)
+        text = json.dumps(doc, indent=2)
+        if self.args.out:
+            from pathlib import Path
+
+            Path(self.args.out).write_text(text + "\n", encoding="utf-8")
+            self.say(f"Exported {len(doc['connectors'])} connector(s) and {len(doc['results'])} connection(s) "
+                     f"to {self.args.out}.")
+        elif not self.json:
+            print(text, file=self.stdout)
+        return EXIT_OK, doc
+
+    def import_(self) -> tuple[int, Any]:
+        from pathlib import Path
+
+        from almdesk.transfer import apply_import, plan_import
+
+        plan = plan_import(self.config, Path(self.args.file))
+        secrets: dict[str, dict[str, str]] = {}
+        for name, keys in plan.missing_secrets.items():
+            if keys:
+                self.say(f"Connector {name!r} needs: {', '.join(keys)} (one line each on standard input)")
+                secrets[name] = read_secrets(keys, self.stdin)
+        summary = apply_import(self.config, plan, secrets)
+        self.say(f"Imported {summary['connectors']} connector(s) and {summary['connections']} connection(s).")
+        return EXIT_OK, summary
+
+
+def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
+    import signal
+    import threading
+
+    from almdesk import sandbox
+
+    systems = args.only or sandbox.available()
+    unknown = [s for s in systems if s not in sandbox.available()]
+    if unknown:
+        raise UsageError(f"Unknown sandbox system(s): {', '.join(unknown)}.",
+                         f"Use: {', '.join(sandbox.available())}.")
+    try:
+        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed,
+                                strict_rate_limits=args.strict_rate_limits)
+    except ValueError as exc:
+        raise UsageError(f"--faults: {exc}", "Example: 500:0.05,429:0.05,reset:0.02") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot listen on port {args.port}: {exc}.", "Choose another port or 0.") from None
+    for server in servers:
+        print(json.dumps(server.describe()), file=stdout, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    for server in servers:
+        server.stop()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    parser = build_parser()
+    want_json = "--json" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            from almdesk.app import main as gui_main
+
+            return gui_main(["almdesk", *(["--data-dir", args.data_dir] if args.data_dir else [])])
+        if args.command == "sandbox":
+            return sandbox_main(args, stdout)
+        cli = Cli(args, stdin, stdout)
+        handler = {"connector": cli.connector, "connection": cli.connection, "project": cli.project,
+                   "sync": cli.sync, "gate": cli.gate, "defect": cli.defect, "jobs": cli.jobs,
+                   "export": cli.export, "import": cli.import_}[args.command]
+        code, doc = handler()
+        if args.json:
+            print(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "result": doc}, default=str), file=stdout)
+        return code
+    except UserFacingError as exc:
+        doc: dict[str, Any] = {"ok": False, "exit_code": exc.exit_code, "error": exc.message, "hint": exc.hint,
+                               "field": exc.field}
+        if isinstance(exc, FieldErrors):
+            doc["errors"] = {k: {"message": e.message, "hint": e.hint} for k, e in exc.errors.items()}
+        if want_json:
+            print(json.dumps(doc), file=stdout)
+        else:
+            print(f"error: {exc.message}", file=sys.stderr)
+            if exc.hint:
+                print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

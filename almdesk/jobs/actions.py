@@ -1,0 +1,128 @@
+"""The jobs behind the toolbar: Test Connection, Gate, Create Defect — plain callables ``run(ctx)``.
+
+Each factory takes plain settings and returns a callable; the CLI calls it through
+:func:`almdesk.jobs.record.run_recorded`, the GUI through the same function in a worker thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from almdesk.errors import UserFacingError
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.net.session import HttpFactory
+from almdesk.systems.base import (
+    ConnectionSettings,
+    ConnectorSettings,
+    DefectRequest,
+    GateRequest,
+    Step,
+    StepResult,
+    System,
+)
+
+JobFn = Callable[[JobContext], JobOutcome]
+
+
+def network_steps(url: str, connector: ConnectorSettings) -> list[Step]:
+    """DNS / TCP / TLS / HTTP steps shared by every system (almdesk.net.diagnose, when present)."""
+    try:
+        diagnose = importlib.import_module("almdesk.net.diagnose")
+    except ModuleNotFoundError:
+        return []
+    steps: list[Step] = diagnose.network_steps(url, connector.network)
+    return steps
+
+
+def run_steps(steps: list[Step], ctx: JobContext) -> list[StepResult]:
+    """Run steps in order, stopping at the first failure; report each as an event as it ends."""
+    results = [StepResult(s.key, s.title, "pending") for s in steps]
+    for i, (step, result) in enumerate(zip(steps, results, strict=True)):
+        ctx.check_cancelled()
+        ctx.progress(i, len(steps), step.title)
+        result.status = "running"
+        ctx.event(step.title, f"step:{step.key}", "running")
+        started = time.monotonic()
+        try:
+            detail = step.run()
+            result.status = "warning" if detail.startswith("⚠") else "ok"
+            result.detail = detail.lstrip("⚠ ")
+        except UserFacingError as exc:
+            result.status = "failed"
+            result.detail = exc.message
+            result.hint = exc.hint
+            result.field = exc.field
+            result.exit_code = exc.exit_code
+        result.seconds = time.monotonic() - started
+        ctx.event(step.title, f"step:{step.key}", result.status,
+                  result.detail + (f" — {result.hint}" if result.hint else ""))
+        if result.status == "failed":
+            for rest in results[i + 1:]:
+                rest.status = "skipped"
+            break
+    ctx.progress(len(steps), len(steps), "done")
+    return results
+
+
+def settings_step(system: System, connector: ConnectorSettings) -> Step:
+    def check() -> str:
+        missing = [f.label for f in system.connector_fields
+                   if f.kind == "secret" and f.required and not connector.secret(f.name)]
+        if missing:
+            raise UserFacingError(f"{', '.join(missing)} not found in the keyring.",
+                                  "Enter the secret again in the connector form and save.",
+                                  field="secret")
+        return f"{system.label} connector {connector.name!r}: settings complete"
+
+    return Step("settings", "Check settings", check)
+
+
+def test_job(system: System, connector: ConnectorSettings, connection: ConnectionSettings | None,
+             http: HttpFactory) -> JobFn:
+    def run(ctx: JobContext) -> JobOutcome:
+        http.add_secrets(connector.secrets.values())
+        steps = [settings_step(system, connector), *network_steps(system.base_url(connector), connector)]
+        steps += system.test_steps(connector, connection, http)
+        results = run_steps(steps, ctx)
+        failed = next((r for r in results if r.status == "failed"), None)
+        data: dict[str, Any] = {"steps": [asdict(r) for r in results], "requests": http.requests}
+        if failed:
+            return JobOutcome(False, f"{failed.title} failed: {failed.detail}"
+                              + (f" — {failed.hint}" if failed.hint else ""), data=data)
+        target = f"connection {connection.alias!r}" if connection else f"connector {connector.name!r}"
+        return JobOutcome(True, f"All {len(results)} checks passed for {target}.", data=data)
+
+    return run
+
+
+def gate_job(system: System, connection: ConnectionSettings, request: GateRequest, http: HttpFactory) -> JobFn:
+    def run(ctx: JobContext) -> JobOutcome:
+        http.add_secrets(connection.connector.secrets.values())
+        result = system.gate(connection, request, http, ctx)
+        items = []
+        if result.items is not None:
+            try:
+                items = [asdict(i) for i in result.items(0, 50)]
+            except UserFacingError as exc:
+                ctx.log(f"Could not list the matching items: {exc}", "warning")
+        data = {"count": result.count, "threshold": result.threshold, "operator": result.operator,
+                "query": result.query, "passed": result.passed, "requests": result.requests, "items": items}
+        ctx.event(result.query, "gate", "ok" if result.passed else "failed", result.message)
+        return JobOutcome(result.passed, result.message, {"matching": result.count}, data)
+
+    return run
+
+
+def defect_job(system: System, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory) -> JobFn:
+    def run(ctx: JobContext) -> JobOutcome:
+        http.add_secrets(connection.connector.secrets.values())
+        item = system.create_defect(connection, request, http, ctx)
+        ctx.event(item.key, "create", "ok", item.title or request.name, item.url)
+        return JobOutcome(True, f"Created {system.item_noun} {item.key}: {item.url}", {"created": 1},
+                          {"id": item.id, "key": item.key, "url": item.url})
+
+    return run

@@ -1,0 +1,136 @@
+"""The services the GUI and the CLI share, built once by the composition root.
+
+:meth:`Services.open` wires paths, logging, the store, the keyring and the systems registry; nothing
+else in almdesk creates them, and nothing keeps them in a global.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from almdesk.config import Config, connection_fields
+from almdesk.errors import ConfigError
+from almdesk.jobs.actions import defect_job, gate_job, test_job
+from almdesk.jobs.context import JobContext, JobEvent
+from almdesk.jobs.record import JobResult, JobSpec, run_recorded
+from almdesk.models import Store
+from almdesk.net.session import HttpFactory
+from almdesk.net.trace import TraceRecorder
+from almdesk.paths import Paths
+from almdesk.secrets import SecretStore
+from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest
+from almdesk.systems.registry import Registry
+
+
+def setup_logging(paths: Paths, *, verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_almdesk", False) for h in root.handlers):
+        return
+    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._almdesk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("urllib3", "alembic", "keyring"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclass
+class Services:
+    paths: Paths
+    store: Store
+    secrets: SecretStore
+    registry: Registry
+    config: Config = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.config = Config(self.store, self.secrets, self.registry)
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None, *, registry: Registry | None = None,
+             secrets: SecretStore | None = None) -> Services:
+        paths = Paths.resolve(data_dir)
+        setup_logging(paths)
+        return cls(paths, Store(paths.database), secrets or SecretStore(), registry or Registry.default())
+
+    def http_for(self, connector: ConnectorSettings, *, trace: bool = False, job_hint: str = "job") -> HttpFactory:
+        recorder = None
+        if trace:
+            name = f"{job_hint}-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1_000_000}.jsonl"
+            recorder = TraceRecorder(self.paths.traces / name, connector.secrets.values())
+        return HttpFactory(connector.network, trace=recorder)
+
+    def run(self, spec: JobSpec, ctx: JobContext | None = None,
+            on_event: Callable[[JobEvent], None] | None = None) -> JobResult:
+        return run_recorded(self.store, spec, ctx, on_event)
+
+    # --- job specs shared by the GUI and the CLI ------------------------------------------------
+    def _target(self, connection: str | int | None, connector: str | int | None,
+                workspace: str = "") -> ConnectionSettings:
+        """A connection's settings, or an ad-hoc one for a connector + workspace (gate, defect)."""
+        if connection is not None:
+            return self.config.connection_settings(connection)
+        if connector is None:
+            raise ConfigError("Name a connection, or a connector and a workspace.",
+                              "Use --connection ALIAS, or --connector NAME --workspace ID.", field="connection")
+        settings = self.config.connector_settings(connector)
+        system = self.registry.get(settings.system)
+        params = {f.name: f.default for f in connection_fields(system)}
+        return ConnectionSettings(f"{settings.name} (ad hoc)", settings, params)
+
+    def _ids(self, target: ConnectionSettings) -> tuple[int | None, int | None]:
+        return self.config.connector(target.connector.name).id, target.id
+
+    def test_spec(self, *, connector: str | int | None = None, connection: str | int | None = None) -> JobSpec:
+        target = self._target(connection, connector)
+        conn = target if connection is not None else None
+        system = self.registry.get(target.connector.system)
+        http = self.http_for(target.connector, trace=bool(conn and conn.debug), job_hint="test")
+        cid, conn_id = self._ids(target)
+        what = f"connection {conn.alias}" if conn else f"connector {target.connector.name}"
+        return JobSpec("test-connection" if conn else "test-connector", f"Test {what}",
+                       test_job(system, target.connector, conn, http), cid, conn_id,
+                       trace_path=_trace_path(http))
+
+    def gate_spec(self, request: GateRequest, *, connection: str | int | None = None,
+                  connector: str | int | None = None) -> JobSpec:
+        target = self._target(connection, connector, request.workspace)
+        system = self.registry.get(target.connector.system)
+        http = self.http_for(target.connector, trace=target.debug, job_hint="gate")
+        cid, conn_id = self._ids(target)
+        return JobSpec("gate", f"Gate on {target.alias}: release {request.release or '(any)'}",
+                       gate_job(system, target, request, http), cid, conn_id, trace_path=_trace_path(http))
+
+    def defect_spec(self, request: DefectRequest, *, connection: str | int | None = None,
+                    connector: str | int | None = None) -> JobSpec:
+        target = self._target(connection, connector, request.workspace)
+        system = self.registry.get(target.connector.system)
+        http = self.http_for(target.connector, trace=target.debug, job_hint="defect")
+        cid, conn_id = self._ids(target)
+        return JobSpec("defect", f"Create {system.item_noun} on {target.alias}: {request.name}",
+                       defect_job(system, target, request, http), cid, conn_id, trace_path=_trace_path(http))
+
+    def sync_spec(self, connection: str | int, *, dry_run: bool = False, automatic: bool = False) -> JobSpec:
+        from almdesk.sync import sync_job
+
+        target = self.config.connection_settings(connection)
+        system = self.registry.get(target.connector.system)
+        http = self.http_for(target.connector, trace=target.debug, job_hint="sync")
+        cid, conn_id = self._ids(target)
+        kind = "dry-run" if dry_run else "sync"
+        fn = sync_job(self.store, target, system, http, dry_run=dry_run)
+        return JobSpec(kind, f"{'Dry run' if dry_run else 'Sync'} {target.alias}", fn, cid, conn_id,
+                       automatic=automatic, trace_path=_trace_path(http))
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _trace_path(http: HttpFactory) -> str:
+    return str(http.trace.path) if http.trace else ""

@@ -1,0 +1,1 @@
+"""almdesk tests."""
