@@ -10,10 +10,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from almdesk.sandbox.base import SandboxServer, serve  # noqa: E402
-from almdesk.services import Services  # noqa: E402
-from almdesk.systems.registry import Registry  # noqa: E402
-from tests.toy import ToySandbox, ToySystem  # noqa: E402
+from almdesk.sandbox.base import SandboxServer, serve
+from almdesk.services import Services
+from almdesk.systems.registry import Registry
+from tests.toy import ToySandbox, ToySystem
 
 
 @pytest.fixture
