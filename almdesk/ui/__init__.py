@@ -1,0 +1,1 @@
+"""The Qt user interface: main window, schema-built forms, job runner, views."""

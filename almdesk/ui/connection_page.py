@@ -1,0 +1,309 @@
+"""Connections: the list (with each connection's last job) and the editor grouped by section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from almdesk.config import FREQUENCIES, ConnectionInfo, connection_fields
+from almdesk.errors import ConfigError
+from almdesk.jobs.history import get_job
+from almdesk.services import Services
+from almdesk.systems.base import FieldErrors
+from almdesk.ui.connector_page import scrolled
+from almdesk.ui.forms import ERROR_STYLE, FieldForm
+
+SECTIONS = ("Target", "Scope", "Status")
+
+
+class ConnectionEditor(QWidget):
+    """Edits one connection. Signals: saved(int id), deleted(), dirty_changed(bool)."""
+
+    saved = Signal(int)
+    deleted = Signal()
+    dirty_changed = Signal(bool)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.info: ConnectionInfo | None = None
+        self.dirty = False
+        self.system_name = ""
+        self.alias = QLineEdit()
+        self.alias.setObjectName("connection_alias")
+        self.connector = QComboBox()
+        self.connector.setObjectName("connection_connector")
+        self.project = QComboBox()
+        self.project.setObjectName("connection_project")
+        self.frequency = QComboBox()
+        self.frequency.addItems(list(FREQUENCIES))
+        self.debug = QCheckBox("Record a redacted HTTP trace of each job (debug mode)")
+        self.errors: dict[str, QLabel] = {}
+        general = QWidget()
+        form = QFormLayout(general)
+        for key, label, widget in (("alias", "Alias *", self.alias), ("connector", "Connector *", self.connector),
+                                   ("project", "Project *", self.project), ("frequency", "Frequency", self.frequency),
+                                   ("debug", "Debug", self.debug)):
+            box = QWidget()
+            bl = QVBoxLayout(box)
+            bl.setContentsMargins(0, 0, 0, 0)
+            bl.setSpacing(2)
+            bl.addWidget(widget)
+            err = QLabel()
+            err.setStyleSheet(ERROR_STYLE)
+            err.setWordWrap(True)
+            err.hide()
+            bl.addWidget(err)
+            self.errors[key] = err
+            form.addRow(label, box)
+        self.last_job = QLabel()
+        self.last_job.setWordWrap(True)
+        self.last_job.setObjectName("last_job")
+        form.addRow("Last job", self.last_job)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.forms: dict[str, FieldForm] = {}
+        self.alias.textEdited.connect(lambda _t: self._set_dirty(True))
+        for combo in (self.connector, self.project, self.frequency):
+            combo.currentIndexChanged.connect(lambda _i: self._set_dirty(True))
+        self.connector.currentIndexChanged.connect(lambda _i: self._build_forms())
+        self.debug.toggled.connect(lambda _v: self._set_dirty(True))
+
+        self.save_btn = QPushButton("&Save")
+        self.save_btn.setObjectName("save")
+        self.save_btn.clicked.connect(self.save)
+        self.del_btn = QPushButton("&Delete")
+        self.del_btn.clicked.connect(self.delete)
+        self.banner = QLabel()
+        self.banner.setStyleSheet(ERROR_STYLE)
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.del_btn)
+        buttons.addWidget(self.save_btn)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.banner)
+        lay.addLayout(buttons)
+        self.refresh_choices()
+
+    def refresh_choices(self) -> None:
+        for combo, items in ((self.connector, [(c.name, c.id) for c in self.services.config.connectors()]),
+                             (self.project, [(p["name"], p["name"]) for p in self.services.config.projects()])):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            for text, data in items:
+                combo.addItem(text, data)
+            idx = combo.findData(current)
+            combo.setCurrentIndex(max(idx, 0))
+            combo.blockSignals(False)
+        self._build_forms()
+
+    def _build_forms(self) -> None:
+        cid = self.connector.currentData()
+        if cid is None:
+            return
+        system_name = self.services.config.connector(int(cid)).system
+        if system_name == self.system_name:
+            return
+        self.system_name = system_name
+        while self.tabs.count() > 1:
+            self.tabs.removeTab(1)
+        fields = connection_fields(self.services.registry.get(system_name))
+        self.forms = {}
+        for section in SECTIONS:
+            chosen = [f for f in fields if f.section == section]
+            if chosen:
+                form = FieldForm(chosen)
+                form.setObjectName(f"connection_form_{section.lower()}")
+                form.changed.connect(lambda: self._set_dirty(True))
+                form.set_values(self.info.params if self.info else {})
+                self.forms[section] = form
+                self.tabs.addTab(scrolled(form), section)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.dirty_changed.emit(dirty)
+
+    def load(self, info: ConnectionInfo | None) -> None:
+        self.info = info
+        self.refresh_choices()
+        self.banner.hide()
+        for err in self.errors.values():
+            err.hide()
+        if info is not None:
+            self.alias.setText(info.alias)
+            self.connector.setCurrentIndex(self.connector.findText(info.connector))
+            self.project.setCurrentIndex(self.project.findText(info.project))
+            self.frequency.setCurrentText(info.frequency)
+            self.debug.setChecked(info.debug_mode)
+            self.system_name = ""
+            self._build_forms()
+            job = get_job(self.services.store, info.last_job_id) if info.last_job_id else None
+            self.last_job.setText(f"{job['state']} · {job['last_run'] or ''} · {job['result_message']}"
+                                  if job else "never run")
+        else:
+            self.alias.clear()
+            self.debug.setChecked(False)
+            self.frequency.setCurrentText("manually")
+            self.last_job.setText("never run")
+            for form in self.forms.values():
+                form.set_values({})
+        self.del_btn.setEnabled(info is not None)
+        self._set_dirty(False)
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for form in self.forms.values():
+            out.update(form.values())
+        return out
+
+    def save(self) -> bool:
+        for err in self.errors.values():
+            err.hide()
+        for form in self.forms.values():
+            form.clear_errors()
+        self.banner.hide()
+        connector = self.connector.currentData()
+        try:
+            cid = self.services.config.save_connection(
+                self.alias.text(), int(connector) if connector is not None else "", self.project.currentText(),
+                self.params(), frequency=self.frequency.currentText(), debug_mode=self.debug.isChecked(),
+                connection_id=self.info.id if self.info else None)
+        except ConfigError as exc:
+            self._show_error(exc)
+            return False
+        self.load(self.services.config.connection(cid))
+        self.saved.emit(cid)
+        return True
+
+    def _show_error(self, exc: ConfigError) -> None:
+        errors = exc.errors if isinstance(exc, FieldErrors) else {exc.field or "": exc}
+        unplaced = []
+        first_tab = None
+        for key, err in errors.items():
+            if key in self.errors:
+                self.errors[key].setText(f"{err.message} {err.hint}")
+                self.errors[key].show()
+                first_tab = 0 if first_tab is None else first_tab
+                continue
+            for i, (_section, form) in enumerate(self.forms.items(), start=1):
+                if form.show_error(err):
+                    first_tab = i if first_tab is None else first_tab
+                    break
+            else:
+                unplaced.append(str(err))
+        if first_tab is not None:
+            self.tabs.setCurrentIndex(first_tab)
+        if unplaced:
+            self.banner.setText("\n".join(unplaced))
+            self.banner.show()
+
+    def delete(self) -> None:
+        if self.info is None:
+            return
+        if QMessageBox.question(self, "Delete connection", f"Delete connection {self.info.alias!r} and its "
+                                "links? Items in the ALM are not touched.") != QMessageBox.StandardButton.Yes:
+            return
+        self.services.config.delete_connection(self.info.id)
+        self.load(None)
+        self.deleted.emit()
+
+
+class ConnectionPage(QWidget):
+    """Connections list (alias, system, project, last job) + editor. Signals: changed(), selected(int)."""
+
+    changed = Signal()
+    selected = Signal(int)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.list = QTreeWidget()
+        self.list.setObjectName("connection_list")
+        self.list.setHeaderLabels(["Alias", "System", "Project", "Last job"])
+        self.list.setRootIsDecorated(False)
+        self.list.setColumnWidth(0, 150)
+        self.editor = ConnectionEditor(services)
+        self.editor.saved.connect(lambda cid: (self.reload(cid), self.changed.emit()))
+        self.editor.deleted.connect(lambda: (self.reload(), self.changed.emit()))
+        self.list.currentItemChanged.connect(self._selected)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.list)
+        split.addWidget(self.editor)
+        split.setSizes([420, 700])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+        self._guard = False
+        self.reload()
+
+    def current_id(self) -> int | None:
+        return self.editor.info.id if self.editor.info else None
+
+    def reload(self, select_id: int | None = None) -> None:
+        self._guard = True
+        self.list.clear()
+        for info in self.services.config.connections():
+            job = get_job(self.services.store, info.last_job_id) if info.last_job_id else None
+            last = "never run" if job is None else f"{'✔' if job['succeeded'] else '✖'} {job['result_message']}"
+            item = QTreeWidgetItem([info.alias, info.system, info.project, last])
+            item.setToolTip(3, last)
+            item.setData(0, Qt.ItemDataRole.UserRole, info.id)
+            self.list.addTopLevelItem(item)
+            if info.id == select_id:
+                self.list.setCurrentItem(item)
+        self._guard = False
+        self.editor.refresh_choices()
+        if select_id is None and self.list.topLevelItemCount() and self.editor.info is None:
+            self.list.setCurrentItem(self.list.topLevelItem(0))
+
+    def new(self) -> None:
+        if not self.confirm_discard():
+            return
+        self.list.clearSelection()
+        self.editor.load(None)
+        self.editor.alias.setFocus()
+
+    def confirm_discard(self) -> bool:
+        if not self.editor.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "The connection has unsaved changes. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.editor.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _selected(self, current: QTreeWidgetItem | None, previous: QTreeWidgetItem | None) -> None:
+        if self._guard or current is None:
+            return
+        if not self.confirm_discard():
+            self._guard = True
+            self.list.setCurrentItem(previous)
+            self._guard = False
+            return
+        cid = int(current.data(0, Qt.ItemDataRole.UserRole))
+        self.editor.load(self.services.config.connection(cid))
+        self.selected.emit(cid)

@@ -1,0 +1,243 @@
+"""The main window: navigation, pages, toolbar, job dock and status bar."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Callable
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+)
+
+from almdesk import __version__
+from almdesk.errors import ConfigError
+from almdesk.services import Services
+from almdesk.ui.connection_page import ConnectionPage
+from almdesk.ui.connector_page import ConnectorPage
+from almdesk.ui.job_dock import JobDock
+from almdesk.ui.runner import JobRunner
+
+PAGES = ("Connectors", "Connections", "Projects", "Jobs")
+
+
+class MainWindow(QMainWindow):
+    """Navigation on the left, the selected page (list + editor) on the right, jobs at the bottom."""
+
+    def __init__(self, services: Services, runner: JobRunner, settings: QSettings | None = None,
+                 sandbox_hint: str = "") -> None:
+        super().__init__()
+        self.services = services
+        self.runner = runner
+        self.settings = settings
+        self.setWindowTitle("almdesk — ALM connections console")
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.addItems(list(PAGES))
+        self.nav.setMaximumWidth(170)
+        self.stack = QStackedWidget()
+        self.connectors = ConnectorPage(services, runner)
+        self.connections = ConnectionPage(services)
+        from almdesk.ui.jobs_view import JobsView
+        from almdesk.ui.projects_view import ProjectsView
+
+        self.projects = ProjectsView(services, runner)
+        self.jobs = JobsView(services)
+        for page in (self.connectors, self.connections, self.projects, self.jobs):
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(lambda _r: self._update_actions())
+        self.connectors.changed.connect(self.connections.editor.refresh_choices)
+        self.projects.changed.connect(self.connections.editor.refresh_choices)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.nav)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([150, 1100])
+        self.setCentralWidget(split)
+
+        self.dock = JobDock(services, runner, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        runner.finished.connect(lambda _h, _r: self._job_finished())
+        self._build_actions()
+        status = self.statusBar()
+        warn = services.secrets.warning
+        self.keyring_label = QLabel(("⚠ " + warn) if warn else f"Keyring: {services.secrets.backend_name}")
+        self.keyring_label.setObjectName("keyring_status")
+        if warn:
+            self.keyring_label.setStyleSheet("color: #b3261e; font-weight: bold;")
+        status.addWidget(self.keyring_label, 1)
+        status.addPermanentWidget(QLabel(f"Data: {services.paths.root}"))
+        if sandbox_hint:
+            status.showMessage(sandbox_hint, 15000)
+        self.nav.setCurrentRow(0)
+        self.resize(1280, 800)
+        self._restore()
+
+    # --- actions ----------------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], object], shortcut: str | QKeySequence.StandardKey | None = None,
+                tip: str = "") -> QAction:
+        act = QAction(text, self)
+        act.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setToolTip(tip or text.replace("&", ""))
+        act.setObjectName("act_" + text.replace("&", "").replace(" ", "_").replace("…", "").lower())
+        return act
+
+    def _build_actions(self) -> None:
+        self.act_new = self._action("&New", self.new_item, QKeySequence.StandardKey.New,
+                                    "New connector, connection or project (Ctrl+N)")
+        self.act_test = self._action("&Test Connection", self.test_selected, "Ctrl+T")
+        self.act_sync = self._action("&Sync Now", lambda: self.sync_selected(False), "Ctrl+R")
+        self.act_dry = self._action("&Dry Run", lambda: self.sync_selected(True), "Ctrl+Shift+R")
+        self.act_gate = self._action("&Gate…", self.open_gate, "Ctrl+G")
+        self.act_defect = self._action("Create &Defect…", self.open_defect, "Ctrl+D")
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_new, self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
+            toolbar.addAction(act)
+        self.addToolBar(toolbar)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.act_new)
+        file_menu.addAction(self._action("&Export configuration…", self.export_config))
+        file_menu.addAction(self._action("&Import configuration…", self.import_config))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        actions = self.menuBar().addMenu("&Actions")
+        for act in (self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
+            actions.addAction(act)
+        view = self.menuBar().addMenu("&View")
+        for i, name in enumerate(PAGES):
+            view.addAction(self._action(name, lambda i=i: self.nav.setCurrentRow(i), f"Ctrl+{i + 1}"))
+        view.addAction(self.dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&About almdesk", self.about))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        page = self.nav.currentRow()
+        on_connection = page == 1 and self.connections.current_id() is not None
+        self.act_sync.setEnabled(on_connection)
+        self.act_dry.setEnabled(on_connection)
+        self.act_test.setEnabled(page in (0, 1))
+
+    def _job_finished(self) -> None:
+        self.connections.reload(self.connections.current_id())
+        self.jobs.reload()
+        self._update_actions()
+
+    def new_item(self) -> None:
+        page = self.nav.currentRow()
+        if page == 1:
+            self.connections.new()
+        elif page == 2:
+            self.projects.new_project()
+        else:
+            self.nav.setCurrentRow(0)
+            self.connectors.new()
+
+    def test_selected(self) -> None:
+        if self.nav.currentRow() == 1 and self.connections.current_id() is not None:
+            cid = self.connections.current_id()
+            assert cid is not None
+            self.dock.submit(self.services.test_spec(connection=cid))
+        else:
+            self.nav.setCurrentRow(0)
+            self.connectors.editor.test()
+
+    def _connection_or_warn(self) -> int | None:
+        cid = self.connections.current_id()
+        if cid is None:
+            QMessageBox.information(self, "Choose a connection", "Select a connection under Connections first.")
+        return cid
+
+    def sync_selected(self, dry_run: bool) -> None:
+        cid = self._connection_or_warn()
+        if cid is None:
+            return
+        from almdesk.ui.sync_console import SyncConsole
+
+        try:
+            spec = self.services.sync_spec(cid, dry_run=dry_run)
+        except ConfigError as exc:
+            QMessageBox.warning(self, "Cannot sync", str(exc))
+            return
+        SyncConsole(self.services, self.runner, spec, self).show()
+
+    def _target_ids(self) -> tuple[int | None, int | None]:
+        if self.nav.currentRow() == 1:
+            return self.connections.current_id(), None
+        info = self.connectors.editor.info
+        return None, info.id if info else None
+
+    def open_gate(self) -> None:
+        from almdesk.ui.gate_panel import GateDialog
+
+        conn, connector = self._target_ids()
+        GateDialog(self.services, self.runner, connection_id=conn, connector_id=connector, parent=self).show()
+
+    def open_defect(self) -> None:
+        from almdesk.ui.defect_dialog import DefectDialog
+
+        conn, connector = self._target_ids()
+        DefectDialog(self.services, self.runner, connection_id=conn, connector_id=connector, parent=self).show()
+
+    def export_config(self) -> None:
+        from almdesk.ui.transfer_dialogs import export_dialog
+
+        export_dialog(self, self.services)
+
+    def import_config(self) -> None:
+        from almdesk.ui.transfer_dialogs import import_dialog
+
+        if import_dialog(self, self.services):
+            self.connectors.reload()
+            self.connections.reload()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About almdesk",
+                          f"<b>almdesk {__version__}</b><br>ALM connections console for ALM Octane, Jira, "
+                          f"GitHub and Rally.<br><br>Qt {qVersion()} · PySide6 {pyside_version} · "
+                          f"Python {sys.version.split()[0]} · {platform.platform()}<br>"
+                          f"Keyring: {self.services.secrets.backend_name}<br>Data: {self.services.paths.root}")
+
+    # --- state ------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        if self.settings is None:
+            return
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        page = self.settings.value("page", 0)
+        QTimer.singleShot(0, lambda: self.nav.setCurrentRow(int(page or 0)))  # type: ignore[call-overload]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for page in (self.connectors, self.connections):
+            if not page.confirm_discard():
+                event.ignore()
+                return
+        if self.runner.busy() and QMessageBox.question(
+                self, "Jobs running", "Jobs are still running. Cancel them and quit?") != QMessageBox.StandardButton.Yes:
+            event.ignore()
+            return
+        if self.settings is not None:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("state", self.saveState())
+            self.settings.setValue("page", self.nav.currentRow())
+        self.runner.shutdown()
+        event.accept()
+

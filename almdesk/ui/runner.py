@@ -1,0 +1,152 @@
+"""Runs jobs off the UI thread: one worker QThread per running job, one serial queue per connector.
+
+The UI submits a :class:`~almdesk.jobs.record.JobSpec`; the worker runs it through
+:func:`~almdesk.jobs.record.run_recorded` and reports through signals only. Cancel sets the job's
+event (never ``QThread.terminate``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from almdesk.jobs.context import JobContext, JobEvent
+from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.services import Services
+
+PROGRESS_INTERVAL = 0.05  # seconds between progress signals a worker sends
+
+
+class _Worker(QObject):
+    """Runs one job in its thread.
+
+    Signals: progress(handle, done, total, text), event(handle, JobEvent), done(handle, JobResult).
+    Every signal carries the handle so the runner can connect them to its own slots (queued into
+    the UI thread).
+    """
+
+    progress = Signal(int, int, int, str)
+    event = Signal(int, object)
+    done = Signal(int, object)
+
+    def __init__(self, handle: int, services: Services, spec: JobSpec, ctx: JobContext) -> None:
+        super().__init__()
+        self.handle = handle
+        self.services = services
+        self.spec = spec
+        self.ctx = ctx
+        self._last = 0.0
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        now = time.monotonic()
+        if done >= total or now - self._last >= PROGRESS_INTERVAL:
+            self._last = now
+            self.progress.emit(self.handle, done, total, text)
+
+    def _event(self, ev: JobEvent) -> None:
+        self.event.emit(self.handle, ev)
+
+    @Slot()
+    def run(self) -> None:
+        self.ctx._on_progress = self._progress
+        result = self.services.run(self.spec, self.ctx, on_event=self._event)
+        self.done.emit(self.handle, result)
+
+
+@dataclass
+class RunningJob:
+    handle: int
+    spec: JobSpec
+    queue: str
+    ctx: JobContext = field(default_factory=JobContext)
+    thread: QThread | None = None
+    worker: _Worker | None = None
+    started: float = 0.0
+
+
+class JobRunner(QObject):
+    """Queues and runs jobs.
+
+    Signals: queued(handle, title), started(handle, title), progress(handle, done, total, text),
+    event(handle, JobEvent), finished(handle, JobResult).
+    """
+
+    queued = Signal(int, str)
+    started = Signal(int, str)
+    progress = Signal(int, int, int, str)
+    event = Signal(int, object)
+    finished = Signal(int, object)
+
+    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._ids = itertools.count(1)
+        self._queues: dict[str, deque[RunningJob]] = {}
+        self._running: dict[str, RunningJob] = {}
+        self.jobs: dict[int, RunningJob] = {}
+
+    def submit(self, spec: JobSpec, queue: str | None = None) -> int:
+        """Queue ``spec`` behind other jobs of the same connector; returns a handle for cancel()."""
+        key = queue or f"connector:{spec.connector_id}"
+        job = RunningJob(next(self._ids), spec, key)
+        self.jobs[job.handle] = job
+        self._queues.setdefault(key, deque()).append(job)
+        self.queued.emit(job.handle, spec.title)
+        self._pump(key)
+        return job.handle
+
+    def cancel(self, handle: int) -> None:
+        job = self.jobs.get(handle)
+        if job is None:
+            return
+        job.ctx.cancel()
+        queue = self._queues.get(job.queue)
+        if queue and job in queue:  # not started yet: drop it
+            queue.remove(job)
+            self.jobs.pop(handle, None)
+            self.finished.emit(handle, None)
+
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def _pump(self, key: str) -> None:
+        if key in self._running or not self._queues.get(key):
+            return
+        job = self._queues[key].popleft()
+        self._running[key] = job
+        thread = QThread(self)
+        worker = _Worker(job.handle, self.services, job.spec, job.ctx)
+        worker.moveToThread(thread)
+        job.thread, job.worker, job.started = thread, worker, time.monotonic()
+        worker.progress.connect(self.progress)
+        worker.event.connect(self.event)
+        worker.done.connect(self._done)
+        thread.started.connect(worker.run)
+        thread.start()
+        self.started.emit(job.handle, job.spec.title)
+
+    @Slot(int, object)
+    def _done(self, handle: int, result: JobResult) -> None:
+        job = self.jobs.pop(handle)
+        self._running.pop(job.queue, None)
+        if job.thread is not None:
+            job.thread.quit()
+            job.thread.wait()
+            job.thread.deleteLater()
+        if job.worker is not None:
+            job.worker.deleteLater()
+        self.finished.emit(handle, result)
+        self._pump(job.queue)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel everything and wait for the workers (at quit)."""
+        for job in list(self.jobs.values()):
+            job.ctx.cancel()
+        for job in list(self._running.values()):
+            if job.thread is not None:
+                job.thread.quit()
+                job.thread.wait(timeout_ms)
