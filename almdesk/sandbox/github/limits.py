@@ -1,0 +1,91 @@
+"""GitHub's rate limits, simulated: the primary hourly budget and (strict mode) the secondary limits.
+
+Primary: every request but ``/rate_limit`` costs one unit of the caller's budget (5,000 an hour per
+token, 60 per address without one); the ``x-ratelimit-*`` headers report it; an exhausted budget
+answers 403 "API rate limit exceeded" with ``x-ratelimit-remaining: 0`` until the reset time.
+
+Secondary (strict mode only): more than 80 content-creating requests (POST/PATCH/PUT/DELETE) in a
+sliding minute, or 500 in an hour, answers 403 (or 429) "You have exceeded a secondary rate limit"
+with ``retry-after``. ``minute`` shrinks the minute for tests (the hour is 60 such minutes).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+@dataclass
+class Budget:
+    limit: int
+    reset: int  # epoch seconds
+    used: int = 0
+
+
+@dataclass
+class RateLimits:
+    primary_limit: int = 5000
+    unauthenticated_limit: int = 60
+    primary_window: float = 3600.0
+    strict: bool = False
+    per_minute: int = 80
+    per_hour: int = 500
+    minute: float = 60.0
+    secondary_status: int = 403
+    rejected: int = 0  # secondary-limit rejections so far (for tests and the demo)
+    _budgets: dict[str, Budget] = field(default_factory=dict)
+    _writes: dict[str, deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def charge(self, key: str, authenticated: bool) -> tuple[dict[str, str], bool]:
+        """Spend one request of ``key``'s budget; return the headers and whether it was over."""
+        now = time.time()
+        with self._lock:
+            budget = self._budgets.get(key)
+            if budget is None or now >= budget.reset:
+                limit = self.primary_limit if authenticated else self.unauthenticated_limit
+                budget = self._budgets[key] = Budget(limit, math.ceil(now + self.primary_window))
+            over = budget.used >= budget.limit
+            if not over:
+                budget.used += 1
+            return self.headers(budget), over
+
+    def peek(self, key: str, authenticated: bool) -> Budget:
+        now = time.time()
+        with self._lock:
+            budget = self._budgets.get(key)
+            if budget is None or now >= budget.reset:
+                limit = self.primary_limit if authenticated else self.unauthenticated_limit
+                return Budget(limit, math.ceil(now + self.primary_window))
+            return Budget(budget.limit, budget.reset, budget.used)
+
+    @staticmethod
+    def headers(budget: Budget) -> dict[str, str]:
+        return {"x-ratelimit-limit": str(budget.limit), "x-ratelimit-remaining": str(max(0, budget.limit - budget.used)),
+                "x-ratelimit-used": str(budget.used), "x-ratelimit-reset": str(budget.reset),
+                "x-ratelimit-resource": "core"}
+
+    def secondary(self, key: str) -> float | None:
+        """For a content-creating request: None if allowed (and recorded), else seconds to wait."""
+        if not self.strict:
+            return None
+        now = time.monotonic()
+        hour = self.minute * 60
+        with self._lock:
+            stamps = self._writes.setdefault(key, deque())
+            while stamps and stamps[0] <= now - hour:
+                stamps.popleft()
+            in_minute = [s for s in stamps if s > now - self.minute]
+            if len(in_minute) >= self.per_minute:
+                self.rejected += 1
+                return in_minute[len(in_minute) - self.per_minute] + self.minute - now
+            if len(stamps) >= self.per_hour:
+                self.rejected += 1
+                return stamps[len(stamps) - self.per_hour] + hour - now
+            stamps.append(now)
+            return None

@@ -1,0 +1,1 @@
+"""Tests of the GitHub system: sandbox, client, Test Connection, issue, gate, sync, vendor client, OpenAPI."""
