@@ -141,7 +141,7 @@ def run_recorded(store: Store, spec: JobSpec, ctx: JobContext | None = None,
         state = "failed"
     finally:
         ctx._on_event = previous
-    counts = {**dict(ctx.counts), **outcome.counts}
+    outcome.counts = counts = {**dict(ctx.counts), **outcome.counts}
     recorder.finish(job_id, state, outcome.message, counts, _jsonable(outcome.data), time.monotonic() - started)
     return JobResult(job_id, state, outcome, error)
 

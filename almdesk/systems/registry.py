@@ -32,7 +32,9 @@ class Registry:
                 if exc.name == module_name:
                     continue
                 raise
-            found.append(module.SYSTEM)
+            system = getattr(module, "SYSTEM", None)
+            if system is not None:
+                found.append(system)
         return cls([*found, *extra])
 
     def get(self, name: str) -> System:

@@ -1,0 +1,109 @@
+"""Composition root: builds the services, the job runner and the main window. No globals.
+
+``almdesk`` with no command, or ``almdesk-gui``, lands here. With an empty store the window offers
+"Try it with the sandbox"; ``--demo`` (or ``ALMDESK_DEMO=1``) accepts that offer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from almdesk.demo import Demo
+from almdesk.errors import UserFacingError
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.jobs.record import JobSpec
+from almdesk.services import Services
+from almdesk.ui.main_window import MainWindow
+from almdesk.ui.runner import JobRunner
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """The running application: services, runner, window and (in demo mode) the sandboxes."""
+
+    def __init__(self, services: Services, *, demo: bool = False) -> None:
+        self.services = services
+        self.runner = JobRunner(services)
+        settings = QSettings(str(services.paths.root / "ui.ini"), QSettings.Format.IniFormat)
+        self.window = MainWindow(services, self.runner, settings)
+        self.demo = Demo(services)
+        if self.demo.known():
+            QTimer.singleShot(0, self.start_demo)  # re-point the demo connectors at fresh sandboxes
+        elif not services.config.connectors():
+            QTimer.singleShot(0, self.start_demo if demo else self.offer_demo)
+
+    def offer_demo(self) -> None:
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Welcome to almdesk")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText("<b>No connectors yet.</b><br><br>Try every feature now against built-in simulators of "
+                    "ALM Octane, Jira, GitHub and Rally running on this computer, or start with your own "
+                    "server.")
+        try_btn = box.addButton("Try it with the sandbox", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Configure my own", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(try_btn)
+        box.exec()
+        if box.clickedButton() is try_btn:
+            self.start_demo()
+        else:
+            self.window.connectors.new()
+
+    def start_demo(self) -> None:
+        if self.demo.servers:
+            return
+
+        def run(ctx: JobContext) -> JobOutcome:
+            summary = self.demo.start(ctx.progress)
+            return JobOutcome(True, f"Sandbox ready: {len(summary)} demo connector(s) wired to loopback servers.",
+                              data={"demo": summary})
+
+        self.runner.finished.connect(self._demo_ready)
+        self._demo_handle = self.runner.submit(JobSpec("demo", "Start the sandbox", run), queue="demo")
+
+    def _demo_ready(self, handle: int, result: object) -> None:
+        if handle != getattr(self, "_demo_handle", None):
+            return
+        self.runner.finished.disconnect(self._demo_ready)
+        self.window.connectors.reload()
+        self.window.connections.reload()
+        getattr(self.window.projects, "reload", lambda: None)()
+        self.window.statusBar().showMessage("Demo mode: connectors point at the built-in sandbox.", 20000)
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        self.demo.stop()
+        self.services.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(argv if argv is not None else sys.argv)
+    parser = argparse.ArgumentParser(prog="almdesk-gui")
+    parser.add_argument("--data-dir")
+    parser.add_argument("--demo", action="store_true", help="start the sandbox demo when nothing is configured")
+    args, qt_args = parser.parse_known_args(argv[1:])
+    qapp = QApplication([argv[0], *qt_args])
+    qapp.setApplicationName("almdesk")
+    qapp.setOrganizationName("almdesk")
+    qapp.setApplicationDisplayName("almdesk")
+    try:
+        services = Services.open(args.data_dir)
+    except UserFacingError as exc:
+        QMessageBox.critical(None, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
+        return exc.exit_code
+    app = App(services, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
+    app.window.show()
+    code = qapp.exec()
+    app.close()
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""Small shared dialogs and widgets: the workspace picker, inline error labels, a table of links.
+
+:func:`pick_workspace` lists a connector's workspaces through a job in the runner (the UI thread
+never talks HTTP) and lets the user pick one. :class:`LinkTable` is a read-only table whose URL
+cells open in the browser; :func:`error_label` is the red inline message the views show beside
+their inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.services import Services
+from almdesk.ui.forms import ERROR_STYLE
+from almdesk.ui.runner import JobRunner
+
+LINK_COLOR = QColor("#0b57d0")
+Index = QModelIndex | QPersistentModelIndex
+UrlOpener = Callable[[QUrl], Any]
+
+
+def error_label(name: str) -> QLabel:
+    """A hidden, word-wrapped, red label for an inline error; show it with :func:`show_error`."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+def show_error(label: QLabel, message: str, hint: str = "") -> None:
+    """Show ``message`` (and ``hint`` on its own line) in ``label``; an empty message hides it."""
+    if not message:
+        label.clear()
+        label.hide()
+        return
+    label.setText(message + (f"\n{hint}" if hint and hint not in message else ""))
+    label.show()
+
+
+def split_message(message: str, hint: str) -> str:
+    """A job's failure message without the " — hint" suffix that ``str(UserFacingError)`` adds."""
+    suffix = f" — {hint}"
+    return message[: -len(suffix)] if hint and message.endswith(suffix) else message
+
+
+def split_csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table over a list of row tuples; ``url_column`` cells look and act like links.
+
+    Rows are appended in batches (one ``beginInsertRows`` per batch), so thousands of rows stay cheap.
+    """
+
+    def __init__(self, headers: Sequence[str], url_column: int | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.headers = list(headers)
+        self.url_column = url_column
+        self.rows: list[tuple[Any, ...]] = []
+        self.urls: list[str] = []
+        self.colors: list[str] = []
+        self._link_font = QFont()
+        self._link_font.setUnderline(True)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self.rows[row][col]
+            if role == Qt.ItemDataRole.ToolTipRole and col == self.url_column and self.urls[row]:
+                return self.urls[row]
+            return "" if value is None else str(value)
+        if col == self.url_column and self.urls[row]:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return LINK_COLOR
+            if role == Qt.ItemDataRole.FontRole:
+                return self._link_font
+        if role == Qt.ItemDataRole.ForegroundRole and self.colors[row]:
+            return QColor(self.colors[row])
+        if role == Qt.ItemDataRole.UserRole:
+            return self.urls[row]
+        return None
+
+    def set_rows(self, rows: Sequence[tuple[Any, ...]], urls: Sequence[str] = (), colors: Sequence[str] = ()) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.urls = list(urls) or [""] * len(self.rows)
+        self.colors = list(colors) or [""] * len(self.rows)
+        self.endResetModel()
+
+    def append_rows(self, rows: Sequence[tuple[Any, ...]], urls: Sequence[str] = (),
+                    colors: Sequence[str] = ()) -> None:
+        if not rows:
+            return
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self.rows.extend(rows)
+        self.urls.extend(urls or [""] * len(rows))
+        self.colors.extend(colors or [""] * len(rows))
+        self.endInsertRows()
+
+
+class LinkTable(QTableView):
+    """A read-only table over a :class:`RowsModel`; clicking a link cell opens its URL.
+
+    ``opener`` opens URLs (``QDesktopServices.openUrl`` unless a test swaps it).
+    """
+
+    def __init__(self, model: RowsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.rows_model = model
+        self.opener: UrlOpener = QDesktopServices.openUrl
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.clicked.connect(self._clicked)
+
+    def _clicked(self, index: QModelIndex) -> None:
+        source = index
+        model = self.model()
+        while model is not self.rows_model and hasattr(model, "mapToSource"):
+            source = model.mapToSource(source)
+            model = model.sourceModel()
+        if source.column() == self.rows_model.url_column:
+            url = self.rows_model.urls[source.row()]
+            if url:
+                self.opener(QUrl(url))
+
+
+class WorkspacePicker(QDialog):
+    """Lists a connector's workspaces (fetched by a job) and lets the user pick one."""
+
+    def __init__(self, services: Services, runner: JobRunner, connector_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        info = services.config.connector(connector_id)
+        self.setWindowTitle(f"Workspaces of {info.name}")
+        self.status = QLabel(f"Signing in to {info.name} and listing its workspaces…")
+        self.status.setObjectName("picker_status")
+        self.status.setWordWrap(True)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by id or name")
+        self.filter.textChanged.connect(self._filter)
+        self.list = QListWidget()
+        self.list.setObjectName("workspace_list")
+        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        self.error = error_label("picker_error")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.list.currentItemChanged.connect(
+            lambda cur, _prev: self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(cur is not None))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.status)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.list, 1)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+        self.resize(460, 420)
+        runner.finished.connect(self._finished)
+        self._attached = True
+        self.handle = runner.submit(self._spec(connector_id))
+
+    def _spec(self, connector_id: int) -> JobSpec:
+        settings = self.services.config.connector_settings(connector_id)
+        system = self.services.registry.get(settings.system)
+        http = self.services.http_for(settings, job_hint="workspaces")
+        lister = getattr(system, "workspaces", None)
+
+        def run(ctx: JobContext) -> JobOutcome:
+            if lister is None:
+                return JobOutcome(False, f"{system.label} has no workspaces to pick from.")
+            http.add_secrets(settings.secrets.values())
+            ctx.progress(0, 1, "Listing workspaces")
+            found: list[tuple[str, str]] = lister(settings, http)
+            ctx.progress(1, 1, "done")
+            return JobOutcome(True, f"{len(found)} workspace(s) found.",
+                              data={"workspaces": [[str(i), str(n)] for i, n in found]})
+
+        return JobSpec("workspaces", f"List workspaces of {settings.name}", run, connector_id)
+
+    def _detach(self) -> None:
+        if self._attached:
+            self._attached = False
+            self.runner.finished.disconnect(self._finished)
+
+    def _finished(self, handle: int, result: JobResult | None) -> None:
+        if handle != self.handle:
+            return
+        self._detach()
+        if result is None:
+            self.status.setText("Cancelled.")
+            return
+        if result.state != "succeeded":
+            hint = str(result.outcome.data.get("hint") or "")
+            self.status.setText("Could not list the workspaces.")
+            show_error(self.error, split_message(result.outcome.message, hint), hint)
+            return
+        found = result.outcome.data.get("workspaces") or []
+        for ident, name in found:
+            item = QListWidgetItem(f"{name}  (id {ident})")
+            item.setData(Qt.ItemDataRole.UserRole, ident)
+            self.list.addItem(item)
+        self.status.setText(f"{len(found)} workspace(s). Pick the one to use:" if found else
+                            "The server lists no workspace this API key can use. Ask the space admin to "
+                            "assign the key to a workspace.")
+        if found:
+            self.list.setCurrentRow(0)
+            self.list.setFocus()
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(bool(needle) and needle not in item.text().lower())
+
+    def chosen(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def done(self, code: int) -> None:
+        if self._attached:  # closed before the list arrived: stop the job
+            self.runner.cancel(self.handle)
+        self._detach()
+        super().done(code)
+
+
+def pick_workspace(parent: QWidget | None, services: Services, runner: JobRunner, connector_id: int) -> str | None:
+    """Run a job listing the connector's workspaces, show them, and return the picked id (or None)."""
+    dialog = WorkspacePicker(services, runner, connector_id, parent)
+    try:
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.chosen()
+        return None
+    finally:
+        dialog.deleteLater()

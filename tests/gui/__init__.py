@@ -1,0 +1,1 @@
+"""GUI foundation tests (pytest-qt, offscreen)."""
