@@ -45,7 +45,7 @@ def test_progress_and_responsive_loop(qtbot, services: Services) -> None:  # typ
     with qtbot.waitSignal(runner.finished, timeout=10000) as blocker:
         runner.submit(JobSpec("test", "busy", busy_job(60, 0.01)))
     timer.stop()
-    handle, result = blocker.args
+    _handle, result = blocker.args
     assert result.state == "succeeded" and result.outcome.counts["created"] == 60
     assert progress and progress[-1] == (60, 60)
     job = get_job(services.store, result.job_id)
