@@ -45,10 +45,20 @@ class StepList(QWidget):
         lay.addWidget(self.summary)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._started: dict[str, float] = {}
+        self._final = ""
+        self.tree.currentItemChanged.connect(self._show_detail)
+
+    def _show_detail(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
+        """Show the selected step's full result (details are often longer than the column)."""
+        if item is not None and item.toolTip(3):
+            self.summary.setText(f"{item.text(1)}: {item.toolTip(3)}")
+        elif self._final:
+            self.summary.setText(self._final)
 
     def reset(self, text: str = "Testing…") -> None:
         self.tree.clear()
         self._items.clear()
+        self._final = ""
         self.summary.setText(text)
         self.summary.setStyleSheet("")
 
@@ -89,5 +99,6 @@ class StepList(QWidget):
                 self._items[step["key"]] = item
                 self._paint(item, "skipped", "not run", 0)
         ok = result.state == "succeeded"
-        self.summary.setText(("✔ " if ok else "✖ ") + result.outcome.message)
+        self._final = ("✔ " if ok else "✖ ") + result.outcome.message
+        self.summary.setText(self._final)
         self.summary.setStyleSheet(f"color: {COLORS['ok' if ok else 'failed']}; font-weight: bold;")
