@@ -85,6 +85,10 @@ class AlmSession(requests.Session):
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         net = self.network
+        if not net.verify:
+            # requests swaps a request's verify=None for $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE *before*
+            # merging the session's verify=False, which would turn validation back on.
+            settings["verify"] = False
         if net.proxy_mode == "none":
             settings["proxies"] = {}
         elif net.proxy_mode == "explicit" and net.proxy_url:
@@ -98,6 +102,9 @@ def build_ssl_context(network: NetworkSettings) -> ssl.SSLContext | None:
     if not network.verify:
         return None
     ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # Any certificate in the trust store ends a chain (Python 3.13's default), so a server certificate
+    # saved with "Trust this certificate" is trusted even when its issuing CA is not in the bundle.
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     if network.ca_bundle:
         try:
             ctx.load_verify_locations(cafile=network.ca_bundle)

@@ -1,0 +1,233 @@
+"""The network steps every system's Test Connection starts with: DNS, TCP, TLS, HTTP.
+
+:func:`network_steps` returns four :class:`~almdesk.systems.base.Step` objects sharing one
+:class:`Diagnosis`. Each step opens what it needs itself (no socket is kept between steps), so
+the list may stop anywhere. Failures are :class:`~almdesk.errors.UserFacingError` with ``field``
+set to the setting at fault (``url``, ``proxy_url``, ``ca_bundle``, ``verify``). A detail starting
+with :data:`WARNING` marks a step that passed with a warning (validation off, plain http…).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from dataclasses import replace
+
+import requests
+
+from almdesk.errors import RemoteError
+from almdesk.net.certs import CertInfo, Handshake, handshake, route_for, unverified_context
+from almdesk.net.diag_route import Route, proxy_status_error, read_head
+from almdesk.net.diag_tls import CAUSE_TEXT, cause, certificate_error, handshake_error, not_tls_error
+from almdesk.net.diag_x509 import DerError
+from almdesk.net.session import HttpFactory, build_ssl_context, send
+from almdesk.systems.base import NetworkSettings, Step, is_loopback
+
+WARNING = "⚠ "
+EXPIRY_WARNING_DAYS = 30
+_BODY_PEEK = 4096
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+class Diagnosis:
+    """The state the four steps share: the URL, the connector's network settings and the route."""
+
+    def __init__(self, url: str, network: NetworkSettings) -> None:
+        self.url = url
+        self.network = network
+        self._route: Route | None = None
+
+    @property
+    def route(self) -> Route:
+        if self._route is None:
+            self._route = route_for(self.url, self.network)
+        return self._route
+
+    def _via(self) -> str:
+        route = self.route
+        if route.proxy is None:
+            return ""
+        source = "system proxy" if self.network.proxy_mode == "system" else "proxy"
+        return f"{source} {route.proxy.endpoint.hostport}"
+
+    # --- DNS ----------------------------------------------------------------------------------
+    def dns(self) -> str:
+        route = self.route
+        hop = route.hop
+        addresses = ", ".join(dict.fromkeys(addr for _family, (addr, _port) in route.addresses()))
+        try:
+            ipaddress.ip_address(hop.host)
+            found = f"{hop.host} is an IP address (no lookup needed)"
+        except ValueError:
+            found = f"{hop.host} → {addresses}"
+        if route.proxy is not None:
+            return f"{self._via()}: {found}; the proxy resolves {route.target.host}"
+        return found
+
+    # --- TCP ----------------------------------------------------------------------------------
+    def tcp(self) -> str:
+        route = self.route
+        failed_first = ""
+        sock, hop = route.open()
+        sock.close()
+        tried = route.addresses()
+        if len(tried) > 1 and tried[0][1][0] != hop.address:
+            failed_first = f" (earlier addresses did not answer; used {hop.address})"
+        if route.proxy is None:
+            return f"Connected to {route.target.hostport} in {_ms(hop.seconds)}{failed_first}"
+        if route.tunnelled:
+            return (f"Connected to {self._via()} in {_ms(hop.seconds)}{failed_first}; it opened a tunnel to "
+                    f"{route.target.hostport}")
+        return (f"Connected to {self._via()} in {_ms(hop.seconds)}{failed_first}; it forwards the requests to "
+                f"{route.target.hostport}")
+
+    # --- TLS ----------------------------------------------------------------------------------
+    def tls(self) -> str:
+        route = self.route
+        if route.target.scheme != "https":
+            if is_loopback(route.target.host):
+                return "Not used: plain http:// to this computer"
+            return (f"{WARNING}Not used: http:// is not encrypted, so passwords and tokens cross the network in "
+                    "clear text. Use https:// if the server offers it.")
+        context = build_ssl_context(self.network)
+        if context is None:
+            return self._tls_unverified()
+        shake = self._handshake(context)
+        try:
+            cert = shake.certificate
+        except DerError as exc:
+            return f"{shake.version}; verified (the certificate details cannot be shown: {exc})"
+        detail = (f"{shake.version}; certificate {cert.subject}, issued by {cert.issuer}; "
+                  f"names {', '.join(cert.sans) or '(none)'}; expires {cert.not_after:%Y-%m-%d}")
+        days = cert.days_left()
+        if days < EXPIRY_WARNING_DAYS:
+            return f"{WARNING}{detail} — in {days} day{'s' if days != 1 else ''}: ask for a renewal soon"
+        return f"{detail} (in {days} days)"
+
+    def _handshake(self, context: ssl.SSLContext) -> Handshake:
+        route = self.route
+        try:
+            return handshake(route, context)
+        except ssl.SSLCertVerificationError as exc:
+            cert = self._certificate(self._handshake(unverified_context()))
+            raise certificate_error(exc, cert, route.target.host, route.target.port,
+                                    self.network.ca_bundle) from None
+        except (ssl.SSLError, TimeoutError, ConnectionError) as exc:
+            answer = self._plain_http_answer()
+            if answer:
+                raise not_tls_error(route.target.hostport, answer) from None
+            raise handshake_error(exc, route.target.hostport, self.network.timeout) from None
+        except OSError as exc:
+            raise handshake_error(exc, route.target.hostport, self.network.timeout) from None
+
+    def _certificate(self, shake: Handshake) -> CertInfo:
+        try:
+            return shake.certificate
+        except DerError as exc:
+            raise RemoteError(f"The certificate of {self.route.target.hostport} cannot be read: {exc}.",
+                              "Ask the server's admin for its CA certificate as a PEM file, and choose it as "
+                              "the connector's CA bundle.", field="ca_bundle") from None
+
+    def _tls_unverified(self) -> str:
+        shake = self._handshake(unverified_context())
+        cert = self._certificate(shake)
+        verdict = "it would pass validation: turn validation back on"
+        try:
+            handshake(self.route, build_ssl_context(replace(self.network, verify=True)) or unverified_context())
+        except ssl.SSLCertVerificationError as exc:
+            verdict = f"it would NOT pass: {CAUSE_TEXT[cause(exc, cert, self.route.target.host)]}"
+        except (OSError, RemoteError) as exc:
+            verdict = f"it could not be checked: {exc}"
+        return (f"{WARNING}Certificate validation is off for this connector ({verdict}). {shake.version}; "
+                f"certificate {cert.subject}, issued by {cert.issuer}; SHA-256 {cert.sha256}")
+
+    def _plain_http_answer(self) -> str:
+        """The status line when the server answers plain HTTP on the port, else ''."""
+        route = self.route
+        try:
+            sock, _hop = route.open()
+        except (OSError, RemoteError):
+            return ""
+        with sock:
+            try:
+                sock.sendall(f"HEAD / HTTP/1.0\r\nHost: {route.target.hostport}\r\n\r\n".encode("latin-1"))
+                head = read_head(sock)
+            except OSError:
+                return ""
+        line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+        return line if line.startswith("HTTP/") else ""
+
+    def _speaks_tls(self) -> bool:
+        try:
+            self._handshake(unverified_context())
+        except (RemoteError, ValueError):
+            return False
+        return True
+
+    # --- HTTP ---------------------------------------------------------------------------------
+    def http(self) -> str:
+        route = self.route
+        session = HttpFactory(self.network, retries=0).session()
+        try:
+            try:
+                resp = send(session, "GET", self.url, what=f"The server {route.target.hostport}",
+                            allow_redirects=False, stream=True)
+            except RemoteError:
+                if route.target.scheme == "http" and route.proxy is None and self._speaks_tls():
+                    raise self._speaks_https_error() from None
+                raise
+            with resp:
+                return self._http_answer(resp)
+        finally:
+            session.close()
+
+    def _speaks_https_error(self) -> RemoteError:
+        hostport = self.route.target.hostport
+        return RemoteError(f"The server at {hostport} speaks HTTPS, but the URL says http://.",
+                           f"Change the server URL to https://{hostport}.", field="url")
+
+    def _http_answer(self, resp: requests.Response) -> str:
+        route = self.route
+        code, reason = resp.status_code, resp.reason or ""
+        said = f"HTTP {code} {reason}".strip()
+        if code == 407:
+            if route.proxy is not None:
+                raise proxy_status_error(route.proxy, 407, reason, route.target.hostport, bool(route.proxy.auth))
+            raise RemoteError(f"A proxy between this computer and the server requires authentication ({said}).",
+                              "Set that proxy, with its user and password, in the connector's Network tab.",
+                              field="proxy_url")
+        peek = resp.raw.read(_BODY_PEEK, decode_content=True) if code >= 400 else b""
+        if code == 400 and b"plain http request was sent to https port" in peek.lower():
+            raise self._speaks_https_error()
+        html = "html" in resp.headers.get("Content-Type", "").lower()
+        if route.proxy is not None and not route.tunnelled and code in (500, 502, 503, 504) and html:
+            raise RemoteError(f"The {route.proxy.label} answered {said} for {route.target.hostport}: it could "
+                              "not reach the server, or the server failed.",
+                              "Check the server address and port. If the server is on the internal network, "
+                              "add it to the no-proxy list.", field="url")
+        detail = f"{said} in {_ms(resp.elapsed.total_seconds())}"
+        server = resp.headers.get("Server", "")
+        if server:
+            detail += f" from {server[:60]}"
+        if route.proxy is not None:
+            detail += f" through the {self._via()}"
+        location = resp.headers.get("Location", "")
+        if 300 <= code < 400 and location:
+            detail += f"; redirects to {location[:120]}"
+            if route.target.scheme == "http" and location.startswith("https://"):
+                return f"{WARNING}{detail} — use the https:// address in the server URL"
+        return detail
+
+
+def network_steps(url: str, network: NetworkSettings) -> list[Step]:
+    """DNS, TCP, TLS and HTTP steps for ``url`` with the connector's ``network`` settings, in order."""
+    diag = Diagnosis(url, network)
+    return [
+        Step("dns", "Resolve host", diag.dns),
+        Step("tcp", "Open TCP connection", diag.tcp),
+        Step("tls", "TLS handshake", diag.tls),
+        Step("http", "HTTP reachable", diag.http),
+    ]
