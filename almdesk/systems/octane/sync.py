@@ -1,0 +1,131 @@
+"""The sync adapter for ALM Octane (the contract is :class:`almdesk.systems.base.SyncAdapter`).
+
+``iter_items`` reads every defect (or story) of the workspace — under the connection's parent
+when one is set — in pages of 1000 with only the fields the engine needs. ``create_items`` posts
+up to 200 drafts in one request (409 = partial success), then closes the ones whose task is done
+with one bulk PUT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from almdesk.errors import RemoteError, UserFacingError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.octane import query as q
+from almdesk.systems.octane.actions import html_text
+from almdesk.systems.octane.client import BULK_SIZE, PAGE_SIZE, OctaneClient
+from almdesk.systems.octane.fields import connection_workspace, site
+from almdesk.systems.octane.target import Target, resolve_target
+
+FIELDS = ("name", "phase", "last_modified")
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+class OctaneSyncAdapter:
+    """One connection's view of Octane for the sync engine."""
+
+    bulk_size = BULK_SIZE
+    page_size = PAGE_SIZE
+
+    def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
+        self.connection = connection
+        self.ctx = ctx
+        self.info = site(connection.connector)
+        self.workspace = connection_workspace(connection)
+        self.client = OctaneClient(self.info.server, self.info.shared_space, self.info.client_id,
+                                   self.info.client_secret, http, ctx)
+        self._target: Target | None = None
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self.prepare()
+        assert self._target is not None
+        return self._target
+
+    def prepare(self) -> None:
+        self.client.sign_in()
+        self._target = resolve_target(self.client, self.connection, self.workspace, self.info.user)
+        self.ctx.log(f"ALM Octane target: {self._target.describe()}")
+
+    def _item(self, entity: dict[str, Any]) -> RemoteItem:
+        target = self.target
+        phase = entity.get("phase") or {}
+        phase_id = str(phase.get("id", "")) if isinstance(phase, dict) else ""
+        ident = str(entity["id"])
+        return RemoteItem(ref=ident, key=ident, title=str(entity.get("name", "")),
+                          url=self.client.entity_url(self.workspace, ident), done=phase_id in target.done,
+                          status=target.phase_name(phase_id), updated=parse_time(entity.get("last_modified")))
+
+    def iter_items(self) -> Iterator[RemoteItem]:
+        target = self.target
+        statement = "" if target.parent_is_root else q.ref_id("parent", target.parent)
+        for entity in self.client.iter_all(self.workspace, target.collection, query=statement, fields=FIELDS,
+                                           page_size=self.page_size):
+            yield self._item(entity)
+
+    def _entity(self, draft: ItemDraft) -> dict[str, Any]:
+        target = self.target
+        entity: dict[str, Any] = {"name": draft.title, "parent": {"type": "work_item", "id": target.parent},
+                                  "phase": {"type": "phase", "id": target.new_phase}, "is_draft": False}
+        if draft.text.strip():
+            entity["description"] = html_text(draft.text)
+        rank = target.rank_for(draft.priority)
+        if rank is not None:
+            entity[target.rank_field] = {"type": "list_node", "id": rank}
+        if target.user_id:
+            entity[target.user_field] = {"type": "workspace_user", "id": target.user_id}
+        return entity
+
+    def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
+        target = self.target
+        if len(drafts) > self.bulk_size:
+            raise ValueError(f"at most {self.bulk_size} drafts per call, got {len(drafts)}")
+        try:
+            results = self.client.create(self.workspace, target.collection, [self._entity(d) for d in drafts],
+                                         fields=FIELDS)
+        except UserFacingError as exc:
+            return [exc for _ in drafts]
+        out: list[RemoteItem | Exception] = [r if isinstance(r, Exception) else self._item(r) for r in results]
+        to_close = [i for i, (d, r) in enumerate(zip(drafts, out, strict=True))
+                    if d.done and isinstance(r, RemoteItem) and not r.done]
+        if to_close:
+            updates = [{"id": out[i].ref, "phase": {"type": "phase", "id": target.close_phase}}  # type: ignore[union-attr]
+                       for i in to_close]
+            try:
+                closed = self.client.update_many(self.workspace, target.collection, updates, fields=FIELDS)
+            except UserFacingError as exc:
+                closed = [exc for _ in to_close]
+            for index, result in zip(to_close, closed, strict=True):
+                if isinstance(result, Exception):
+                    created = out[index]
+                    assert isinstance(created, RemoteItem)
+                    out[index] = RemoteError(f"Created {target.entity} {created.key} but could not close it: {result}",
+                                             "Close it in ALM Octane, or run the sync again.")
+                else:
+                    out[index] = self._item(result)
+        return out
+
+    def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
+        target = self.target
+        phase = target.close_phase if done else target.reopen_phase
+        entity = self.client.update(self.workspace, target.collection, item.ref,
+                                    {"phase": {"type": "phase", "id": phase}}, fields=FIELDS)
+        return self._item(entity)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,1 @@
+"""Tests of the ALM Octane system and its sandbox."""
