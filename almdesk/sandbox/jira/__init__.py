@@ -1,0 +1,33 @@
+"""Jira sandbox: a loopback Jira Cloud (``mode='cloud'``) or Data Center (``mode='dc'``) site.
+
+``create(seed, mode=…)`` builds the app; :func:`almdesk.sandbox.base.serve` runs it. Options:
+``issues`` (demo issues in DEMO, default 150), ``context_path`` (e.g. ``/jira``), ``strict_rate_limits``
+(a small token bucket, so clients meet 429 + Retry-After), ``rate_limit=(capacity, per_second)`` or None,
+``max_results`` (cap on search page sizes), ``captcha_after`` (DC: failed basic logins before CAPTCHA).
+Options meant for other systems are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from almdesk.sandbox.jira.app import JiraSandbox
+
+STRICT_RATE_LIMIT = (20, 10.0)
+DEFAULT_RATE_LIMIT = (300, 150.0)
+
+
+def create(seed: int = 0, mode: str = "cloud", **options: Any) -> JiraSandbox:
+    """A Jira sandbox app with seeded demo data."""
+    if "rate_limit" in options:
+        rate_limit = options["rate_limit"]
+    elif options.get("strict_rate_limits"):
+        rate_limit = STRICT_RATE_LIMIT
+    else:
+        rate_limit = DEFAULT_RATE_LIMIT
+    return JiraSandbox(seed, mode, issues_count=int(options.get("issues", 150)),
+                       context_path=str(options.get("context_path", "")), rate_limit=rate_limit,
+                       max_results=options.get("max_results"), captcha_after=options.get("captcha_after"))
+
+
+__all__ = ["JiraSandbox", "create"]

@@ -1,0 +1,380 @@
+"""The Jira sandbox application: routing, authentication, rate limiting and the metadata endpoints.
+
+Two modes. ``cloud`` serves ``/rest/api/2``, ``/rest/api/3`` (ADF) and ``latest``, accepts e-mail + API
+token over basic auth (passwords and Bearer API tokens are refused), and reports ``deploymentType:
+Cloud``. ``dc`` serves ``/rest/api/2`` and ``latest`` only, accepts a personal access token as Bearer or
+username + password over basic auth, and reports ``deploymentType: Server`` as Data Center does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from almdesk.sandbox.base import SandboxApp, json_response
+from almdesk.sandbox.jira import issues, search
+from almdesk.sandbox.jira.context import ApiError, Call
+from almdesk.sandbox.jira.model import JiraData, User, jira_time, now
+from almdesk.sandbox.jira.seed import SDE_LABEL, build
+
+Handler = Callable[[Call], Response]
+REST_RE = re.compile(r"^/rest/api/(2|3|latest)(/.*)?$")
+CLOUD_PASSWORD_TEXT = ("Basic authentication with passwords is deprecated.  For more information, see: "
+                       "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/")
+
+
+class RateLimiter:
+    """A token bucket per caller; ``check`` returns None or the seconds to wait (Retry-After)."""
+
+    def __init__(self, capacity: int, per_second: float) -> None:
+        self.capacity = capacity
+        self.rate = per_second
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, who: str) -> tuple[int | None, float]:
+        with self._lock:
+            t = time.monotonic()
+            tokens, last = self._buckets.get(who, (float(self.capacity), t))
+            tokens = min(float(self.capacity), tokens + (t - last) * self.rate)
+            if tokens < 1:
+                self._buckets[who] = (tokens, t)
+                return max(1, math.ceil((1 - tokens) / self.rate)), tokens
+            self._buckets[who] = (tokens - 1, t)
+            return None, tokens - 1
+
+
+class JiraSandbox(SandboxApp):
+    """A Jira Cloud or Data Center site on loopback."""
+
+    system = "jira"
+
+    def __init__(self, seed: int = 0, mode: str = "cloud", *, issues_count: int = 150, context_path: str = "",
+                 rate_limit: tuple[int, float] | None = (300, 150.0), max_results: int | None = None,
+                 captcha_after: int | None = None) -> None:
+        super().__init__(seed)
+        if mode not in ("cloud", "dc"):
+            raise ValueError("Jira sandbox mode must be 'cloud' or 'dc'")
+        self.mode = mode
+        self.context_path = context_path.rstrip("/")
+        self.data: JiraData = build(seed, mode, issues_count)
+        self.limiter = RateLimiter(*rate_limit) if rate_limit else None
+        self.options: dict[str, Any] = {"max_results": max_results}
+        self.captcha_after = captcha_after
+        self.failed_logins: dict[str, int] = {}
+        self.routes: list[tuple[str, re.Pattern[str], Handler, str]] = []
+        self._routes()
+
+    # --- describe -------------------------------------------------------------------------
+    @property
+    def admin(self) -> User:
+        return next(u for u in self.data.users.values() if u.name == "admin")
+
+    def user_named(self, name: str) -> User:
+        return next(u for u in self.data.users.values() if u.name == name)
+
+    def describe(self, base_url: str) -> dict[str, Any]:
+        url = base_url.rstrip("/") + self.context_path
+        admin = self.admin
+        cloud = self.mode == "cloud"
+        return {
+            "system": "jira",
+            "url": url,
+            "params": {"url": url, "deployment": "cloud" if cloud else "datacenter",
+                       "auth_method": "api_token" if cloud else "pat",
+                       "user": admin.email if cloud else admin.name},
+            "secrets": {"token": admin.api_token if cloud else admin.pat},
+            "connection_params": {"alm_project": "DEMO", "jira_issue_type": "Bug",
+                                  "jira_done_statuses": "Resolved,Closed", "jira_close_transition": "Close Issue",
+                                  "jira_reopen_transition": "Reopen Issue", "alm_issue_label": SDE_LABEL},
+        }
+
+    # --- routing --------------------------------------------------------------------------
+    def _routes(self) -> None:
+        add = self._add
+        add("GET", "/serverInfo", self.server_info)
+        add("GET", "/myself", self.myself)
+        add("GET", "/mypermissions", self.my_permissions)
+        add("GET", "/project", self.projects)
+        add("GET", "/project/search", self.project_search, "cloud")
+        add("GET", "/project/(?P<project>[^/]+)", self.project)
+        add("GET", "/project/(?P<project>[^/]+)/statuses", self.project_statuses)
+        add("GET", "/project/(?P<project>[^/]+)/versions", self.project_versions)
+        add("GET", "/issuetype", self.issue_types)
+        add("GET", "/issue/createmeta/(?P<project>[^/]+)/issuetypes", self.createmeta_types)
+        add("GET", "/issue/createmeta/(?P<project>[^/]+)/issuetypes/(?P<type>[^/]+)", self.createmeta_fields)
+        add("GET", "/field", self.fields)
+        add("GET", "/priority", self.priorities)
+        add("GET", "/resolution", self.resolutions)
+        add("GET", "/status", self.statuses)
+        add("GET", "/label", self.labels, "cloud")
+        add("GET|POST", "/search", search.search_dc)
+        add("GET|POST", "/search/jql", search.search_jql, "cloud")
+        add("POST", "/search/approximate-count", search.approximate_count, "cloud")
+        add("POST", "/issue", issues.create_issue)
+        add("POST", "/issue/bulk", issues.create_bulk)
+        add("GET", "/issue/(?P<key>[^/]+)", issues.get_issue)
+        add("PUT", "/issue/(?P<key>[^/]+)", issues.edit_issue)
+        add("GET", "/issue/(?P<key>[^/]+)/transitions", issues.get_transitions)
+        add("POST", "/issue/(?P<key>[^/]+)/transitions", issues.do_transition)
+
+    def _add(self, methods: str, pattern: str, handler: Handler, only: str = "") -> None:
+        if only and only != self.mode:
+            return
+        self.routes.append((methods, re.compile(f"^{pattern}/?$"), handler, only))
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if self.context_path:
+            if not path.startswith(self.context_path):
+                return self._page(404, "Not found", "This page lives outside Jira's context path.")
+            path = path[len(self.context_path):] or "/"
+        base = request.host_url.rstrip("/") + self.context_path
+        if path in ("/", ""):
+            return self._page(200, "Jira sandbox", f"A {self._deployment()} sandbox for almdesk.")
+        browse = re.fullmatch(r"/browse/([A-Z][A-Z0-9_]*-\d+)", path)
+        if browse:
+            return self._browse(browse.group(1))
+        match = REST_RE.match(path)
+        if not match:
+            return self._page(404, "Oops, you've found a dead link.", path)
+        api, rest = match.group(1), match.group(2) or "/"
+        if api == "3" and self.mode == "dc":
+            return json_response({"message": f"null for uri: {request.url}", "status-code": 404}, 404)
+        user, failure = self._authenticate(request, base)
+        limited = self._rate_limit(request, user)
+        if limited is not None:
+            return limited
+        if failure is not None:
+            return failure
+        wrong_method = False
+        for methods, regex, handler, _ in self.routes:
+            m = regex.match(rest)
+            if not m:
+                continue
+            if request.method not in methods.split("|"):
+                wrong_method = True
+                continue
+            call = Call(request, api, base, self.data, user, m.groupdict(), self.options)
+            with self.lock:
+                try:
+                    return handler(call)
+                except ApiError as exc:
+                    return exc.response(self.mode == "cloud")
+        if wrong_method:
+            return Response("", status=405, headers={"Allow": "GET, POST, PUT"})
+        if self.mode == "dc":
+            return json_response({"message": f"null for uri: {request.url}", "status-code": 404}, 404)
+        return json_response({"errorMessages": ["The requested resource could not be found."], "errors": {}}, 404)
+
+    def _page(self, status: int, title: str, text: str) -> Response:
+        html = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+        return Response(html, status=status, content_type="text/html; charset=UTF-8")
+
+    def _browse(self, key: str) -> Response:
+        with self.lock:
+            issue = self.data.issue(key)
+            if issue is None:
+                return self._page(404, "Issue does not exist", key)
+            status = self.data.statuses[issue.status].name
+            return self._page(200, f"[{issue.key}] {issue.summary}", f"Status: {status}")
+
+    def _deployment(self) -> str:
+        return "Jira Cloud" if self.mode == "cloud" else "Jira Data Center"
+
+    # --- auth and rate limits -------------------------------------------------------------
+    def _fail(self, text: str = "") -> Response:
+        headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+                   "WWW-Authenticate": 'Basic realm="protected-area"' if self.mode == "cloud"
+                   else 'OAuth realm="jira"'}
+        return Response(text, status=401, headers=headers, content_type="text/plain;charset=UTF-8")
+
+    def _authenticate(self, request: Request, base: str) -> tuple[User | None, Response | None]:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None, None
+        scheme, _, cred = header.partition(" ")
+        users = list(self.data.users.values())
+        cloud = self.mode == "cloud"
+        if scheme.lower() == "bearer":
+            token = cred.strip()
+            user = None if cloud else next((u for u in users if u.pat and u.pat == token), None)
+            return (user, None) if user else (None, self._fail())
+        if scheme.lower() != "basic":
+            return None, self._fail()
+        try:
+            name, _, secret = base64.b64decode(cred.strip()).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, self._fail()
+        if cloud:
+            user = next((u for u in users if u.email.lower() == name.lower()), None)
+            if user and secret and secret == user.api_token:
+                return user, None
+            if user and secret == user.password:
+                return None, self._fail(CLOUD_PASSWORD_TEXT)
+            return None, self._fail()
+        user = next((u for u in users if u.name.lower() == name.lower()), None)
+        with self.lock:
+            failures = self.failed_logins.get(name.lower(), 0)
+            if user and self.captcha_after and failures >= self.captcha_after:
+                return None, Response("", status=403, headers={
+                    "X-Authentication-Denied-Reason": f"CAPTCHA_CHALLENGE; login-url={base}/login.jsp",
+                    "X-Seraph-LoginReason": "AUTHENTICATION_DENIED"})
+            if user and secret == user.password:
+                self.failed_logins.pop(name.lower(), None)
+                return user, None
+            if user:
+                self.failed_logins[name.lower()] = failures + 1
+        return None, self._fail()
+
+    def _rate_limit(self, request: Request, user: User | None) -> Response | None:
+        if self.limiter is None:
+            return None
+        who = user.key if user else (request.remote_addr or "anonymous")
+        wait, _left = self.limiter.check(who)
+        if wait is None:
+            return None
+        capacity = self.limiter.capacity
+        if self.mode == "cloud":
+            reset = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%MZ")
+            headers = {"Retry-After": str(wait), "X-RateLimit-Limit": str(capacity), "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Reset": reset, "RateLimit-Reason": "jira-burst-based",
+                       "X-RateLimit-NearLimit": "true"}
+        else:
+            headers = {"Retry-After": str(wait), "X-RateLimit-Limit": str(capacity), "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Interval-Seconds": "1", "X-RateLimit-FillRate": str(int(self.limiter.rate))}
+        return json_response({"errorMessages": ["Rate limit exceeded."], "errors": {}}, 429, headers=headers)
+
+    # --- metadata endpoints ---------------------------------------------------------------
+    def server_info(self, call: Call) -> Response:
+        cloud = self.mode == "cloud"
+        version = [1001, 0, 0] if cloud else [9, 12, 15]
+        out: dict[str, Any] = {
+            "baseUrl": call.base, "version": ".".join(map(str, version)) + ("-SNAPSHOT" if cloud else ""),
+            "versionNumbers": version, "deploymentType": "Cloud" if cloud else "Server",
+            "buildNumber": 100282 if cloud else 9120015, "buildDate": "2025-05-28T00:00:00.000+0000",
+            "serverTime": jira_time(now()), "scmInfo": "0b6f1a2c3d4e5f60718293a4b5c6d7e8f9012345",
+            "serverTitle": "Jira",
+        }
+        if cloud:
+            out["displayUrl"] = call.base
+        else:
+            out["databaseBuildNumber"] = 9120015
+        return json_response(out)
+
+    def myself(self, call: Call) -> Response:
+        return json_response(call.render.user(call.require_user(), full=True))
+
+    def my_permissions(self, call: Call) -> Response:
+        wanted = [p for p in call.arg("permissions").split(",") if p]
+        if self.mode == "cloud" and not wanted:
+            raise ApiError(400, ["The permissions query parameter is required."])
+        key = call.arg("projectKey")
+        if key and (self.data.project(key) is None or not call.can("BROWSE_PROJECTS")):
+            raise ApiError(404, [f"No project could be found with key '{key}'."])
+        perms = {p: {"id": str(n), "key": p, "name": p.replace("_", " ").title(), "type": "PROJECT",
+                     "description": "", "havePermission": call.can(p)} for n, p in enumerate(wanted, 10)}
+        return json_response({"permissions": perms})
+
+    def _project(self, call: Call) -> Any:
+        ref = call.params["project"]
+        project = self.data.project(ref)
+        if project is None or not call.can("BROWSE_PROJECTS"):
+            raise ApiError(404, [f"No project could be found with key '{ref}'."])
+        return project
+
+    def projects(self, call: Call) -> Response:
+        visible = list(self.data.projects.values()) if call.can("BROWSE_PROJECTS") else []
+        return json_response([call.render.project_brief(p) for p in visible])
+
+    def project_search(self, call: Call) -> Response:
+        visible = list(self.data.projects.values()) if call.can("BROWSE_PROJECTS") else []
+        start, size = call.int_arg("startAt", 0), min(call.int_arg("maxResults", 50), 100)
+        page = visible[start:start + size]
+        return json_response({"self": call.request.url, "maxResults": size, "startAt": start, "total": len(visible),
+                              "isLast": start + size >= len(visible),
+                              "values": [call.render.project_brief(p) for p in page]})
+
+    def project(self, call: Call) -> Response:
+        return json_response(call.render.project(self._project(call), call.arg("expand")))
+
+    def project_statuses(self, call: Call) -> Response:
+        project = self._project(call)
+        render = call.render
+        out = []
+        for tid in project.issue_types:
+            itype = self.data.issue_types[tid]
+            wf = project.workflows[tid]
+            ids = dict.fromkeys([wf.initial, *(t.to for t in wf.transitions), *(s for t in wf.transitions
+                                                                                 for s in (t.sources or ()))])
+            out.append({"self": f"{render.rest}/issuetype/{tid}", "id": tid, "name": itype.name,
+                        "subtask": itype.subtask, "statuses": [render.status(self.data.statuses[s]) for s in ids]})
+        return json_response(out)
+
+    def project_versions(self, call: Call) -> Response:
+        project = self._project(call)
+        return json_response([call.render.version(v) for v in project.versions])
+
+    def issue_types(self, call: Call) -> Response:
+        return json_response([call.render.issuetype(t) for t in self.data.issue_types.values()])
+
+    def createmeta_types(self, call: Call) -> Response:
+        project = self._project(call)
+        if not call.can("CREATE_ISSUES"):
+            types: list[str] = []
+        else:
+            types = project.issue_types
+        start, size = call.int_arg("startAt", 0), call.int_arg("maxResults", 50)
+        page = types[start:start + size]
+        values = [call.render.issuetype(self.data.issue_types[t]) for t in page]
+        if self.mode == "cloud":
+            for v in values:
+                v.pop("avatarId", None)
+            return json_response({"issueTypes": values, "maxResults": size, "startAt": start, "total": len(types)})
+        return json_response({"maxResults": size, "startAt": start, "total": len(types),
+                              "isLast": start + size >= len(types), "values": values})
+
+    def createmeta_fields(self, call: Call) -> Response:
+        project = self._project(call)
+        tid = call.params["type"]
+        if tid not in project.issue_types or not call.can("CREATE_ISSUES"):
+            raise ApiError(400 if self.mode == "cloud" else 404,
+                           [f"Issue type with id '{tid}' does not exist or is not valid for project "
+                            f"'{project.key}'."])
+        screen = project.screens[tid]
+        fields = [call.render.create_field(fid, sf, project) for fid, sf in screen.items()]
+        start, size = call.int_arg("startAt", 0), call.int_arg("maxResults", 50)
+        page = fields[start:start + size]
+        if self.mode == "cloud":
+            return json_response({"fields": page, "maxResults": size, "startAt": start, "total": len(fields)})
+        return json_response({"maxResults": size, "startAt": start, "total": len(fields),
+                              "isLast": start + size >= len(fields), "values": page})
+
+    def fields(self, call: Call) -> Response:
+        return json_response([call.render.field(f) for f in self.data.fields.values()])
+
+    def priorities(self, call: Call) -> Response:
+        return json_response([{**call.render.priority(pid), "description": name, "statusColor": "#cccccc"}
+                              for pid, name in self.data.priorities])
+
+    def resolutions(self, call: Call) -> Response:
+        return json_response([call.render.resolution(rid) for rid, _ in self.data.resolutions])
+
+    def statuses(self, call: Call) -> Response:
+        return json_response([call.render.status(s) for s in self.data.statuses.values()])
+
+    def labels(self, call: Call) -> Response:
+        labels = self.data.all_labels()
+        start, size = call.int_arg("startAt", 0), min(call.int_arg("maxResults", 1000), 1000)
+        page = labels[start:start + size]
+        return json_response({"maxResults": size, "startAt": start, "total": len(labels),
+                              "isLast": start + size >= len(labels), "values": page})
