@@ -1,0 +1,427 @@
+"""The sync engine: one connection's in-scope tasks pushed into its ALM target, safely and in bulk.
+
+:func:`sync_job` returns a plain callable ``run(ctx) -> JobOutcome`` that the app runs through
+``almdesk.jobs.record.run_recorded`` (GUI worker or CLI). The algorithm is sdetools' (research
+``sdetools.md`` §1–§3) made robust (DESIGN §4 Sync):
+
+1. resolve the connection's project, title format, scope and rules; ``adapter.prepare()``;
+2. one ``adapter.iter_items()`` pass lists every candidate item (big pages), indexed by ref and
+   by the task id its title was made for;
+3. :func:`almdesk.sync.plan.make_plan` decides per task (stored link first, then fixed title);
+4. a dry run stops here and returns the plan; a sync stores the links it found, applies local
+   status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
+   statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
+
+Per-item failures are reported and the sync goes on; an authentication failure, or three server
+failures in a row, stop it with the server's message (the job fails, the next sync resumes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.models import Connection, Job, Link, Store, Task
+from almdesk.net.session import HttpFactory
+from almdesk.sync.journal import Journal, SyncLock
+from almdesk.sync.plan import (
+    ItemIndex,
+    LinkSnapshot,
+    PlanEntry,
+    Rules,
+    TaskSnapshot,
+    make_plan,
+)
+from almdesk.sync.scope import Scope
+from almdesk.sync.titles import TitleFormat
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, SyncAdapter, System
+
+MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
+COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",
+              "failed")
+T = TypeVar("T")
+
+
+def sync_job(store: Store, connection: ConnectionSettings, system: System, http: HttpFactory, *,
+             dry_run: bool = False) -> Callable[[JobContext], JobOutcome]:
+    """The sync (or dry run) of ``connection`` as a job callable."""
+
+    def run(ctx: JobContext) -> JobOutcome:
+        return SyncRun(store, connection, system, http, ctx, dry_run=dry_run).run()
+
+    return run
+
+
+class _Stop(Exception):
+    """A global failure (auth, network): stop the sync, keep what was done."""
+
+    def __init__(self, error: UserFacingError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class SyncRun:
+    """One run of the engine for one connection. Not reusable."""
+
+    def __init__(self, store: Store, connection: ConnectionSettings, system: System, http: HttpFactory,
+                 ctx: JobContext, *, dry_run: bool = False) -> None:
+        if connection.id is None:
+            raise ConfigError(f"Connection {connection.alias!r} is not saved.", "Save the connection, then sync it.",
+                              field="connection")
+        self.store = store
+        self.connection = connection
+        self.connection_id: int = connection.id
+        self.system = system
+        self.http = http
+        self.ctx = ctx
+        self.dry_run = dry_run
+        self.params = connection.params
+        self.noun = system.item_noun or "item"
+        self._server_failures = 0
+        self._writes_done = 0
+        self._writes_total = 0
+
+    # --- entry point --------------------------------------------------------------------------
+    def run(self) -> JobOutcome:
+        started = time.monotonic()
+        for key in COUNT_KEYS:
+            self.ctx.counts.setdefault(key, 0)
+        fmt = TitleFormat.parse(str(self.params.get("alm_title_format") or ""),
+                                context=str(self.params.get("alm_context") or ""),
+                                application=self.connection.application, project=self.connection.project)
+        scope = Scope.from_params(self.params)
+        rules = Rules.from_params(self.params)
+        self.http.add_secrets(v for v in self.connection.connector.secrets.values() if v)
+        lock = None if self.dry_run else SyncLock(self.store, self.connection_id, self.connection.alias)
+        if lock:
+            lock.acquire()
+        try:
+            project_id = self._project_id()
+            journal = Journal(self.store, self.connection_id, self._job_id())
+            tasks, out_of_scope = self._load_tasks(project_id, scope)
+            links = self._load_links()
+            leftover = journal.leftover_creates()
+            if leftover:
+                self.ctx.log(f"Resuming: an earlier sync was interrupted around {len(leftover)} creation(s); "
+                             "items it made are found by title, not created again.")
+            self.ctx.progress(0, 0, f"Connecting to {self.system.label}…")
+            adapter = self.system.sync_adapter(self.connection, self.http, self.ctx)
+            try:
+                adapter.prepare()
+                index = self._read_items(adapter, fmt)
+                plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover)
+                if self.dry_run:
+                    return self._dry_run_outcome(plan, len(tasks), out_of_scope, index, started)
+                stopped = self._execute(adapter, plan, journal)
+            finally:
+                try:
+                    adapter.close()
+                except UserFacingError as exc:
+                    self.ctx.log(f"Closing the {self.system.label} session failed: {exc}", "warning")
+            if stopped is None:
+                journal.clear()
+            return self._outcome(len(tasks), out_of_scope, stopped, started)
+        finally:
+            if lock:
+                lock.release()
+
+    # --- reading ------------------------------------------------------------------------------
+    def _project_id(self) -> int:
+        with self.store.session() as s:
+            row = s.get(Connection, self.connection_id)
+            if row is None:
+                raise ConfigError(f"Connection {self.connection.alias!r} no longer exists.", "Reload the list.",
+                                  field="connection")
+            if row.project_id is None:
+                raise ConfigError(f"Connection {self.connection.alias!r} has no project.",
+                                  "Edit the connection and choose the project whose tasks to sync.",
+                                  field="project")
+            return row.project_id
+
+    def _job_id(self) -> int | None:
+        """The job row run_recorded made for this run (newest in-progress sync of this connection)."""
+        kind = "dry-run" if self.dry_run else "sync"
+        with self.store.session() as s:
+            return s.scalar(select(Job.id).where(Job.connection_id == self.connection_id, Job.kind == kind,
+                                                 Job.in_progress.is_(True)).order_by(Job.id.desc()).limit(1))
+
+    def _load_tasks(self, project_id: int, scope: Scope) -> tuple[list[TaskSnapshot], int]:
+        with self.store.session() as s:
+            rows = s.scalars(select(Task).where(Task.project_id == project_id).order_by(Task.id)).all()
+            snaps = [TaskSnapshot(t.id, t.task_id, t.title, t.text, t.phase, t.priority, t.status.upper(),
+                                  t.verification, tuple(str(x) for x in t.tags or ()), t.updated) for t in rows]
+        kept = [t for t in snaps if not scope.excluded_by(t.phase, t.priority, t.tags, t.verification)]
+        return kept, len(snaps) - len(kept)
+
+    def _load_links(self) -> dict[int, LinkSnapshot]:
+        with self.store.session() as s:
+            return {r.task_pk: LinkSnapshot(r.task_pk, r.alm_ref, r.alm_key, r.url, r.alm_done)
+                    for r in s.scalars(select(Link).where(Link.connection_id == self.connection_id))}
+
+    def _read_items(self, adapter: SyncAdapter, fmt: TitleFormat) -> ItemIndex:
+        index = ItemIndex(fmt)
+        page = max(1, int(getattr(adapter, "page_size", 100) or 100))
+        text = f"Reading {self.noun}s from {self.system.label}"
+        self.ctx.progress(0, 0, text + "…")
+        try:
+            for item in adapter.iter_items():
+                index.add(item)
+                if len(index) % page == 0:
+                    self.ctx.check_cancelled()
+                    self.ctx.progress(0, 0, f"{text}: {len(index)}")
+        except UserFacingError as exc:
+            raise _like(exc, f"Listing the {self.noun}s failed: {exc.message}") from exc
+        self.ctx.check_cancelled()
+        for tid, items in index.duplicates().items():
+            keys = ", ".join(i.key for i in items)
+            self.ctx.log(f"{len(items)} {self.noun}s have the title of task {tid} ({keys}); using {items[0].key}.",
+                         "warning")
+        self.ctx.log(f"Read {len(index)} {self.noun}(s) from {self.system.label}.")
+        return index
+
+    # --- dry run ------------------------------------------------------------------------------
+    def _dry_run_outcome(self, plan: list[PlanEntry], in_scope: int, out_of_scope: int, index: ItemIndex,
+                         started: float) -> JobOutcome:
+        counts = self.ctx.counts
+        names = {"create": "created", "close": "closed", "reopen": "reopened", "update-local": "local_updated",
+                 "link": "linked", "unchanged": "unchanged", "skip": "skipped"}
+        rows = []
+        for entry in plan:
+            counts[names[entry.action]] += 1
+            if entry.action in ("close", "reopen"):
+                counts["updated"] += 1
+            if entry.action == "unchanged":
+                continue
+            rows.append(entry.as_dict())
+            self.ctx.event(self._label(entry), entry.action, "planned", entry.reason, entry.item.url if entry.item
+                           else "")
+        changes = sum(1 for e in plan if e.action not in ("unchanged", "skip", "link"))
+        self.ctx.progress(1, 1, "Dry run finished")
+        message = (f"Dry run of {self.connection.alias}: {changes} change(s) planned for {in_scope} task(s) in scope "
+                   f"({self._summary(counts)}); nothing was written.")
+        data = {"plan": rows, "in_scope": in_scope, "out_of_scope": out_of_scope, "alm_items": len(index),
+                "requests": self.http.requests, "seconds": round(time.monotonic() - started, 3)}
+        return JobOutcome(True, message, self._counts(), data)
+
+    # --- executing ----------------------------------------------------------------------------
+    def _execute(self, adapter: SyncAdapter, plan: list[PlanEntry], journal: Journal) -> _Stop | None:
+        counts = self.ctx.counts
+        creates = [e for e in plan if e.action == "create"]
+        changes = [e for e in plan if e.action in ("close", "reopen")]
+        locals_ = [e for e in plan if e.action == "update-local"]
+        self._writes_total = len(creates) + len(changes) + (1 if locals_ else 0)
+        self._store_links(plan)
+        for entry in plan:
+            if entry.action == "unchanged":
+                counts["unchanged"] += 1
+            elif entry.action == "link":
+                counts["linked"] += 1
+                self._event(entry, "link", "ok", f"linked to {entry.item.key if entry.item else ''}")
+            elif entry.action == "skip":
+                counts["skipped"] += 1
+                self._event(entry, "skip", "skipped", entry.reason)
+        self._apply_local(locals_)
+        try:
+            after_create = self._create_all(adapter, creates, journal)
+            for entry in [*changes, *after_create]:
+                self.ctx.check_cancelled()
+                self._set_status(adapter, entry, journal)
+        except _Stop as stop:
+            return stop
+        return None
+
+    def _tick(self, text: str) -> None:
+        self._writes_done += 1
+        self.ctx.progress(self._writes_done, max(self._writes_total, self._writes_done), text)
+
+    def _store_links(self, plan: list[PlanEntry]) -> None:
+        """Refresh every matched item's link and drop links whose item is gone, in one transaction."""
+        seen = datetime.now(UTC)
+        with self.store.session() as s:
+            existing = {r.task_pk: r for r in s.scalars(select(Link).where(Link.connection_id == self.connection_id))}
+            stale = [e.task.pk for e in plan if e.stale_link and e.item is None]
+            if stale:
+                s.execute(delete(Link).where(Link.connection_id == self.connection_id, Link.task_pk.in_(stale)))
+            for entry in plan:
+                if entry.item is not None:
+                    self._put_link(s, existing.get(entry.task.pk), entry.task.pk, entry.item, seen)
+
+    def _put_link(self, s: Session, row: Link | None, task_pk: int, item: RemoteItem, seen: datetime) -> None:
+        if row is None:
+            row = Link(connection_id=self.connection_id, task_pk=task_pk, alm_ref=item.ref)
+            s.add(row)
+        row.alm_ref = item.ref[:200]
+        row.alm_key = (item.key or item.ref)[:200]
+        row.url = item.url
+        row.alm_status = (item.status or "")[:200]
+        row.alm_done = item.done
+        row.seen = seen
+
+    def _links_for(self, s: Session, pks: Iterable[int]) -> dict[int, Link]:
+        return {r.task_pk: r for r in s.scalars(select(Link).where(Link.connection_id == self.connection_id,
+                                                                    Link.task_pk.in_(list(pks))))}
+
+    def _apply_local(self, entries: list[PlanEntry]) -> None:
+        """The ALM's status wins: update the tasks (one transaction; no server write)."""
+        if not entries:
+            return
+        self.ctx.check_cancelled()
+        now = datetime.now(UTC)
+        with self.store.session() as s:
+            for entry in entries:
+                task = s.get(Task, entry.task.pk)
+                if task is None or entry.item is None:
+                    continue
+                task.status = "DONE" if entry.item.done else "TODO"
+                task.updated = now
+        for entry in entries:
+            self.ctx.counts["local_updated"] += 1
+            new = "DONE" if entry.item and entry.item.done else "TODO"
+            self._event(entry, "update-local", "ok", f"task {entry.task.status} → {new}: {entry.reason}")
+        self._tick("Updated local task statuses")
+
+    def _create_all(self, adapter: SyncAdapter, creates: list[PlanEntry], journal: Journal) -> list[PlanEntry]:
+        """Create in chunks; return entries whose new item still needs closing."""
+        size = max(1, int(getattr(adapter, "bulk_size", 1) or 1))
+        follow_up: list[PlanEntry] = []
+        for chunk in _chunks(creates, size):
+            self.ctx.check_cancelled()
+            drafts = [ItemDraft(e.task.task_id, e.title, e.task.text, e.task.priority, list(e.task.tags), e.task.done)
+                      for e in chunk]
+            ids = journal.begin("create", [(e.task.pk, "") for e in chunk])
+            try:
+                results: Sequence[RemoteItem | Exception] = adapter.create_items(drafts)
+            except UserFacingError as exc:
+                results = [exc] * len(chunk)
+            if len(results) != len(chunk):
+                raise RuntimeError(f"{self.system.name} adapter returned {len(results)} results for "
+                                   f"{len(chunk)} drafts")
+            seen = datetime.now(UTC)
+            with self.store.session() as s:
+                rows = self._links_for(s, (e.task.pk for e in chunk))
+                for entry, result, jid in zip(chunk, results, ids, strict=True):
+                    if isinstance(result, RemoteItem):
+                        self._put_link(s, rows.get(entry.task.pk), entry.task.pk, result, seen)
+                        Journal.finish(s, jid, "done", result.ref)
+                    else:
+                        Journal.finish(s, jid, "failed")
+            failures: list[Exception] = []
+            for entry, result in zip(chunk, results, strict=True):
+                if isinstance(result, RemoteItem):
+                    entry.item = result
+                    self.ctx.counts["created"] += 1
+                    closed = entry.task.done and result.done
+                    if closed:
+                        self.ctx.counts["closed"] += 1
+                    self._event(entry, "create", "ok", f"created {result.key}" + (" (closed)" if closed else ""))
+                    if entry.task.done and not result.done:
+                        entry.action, entry.reason = "close", "closing the new item of a done task"
+                        follow_up.append(entry)
+                else:
+                    self._fail(entry, "create", result)
+                    failures.append(result)
+            for _ in chunk:
+                self._tick(f"Creating {self.noun}s")
+            self._judge(failures, all_failed=len(failures) == len(chunk))
+        return follow_up
+
+    def _set_status(self, adapter: SyncAdapter, entry: PlanEntry, journal: Journal) -> None:
+        item = entry.item
+        assert item is not None
+        done = entry.action == "close"
+        (jid,) = journal.begin(entry.action, [(entry.task.pk, item.ref)])
+        try:
+            new = adapter.set_done(item, done)
+        except UserFacingError as exc:
+            with self.store.session() as s:
+                Journal.finish(s, jid, "failed")
+            self._fail(entry, entry.action, exc)
+            self._tick(f"Updating {self.noun}s")
+            self._judge([exc], all_failed=True)
+            return
+        with self.store.session() as s:
+            self._put_link(s, self._links_for(s, [entry.task.pk]).get(entry.task.pk), entry.task.pk, new,
+                           datetime.now(UTC))
+            Journal.finish(s, jid, "done", new.ref)
+        entry.item = new
+        self.ctx.counts["closed" if done else "reopened"] += 1
+        self.ctx.counts["updated"] += 1
+        self._event(entry, entry.action, "ok", f"{'closed' if done else 'reopened'} {new.key}: {entry.reason}")
+        self._tick(f"Updating {self.noun}s")
+        self._judge([], all_failed=False)
+
+    # --- failures -----------------------------------------------------------------------------
+    def _fail(self, entry: PlanEntry, action: str, error: Exception) -> None:
+        self.ctx.counts["failed"] += 1
+        text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
+        self._event(entry, action, "failed", text)
+
+    def _judge(self, failures: list[Exception], *, all_failed: bool) -> None:
+        """Stop on auth failures, and on server failures that keep coming; else go on."""
+        for exc in failures:
+            if isinstance(exc, AuthError):
+                raise _Stop(exc)
+        server = [e for e in failures if isinstance(e, RemoteError)]
+        if server and all_failed:
+            self._server_failures += 1
+            if self._server_failures >= MAX_SERVER_FAILURES:
+                raise _Stop(server[-1])
+        elif not all_failed:
+            self._server_failures = 0
+
+    # --- results ------------------------------------------------------------------------------
+    def _event(self, entry: PlanEntry, action: str, status: str, message: str) -> None:
+        self.ctx.event(self._label(entry), action, status, message, entry.item.url if entry.item else "")
+
+    @staticmethod
+    def _label(entry: PlanEntry) -> str:
+        return f"{entry.task.task_id} {entry.task.title}"[:300]
+
+    def _counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self.ctx.counts.items()}
+
+    @staticmethod
+    def _summary(counts: dict[str, int] | object) -> str:
+        assert isinstance(counts, dict)
+        parts = [f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in COUNT_KEYS if counts.get(k, 0)]
+        return ", ".join(parts) or "nothing to do"
+
+    def _outcome(self, in_scope: int, out_of_scope: int, stopped: _Stop | None, started: float) -> JobOutcome:
+        counts = self._counts()
+        self.ctx.progress(self._writes_total, max(self._writes_total, 1), "Sync finished")
+        summary = self._summary(counts)
+        if stopped is not None:
+            err = stopped.error
+            left = self._writes_total - self._writes_done
+            raise _like(err, f"The sync of {self.connection.alias} stopped: {err.message} ({summary}; "
+                             f"{left} change(s) not attempted)",
+                        err.hint or "Run the sync again when the server is reachable; it resumes where it stopped.")
+        failed = counts.get("failed", 0)
+        message = (f"Synced {self.connection.alias}: {in_scope} task(s) in scope; {summary}."
+                   + (f" {failed} failed; see the job's events." if failed else ""))
+        data = {"in_scope": in_scope, "out_of_scope": out_of_scope, "requests": self.http.requests,
+                "seconds": round(time.monotonic() - started, 3)}
+        return JobOutcome(failed == 0, message, counts, data)
+
+
+def _like(error: UserFacingError, message: str, hint: str | None = None) -> UserFacingError:
+    """The same kind of error (so the CLI's exit code stays right) with a fuller message."""
+    hint = error.hint if hint is None else hint
+    try:
+        return type(error)(message, hint, field=error.field)
+    except TypeError:  # a subclass with another signature
+        base = AuthError if isinstance(error, AuthError) else RemoteError if isinstance(error, RemoteError) else (
+            ConfigError if isinstance(error, ConfigError) else UserFacingError)
+        return base(message, hint, field=error.field)
+
+
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,139 @@
+"""The sync journal: a row before and after every server write, so an interrupted sync resumes safely.
+
+Before a write the engine records ``pending`` entries (one per task, op ``create``/``close``/
+``reopen``) in their own committed transaction; after it, the same transaction that stores the link
+marks them ``done`` (or ``failed``). What a resumed sync learns from leftovers:
+
+* a ``create`` whose outcome is unknown (``pending``) — the server may have made the item. Nothing
+  is re-sent blindly: the next sync's lookup pass finds items by fixed title and links them, and only
+  tasks still without an item are created again. No duplicates, no lost tasks.
+* a ``create`` of a task that was DONE/NA — if the item turns up open, the close that should have
+  followed the creation is finished (whatever the conflict policy says), so the task's status is not
+  lost to the ALM's "new item" state.
+
+A completed sync clears the connection's journal. :class:`SyncLock` keeps two syncs of the same
+connection (GUI and cron, two windows) from running at once; the OS drops it when a process dies.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from almdesk.errors import ConfigError
+from almdesk.models import JournalEntry, Store
+
+OPS = ("create", "close", "reopen", "update-local")
+
+
+class Journal:
+    """Journal entries of one connection, for one sync run."""
+
+    def __init__(self, store: Store, connection_id: int, job_id: int | None = None) -> None:
+        self.store = store
+        self.connection_id = connection_id
+        self.job_id = job_id
+
+    def leftover_creates(self) -> set[int]:
+        """Task pks with a ``create`` entry left by an earlier, interrupted sync."""
+        with self.store.session() as s:
+            return set(s.scalars(select(JournalEntry.task_pk).where(
+                JournalEntry.connection_id == self.connection_id, JournalEntry.op == "create")))
+
+    def leftovers(self) -> int:
+        """How many entries an earlier sync left unfinished (pending)."""
+        with self.store.session() as s:
+            return len(s.scalars(select(JournalEntry.id).where(
+                JournalEntry.connection_id == self.connection_id, JournalEntry.state == "pending")).all())
+
+    def begin(self, op: str, items: Iterable[tuple[int, str]]) -> list[int]:
+        """Record pending entries ``(task_pk, alm_ref)`` and commit them; return their ids."""
+        assert op in OPS, op
+        with self.store.session() as s:
+            rows = [JournalEntry(connection_id=self.connection_id, job_id=self.job_id, task_pk=pk, op=op,
+                                 state="pending", alm_ref=ref) for pk, ref in items]
+            s.add_all(rows)
+            s.flush()
+            return [r.id for r in rows]
+
+    @staticmethod
+    def finish(s: Session, entry_id: int, state: str, alm_ref: str = "") -> None:
+        """Mark one entry done/failed inside the caller's transaction (the one that stores the link)."""
+        values: dict[str, Any] = {"state": state, "finished": datetime.now(UTC)}
+        if alm_ref:
+            values["alm_ref"] = alm_ref
+        s.execute(update(JournalEntry).where(JournalEntry.id == entry_id).values(**values))
+
+    def clear(self) -> None:
+        """Forget everything: called when a sync completed, so every leftover has been settled."""
+        with self.store.session() as s:
+            s.execute(delete(JournalEntry).where(JournalEntry.connection_id == self.connection_id))
+
+    def entries(self) -> Sequence[JournalEntry]:
+        with self.store.session() as s:
+            return s.scalars(select(JournalEntry).where(JournalEntry.connection_id == self.connection_id)
+                             .order_by(JournalEntry.id)).all()
+
+
+class SyncLock:
+    """An exclusive, non-blocking OS file lock per connection, next to the database.
+
+    Held for the whole sync; released on exit, and by the OS when the process is killed.
+    """
+
+    def __init__(self, store: Store, connection_id: int, alias: str) -> None:
+        self.path = Path(f"{store.path}.sync-{connection_id}.lock")
+        self.alias = alias
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        f = open(self.path, "a+b")  # noqa: SIM115 - held open while the lock is held
+        try:
+            _lock(f)
+        except OSError:
+            f.close()
+            raise ConfigError(f"A sync of connection {self.alias!r} is already running.",
+                              "Wait for it to finish (see the Jobs view), then start the sync again.",
+                              field="connection") from None
+        self._file = f
+
+    def release(self) -> None:
+        if self._file is not None:
+            try:
+                _unlock(self._file)
+            finally:
+                self._file.close()
+                self._file = None
+
+    def __enter__(self) -> SyncLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(f: IO[bytes]) -> None:
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(f: IO[bytes]) -> None:
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _lock(f: IO[bytes]) -> None:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(f: IO[bytes]) -> None:
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
