@@ -24,6 +24,7 @@ from almdesk.ui.main_window import MainWindow
 from almdesk.ui.runner import JobRunner
 
 log = logging.getLogger(__name__)
+SCHEDULE_INTERVAL_MS = 60_000
 
 
 class App:
@@ -35,10 +36,30 @@ class App:
         settings = QSettings(str(services.paths.root / "ui.ini"), QSettings.Format.IniFormat)
         self.window = MainWindow(services, self.runner, settings)
         self.demo = Demo(services)
+        self.scheduler = QTimer(self.window)
+        self.scheduler.setInterval(SCHEDULE_INTERVAL_MS)
+        self.scheduler.timeout.connect(self.run_due)
+        self.scheduler.start()
+        QTimer.singleShot(2000, self.run_due)  # missed runs run once at start-up
         if self.demo.known():
             QTimer.singleShot(0, self.start_demo)  # re-point the demo connectors at fresh sandboxes
         elif not services.config.connectors():
             QTimer.singleShot(0, self.start_demo if demo else self.offer_demo)
+
+    def run_due(self) -> None:
+        """Submit the syncs whose frequency says they are due (hourly, daily, weekly, monthly)."""
+        from datetime import UTC, datetime
+
+        from almdesk.sync.schedule import due_connections
+
+        running = {job.spec.connection_id for job in self.runner.jobs.values()}
+        for cid in due_connections(self.services.store, datetime.now(UTC)):
+            if cid in running:
+                continue
+            try:
+                self.runner.submit(self.services.sync_spec(cid, automatic=True))
+            except UserFacingError as exc:
+                log.warning("scheduled sync of connection %s not started: %s", cid, exc)
 
     def offer_demo(self) -> None:
         box = QMessageBox(self.window)
