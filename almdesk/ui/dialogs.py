@@ -11,17 +11,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QColor, QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -47,6 +58,17 @@ def error_label(name: str) -> QLabel:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label
+
+
+def with_error(widget: QWidget, error: QLabel) -> QWidget:
+    """``widget`` with its inline error label under it, for a form row."""
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    lay.addWidget(widget)
+    lay.addWidget(error)
+    return box
 
 
 def show_error(label: QLabel, message: str, hint: str = "") -> None:
@@ -160,7 +182,7 @@ class LinkTable(QTableView):
     def _clicked(self, index: QModelIndex) -> None:
         source = index
         model = self.model()
-        while model is not self.rows_model and hasattr(model, "mapToSource"):
+        while isinstance(model, QSortFilterProxyModel):
             source = model.mapToSource(source)
             model = model.sourceModel()
         if source.column() == self.rows_model.url_column:
@@ -279,3 +301,79 @@ def pick_workspace(parent: QWidget | None, services: Services, runner: JobRunner
         return None
     finally:
         dialog.deleteLater()
+
+
+class TargetBox(QWidget):
+    """Where a gate or defect runs: a connection, or a connector plus a workspace typed or picked.
+
+    Signals: changed().
+    """
+
+    changed = Signal()
+
+    def __init__(self, services: Services, runner: JobRunner, connection_id: int | None = None,
+                 connector_id: int | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self.combo = QComboBox()
+        self.combo.setObjectName("target")
+        for info in services.config.connections():
+            self.combo.addItem(f"Connection: {info.alias}  ({info.system}, project {info.project or '—'})",
+                               ("connection", info.id))
+        for cinfo in services.config.connectors():
+            self.combo.addItem(f"Connector: {cinfo.name}  ({cinfo.system}) + workspace", ("connector", cinfo.id))
+        wanted = ("connection", connection_id) if connection_id is not None else ("connector", connector_id)
+        self.combo.setCurrentIndex(max(self.combo.findData(wanted), 0))
+        self.workspace = QLineEdit()
+        self.workspace.setObjectName("workspace")
+        self.workspace.setPlaceholderText("workspace / project id (empty: the connector's own)")
+        self.pick_btn = QPushButton("Pick…")
+        self.pick_btn.setObjectName("pick_workspace")
+        self.pick_btn.setToolTip("Sign in and list the workspaces this connector can use.")
+        self.pick_btn.clicked.connect(self.pick)
+        self.workspace_row = QWidget()
+        row = QHBoxLayout(self.workspace_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.workspace, 1)
+        row.addWidget(self.pick_btn)
+        self.combo.currentIndexChanged.connect(lambda _i: self._update())
+        self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.combo)
+        self._update()
+
+    def empty(self) -> bool:
+        return self.combo.count() == 0
+
+    def ids(self) -> tuple[int | None, int | None]:
+        """``(connection_id, connector_id)`` — exactly one is set, or both None without targets."""
+        data = self.combo.currentData()
+        if not data:
+            return None, None
+        kind, ident = data
+        return (int(ident), None) if kind == "connection" else (None, int(ident))
+
+    def system_name(self) -> str:
+        connection, connector = self.ids()
+        if connection is not None:
+            return self.services.config.connection(connection).system
+        if connector is not None:
+            return self.services.config.connector(connector).system
+        return ""
+
+    def _update(self) -> None:
+        _connection, connector = self.ids()
+        self.workspace_row.setVisible(connector is not None)
+        system = self.system_name()
+        can_pick = bool(system) and hasattr(self.services.registry.get(system), "workspaces")
+        self.pick_btn.setVisible(can_pick)
+
+    def pick(self) -> None:
+        _conn, connector = self.ids()
+        if connector is None:
+            return
+        chosen = pick_workspace(self, self.services, self.runner, connector)
+        if chosen:
+            self.workspace.setText(chosen)

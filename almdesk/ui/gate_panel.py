@@ -1,0 +1,263 @@
+"""The release Gate dialog: count the items matching a release/phases/severities and compare.
+
+Inputs follow DESIGN §4 (release, phases, severities, labels, threshold, explicit operator; a
+workspace when run on a connector). Run submits ``services.gate_spec`` to the runner; the verdict
+is shown big and coloured with the count, the query and the matching items (links open in the
+browser). A rejected input (unknown release, phase…) is shown under that input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from almdesk.errors import ConfigError
+from almdesk.jobs.record import JobResult
+from almdesk.services import Services
+from almdesk.systems.base import OPERATORS, GateRequest
+from almdesk.ui.dialogs import (
+    LinkTable,
+    RowsModel,
+    TargetBox,
+    error_label,
+    show_error,
+    split_csv,
+    split_message,
+    with_error,
+)
+from almdesk.ui.runner import JobRunner
+
+PASS_STYLE = "color: white; background: #1b7f3b; padding: 6px 18px; border-radius: 6px;"
+FAIL_STYLE = "color: white; background: #b3261e; padding: 6px 18px; border-radius: 6px;"
+FIELDS = ("target", "workspace", "release", "phases", "severities", "labels", "threshold", "operator")
+
+
+class GateDialog(QDialog):
+    """Runs a release gate on a connection (or a connector + workspace) and shows the verdict."""
+
+    def __init__(self, services: Services, runner: JobRunner, connection_id: int | None = None,
+                 connector_id: int | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self.handle: int | None = None
+        self.job_result: JobResult | None = None
+        self.setWindowTitle("Release gate")
+        self.target = TargetBox(services, runner, connection_id, connector_id)
+        self.release = QLineEdit()
+        self.release.setPlaceholderText("release name, e.g. Release 3.2")
+        self.phases = QLineEdit()
+        self.phases.setPlaceholderText("comma-separated, e.g. New, Opened  (empty: any phase)")
+        self.severities = QLineEdit()
+        self.severities.setPlaceholderText("comma-separated, e.g. Critical, Very High  (empty: any)")
+        self.labels = QLineEdit()
+        self.labels.setPlaceholderText("comma-separated labels or tags (empty: any)")
+        self.threshold = QSpinBox()
+        self.threshold.setRange(0, 1_000_000)
+        self.operator = QComboBox()
+        self.operator.addItems(list(OPERATORS))
+        self.operator.setCurrentText("<=")
+        self.operator.setToolTip("The gate passes when: matching count OPERATOR threshold.")
+        self.errors: dict[str, QLabel] = {name: error_label(f"error_{name}") for name in FIELDS}
+        self.inputs: dict[str, QWidget] = {"target": self.target.combo, "workspace": self.target.workspace,
+                                           "release": self.release, "phases": self.phases,
+                                           "severities": self.severities, "labels": self.labels,
+                                           "threshold": self.threshold, "operator": self.operator}
+        for name, widget in self.inputs.items():
+            widget.setObjectName(f"gate_{name}")
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.form.addRow("Run on", with_error(self.target, self.errors["target"]))
+        self.workspace_box = with_error(self.target.workspace_row, self.errors["workspace"])
+        self.form.addRow("Workspace", self.workspace_box)
+        self.form.addRow("Release", with_error(self.release, self.errors["release"]))
+        self.form.addRow("Phases", with_error(self.phases, self.errors["phases"]))
+        self.form.addRow("Severities", with_error(self.severities, self.errors["severities"]))
+        self.form.addRow("Labels", with_error(self.labels, self.errors["labels"]))
+        cond = QWidget()
+        cl = QHBoxLayout(cond)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(QLabel("passes when the count is"))
+        cl.addWidget(self.operator)
+        cl.addWidget(self.threshold)
+        cl.addStretch(1)
+        self.form.addRow("Condition", with_error(cond, self.errors["operator"]))
+        self.target.changed.connect(self._target_changed)
+        self.error = error_label("gate_error")
+        self.run_btn = QPushButton("&Run gate")
+        self.run_btn.setObjectName("run_gate")
+        self.run_btn.setDefault(True)
+        self.run_btn.clicked.connect(self.run)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setObjectName("cancel_gate")
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self.cancel)
+        close_btn = QPushButton("Close")
+        close_btn.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_btn)
+        buttons.addWidget(self.cancel_btn)
+        buttons.addStretch(1)
+        buttons.addWidget(close_btn)
+
+        self.verdict = QLabel()
+        self.verdict.setObjectName("gate_verdict")
+        big = QFont(self.verdict.font())
+        big.setPointSize(max(big.pointSize(), 9) * 2)
+        big.setBold(True)
+        self.verdict.setFont(big)
+        self.verdict.hide()
+        self.count = QLabel()
+        self.count.setObjectName("gate_count")
+        self.count.setWordWrap(True)
+        count_font = QFont(self.count.font())
+        count_font.setPointSize(max(count_font.pointSize(), 9) + 3)
+        self.count.setFont(count_font)
+        self.query = QLabel()
+        self.query.setObjectName("gate_query")
+        self.query.setWordWrap(True)
+        self.query.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.query.setStyleSheet("color: #444444;")
+        self.status = QLabel("Fill in the release and the condition, then press Run gate.")
+        self.status.setObjectName("gate_status")
+        self.status.setWordWrap(True)
+        self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4)
+        self.items = LinkTable(self.items_model)
+        self.items.setObjectName("gate_items")
+        self.items.hide()
+        self.items_note = QLabel()
+        self.items_note.setObjectName("gate_items_note")
+        self.items_note.hide()
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        head = QHBoxLayout()
+        head.addWidget(self.verdict)
+        head.addWidget(self.count, 1)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.form)
+        lay.addWidget(self.error)
+        lay.addLayout(buttons)
+        lay.addWidget(line)
+        lay.addWidget(self.status)
+        lay.addLayout(head)
+        lay.addWidget(self.query)
+        lay.addWidget(self.items, 1)
+        lay.addWidget(self.items_note)
+        self.resize(760, 620)
+        self._target_changed()
+        runner.finished.connect(self._finished)
+        self._attached = True
+        if self.target.empty():
+            self.run_btn.setEnabled(False)
+            show_error(self.error, "There is no connector or connection to run a gate on.",
+                       "Create a connector (and a connection) first, or try the sandbox.")
+
+    def _target_changed(self) -> None:
+        _conn, connector = self.target.ids()
+        self.form.setRowVisible(self.workspace_box, connector is not None)
+
+    def request(self) -> GateRequest:
+        return GateRequest(release=self.release.text().strip(), phases=split_csv(self.phases.text()),
+                           severities=split_csv(self.severities.text()), labels=split_csv(self.labels.text()),
+                           threshold=self.threshold.value(), operator=self.operator.currentText(),
+                           workspace=self.target.workspace.text().strip())
+
+    def clear_errors(self) -> None:
+        for label in (*self.errors.values(), self.error):
+            show_error(label, "")
+
+    def show_failure(self, message: str, hint: str = "", field: str | None = None) -> None:
+        """Show an error under the input it names (or above the buttons) and focus that input."""
+        name = {"connection": "target", "connector": "target", "phase": "phases",
+                "severity": "severities", "label": "labels"}.get(field or "", field or "")
+        label = self.errors.get(name, self.error)
+        show_error(label, message, hint)
+        widget = self.inputs.get(name)
+        if widget is not None:
+            widget.setFocus()
+
+    def run(self) -> int | None:
+        self.clear_errors()
+        connection, connector = self.target.ids()
+        try:
+            spec = self.services.gate_spec(self.request(), connection=connection, connector=connector)
+        except ConfigError as exc:
+            self.show_failure(exc.message, exc.hint, exc.field)
+            return None
+        self.job_result = None
+        self.verdict.hide()
+        self.items.hide()
+        self.items_note.hide()
+        self.count.clear()
+        self.query.clear()
+        self.status.setText("Counting the matching items…")
+        self.run_btn.setEnabled(False)
+        self.cancel_btn.setEnabled(True)
+        self.handle = self.runner.submit(spec)
+        return self.handle
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.runner.cancel(self.handle)
+
+    def _finished(self, handle: int, result: JobResult | None) -> None:
+        if handle != self.handle:
+            return
+        self.handle = None
+        self.job_result = result
+        self.run_btn.setEnabled(True)
+        self.cancel_btn.setEnabled(False)
+        if result is None or result.state == "cancelled":
+            self.status.setText("Cancelled.")
+            return
+        data: dict[str, Any] = result.outcome.data
+        if "passed" not in data:  # the gate could not run: bad input or server trouble
+            hint = str(data.get("hint") or "")
+            self.status.setText("The gate could not run.")
+            self.show_failure(split_message(result.outcome.message, hint), hint, data.get("field"))
+            return
+        self.show_verdict(data)
+
+    def show_verdict(self, data: dict[str, Any]) -> None:
+        passed = bool(data["passed"])
+        self.verdict.setText("PASS" if passed else "FAIL")
+        self.verdict.setStyleSheet(PASS_STYLE if passed else FAIL_STYLE)
+        self.verdict.show()
+        count, op, threshold = data.get("count", 0), data.get("operator", ""), data.get("threshold", 0)
+        self.count.setText(f"<b>{count}</b> matching item(s) — the gate {'passes' if passed else 'fails'} "
+                           f"because {count} {op} {threshold} is {'true' if passed else 'false'}.")
+        self.query.setText(f"Counted: {data.get('query', '')}")
+        self.status.setText(f"Finished with {data.get('requests', 0)} HTTP request(s).")
+        items = data.get("items") or []
+        self.items_model.set_rows([(i.get("id", ""), i.get("key", ""), i.get("title", ""), i.get("status", ""),
+                                    i.get("url", "")) for i in items], urls=[i.get("url", "") for i in items])
+        self.items.setVisible(bool(items))
+        self.items.setColumnWidth(0, 60)
+        self.items.setColumnWidth(1, 80)
+        self.items.setColumnWidth(2, 300)
+        self.items.setColumnWidth(3, 90)
+        if count and len(items) < count:
+            self.items_note.setText(f"Showing the first {len(items)} of {count} matching item(s).")
+            self.items_note.show()
+
+    def done(self, code: int) -> None:
+        if self._attached:
+            self._attached = False
+            self.runner.finished.disconnect(self._finished)
+        super().done(code)

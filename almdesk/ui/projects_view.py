@@ -1,0 +1,441 @@
+"""The Projects page: local projects, their tasks (filtered, loaded page by page) and task import.
+
+The task table is a :class:`TasksModel` that reads ``PAGE`` rows at a time from the store as the
+user scrolls (keyset paging on the row id), so a project of 50,000 tasks opens instantly. Importing
+a CSV/JSON file runs as a job in the runner; a rejected file's line and column are shown inline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import Select, func, or_, select
+
+from almdesk.errors import ConfigError
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.models import Task
+from almdesk.services import Services
+from almdesk.ui.dialogs import error_label, show_error, split_message
+from almdesk.ui.runner import JobRunner
+
+PAGE = 500
+STATUSES = ("TODO", "DONE", "NA")
+COLUMNS = ("Task", "Title", "Phase", "Priority", "Status", "Verification", "Tags", "Updated")
+STATUS_COLORS = {"DONE": "#1b7f3b", "NA": "#777777"}
+Index = QModelIndex | QPersistentModelIndex
+
+
+class TasksModel(QAbstractTableModel):
+    """One project's tasks matching the filters, fetched lazily ``PAGE`` rows at a time."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.project_id: int | None = None
+        self.filters: dict[str, Any] = {}
+        self.rows: list[tuple[Any, ...]] = []
+        self.total = 0
+        self._last_id = 0
+
+    def _query(self, columns: Any) -> Select[Any]:
+        q = select(*columns).where(Task.project_id == self.project_id)
+        f = self.filters
+        if f.get("phase"):
+            q = q.where(Task.phase == f["phase"])
+        if f.get("status"):
+            q = q.where(Task.status == f["status"])
+        if f.get("min_priority", 1) > 1:
+            q = q.where(Task.priority >= f["min_priority"])
+        text = str(f.get("text") or "").strip()
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = f"%{escaped}%"
+            q = q.where(or_(Task.task_id.ilike(like, escape="\\"), Task.title.ilike(like, escape="\\")))
+        return q
+
+    def load(self, project_id: int | None, **filters: Any) -> None:
+        """Show ``project_id``'s tasks matching ``filters`` (phase, status, text, min_priority)."""
+        self.beginResetModel()
+        self.project_id = project_id
+        self.filters = filters
+        self.rows = []
+        self._last_id = 0
+        self.total = 0
+        if project_id is not None:
+            with self.services.store.session() as s:
+                self.total = int(s.scalar(self._query([func.count(Task.id)])) or 0)
+            self._fetch()
+        self.endResetModel()
+
+    def _fetch(self) -> int:
+        cols = (Task.id, Task.task_id, Task.title, Task.phase, Task.priority, Task.status, Task.verification,
+                Task.tags, Task.updated)
+        with self.services.store.session() as s:
+            page = s.execute(self._query(cols).where(Task.id > self._last_id).order_by(Task.id).limit(PAGE)).all()
+        if page:
+            self._last_id = page[-1][0]
+        self.rows.extend((r[1], r[2], r[3], r[4], r[5], r[6], "; ".join(str(t) for t in (r[7] or [])),
+                          r[8].strftime("%Y-%m-%d %H:%M") if r[8] else "") for r in page)
+        return len(page)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and len(self.rows) < self.total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid():
+            return
+        first = len(self.rows)
+        cols = (Task.id,)
+        with self.services.store.session() as s:
+            ahead = len(s.execute(self._query(cols).where(Task.id > self._last_id).limit(PAGE)).all())
+        if not ahead:
+            self.total = first
+            return
+        self.beginInsertRows(QModelIndex(), first, first + ahead - 1)
+        got = self._fetch()
+        del self.rows[first + ahead:]
+        self.endInsertRows()
+        if got != ahead:  # the store changed under us; start over
+            self.load(self.project_id, **self.filters)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return str(row[index.column()])
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row[4] in STATUS_COLORS:
+            return QColor(STATUS_COLORS[row[4]])
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+
+class NewProjectDialog(QDialog):
+    """Name (required), business unit and application, with inline errors."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.project_id: int | None = None
+        self.setWindowTitle("New project")
+        self.name = QLineEdit()
+        self.name.setObjectName("project_name")
+        self.business_unit = QLineEdit()
+        self.business_unit.setObjectName("project_business_unit")
+        self.application = QLineEdit()
+        self.application.setObjectName("project_application")
+        self.name_error = error_label("project_name_error")
+        self.error = error_label("project_error")
+        box = QWidget()
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.setSpacing(2)
+        bl.addWidget(self.name)
+        bl.addWidget(self.name_error)
+        form = QFormLayout()
+        form.addRow("Name *", box)
+        form.addRow("Business unit", self.business_unit)
+        form.addRow("Application", self.application)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
+        self.buttons.accepted.connect(self.create_project)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("A project holds the tasks that connections sync into an ALM,\n"
+                             "named like SD Elements: business unit / application / project."))
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+
+    def create_project(self) -> None:
+        show_error(self.name_error, "")
+        show_error(self.error, "")
+        try:
+            self.project_id = self.services.config.add_project(self.name.text(), self.business_unit.text(),
+                                                               self.application.text())
+        except ConfigError as exc:
+            show_error(self.name_error if exc.field == "name" else self.error, exc.message, exc.hint)
+            self.name.setFocus()
+            return
+        self.accept()
+
+
+def _import_tasks_fn() -> Any:
+    """``almdesk.sync.tasks_io.import_tasks`` when the sync package provides it, else None."""
+    try:
+        from almdesk.sync.tasks_io import import_tasks
+    except ImportError:
+        return None
+    return import_tasks
+
+
+class ProjectsView(QWidget):
+    """Projects list + filtered task table + import. Signals: changed() after a project is added."""
+
+    changed = Signal()
+
+    def __init__(self, services: Services, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self._import_handle: int | None = None
+        self.list = QTreeWidget()
+        self.list.setObjectName("project_list")
+        self.list.setHeaderLabels(["Project", "Business unit", "Application", "Tasks"])
+        self.list.setRootIsDecorated(False)
+        self.list.setColumnWidth(0, 150)
+        self.list.currentItemChanged.connect(lambda cur, _prev: self._project_changed())
+        new_btn = QPushButton("&New project…")
+        new_btn.setObjectName("new_project")
+        new_btn.clicked.connect(self.new_project)
+
+        self.phase = QComboBox()
+        self.phase.setObjectName("filter_phase")
+        self.status = QComboBox()
+        self.status.setObjectName("filter_status")
+        self.status.addItem("Any status", "")
+        for status in STATUSES:
+            self.status.addItem(status, status)
+        self.search = QLineEdit()
+        self.search.setObjectName("filter_text")
+        self.search.setPlaceholderText("Search task id or title")
+        self.search.setClearButtonEnabled(True)
+        self.min_priority = QSpinBox()
+        self.min_priority.setObjectName("filter_priority")
+        self.min_priority.setRange(1, 10)
+        self.min_priority.setPrefix("priority ≥ ")
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        for combo in (self.phase, self.status):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.min_priority.valueChanged.connect(lambda _v: self._debounce.start())
+        self.import_btn = QPushButton("&Import tasks…")
+        self.import_btn.setObjectName("import_tasks")
+        self.import_btn.clicked.connect(self.import_tasks)
+        if _import_tasks_fn() is None:
+            self.import_btn.setEnabled(False)
+            self.import_btn.setToolTip("Task import is not available in this build (almdesk.sync.tasks_io).")
+        else:
+            self.import_btn.setToolTip("Import tasks from a CSV or JSON file; a bad row rejects the whole file.")
+
+        self.model = TasksModel(services, self)
+        self.table = QTableView()
+        self.table.setObjectName("task_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate((70, 330, 150, 60, 60, 90, 120)):
+            self.table.setColumnWidth(col, width)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("task_count")
+        self.import_status = QLabel()
+        self.import_status.setObjectName("import_status")
+        self.import_status.setWordWrap(True)
+        self.import_error = error_label("import_error")
+        self.empty = QLabel("No project yet. Press New project… to create one, then import its tasks.")
+        self.empty.setObjectName("projects_empty")
+        self.empty.setWordWrap(True)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.list, 1)
+        ll.addWidget(new_btn)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Phase:"))
+        filters.addWidget(self.phase)
+        filters.addWidget(QLabel("Status:"))
+        filters.addWidget(self.status)
+        filters.addWidget(self.min_priority)
+        filters.addWidget(self.search, 1)
+        foot = QHBoxLayout()
+        foot.addWidget(self.count_label, 1)
+        foot.addWidget(self.import_btn)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(filters)
+        rl.addWidget(self.empty)
+        rl.addWidget(self.table, 1)
+        rl.addWidget(self.import_status)
+        rl.addWidget(self.import_error)
+        rl.addLayout(foot)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([360, 800])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+        runner.finished.connect(self._job_finished)
+        self.reload()
+
+    # --- projects -----------------------------------------------------------------------------
+    def current_project(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
+
+    def reload(self, select_id: int | None = None) -> None:
+        keep = select_id if select_id is not None else self.current_project()
+        self.list.blockSignals(True)
+        self.list.clear()
+        chosen = None
+        for p in self.services.config.projects():
+            item = QTreeWidgetItem([p["name"], p["business_unit"], p["application"], f"{p['tasks']:,}"])
+            item.setData(0, Qt.ItemDataRole.UserRole, p["id"])
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.list.addTopLevelItem(item)
+            if p["id"] == keep or chosen is None:
+                chosen = item
+        self.list.blockSignals(False)
+        if chosen is not None:
+            self.list.setCurrentItem(chosen)
+        self._project_changed()
+
+    def new_project(self) -> int | None:
+        dialog = NewProjectDialog(self.services, self)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.project_id is None:
+                return None
+            self.reload(dialog.project_id)
+            self.changed.emit()
+            return dialog.project_id
+        finally:
+            dialog.deleteLater()
+
+    def _project_changed(self) -> None:
+        pid = self.current_project()
+        has = pid is not None
+        self.empty.setVisible(self.list.topLevelItemCount() == 0)
+        for w in (self.phase, self.status, self.search, self.min_priority, self.table):
+            w.setEnabled(has)
+        self.import_btn.setEnabled(has and _import_tasks_fn() is not None and self._import_handle is None)
+        phases: list[str] = []
+        if pid is not None:
+            with self.services.store.session() as s:
+                phases = [str(p) for p in s.scalars(select(Task.phase).where(Task.project_id == pid)
+                                                    .distinct().order_by(Task.phase))]
+        current = self.phase.currentData()
+        self.phase.blockSignals(True)
+        self.phase.clear()
+        self.phase.addItem("Any phase", "")
+        for phase in phases:
+            self.phase.addItem(phase, phase)
+        self.phase.setCurrentIndex(max(self.phase.findData(current), 0))
+        self.phase.blockSignals(False)
+        self.apply_filters()
+
+    def apply_filters(self) -> None:
+        self._debounce.stop()
+        self.model.load(self.current_project(), phase=self.phase.currentData() or "",
+                        status=self.status.currentData() or "", text=self.search.text(),
+                        min_priority=self.min_priority.value())
+        if self.current_project() is None:
+            self.count_label.setText("")
+            return
+        filtered = bool(self.phase.currentData() or self.status.currentData() or self.search.text().strip()
+                        or self.min_priority.value() > 1)
+        self.count_label.setText(f"{self.model.total:,} task(s)" + (" match the filters" if filtered else ""))
+
+    # --- import -------------------------------------------------------------------------------
+    def choose_file(self) -> str:
+        path, _filter = QFileDialog.getOpenFileName(self, "Import tasks", str(Path.home()),
+                                                    "Tasks (*.csv *.json);;All files (*)")
+        return path
+
+    def import_tasks(self, path: str | None = None) -> int | None:
+        """Ask for a file (unless ``path`` is given) and import it into the project, as a job."""
+        pid = self.current_project()
+        fn = _import_tasks_fn()
+        if pid is None or fn is None:
+            return None
+        path = path or self.choose_file()
+        if not path:
+            return None
+        item = self.list.currentItem()
+        name = item.text(0) if item is not None else ""
+        store = self.services.store
+
+        def run(ctx: JobContext) -> JobOutcome:
+            ctx.progress(0, 0, f"Reading {Path(path).name}")
+            result = fn(store, pid, Path(path))
+            ctx.progress(1, 1, "done")
+            return _import_outcome(result, name, Path(path))
+
+        show_error(self.import_error, "")
+        self.import_status.setText(f"Importing {Path(path).name} into {name}…")
+        self.import_btn.setEnabled(False)
+        self._import_handle = self.runner.submit(
+            JobSpec("import", f"Import tasks into {name} from {Path(path).name}", run), queue=f"import:{pid}")
+        return self._import_handle
+
+    def _job_finished(self, handle: int, result: JobResult | None) -> None:
+        if handle != self._import_handle:
+            return
+        self._import_handle = None
+        self.import_btn.setEnabled(self.current_project() is not None and _import_tasks_fn() is not None)
+        if result is None:
+            self.import_status.setText("Import cancelled; nothing changed.")
+            return
+        if result.state != "succeeded":
+            hint = str(result.outcome.data.get("hint") or "")
+            self.import_status.setText("")
+            show_error(self.import_error, split_message(result.outcome.message, hint), hint)
+            return
+        self.import_status.setText("✔ " + result.outcome.message)
+        self.reload()
+        self.changed.emit()
+
+
+def _import_outcome(result: Any, project: str, path: Path) -> JobOutcome:
+    """Describe what ``import_tasks`` returned (a count, a dict of counts, or an object with counts)."""
+    counts: dict[str, int] = {}
+    if isinstance(result, int):
+        counts = {"imported": result}
+    elif isinstance(result, dict):
+        counts = {k: int(v) for k, v in result.items() if isinstance(v, int)}
+    elif result is not None:
+        counts = {k: int(v) for k, v in vars(result).items() if isinstance(v, int) and not k.startswith("_")}
+    detail = ", ".join(f"{v} {k}" for k, v in counts.items())
+    return JobOutcome(True, f"Imported {path.name} into {project}" + (f": {detail}." if detail else "."), counts)

@@ -1,0 +1,351 @@
+"""The sync console: one sync or dry run, live — progress, counts, ETA, Cancel, and every item's row.
+
+Job events arrive one signal each; they are only queued in :meth:`SyncConsole._on_event` and put
+into the table by a timer every ``FLUSH_MS`` in one batch, so thousands of events never stall the
+window. A dry run ends with its plan; a long sync that ends while the window is in the background
+says so in the tray (or the main window's status bar).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from almdesk.jobs.context import JobEvent
+from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.services import Services
+from almdesk.ui.dialogs import LinkTable, RowsModel
+from almdesk.ui.runner import JobRunner
+
+FLUSH_MS = 100
+NOTIFY_AFTER = 10.0  # seconds: longer syncs announce their end when the window is in the background
+EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "planned": "#0b57d0"}
+KEY_RE = re.compile(r"^(?:created|linked to|closed|reopened)\s+([^\s:()]+)")
+SHOW = ("All rows", "Changes only", "Failures only")
+# live counters: (action, status) -> counter name
+COUNTERS = {("create", "ok"): "created", ("close", "ok"): "closed", ("reopen", "ok"): "reopened",
+            ("update-local", "ok"): "local updated", ("link", "ok"): "linked", ("skip", "skipped"): "skipped"}
+COUNT_ORDER = ("created", "closed", "reopened", "local updated", "linked", "skipped", "failed", "planned")
+
+
+def _alm_key(ev: JobEvent) -> str:
+    match = KEY_RE.match(ev.message)
+    return match.group(1) if match else ""
+
+
+class _ShowFilter(QSortFilterProxyModel):
+    def __init__(self, model: RowsModel) -> None:
+        super().__init__()
+        self.setSourceModel(model)
+        self.rows_model = model
+        self.mode = 0
+
+    def set_mode(self, mode: int) -> None:
+        self.mode = mode
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if self.mode == 0:
+            return True
+        _task, action, _key, status, _msg = self.rows_model.rows[source_row]
+        if self.mode == 2:
+            return bool(status == "failed")
+        return action not in ("link", "skip", "unchanged")
+
+
+class SyncConsole(QDialog):
+    """Runs ``spec`` (a sync or dry run) when first shown and follows it until it ends."""
+
+    def __init__(self, services: Services, runner: JobRunner, spec: JobSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self.spec = spec
+        self.dry_run = spec.kind == "dry-run"
+        self.handle: int | None = None
+        self.job_result: JobResult | None = None
+        self.started = 0.0
+        self.finished_at = 0.0
+        self.counts: Counter[str] = Counter()
+        self.pending: list[JobEvent] = []
+        self.events_seen = 0
+        self.notified = ""
+        self.notify_after = NOTIFY_AFTER
+        self.tray: QSystemTrayIcon | None = None
+        self.setWindowTitle(spec.title)
+        self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        self.heading = QLabel(spec.title + (" — preview, nothing is written" if self.dry_run else ""))
+        self.heading.setObjectName("sync_heading")
+        font = QFont(self.heading.font())
+        font.setBold(True)
+        font.setPointSize(max(font.pointSize(), 9) + 2)
+        self.heading.setFont(font)
+        self.phase = QLabel("Queued…")
+        self.phase.setObjectName("sync_phase")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("sync_progress")
+        self.bar.setRange(0, 0)
+        self.bar.setFormat("%v / %m")
+        self.eta = QLabel()
+        self.eta.setObjectName("sync_eta")
+        self.eta.setMinimumWidth(130)
+        self.counters = QLabel()
+        self.counters.setObjectName("sync_counts")
+        self.counters.setTextFormat(Qt.TextFormat.RichText)
+        self.show_combo = QComboBox()
+        self.show_combo.setObjectName("sync_show")
+        self.show_combo.addItems(list(SHOW))
+        self.model = RowsModel(["Task", "Action", "ALM item", "Status", "Message"], url_column=2)
+        self.proxy = _ShowFilter(self.model)
+        self.table = LinkTable(self.model)
+        self.table.setObjectName("sync_table")
+        self.table.setModel(self.proxy)
+        for col, width in enumerate((300, 90, 110, 70)):
+            self.table.setColumnWidth(col, width)
+        self.show_combo.currentIndexChanged.connect(self.proxy.set_mode)
+        self.summary = QLabel()
+        self.summary.setObjectName("sync_summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.hide()
+        self.cancel_btn = QPushButton("&Cancel sync" if not self.dry_run else "&Cancel")
+        self.cancel_btn.setObjectName("sync_cancel")
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.close_btn = QPushButton("Close")
+        self.close_btn.setObjectName("sync_close")
+        self.close_btn.clicked.connect(self.close)
+        self.close_btn.setToolTip("Closing the console does not stop the job; it goes on in the job dock.")
+
+        progress = QHBoxLayout()
+        progress.addWidget(self.bar, 1)
+        progress.addWidget(self.eta)
+        progress.addWidget(self.cancel_btn)
+        counts = QHBoxLayout()
+        counts.addWidget(self.counters, 1)
+        counts.addWidget(QLabel("Show:"))
+        counts.addWidget(self.show_combo)
+        foot = QHBoxLayout()
+        foot.addStretch(1)
+        foot.addWidget(self.close_btn)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.heading)
+        lay.addWidget(self.phase)
+        lay.addLayout(progress)
+        lay.addLayout(counts)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.summary)
+        lay.addLayout(foot)
+        self.resize(900, 600)
+        self.flush_timer = QTimer(self)
+        self.flush_timer.setInterval(FLUSH_MS)
+        self.flush_timer.timeout.connect(self.flush)
+        self._attached = False
+        self._render_counts()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.handle is None and self.job_result is None:
+            self.start()
+
+    def start(self) -> int:
+        """Submit the job (done on first show) and follow its signals."""
+        self.runner.started.connect(self._on_started)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self._attached = True
+        self.handle = self.runner.submit(self.spec)
+        self.flush_timer.start()
+        return self.handle
+
+    def _detach(self) -> None:
+        if not self._attached:
+            return
+        self._attached = False
+        self.runner.started.disconnect(self._on_started)
+        self.runner.progress.disconnect(self._on_progress)
+        self.runner.event.disconnect(self._on_event)
+        self.runner.finished.disconnect(self._on_finished)
+        self.flush_timer.stop()
+
+    def cancel(self) -> None:
+        if self.handle is not None and self.job_result is None:
+            self.cancel_btn.setEnabled(False)
+            self.phase.setText("Cancelling… (finishing the request in flight)")
+            self.runner.cancel(self.handle)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._detach()
+        super().closeEvent(event)
+
+    def done(self, code: int) -> None:
+        self._detach()
+        super().done(code)
+
+    # --- signals from the runner --------------------------------------------------------------
+    def _on_started(self, handle: int, _title: str) -> None:
+        if handle == self.handle:
+            self.started = time.monotonic()
+            self.phase.setText("Connecting…")
+
+    def _on_progress(self, handle: int, done: int, total: int, text: str) -> None:
+        if handle != self.handle:
+            return
+        if text:
+            self.phase.setText(text)
+        if total <= 0:
+            self.bar.setRange(0, 0)
+            self.eta.clear()
+            return
+        self.bar.setRange(0, total)
+        self.bar.setValue(min(done, total))
+        elapsed = time.monotonic() - (self.started or time.monotonic())
+        if 0 < done < total and elapsed > 1:
+            left = elapsed / done * (total - done)
+            self.eta.setText(f"about {_duration(left)} left")
+        elif done >= total:
+            self.eta.clear()
+
+    def _on_event(self, handle: int, ev: JobEvent) -> None:
+        if handle == self.handle:
+            self.pending.append(ev)
+
+    def flush(self) -> None:
+        """Move queued events into the table in one batch and refresh the counters."""
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        rows, urls, colors = [], [], []
+        for ev in batch:
+            if ev.status == "failed":
+                self.counts["failed"] += 1
+            elif ev.status == "planned":
+                self.counts["planned"] += 1
+            else:
+                name = COUNTERS.get((ev.action, ev.status))
+                if name:
+                    self.counts[name] += 1
+                    if ev.action == "create" and "(closed)" in ev.message:
+                        self.counts["closed"] += 1
+            rows.append((ev.item, ev.action, _alm_key(ev) or ("open ↗" if ev.url else ""), ev.status, ev.message))
+            urls.append(ev.url)
+            colors.append(EVENT_COLORS.get(ev.status, ""))
+        self.events_seen += len(batch)
+        self.model.append_rows(rows, urls, colors)
+        self._render_counts()
+
+    def _render_counts(self) -> None:
+        parts = []
+        for name in COUNT_ORDER:
+            value = self.counts.get(name, 0)
+            if value or name in ("created", "closed", "failed"):
+                text = f"{value} {name}"
+                if name == "failed" and value:
+                    text = f"<span style='color:#b3261e'><b>{text}</b></span>"
+                parts.append(text)
+        if self.dry_run:
+            parts = [f"{self.counts.get('planned', 0)} planned change(s)"]
+        self.counters.setText(" · ".join(parts) + f" · {self.model.rowCount()} row(s)")
+
+    def _on_finished(self, handle: int, result: JobResult | None) -> None:
+        if handle != self.handle:
+            return
+        self.flush()
+        self._detach()
+        self.job_result = result
+        self.finished_at = time.monotonic()
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.hide()
+        self.eta.clear()
+        if result is None or result.state == "cancelled":
+            self.bar.setRange(0, 1)
+            self.bar.setValue(0)
+            self.phase.setText("Cancelled.")
+            text = "Cancelled before it started." if result is None else result.outcome.message
+            self._summary(text + " A later sync resumes where this one stopped.", "#9a6700")
+            return
+        if self.bar.maximum() == 0:
+            self.bar.setRange(0, 1)
+            self.bar.setValue(1)
+        ok = result.state == "succeeded"
+        self.phase.setText("Finished." if ok else "Finished with failures.")
+        data: dict[str, Any] = result.outcome.data
+        if self.dry_run and isinstance(data.get("plan"), list):
+            self.show_plan(data["plan"])
+        message = result.outcome.message
+        hint = str(data.get("hint") or "")
+        if hint and hint not in message:
+            message += "\n" + hint
+        seconds = self.finished_at - (self.started or self.finished_at)
+        self._summary(("✔ " if ok else "✖ ") + message + f"\n({_duration(seconds)}, "
+                      f"{data.get('requests', '?')} HTTP request(s))", "#1b7f3b" if ok else "#b3261e")
+        if seconds > self.notify_after and not self.isActiveWindow():
+            self.notify(result.outcome.message, ok)
+
+    def _summary(self, text: str, color: str) -> None:
+        self.summary.setText(text)
+        self.summary.setStyleSheet(f"color: {color}; font-weight: bold;")
+        self.summary.show()
+
+    def show_plan(self, plan: list[dict[str, Any]]) -> None:
+        """Replace the rows with the dry run's plan (task, action, ALM item, reason)."""
+        rows, urls, colors = [], [], []
+        for entry in plan:
+            task = f"{entry.get('task_id', '')} {entry.get('title', '')}".strip()
+            rows.append((task, entry.get("action", ""), entry.get("alm_key", "") or ("—" if not entry.get("url")
+                                                                                     else "open ↗"),
+                         "planned", entry.get("reason", "")))
+            urls.append(str(entry.get("url") or ""))
+            colors.append(EVENT_COLORS["planned"] if entry.get("action") not in ("skip", "link") else "")
+        self.model.set_rows(rows, urls, colors)
+        self.counts = Counter({"planned": sum(1 for e in plan if e.get("action") not in ("skip", "link"))})
+        self._render_counts()
+
+    def notify(self, message: str, ok: bool) -> str:
+        """Tell a user who is elsewhere that the sync ended: tray message, else the status bar."""
+        title = f"{self.spec.title}: {'finished' if ok else 'failed'}"
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.show()
+            self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information if ok
+                                  else QSystemTrayIcon.MessageIcon.Warning, 10000)
+            self.notified = "tray"
+            return self.notified
+        window = self.parent()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(f"{title} — {message}", 30000)
+            self.notified = "status bar"
+        else:
+            self.notified = "none"
+        return self.notified
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(seconds, 0.0)
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -1,0 +1,157 @@
+"""Export and import of connectors and connections (SD Elements JSON shapes), secrets left out.
+
+Both use :mod:`almdesk.transfer` (``export_config``, ``plan_import``, ``apply_import``). An import
+first shows what it will add and asks for the secrets the file cannot carry; nothing is written
+until the user confirms, and a rejected file changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from almdesk.errors import UserFacingError
+from almdesk.services import Services
+from almdesk.ui.dialogs import error_label, show_error
+
+UNAVAILABLE = "Configuration import/export is not available in this build (almdesk.transfer is missing)."
+
+
+def _transfer() -> Any:
+    try:
+        from almdesk import transfer
+    except ImportError:
+        return None
+    return transfer
+
+
+def export_dialog(parent: QWidget | None, services: Services, path: str | None = None) -> str | None:
+    """Ask where to save, write the configuration (no secrets) as JSON; returns the path written."""
+    transfer = _transfer()
+    if transfer is None:
+        QMessageBox.information(parent, "Export configuration", UNAVAILABLE)
+        return None
+    if path is None:
+        path, _f = QFileDialog.getSaveFileName(parent, "Export configuration",
+                                               str(Path.home() / "almdesk-config.json"), "JSON (*.json)")
+    if not path:
+        return None
+    try:
+        doc = transfer.export_config(services.config)
+        Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except UserFacingError as exc:
+        QMessageBox.warning(parent, "Export failed", str(exc))
+        return None
+    except OSError as exc:
+        QMessageBox.warning(parent, "Export failed", f"Could not write {path}: {exc.strerror or exc}.\n"
+                            "Choose a folder you can write to.")
+        return None
+    results = doc.get("results", []) if isinstance(doc, dict) else []
+    QMessageBox.information(parent, "Export configuration",
+                            f"Exported {len(results)} item(s) to {path}.\nSecrets were left out; the import "
+                            "asks for them.")
+    return path
+
+
+class SecretsDialog(QDialog):
+    """Asks for the secrets an imported file lacks: one masked field per connector secret."""
+
+    def __init__(self, missing: dict[str, list[str]], summary: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import configuration")
+        self.edits: dict[tuple[str, str], QLineEdit] = {}
+        intro = QLabel(summary + ("\n\nThe file carries no secrets. Enter them now, or leave a field empty and "
+                                  "enter it later in the connector's form." if missing else ""))
+        intro.setWordWrap(True)
+        body = QWidget()
+        bl = QVBoxLayout(body)
+        for connector, fields in missing.items():
+            group = QGroupBox(f"Connector {connector}")
+            form = QFormLayout(group)
+            for name in fields:
+                edit = QLineEdit()
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+                edit.setObjectName(f"secret_{connector}_{name}")
+                form.addRow(name, edit)
+                self.edits[(connector, name)] = edit
+            bl.addWidget(group)
+        bl.addStretch(1)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setWidget(body)
+        area.setVisible(bool(missing))
+        self.error = error_label("import_error")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(intro)
+        lay.addWidget(area, 1)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.resize(520, 420 if missing else 200)
+
+    def secrets(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for (connector, name), edit in self.edits.items():
+            if edit.text():
+                out.setdefault(connector, {})[name] = edit.text()
+        return out
+
+
+def _plan_summary(plan: Any, path: str) -> str:
+    lines = [f"Import {Path(path).name}:"]
+    for attr, label in (("connectors", "connector(s)"), ("connections", "connection(s)")):
+        value = getattr(plan, attr, None)
+        if isinstance(value, list | tuple | dict):
+            names = [str(getattr(v, "name", None) or getattr(v, "alias", None) or v) for v in value][:8]
+            lines.append(f"  {len(value)} {label}" + (f": {', '.join(names)}" if names else ""))
+    return "\n".join(lines)
+
+
+def import_dialog(parent: QWidget | None, services: Services, path: str | None = None) -> bool:
+    """Ask for a file, show what it adds, ask for missing secrets, import. True when anything changed."""
+    transfer = _transfer()
+    if transfer is None:
+        QMessageBox.information(parent, "Import configuration", UNAVAILABLE)
+        return False
+    if path is None:
+        path, _f = QFileDialog.getOpenFileName(parent, "Import configuration", str(Path.home()),
+                                               "JSON (*.json);;All files (*)")
+    if not path:
+        return False
+    try:
+        plan = transfer.plan_import(services.config, path)
+    except UserFacingError as exc:
+        QMessageBox.warning(parent, "Cannot import", f"{exc.message}\n\n{exc.hint}".strip())
+        return False
+    dialog = SecretsDialog(dict(getattr(plan, "missing_secrets", {}) or {}), _plan_summary(plan, path), parent)
+    try:
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                result = transfer.apply_import(services.config, plan, dialog.secrets())
+            except UserFacingError as exc:
+                show_error(dialog.error, exc.message, exc.hint)
+                continue
+            done = ", ".join(f"{v} {k}" for k, v in (result or {}).items() if isinstance(v, int | str)) or "done"
+            QMessageBox.information(parent, "Import configuration", f"Imported {Path(path).name}: {done}.")
+            return True
+        return False
+    finally:
+        dialog.deleteLater()

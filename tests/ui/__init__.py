@@ -1,0 +1,1 @@
+"""GUI view tests (pytest-qt, offscreen)."""
