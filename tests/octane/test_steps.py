@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory
-from almdesk.sandbox.base import SandboxServer
-from almdesk.sandbox.octane import NOACCESS_KEY, READONLY_KEY
+from almdesk.sandbox.base import SandboxServer, serve
+from almdesk.sandbox.octane import NOACCESS_KEY, READONLY_KEY, create
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for
@@ -42,7 +42,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_success_with_connection_and_sign_out(server: SandboxServer, http: HttpFactory) -> None:
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    """One sandbox for the read-only step tests of this module (steps create nothing)."""
+    srv = serve(create(seed=5, defects=40, stories=5))
+    yield srv
+    srv.stop()
+
+
+def test_success_with_connection_and_sign_out(make_server: Callable[..., SandboxServer], http: HttpFactory) -> None:
+    server = make_server()
     connector = connector_for(server)
     done, error = run(connector, connection_for(connector, server), http)
     assert error is None
@@ -159,8 +168,7 @@ def test_connection_settings_step(server: SandboxServer, http: HttpFactory, para
         assert "Deferred" in error.hint and "New (phase.defect.new)" in error.hint
 
 
-def test_bad_location_fails_first_step_not_construction(http: HttpFactory, make_server: Callable[..., SandboxServer],
-                                                        ) -> None:
+def test_bad_location_fails_first_step_not_construction(http: HttpFactory) -> None:
     connector = ConnectorSettings("c", "octane", {"location": "octane.example.com", "client_id": "k"},
                                   {"client_secret": "s"})
     key, error = failing(connector, http)
