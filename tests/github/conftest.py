@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.github import GitHubSandbox, create
+from almdesk.systems.base import ConnectionSettings, ConnectorSettings, NetworkSettings, parse_fields
+from almdesk.systems.common import COMMON_CONNECTION_FIELDS
+from almdesk.systems.github import SYSTEM
 
 
 def stop_soon(server: SandboxServer) -> None:
@@ -43,3 +48,37 @@ def gh_api(gh_info: dict[str, Any]) -> str:
 @pytest.fixture
 def auth(gh_app: GitHubSandbox) -> dict[str, str]:
     return {"Authorization": f"token {gh_app.tokens['admin']}"}
+
+
+def make_connector(info: dict[str, Any], *, token: str | None = None, **params: Any) -> ConnectorSettings:
+    """A connector from describe() (writes not paced unless asked), as the app would build it."""
+    raw = {**info["params"], "github_write_pace_ms": 0, **params}
+    parsed = SYSTEM.check_connector(parse_fields(SYSTEM.connector_fields, raw))
+    secret = info["secrets"]["alm_api_token"] if token is None else token
+    return ConnectorSettings("gh", "github", parsed, {"alm_api_token": secret} if secret else {})
+
+
+def make_connection(connector: ConnectorSettings, info: dict[str, Any], **params: Any) -> ConnectionSettings:
+    fields = (*SYSTEM.connection_fields, *COMMON_CONNECTION_FIELDS)
+    parsed = parse_fields(fields, {**info["connection_params"], **params})
+    return ConnectionSettings("gh-conn", connector, parsed, project="Demo")
+
+
+@pytest.fixture
+def connector(gh_info: dict[str, Any]) -> ConnectorSettings:
+    return make_connector(gh_info)
+
+
+@pytest.fixture
+def connection(connector: ConnectorSettings, gh_info: dict[str, Any]) -> ConnectionSettings:
+    return make_connection(connector, gh_info)
+
+
+@pytest.fixture
+def http() -> HttpFactory:
+    return HttpFactory(NetworkSettings(timeout=10))
+
+
+@pytest.fixture
+def ctx() -> JobContext:
+    return JobContext()

@@ -1,0 +1,172 @@
+"""A small GitHub REST client on almdesk's session factory: auth, retries, rate limits, paging, paced writes.
+
+Retries are done here rather than in urllib3 so each wait is said in the job log: transport
+failures and 5xx of idempotent requests are retried three times with back-off; 429 and 503 (not
+processed) are retried for every method; a rate-limited answer (403/429) waits what GitHub asks
+(``retry-after``, ``x-ratelimit-reset``, or a minute doubling) up to ``max_wait``, then fails with
+the time the limit resets. Content-creating requests go through a :class:`WriteLimiter`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from almdesk.errors import RemoteError, UserFacingError
+from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.systems.base import ConnectorSettings
+from almdesk.systems.github.errors import error_for
+from almdesk.systems.github.fields import DEFAULT_PACE_MS, GITHUB_API, TOKEN, normalize_api_url
+from almdesk.systems.github.ratelimit import LimitWait, WriteLimiter, limit_wait
+
+API_VERSION = "2022-11-28"
+PER_PAGE = 100  # GitHub's maximum page size
+TRANSPORT_RETRIES = 3
+SERVER_RETRIES = 3
+RATE_LIMIT_WAITS = 6
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH"})
+
+
+def api_url(connector: ConnectorSettings) -> str:
+    return normalize_api_url(str(connector.params.get("url") or GITHUB_API))
+
+
+class RateLimited(RemoteError):
+    """GitHub's rate limit would need a longer wait than this job may take."""
+
+
+class GitHubClient:
+    """One session to one GitHub API for one job (or one Test Connection)."""
+
+    def __init__(self, connector: ConnectorSettings, http: HttpFactory, *,
+                 log: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 max_wait: float = 900.0) -> None:
+        self.api = api_url(connector)
+        parts = urlsplit(self.api)
+        self.origin = (parts.scheme, parts.netloc.lower())
+        self.server = "GitHub" if self.api == GITHUB_API else f"GitHub at {parts.netloc}"
+        token = connector.secret(TOKEN).strip()
+        http.add_secrets([token])
+        self.has_token = bool(token)
+        self.session = http.session(retries=0)
+        self.session.headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION})
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.log = log or (lambda message: None)
+        self.sleep = sleep
+        self.max_wait = max_wait
+        pace = connector.params.get("github_write_pace_ms")
+        self.limiter = WriteLimiter((DEFAULT_PACE_MS if pace is None else int(pace)) / 1000.0, sleep=sleep,
+                                    log=self.log)
+        self.rate_waits: list[LimitWait] = []
+
+    # --- requests --------------------------------------------------------------------------
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            parts = urlsplit(path_or_url)
+            if (parts.scheme, parts.netloc.lower()) != self.origin:
+                raise RemoteError(f"{self.server} sent a link to another server ({parts.netloc}).",
+                                  "Check the API URL; almdesk does not send the token anywhere else.")
+            return path_or_url
+        return self.api + path_or_url
+
+    def request(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
+                body: Any = None, write: bool = False, retry_transport: bool | None = None) -> requests.Response:
+        """Send one request, retrying and waiting as the module docstring says; any final status is returned."""
+        url = self.url(path)
+        idempotent = method in IDEMPOTENT
+        retry_transport = idempotent if retry_transport is None else retry_transport
+        transport = server = 0
+        while True:
+            if write:
+                self.limiter.wait()
+            try:
+                kwargs: dict[str, Any] = {"params": params}
+                if body is not None:
+                    kwargs["json"] = body
+                response = send(self.session, method, url, what=self.server, **kwargs)
+            except RemoteError as exc:
+                if retry_transport and transport < TRANSPORT_RETRIES and transient(exc):
+                    transport += 1
+                    delay = 0.5 * 2 ** (transport - 1)
+                    self.log(f"{exc.message} (while {what}); retrying in {delay:.1f} s "
+                             f"({transport} of {TRANSPORT_RETRIES}).")
+                    self.sleep(delay)
+                    continue
+                raise
+            wait = limit_wait(response, len(self.rate_waits))
+            if wait is not None:
+                self._wait_for_limit(wait, response, what)
+                continue
+            status = response.status_code
+            if status >= 500 and (idempotent or status == 503) and server < SERVER_RETRIES:
+                server += 1
+                after = response.headers.get("retry-after", "")
+                delay = min(float(after), 60.0) if after.isdigit() else 0.5 * 2 ** (server - 1)
+                self.log(f"{self.server} answered HTTP {status} while {what}; retrying in {delay:.1f} s "
+                         f"({server} of {SERVER_RETRIES}).")
+                self.sleep(delay)
+                continue
+            return response
+
+    def _wait_for_limit(self, wait: LimitWait, response: requests.Response, what: str) -> None:
+        if wait.seconds > self.max_wait or len(self.rate_waits) >= RATE_LIMIT_WAITS:
+            until = time.strftime("%H:%M", time.localtime(time.time() + wait.seconds))
+            raise RateLimited(f"GitHub's {wait.kind} rate limit stopped {what}; it asks to wait "
+                              f"{wait.seconds:.0f} s (until about {until}).",
+                              "Try again after that time, or use another token. Pausing longer between writes "
+                              "(connector setting) avoids the secondary limit.")
+        self.rate_waits.append(wait)
+        self.log(wait.describe(what))
+        self.sleep(wait.seconds)
+
+    def call(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
+             body: Any = None, write: bool = False, ok: tuple[int, ...] = (200, 201),
+             not_found: UserFacingError | None = None, repo: str = "") -> Any:
+        """Send, check the status (raising the mapped error) and return the JSON body."""
+        response = self.request(method, path, what=what, params=params, body=body, write=write)
+        if response.status_code not in ok:
+            raise error_for(response, what, not_found=not_found, repo=repo)
+        return json_body(response, self.server)
+
+    def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None,
+            not_found: UserFacingError | None = None, repo: str = "") -> Any:
+        return self.call("GET", path, what=what, params=params, not_found=not_found, repo=repo)
+
+    def pages(self, path: str, *, what: str, params: Mapping[str, Any] | None = None,
+              not_found: UserFacingError | None = None, repo: str = "") -> Iterator[list[Any]]:
+        """Every page of a list, following ``Link: rel="next"`` (``per_page`` is GitHub's maximum)."""
+        query = {"per_page": PER_PAGE, **(params or {})}
+        url: str | None = path
+        first = True
+        while url:
+            response = self.request("GET", url, what=what, params=query if first else None)
+            if response.status_code != 200:
+                raise error_for(response, what, not_found=not_found, repo=repo)
+            data = json_body(response, self.server)
+            if not isinstance(data, list):
+                raise RemoteError(f"{self.server} sent something other than a list while {what}.",
+                                  "Check that the API URL points at GitHub's REST API.")
+            yield data
+            first = False
+            url = response.links.get("next", {}).get("url")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def transient(exc: RemoteError) -> bool:
+    """A transport failure worth retrying: a reset or a timeout (not DNS, refused, TLS or proxy)."""
+    cause = exc.__context__
+    if isinstance(cause, requests.exceptions.SSLError | requests.exceptions.ProxyError):
+        return False
+    if isinstance(cause, requests.exceptions.ReadTimeout):
+        return True
+    if isinstance(cause, requests.exceptions.ConnectionError):
+        low = exc.message.lower()
+        return not ("refused" in low or "cannot be found" in low)
+    return False

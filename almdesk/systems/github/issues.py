@@ -1,0 +1,138 @@
+"""Issue operations shared by Create Defect, the gate and sync: create (safely retried), close/reopen, list.
+
+Creating is not idempotent, so a failed POST whose fate is unknown (connection reset, timeout, 5xx)
+is followed by a look at the newest issues: if one with the same title appeared since we started,
+it is ours and is returned; otherwise the POST is sent again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from almdesk.errors import ConfigError, RemoteError
+from almdesk.net.session import json_body
+from almdesk.systems.base import RemoteItem
+from almdesk.systems.github.client import GitHubClient, transient
+from almdesk.systems.github.errors import error_for
+from almdesk.systems.github.fields import Target
+from almdesk.systems.github.repo import RepoInfo
+
+PUBLIC_NOTE = ("This issue is tracked by almdesk. Its details are kept out of this repository because the "
+               "repository is public.")
+CREATE_ATTEMPTS = 3
+UNKNOWN_FATE = (500, 502, 504)
+
+
+def issue_body(text: str, repo: RepoInfo, target: Target, footer: str = "") -> str:
+    """The body to send: the text, unless the repository is public and the connection did not opt in."""
+    if not repo.private and not target.public_content:
+        return PUBLIC_NOTE + (f"\n\n{footer}" if footer else "")
+    body = text.strip()
+    if footer:
+        body = f"{body}\n\n---\n{footer}" if body else footer
+    return body
+
+
+def check_writable(repo: RepoInfo) -> None:
+    if not repo.has_issues:
+        raise ConfigError(f"Issues are turned off for {repo.full_name}.",
+                          "Turn on Issues in the repository's Settings → General → Features, or choose another "
+                          "repository.", field="alm_project")
+    if repo.archived:
+        raise ConfigError(f"{repo.full_name} is archived, so it is read-only.",
+                          "Unarchive it on GitHub, or choose another repository.", field="alm_project")
+
+
+def parse_time(text: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def remote_item(data: dict[str, Any]) -> RemoteItem:
+    state = str(data.get("state") or "")
+    reason = data.get("state_reason")
+    status = f"{state} ({str(reason).replace('_', ' ')})" if state == "closed" and reason else state
+    return RemoteItem(ref=str(data["number"]), key=f"#{data['number']}", title=str(data.get("title") or ""),
+                      url=str(data.get("html_url") or ""), done=state == "closed", status=status,
+                      updated=parse_time(data.get("updated_at")))
+
+
+class Issues:
+    """The issues of one repository through one client."""
+
+    def __init__(self, client: GitHubClient, target: Target) -> None:
+        self.client = client
+        self.target = target
+        self.path = f"/repos/{quote(target.owner)}/{quote(target.repo)}/issues"
+
+    def create(self, title: str, body: str, labels: list[str], milestone: int | None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"title": title, "body": body, "labels": labels}
+        if milestone is not None:
+            payload["milestone"] = milestone
+        what = f"creating issue {title[:60]!r} in {self.target.full_name}"
+        started = datetime.now(UTC) - timedelta(seconds=5)
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                response = self.client.request("POST", self.path, what=what, body=payload, write=True,
+                                               retry_transport=False)
+            except RemoteError as exc:
+                if not transient(exc) or attempt == CREATE_ATTEMPTS:
+                    raise
+                problem = exc.message
+            else:
+                if response.status_code == 201:
+                    data = json_body(response, self.client.server)
+                    if isinstance(data, dict) and "number" in data:
+                        return data
+                    raise RemoteError(f"{self.client.server} sent an unexpected reply while {what}.",
+                                      "Check that the API URL points at GitHub's REST API.")
+                if response.status_code not in UNKNOWN_FATE or attempt == CREATE_ATTEMPTS:
+                    raise error_for(response, what, repo=self.target.full_name)
+                problem = f"HTTP {response.status_code}"
+            found = self.find_created(title, started)
+            if found is not None:
+                self.client.log(f"{problem} while {what}, but GitHub did create it (#{found['number']}).")
+                return found
+            delay = 0.5 * 2 ** (attempt - 1)
+            self.client.log(f"{problem} while {what}; it was not created, so trying again in {delay:.1f} s.")
+            self.client.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def find_created(self, title: str, since: datetime) -> dict[str, Any] | None:
+        """The newest issue titled ``title`` created after ``since`` (one page of the newest issues)."""
+        params = {"state": "all", "sort": "created", "direction": "desc", "per_page": 30,
+                  "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        data = self.client.get(self.path, what=f"checking whether {title[:60]!r} was created", params=params,
+                               repo=self.target.full_name)
+        for item in data if isinstance(data, list) else []:
+            created = parse_time(item.get("created_at"))
+            if item.get("title") == title and "pull_request" not in item and created and created >= since:
+                return dict(item)
+        return None
+
+    def set_state(self, number: str, done: bool, reason: str = "completed") -> dict[str, Any]:
+        body = {"state": "closed", "state_reason": reason} if done else {"state": "open", "state_reason": "reopened"}
+        what = f"{'closing' if done else 'reopening'} issue #{number} in {self.target.full_name}"
+        data = self.client.call("PATCH", f"{self.path}/{quote(str(number))}", what=what, body=body, write=True,
+                                repo=self.target.full_name)
+        if not isinstance(data, dict):
+            raise RemoteError(f"{self.client.server} sent an unexpected reply while {what}.",
+                              "Check that the API URL points at GitHub's REST API.")
+        return data
+
+    def pages(self, params: dict[str, Any], what: str) -> Iterator[list[dict[str, Any]]]:
+        """Issues (pull requests left out) page by page."""
+        for page in self.client.pages(self.path, what=what, params=params, repo=self.target.full_name):
+            yield [i for i in page if isinstance(i, dict) and "pull_request" not in i]
+
+
+def elapsed(start: float) -> str:
+    return f"{time.monotonic() - start:.1f} s"

@@ -1,0 +1,130 @@
+"""The GitHub sync adapter (the engine in :mod:`almdesk.sync` drives it; see ``SyncAdapter``).
+
+- ``iter_items`` lists open **and** closed issues of the repository carrying the connection's issue
+  label, 100 a page, leaving out pull requests and issues labelled as duplicates (sdetools' rules).
+- ``create_items`` creates one issue per request (GitHub has no bulk create), paced under the
+  secondary rate limit, with the issue label, the priority label and the milestone; a draft that is
+  already done is closed right after. A public repository gets no task text unless the connection
+  opts in.
+- ``set_done`` closes (with the connection's close reason) or reopens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from almdesk.errors import AuthError, CancelledError, ConfigError, UserFacingError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.github.client import PER_PAGE, GitHubClient, RateLimited
+from almdesk.systems.github.fields import TOKEN, Target, priority_labels, target_of
+from almdesk.systems.github.issues import Issues, check_writable, issue_body, remote_item
+from almdesk.systems.github.repo import RepoInfo, fetch_repo, find_milestone
+
+BULK_SIZE = 10  # issues per create_items call: one request each, so this only bounds a batch's length
+
+
+class GitHubSyncAdapter:
+    """One connection's issues for one sync job."""
+
+    bulk_size = BULK_SIZE
+    page_size = PER_PAGE
+
+    def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
+        self.connection = connection
+        self.ctx = ctx
+        self.client = GitHubClient(connection.connector, http, log=lambda m: ctx.log(m, "warning"), sleep=ctx.sleep)
+        self._target: Target | None = None
+        self._repo: RepoInfo | None = None
+        self._issues: Issues | None = None
+        self.milestone: int | None = None
+        self.priorities: dict[int, str] = {}
+
+    # --- SyncAdapter -------------------------------------------------------------------------
+    def prepare(self) -> None:
+        self._target = target = target_of(self.connection)
+        self.priorities = priority_labels(str(self.connection.params.get("alm_priority_map") or ""))
+        self._repo = repo = fetch_repo(self.client, target)
+        check_writable(repo)
+        if repo.permissions and not repo.can_push:
+            raise AuthError(f"The token's user has {repo.role} access to {repo.full_name}; syncing needs write "
+                            "access (GitHub silently drops labels set by others, so issues could not be found "
+                            "again).", "Ask a repository admin for the Write role, or use another token.", field=TOKEN)
+        if target.milestone:
+            self.milestone, state = find_milestone(self.client, target, target.milestone)
+            if state == "closed":
+                self.ctx.log(f"Milestone {target.milestone!r} is closed; new issues are still put in it.", "warning")
+        self._issues = Issues(self.client, target)
+        if not repo.private:
+            self.ctx.log(f"{repo.full_name} is public: " + (
+                "this connection sends task text to it." if target.public_content else
+                "new issues get only their title and a note, never the task text."), "warning")
+        pace = self.client.limiter.interval
+        if pace > 0:
+            self.ctx.log(f"Writes to GitHub are paced {pace:.2f} s apart (GitHub allows 80 content-creating "
+                         "requests a minute).")
+
+    def iter_items(self) -> Iterator[RemoteItem]:
+        target, issues = self._ready()
+        params: dict[str, Any] = {"state": "all", "sort": "created", "direction": "asc"}
+        if target.issue_label:
+            params["labels"] = target.issue_label
+        duplicate = target.duplicate_label.lower()
+        what = f"listing the issues of {target.full_name}"
+        for page in issues.pages(params, what):
+            for item in page:
+                names = {str(lab.get("name", "")).lower() for lab in item.get("labels", []) if isinstance(lab, dict)}
+                if duplicate and duplicate in names:
+                    continue
+                yield remote_item(item)
+
+    def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
+        target, issues = self._ready()
+        repo = self._repo
+        assert repo is not None
+        results: list[RemoteItem | Exception] = []
+        stop: Exception | None = None
+        for draft in drafts:
+            if stop is not None:
+                results.append(stop)
+                continue
+            labels = [target.issue_label, self.priorities.get(draft.priority, "")]
+            labels = list(dict.fromkeys(lab for lab in labels if lab))
+            body = issue_body(draft.text, repo, target, f"Task {draft.task_id}, synced by almdesk.")
+            try:
+                data = issues.create(draft.title, body, labels, self.milestone)
+            except CancelledError:
+                stop = CancelledError("cancelled before this item was created")
+                results.append(stop)
+                continue
+            except UserFacingError as exc:
+                results.append(exc)
+                if isinstance(exc, AuthError | ConfigError | RateLimited):
+                    stop = exc  # the next ones would fail the same way: do not send them
+                continue
+            item = remote_item(data)
+            if draft.done:
+                try:
+                    item = remote_item(issues.set_state(item.ref, True, target.close_reason))
+                except CancelledError:
+                    stop = CancelledError("cancelled before this item was created")
+                except UserFacingError as exc:
+                    self.ctx.log(f"Created {item.key} but could not close it: {exc}", "warning")
+            results.append(item)
+        return results
+
+    def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
+        target, issues = self._ready()
+        return remote_item(issues.set_state(item.ref, done, target.close_reason))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- internals ---------------------------------------------------------------------------
+    def _ready(self) -> tuple[Target, Issues]:
+        if self._target is None or self._issues is None:
+            self.prepare()
+        assert self._target is not None and self._issues is not None
+        return self._target, self._issues
