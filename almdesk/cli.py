@@ -145,7 +145,11 @@ def parse_kv(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def read_secrets(keys: Sequence[str], stdin: TextIO) -> dict[str, str]:
+def read_secrets(keys: Sequence[str], stdin: TextIO, persistent: bool = True, warning: str = "") -> dict[str, str]:
+    if keys and not persistent:
+        raise ConfigError(f"Cannot store secrets: {warning}",
+                          "Run almdesk in a desktop session with an unlocked keyring (or, for a throwaway "
+                          "keyring, under scripts/with-keyring).", field="secret")
     values: dict[str, str] = {}
     for key in keys:
         if stdin.isatty():
@@ -175,6 +179,10 @@ class Cli:
         self.services = Services.open(args.data_dir)
         self.config = self.services.config
 
+    def read_secrets(self, keys: Sequence[str]) -> dict[str, str]:
+        store = self.services.secrets
+        return read_secrets(keys, self.stdin, store.persistent, store.warning)
+
     def say(self, text: str) -> None:
         if not self.json:
             print(text, file=self.stdout)
@@ -183,7 +191,7 @@ class Cli:
     def connector(self) -> tuple[int, Any]:
         a, cfg = self.args, self.config
         if a.action == "add":
-            cid = cfg.save_connector(a.name, a.system, parse_kv(a.param), read_secrets(a.secret, self.stdin))
+            cid = cfg.save_connector(a.name, a.system, parse_kv(a.param), self.read_secrets(a.secret))
             self.say(f"Connector {a.name!r} added.")
             return EXIT_OK, {"id": cid, "name": a.name}
         if a.action == "list":
@@ -199,7 +207,7 @@ class Cli:
         if a.action == "edit":
             info = cfg.connector(a.name)
             params = {**info.params, **parse_kv(a.param)}
-            cfg.save_connector(a.rename or info.name, info.system, params, read_secrets(a.secret, self.stdin),
+            cfg.save_connector(a.rename or info.name, info.system, params, self.read_secrets(a.secret),
                                info.network, connector_id=info.id)
             self.say(f"Connector {a.rename or info.name!r} saved.")
             return EXIT_OK, {"id": info.id}
@@ -350,7 +358,7 @@ class Cli:
         for name, keys in plan.missing_secrets.items():
             if keys:
                 self.say(f"Connector {name!r} needs: {', '.join(keys)} (one line each on standard input)")
-                secrets[name] = read_secrets(keys, self.stdin)
+                secrets[name] = self.read_secrets(keys)
         summary = apply_import(self.config, plan, secrets)
         self.say(f"Imported {summary['connectors']} connector(s) and {summary['connections']} connection(s).")
         return EXIT_OK, summary
@@ -368,8 +376,8 @@ def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
         raise UsageError(f"Unknown sandbox system(s): {', '.join(unknown)}.",
                          f"Use: {', '.join(sandbox.available())}.")
     try:
-        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed,
-                                strict_rate_limits=args.strict_rate_limits)
+        extra = {"strict_rate_limits": True} if args.strict_rate_limits else {}
+        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed, **extra)
     except ValueError as exc:
         raise UsageError(f"--faults: {exc}", "Example: 500:0.05,429:0.05,reset:0.02") from None
     except OSError as exc:

@@ -7,6 +7,7 @@ Each system's sandbox lives in ``almdesk.sandbox.<system>`` and exposes
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +30,11 @@ def available() -> list[str]:
 
 
 def create(system: str, seed: int = 0, **options: Any) -> SandboxApp:
+    """Build one system's sandbox; options it does not take (e.g. strict_rate_limits) are ignored."""
     module = importlib.import_module(f"almdesk.sandbox.{system}")
+    params = inspect.signature(module.create).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        options = {k: v for k, v in options.items() if k in params}
     app: SandboxApp = module.create(seed=seed, **options)
     return app
 
