@@ -43,10 +43,10 @@ def main() -> int:
         window = app.window
         window.resize(1360, 860)
         window.show()
-        wait_for(lambda: window.connectors.list.count() > 0)
+        wait_for(lambda: window.connectors.count() > 0)
         settle(500)
         window.nav.setCurrentRow(0)
-        window.connectors.list.setCurrentRow(0)
+        window.connectors.select_row(0)
         editor = window.connectors.editor
         editor.test()
         wait_for(lambda: editor._test_handle is None)

@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -337,8 +337,11 @@ class ConnectorPage(QWidget):
     def __init__(self, services: Services, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.list = QListWidget()
+        self.list = QTreeWidget()
         self.list.setObjectName("connector_list")
+        self.list.setHeaderLabels(["Connector", "System"])
+        self.list.setRootIsDecorated(False)
+        self.list.setColumnWidth(0, 150)
         self.editor = ConnectorEditor(services, runner)
         self.editor.saved.connect(self._saved)
         self.editor.deleted.connect(self.reload)
@@ -348,7 +351,7 @@ class ConnectorPage(QWidget):
         split.addWidget(self.list)
         split.addWidget(self.editor)
         split.setStretchFactor(1, 4)
-        split.setSizes([190, 910])
+        split.setSizes([240, 860])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
@@ -359,14 +362,23 @@ class ConnectorPage(QWidget):
         self._guard = True
         self.list.clear()
         for info in self.services.config.connectors():
-            item = QListWidgetItem(f"{info.name}\n{self.services.registry.get(info.system).label}")
-            item.setData(Qt.ItemDataRole.UserRole, info.id)
-            self.list.addItem(item)
+            item = QTreeWidgetItem([info.name, self.services.registry.get(info.system).label])
+            item.setToolTip(0, info.name)
+            item.setData(0, Qt.ItemDataRole.UserRole, info.id)
+            self.list.addTopLevelItem(item)
             if info.id == select_id:
                 self.list.setCurrentItem(item)
         self._guard = False
-        if select_id is None and self.list.count() and self.editor.info is None and not self.editor.dirty:
-            self.list.setCurrentRow(0)
+        if select_id is None and self.count() and self.editor.info is None and not self.editor.dirty:
+            self.list.setCurrentItem(self.list.topLevelItem(0))
+
+    def count(self) -> int:
+        return self.list.topLevelItemCount()
+
+    def select_row(self, row: int) -> None:
+        item = self.list.topLevelItem(row)
+        if item is not None:
+            self.list.setCurrentItem(item)
 
     def new(self, system: str | None = None) -> None:
         if not self.confirm_discard():
@@ -377,7 +389,7 @@ class ConnectorPage(QWidget):
             self.editor.system.setCurrentIndex(self.editor.system.findData(system))
         self.editor.name.setFocus()
 
-    def _selected(self, current: QListWidgetItem | None, previous: QListWidgetItem | None) -> None:
+    def _selected(self, current: QTreeWidgetItem | None, previous: QTreeWidgetItem | None) -> None:
         if self._guard or current is None:
             return
         if not self.confirm_discard():
@@ -385,7 +397,7 @@ class ConnectorPage(QWidget):
             self.list.setCurrentItem(previous)
             self._guard = False
             return
-        self.editor.load(self.services.config.connector(int(current.data(Qt.ItemDataRole.UserRole))))
+        self.editor.load(self.services.config.connector(int(current.data(0, Qt.ItemDataRole.UserRole))))
 
     def confirm_discard(self) -> bool:
         if not self.editor.dirty:

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
 
         self.dock = JobDock(services, runner, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
         runner.finished.connect(lambda _h, _r: self._job_finished())
         self._build_actions()
         status = self.statusBar()

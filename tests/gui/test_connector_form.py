@@ -52,7 +52,7 @@ def test_save_puts_row_in_db_and_secret_only_in_keyring(qtbot, services: Service
     assert page.editor.dirty
     qtbot.mouseClick(page.editor.save_btn, Qt.MouseButton.LeftButton)
     assert not page.editor.dirty
-    assert page.list.count() == 1
+    assert page.count() == 1
 
     with services.store.session() as s:
         row = s.query(Connector).one()
@@ -96,7 +96,7 @@ def test_bad_input_shows_inline_message_and_saves_nothing(qtbot, services: Servi
     assert page.editor.form is not None
     label = page.editor.form.errors[field]
     assert label.isVisible() and words in label.text()
-    assert page.list.count() == 0
+    assert page.count() == 0
     with services.store.session() as s:
         assert s.query(Connector).count() == 0
     assert page.editor.dirty  # the user's input is still there
@@ -138,4 +138,4 @@ def test_network_errors_are_inline(qtbot, services: Services) -> None:  # type: 
     assert "Proxy URL" in network.errors["proxy_url"].text()
     assert "does not exist" in network.errors["ca_bundle"].text()
     assert page.editor.tabs.currentIndex() == 1
-    assert page.list.count() == 0
+    assert page.count() == 0
