@@ -1,0 +1,211 @@
+"""Resolving what connection settings name — workspace, project, user, statuses, parent, tag, release —
+into Rally objects, failing with messages that list the valid choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from almdesk.errors import AuthError, ConfigError
+from almdesk.systems.rally.client import RallyClient, short_ref
+from almdesk.systems.rally.fields import CardType
+from almdesk.systems.rally.query import all_of, clause
+
+LIST_LIMIT = 15
+
+
+def listing(names: list[str], empty: str = "(none)") -> str:
+    names = sorted(set(names), key=str.lower)
+    if not names:
+        return empty
+    shown = ", ".join(names[:LIST_LIMIT])
+    return shown + (f" … and {len(names) - LIST_LIMIT} more" if len(names) > LIST_LIMIT else "")
+
+
+def near_miss(wanted: str, names: list[str]) -> str:
+    """A ' Did you mean …?' for a case or whitespace slip, else ''."""
+    key = " ".join(wanted.split()).lower()
+    hits = [n for n in names if " ".join(n.split()).lower() == key]
+    return f" Did you mean {hits[0]!r}? Rally names are case-sensitive." if hits else ""
+
+
+@dataclass(frozen=True)
+class Named:
+    """A resolved Rally object: its ref (``/project/123``), ObjectID and name."""
+
+    ref: str
+    oid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Me:
+    ref: str
+    username: str
+    display: str
+    subscription_admin: bool
+
+
+class Resolver:
+    def __init__(self, client: RallyClient) -> None:
+        self.client = client
+
+    def me(self) -> Me:
+        user = self.client.read("user", fetch="UserName,DisplayName,Disabled,SubscriptionAdmin,EmailAddress",
+                                what="the signed-in user")
+        if not user.get("_ref"):
+            raise AuthError("Rally did not say who this API key belongs to.",
+                            "Check the server URL points at Rally and the key is valid.", field=self.client.secret_field)
+        return Me(short_ref(str(user["_ref"])), str(user.get("UserName") or ""),
+                  str(user.get("DisplayName") or user.get("UserName") or ""), bool(user.get("SubscriptionAdmin")))
+
+    def workspaces(self) -> tuple[str, list[dict[str, Any]]]:
+        """(subscription name, its workspaces with Name/State)."""
+        sub = self.client.read("subscription", fetch="Name,Workspaces", what="the subscription")
+        ref = (sub.get("Workspaces") or {}).get("_ref")
+        if not ref:
+            return str(sub.get("Name") or ""), []
+        spaces = self.client.collection(str(ref), fetch="Name,ObjectID,State", what="the subscription's workspaces")
+        return str(sub.get("Name") or ""), spaces
+
+    def workspace(self, name: str) -> Named:
+        _, spaces = self.workspaces()
+        hits = [w for w in spaces if w.get("Name") == name]
+        open_names = [str(w.get("Name")) for w in spaces if w.get("State") != "Closed"]
+        if not hits:
+            raise ConfigError(f"Workspace {name!r} was not found, or this user cannot open it.{near_miss(name, open_names)}",
+                              f"Workspaces this user can open: {listing(open_names)}.", field="rally_workspace")
+        if len(hits) > 1:
+            raise ConfigError(f"There are {len(hits)} workspaces named {name!r}.",
+                              "Rename one of them in Rally so the name is unique.", field="rally_workspace")
+        ws = hits[0]
+        if ws.get("State") == "Closed":
+            raise ConfigError(f"Workspace {name!r} is closed.",
+                              f"Pick an open workspace: {listing(open_names)}.", field="rally_workspace")
+        return Named(short_ref(str(ws["_ref"])), str(ws.get("ObjectID")), name)
+
+    def project(self, workspace: Named, name: str) -> Named:
+        path = [p.strip() for p in name.split(" // ")] if " // " in name else [name]
+        leaf = path[-1]
+        hits, _ = self.client.query("project", query=clause("Name", "=", leaf), workspace=workspace.ref,
+                                    fetch="Name,ObjectID,State,Parent", pagesize=200,
+                                    what=f"the project {leaf!r}")
+        if len(path) > 1:
+            hits = [h for h in hits if self._parent_names(h) [-len(path) + 1:] == path[:-1]]
+        if not hits:
+            everything, _ = self.client.query("project", workspace=workspace.ref, fetch="Name,State", pagesize=500,
+                                              what="the workspace's projects")
+            names = [str(p.get("Name")) for p in everything if p.get("State") != "Closed"]
+            raise ConfigError(f"Project {name!r} was not found in workspace {workspace.name!r}, or this user has no "
+                              f"access to it.{near_miss(leaf, names)}",
+                              f"Projects this user can see there: {listing(names)}.", field="alm_project")
+        if len(hits) > 1:
+            paths = [" // ".join([*self._parent_names(h), leaf]) for h in hits]
+            raise ConfigError(f"{len(hits)} projects are named {leaf!r} in workspace {workspace.name!r}.",
+                              f"Write the project's path instead, one of: {listing(paths)}.", field="alm_project")
+        proj = hits[0]
+        if proj.get("State") == "Closed":
+            raise ConfigError(f"Project {name!r} is closed.", "Pick an open project, or reopen it in Rally.",
+                              field="alm_project")
+        return Named(short_ref(str(proj["_ref"])), str(proj.get("ObjectID")), name)
+
+    def _parent_names(self, project: dict[str, Any]) -> list[str]:
+        names: list[str] = []
+        parent = project.get("Parent")
+        seen = 0
+        while isinstance(parent, dict) and parent.get("_ref") and seen < 20:
+            names.insert(0, str(parent.get("Name") or parent.get("_refObjectName") or ""))
+            parent = self.client.read(str(parent["_ref"]), fetch="Name,Parent", what="a parent project").get("Parent")
+            seen += 1
+        return names
+
+    def role(self, me: Me, project: Named, workspace: Named) -> str | None:
+        """The user's role on the project (Viewer / Editor / Project Admin), None when Rally shows none."""
+        if me.subscription_admin:
+            return "Subscription Admin"
+        perms, _ = self.client.query("projectpermission", workspace=workspace.ref, fetch="Role",
+                                     query=all_of(clause("User", "=", me.ref), clause("Project", "=", project.ref)),
+                                     pagesize=5, what="the user's project permissions")
+        return str(perms[0].get("Role")) if perms else None
+
+    def allowed_values(self, workspace: Named, element: str, attribute: str) -> list[str]:
+        """The AllowedValues of ``element.attribute`` (e.g. HierarchicalRequirement.ScheduleState)."""
+        types, _ = self.client.query("typedefinition", workspace=workspace.ref, fetch="ElementName,Attributes",
+                                     query=clause("ElementName", "=", element), pagesize=5,
+                                     what=f"the {element} type definition")
+        attrs_ref = (types[0].get("Attributes") or {}).get("_ref") if types else None
+        if not attrs_ref:
+            raise ConfigError(f"Rally has no {element} type in workspace {workspace.name!r}.",
+                              "Pick another card type.", field="rally_card_type")
+        attrs = self.client.collection(str(attrs_ref), fetch="ElementName,AllowedValues",
+                                       query=clause("ElementName", "=", attribute),
+                                       what=f"the {element}.{attribute} attribute")
+        values_ref = (attrs[0].get("AllowedValues") or {}).get("_ref") if attrs else None
+        if not values_ref:
+            return []
+        values = self.client.collection(str(values_ref), fetch="StringValue",
+                                        what=f"the allowed values of {element}.{attribute}")
+        return [str(v.get("StringValue")) for v in values if v.get("StringValue") not in (None, "")]
+
+    def check_statuses(self, workspace: Named, card: CardType, new: str, done: list[str]) -> list[str]:
+        allowed = self.allowed_values(workspace, card.element, card.status_field)
+        if not allowed:
+            return allowed
+        if new not in allowed:
+            raise ConfigError(f"New status {new!r} is not a {card.status_field} of {card.label} in workspace "
+                              f"{workspace.name!r}.{near_miss(new, allowed)}",
+                              f"Use one of: {', '.join(allowed)}.", field="rally_new_status")
+        bad = [d for d in done if d not in allowed]
+        if bad:
+            extra = " (tasks only have Defined, In-Progress and Completed)" if card.name == "Task" else ""
+            raise ConfigError(f"Done status(es) {', '.join(map(repr, bad))} are not {card.status_field} values of "
+                              f"{card.label}{extra}.{near_miss(bad[0], allowed)}",
+                              f"Use some of: {', '.join(allowed)}.", field="rally_done_statuses")
+        return allowed
+
+    def parent(self, workspace: Named, formatted_id: str, card: CardType) -> dict[str, Any]:
+        fid = formatted_id.strip().upper()
+        element = "Defect" if fid.startswith("DE") else "HierarchicalRequirement"
+        if card.name != "Task" and element != "HierarchicalRequirement":
+            raise ConfigError(f"Parent {fid} is a defect; a {card.label} can only have a user story as parent.",
+                              "Enter the FormattedID of a user story, such as US12.", field="alm_parent_issue")
+        if not fid[:2].isalpha() and not fid[:1].isalpha():
+            raise ConfigError(f"Parent {formatted_id!r} is not a FormattedID.",
+                              "Enter it as Rally shows it, such as US12.", field="alm_parent_issue")
+        hits, _ = self.client.query(element.lower(), query=clause("FormattedID", "=", fid), workspace=workspace.ref,
+                                    fetch="FormattedID,Name,ObjectID,Project", pagesize=2,
+                                    what=f"the parent {fid}")
+        if not hits:
+            raise ConfigError(f"Parent {fid} was not found in workspace {workspace.name!r}.",
+                              "Enter the FormattedID of an existing user story (for example US12), as shown in "
+                              "Rally.", field="alm_parent_issue")
+        return hits[0]
+
+    def tag(self, workspace: Named, name: str) -> Named | None:
+        hits, _ = self.client.query("tag", query=clause("Name", "=", name), workspace=workspace.ref,
+                                    fetch="Name,ObjectID", pagesize=2, what=f"the tag {name!r}")
+        return Named(short_ref(str(hits[0]["_ref"])), str(hits[0].get("ObjectID")), name) if hits else None
+
+    def ensure_tag(self, workspace: Named, name: str) -> Named:
+        found = self.tag(workspace, name)
+        if found is not None:
+            return found
+        obj = self.client.create("Tag", {"Name": name}, fetch="Name,ObjectID", workspace=workspace.ref,
+                                 what=f"creating the tag {name!r}")
+        return Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), name)
+
+    def releases(self, workspace: Named, project: Named | None, name: str) -> int:
+        """How many releases named ``name`` the project (and its children) has; fails listing the others."""
+        hits, total = self.client.query("release", query=clause("Name", "=", name), workspace=workspace.ref,
+                                        project=project.ref if project else None, fetch="Name", pagesize=1,
+                                        what=f"the release {name!r}")
+        del hits
+        if total:
+            return total
+        everything = list(self.client.query_all("release", workspace=workspace.ref, fetch="Name", pagesize=500,
+                                                project=project.ref if project else None, what="the releases"))
+        names = [str(r.get("Name")) for r in everything]
+        where = f"project {project.name!r}" if project else f"workspace {workspace.name!r}"
+        raise ConfigError(f"Release {name!r} was not found in {where}.{near_miss(name, names)}",
+                          f"Releases there: {listing(names)}.", field="release")

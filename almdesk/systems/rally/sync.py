@@ -1,0 +1,169 @@
+"""Rally's sync adapter (the :class:`~almdesk.systems.base.SyncAdapter` contract).
+
+``iter_items`` reads every card of the connection's type in the project (not its child
+projects), narrowed to the parent story for tasks and to the tag when one is set, 2000 per page
+(Rally's maximum). ``create_items`` sends up to ``bulk_size`` creates in one ``POST /batch``;
+a draft that is already done is created straight in the first done status, so it needs no
+second request. ``set_done`` moves the card to the first done status or back to the new status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from almdesk.errors import ConfigError, RemoteError, UserFacingError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
+from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
+from almdesk.systems.rally.query import all_of, clause
+from almdesk.systems.rally.resolve import Named, Resolver
+from almdesk.systems.rally.writes import browser_url, description_html, item_name, priority_map
+
+BATCH_SIZE = 25  # entries per POST /batch; Rally documents no limit, so stay well inside a request's time
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Rally's ``2024-03-01T12:00:00.000Z`` as an aware datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class RallySyncAdapter:
+    bulk_size = BATCH_SIZE
+    page_size = MAX_PAGESIZE
+
+    def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
+        self.connection = connection
+        self.params = connection.params
+        self.http = http
+        self.ctx = ctx
+        self.card = card_type(self.params)
+        self.new = new_status(self.params)
+        self.done = done_statuses(self.params)
+        self.label = str(self.params.get("alm_issue_label") or "").strip()
+        self.client = RallyClient(connection.connector, http)
+        self.resolver = Resolver(self.client)
+        self.workspace: Named | None = None
+        self.project: Named | None = None
+        self.parent_ref: str | None = None
+        self.tag: Named | None = None
+        self.priorities: dict[int, str] = {}
+        self.fetch = f"ObjectID,FormattedID,Name,{self.card.status_field},LastUpdateDate"
+
+    # --- contract ---------------------------------------------------------------------------
+    def prepare(self) -> None:
+        ws_name = required_text(self.params, "rally_workspace", "Workspace", "Enter the Rally workspace name.")
+        self.workspace = self.resolver.workspace(ws_name)
+        self.project = self.resolver.project(self.workspace, required_text(
+            self.params, "alm_project", "Project", "Enter the Rally project name."))
+        self.resolver.check_statuses(self.workspace, self.card, self.new, self.done)
+        parent = str(self.params.get("alm_parent_issue") or "").strip()
+        if self.card.name == "Task" and not parent:
+            raise ConfigError("Card type Task needs a parent user story.",
+                              "Enter the parent story's FormattedID (for example US12) in Parent.",
+                              field="alm_parent_issue")
+        if parent:
+            self.parent_ref = short_ref(str(self.resolver.parent(self.workspace, parent, self.card)["_ref"]))
+        if self.label:
+            self.tag = self.resolver.tag(self.workspace, self.label)
+        if self.card.name == "Defect":
+            self.priorities = priority_map(self.params)
+        self.ctx.log(f"Rally: {self.card.label} items of project {self.project.name} in {self.workspace.name}"
+                     + (f", tag {self.label}" if self.label else ""))
+
+    def _ready(self) -> tuple[Named, Named]:
+        if self.workspace is None or self.project is None:
+            raise RuntimeError("prepare() must run before the adapter is used")
+        return self.workspace, self.project
+
+    def candidates_query(self) -> str | None:
+        return all_of(clause("WorkProduct", "=", self.parent_ref) if self.card.name == "Task" and self.parent_ref
+                      else None,
+                      clause("Tags.Name", "=", self.label) if self.label else None)
+
+    def iter_items(self) -> Iterator[RemoteItem]:
+        workspace, project = self._ready()
+        if self.label and self.tag is None:
+            return  # the tag does not exist yet, so nothing carries it
+        start = 1
+        while True:
+            self.ctx.check_cancelled()
+            page, total = self.client.query(self.card.element.lower(), query=self.candidates_query(),
+                                            fetch=self.fetch, order="ObjectID", workspace=workspace.ref,
+                                            project=project.ref, scope_down=False, start=start,
+                                            pagesize=self.page_size, what=f"the project's {self.card.label} items")
+            for obj in page:
+                yield self.remote(obj)
+            start += len(page)
+            if not page or start > total:
+                return
+
+    def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
+        workspace, project = self._ready()
+        if not drafts:
+            return []
+        if self.label and self.tag is None:
+            self.tag = self.resolver.ensure_tag(workspace, self.label)
+        entries = [{"Path": f"/{self.card.element.lower()}/create?fetch={self.fetch}", "Method": "POST",
+                    "Body": {self.card.element: self.fields(d, project)}} for d in drafts]
+        try:
+            results = self.client.batch(entries, workspace=workspace.ref,
+                                        what=f"creating {len(drafts)} {self.card.label} item(s)")
+        except UserFacingError as exc:
+            return [exc for _ in drafts]
+        out: list[RemoteItem | Exception] = []
+        for draft, result in zip(drafts, results, strict=True):
+            errors = messages(result, "Errors") if isinstance(result, dict) else ["no result"]
+            obj = result.get("Object") if isinstance(result, dict) else None
+            if errors or not isinstance(obj, dict):
+                out.append(self._create_error(draft, errors or ["Rally returned no object"]))
+            else:
+                out.append(self.remote(obj))
+        return out
+
+    def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
+        status = self.done[0] if done else self.new
+        obj = self.client.update(self.card.element, item.ref, {self.card.status_field: status}, fetch=self.fetch,
+                                 what=f"{'closing' if done else 'reopening'} {item.key}")
+        return self.remote(obj)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- helpers ------------------------------------------------------------------------------
+    def fields(self, draft: ItemDraft, project: Named) -> dict[str, Any]:
+        fields: dict[str, Any] = {"Name": item_name(draft.title), "Project": project.ref,
+                                  "Description": description_html(draft.text),
+                                  self.card.status_field: self.done[0] if draft.done else self.new}
+        if self.parent_ref:
+            fields[self.card.parent_field] = self.parent_ref
+        if self.tag is not None:
+            fields["Tags"] = [{"_ref": self.tag.ref}]
+        if self.priorities and draft.priority in self.priorities:
+            fields["Priority"] = self.priorities[draft.priority]
+        return fields
+
+    def remote(self, obj: dict[str, Any]) -> RemoteItem:
+        _, project = self._ready()
+        oid = str(obj.get("ObjectID") or oid_of(str(obj.get("_ref") or "")))
+        status = str(obj.get(self.card.status_field) or "")
+        return RemoteItem(ref=oid, key=str(obj.get("FormattedID") or oid), title=str(obj.get("Name") or ""),
+                          url=browser_url(self.client.server, self.card, project.oid, oid),
+                          done=status in self.done, status=status, updated=parse_time(obj.get("LastUpdateDate")))
+
+    def _create_error(self, draft: ItemDraft, errors: list[str]) -> UserFacingError:
+        text = "; ".join(errors)[:400]
+        if any("Not authorized" in e for e in errors):
+            return RemoteError(f"Rally refused to create {draft.task_id}: {text}.",
+                               "Ask a Rally admin to make this user an Editor of the project.", field="alm_project")
+        return RallyApiError(f"Rally refused to create {draft.task_id}: {text}.",
+                             "Check the connection's settings (statuses, parent, tag) with Test Connection.",
+                             errors=errors)

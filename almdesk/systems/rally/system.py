@@ -1,0 +1,58 @@
+"""The Rally system object: field schema, connector checks, and the entry points the app calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
+from almdesk.systems.base import (
+    ConnectionSettings,
+    ConnectorSettings,
+    CreatedItem,
+    DefectRequest,
+    Field,
+    GateRequest,
+    GateResult,
+    Step,
+    SyncAdapter,
+)
+from almdesk.systems.rally import actions, steps
+from almdesk.systems.rally.fields import (
+    CONNECTION_FIELDS,
+    CONNECTOR_FIELDS,
+    check_connector,
+    normalize_server,
+)
+from almdesk.systems.rally.sync import RallySyncAdapter
+
+
+class RallySystem:
+    """Rally (Broadcom Agile Central, formerly CA Agile Central) over WSAPI v2.0."""
+
+    name = "rally"
+    label = "Rally"
+    item_noun = "work item"
+    connector_fields: tuple[Field, ...] = CONNECTOR_FIELDS
+    connection_fields: tuple[Field, ...] = CONNECTION_FIELDS
+
+    def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
+        return check_connector(params)
+
+    def base_url(self, connector: ConnectorSettings) -> str:
+        return normalize_server(str(connector.params.get("alm_server") or ""))
+
+    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
+                   http: HttpFactory) -> list[Step]:
+        return steps.test_steps(connector, connection, http)
+
+    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
+                      ctx: JobContext) -> CreatedItem:
+        return actions.create_defect(connection, request, http, ctx)
+
+    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
+             ctx: JobContext) -> GateResult:
+        return actions.gate(connection, request, http, ctx)
+
+    def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
+        return RallySyncAdapter(connection, http, ctx)
