@@ -44,6 +44,7 @@ class DefectDialog(QDialog):
         self.handle: int | None = None
         self.job_result: JobResult | None = None
         self.url = ""
+        self.noun = "defect"
         self.opener: UrlOpener = QDesktopServices.openUrl
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Create defect")
@@ -116,9 +117,9 @@ class DefectDialog(QDialog):
         _connection, connector = self.target.ids()
         self.form.setRowVisible(self.workspace_box, connector is not None)
         system = self.target.system_name()
-        noun = self.services.registry.get(system).item_noun if system else "defect"
-        self.setWindowTitle(f"Create {noun}")
-        self.create_btn.setText(f"C&reate {noun}")
+        self.noun = self.services.registry.get(system).item_noun if system else "defect"
+        self.setWindowTitle(f"Create {self.noun}")
+        self.create_btn.setText(f"C&reate {self.noun}")
 
     def request(self) -> DefectRequest:
         return DefectRequest(name=self.name.text().strip(), description=self.description.toPlainText().strip(),
@@ -174,7 +175,9 @@ class DefectDialog(QDialog):
         self.url = str(data.get("url") or "")
         key = html.escape(str(data.get("key") or data.get("id") or ""))
         link = f'<a href="{html.escape(self.url, quote=True)}">{html.escape(self.url)}</a>' if self.url else ""
-        self.created.setText(f"✔ Created <b>{key}</b> (ID {html.escape(str(data.get('id', '')))})<br>{link}")
+        ident = str(data.get("id") or "")
+        also = f" (ID {html.escape(ident)})" if ident and html.escape(ident) != key else ""
+        self.created.setText(f"✔ Created {html.escape(self.noun)} <b>{key}</b>{also}<br>{link}")
         self.created.show()
 
     def open_created(self) -> None:

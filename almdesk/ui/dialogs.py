@@ -320,10 +320,10 @@ class TargetBox(QWidget):
         self.combo.setObjectName("target")
         for info in services.config.connections():
             self.combo.addItem(f"Connection: {info.alias}  ({info.system}, project {info.project or '—'})",
-                               ("connection", info.id))
+                               f"connection:{info.id}")
         for cinfo in services.config.connectors():
-            self.combo.addItem(f"Connector: {cinfo.name}  ({cinfo.system}) + workspace", ("connector", cinfo.id))
-        wanted = ("connection", connection_id) if connection_id is not None else ("connector", connector_id)
+            self.combo.addItem(f"Connector: {cinfo.name}  ({cinfo.system}) + workspace", f"connector:{cinfo.id}")
+        wanted = f"connection:{connection_id}" if connection_id is not None else f"connector:{connector_id}"
         self.combo.setCurrentIndex(max(self.combo.findData(wanted), 0))
         self.workspace = QLineEdit()
         self.workspace.setObjectName("workspace")
@@ -352,7 +352,7 @@ class TargetBox(QWidget):
         data = self.combo.currentData()
         if not data:
             return None, None
-        kind, ident = data
+        kind, ident = str(data).split(":", 1)
         return (int(ident), None) if kind == "connection" else (None, int(ident))
 
     def system_name(self) -> str:

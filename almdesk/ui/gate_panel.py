@@ -8,6 +8,7 @@ browser). A rejected input (unknown release, phase…) is shown under that input
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -124,7 +125,7 @@ class GateDialog(QDialog):
         self.verdict.hide()
         self.count = QLabel()
         self.count.setObjectName("gate_count")
-        self.count.setWordWrap(True)
+        self.count.setTextFormat(Qt.TextFormat.RichText)
         count_font = QFont(self.count.font())
         count_font.setPointSize(max(count_font.pointSize(), 9) + 3)
         self.count.setFont(count_font)
@@ -139,6 +140,7 @@ class GateDialog(QDialog):
         self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4)
         self.items = LinkTable(self.items_model)
         self.items.setObjectName("gate_items")
+        self.items.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.items.hide()
         self.items_note = QLabel()
         self.items_note.setObjectName("gate_items_note")
@@ -240,18 +242,19 @@ class GateDialog(QDialog):
         self.verdict.setStyleSheet(PASS_STYLE if passed else FAIL_STYLE)
         self.verdict.show()
         count, op, threshold = data.get("count", 0), data.get("operator", ""), data.get("threshold", 0)
-        self.count.setText(f"<b>{count}</b> matching item(s) — the gate {'passes' if passed else 'fails'} "
-                           f"because {count} {op} {threshold} is {'true' if passed else 'false'}.")
+        self.count.setText(f"<b>{count}</b> matching item(s)<br><span style='font-size: small'>condition: "
+                           f"count {html.escape(str(op))} {threshold} → {count} {html.escape(str(op))} {threshold} "
+                           f"is <b>{'true' if passed else 'false'}</b></span>")
         self.query.setText(f"Counted: {data.get('query', '')}")
         self.status.setText(f"Finished with {data.get('requests', 0)} HTTP request(s).")
         items = data.get("items") or []
         self.items_model.set_rows([(i.get("id", ""), i.get("key", ""), i.get("title", ""), i.get("status", ""),
                                     i.get("url", "")) for i in items], urls=[i.get("url", "") for i in items])
         self.items.setVisible(bool(items))
-        self.items.setColumnWidth(0, 60)
-        self.items.setColumnWidth(1, 80)
-        self.items.setColumnWidth(2, 300)
-        self.items.setColumnWidth(3, 90)
+        same_keys = all(str(i.get("key", "")) == str(i.get("id", "")) for i in items)
+        self.items.setColumnHidden(1, same_keys)  # Octane's key is its id: show it once
+        for col, width in enumerate((64, 90, 290, 110)):
+            self.items.setColumnWidth(col, width)
         if count and len(items) < count:
             self.items_note.setText(f"Showing the first {len(items)} of {count} matching item(s).")
             self.items_note.show()

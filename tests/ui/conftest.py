@@ -1,0 +1,90 @@
+"""Fixtures for the GUI view tests: a job runner, an Octane sandbox with a connector and a connection.
+
+Screenshots of what the tests drive go to ``/tmp/shots`` (``shot(widget, name)``) to be looked at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from almdesk.sandbox.base import SandboxServer, serve
+from almdesk.services import Services
+from almdesk.ui.runner import JobRunner
+
+SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
+
+
+@pytest.fixture
+def runner(services: Services) -> Iterator[JobRunner]:
+    r = JobRunner(services)
+    yield r
+    r.shutdown()
+
+
+@pytest.fixture
+def shot() -> Callable[[QWidget, str], Path]:
+    """Save ``widget`` as ``/tmp/shots/<name>.png`` (offscreen rendering) and return the path."""
+
+    def save(widget: QWidget, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        assert widget.grab().save(str(path)), path
+        return path
+
+    return save
+
+
+@dataclass
+class OctaneEnv:
+    server: SandboxServer
+    connector_id: int
+    connection_id: int
+    project_id: int
+    describe: dict
+
+
+def _octane_available() -> bool:
+    try:
+        import almdesk.sandbox.octane  # noqa: F401
+        import almdesk.systems.octane  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture
+def octane(services: Services) -> Iterator[OctaneEnv]:
+    """A small seeded Octane sandbox with connector "Octane demo", project "Shop" and connection "octane-shop"."""
+    if not _octane_available() or "octane" not in services.registry:
+        pytest.skip("the Octane system is not installed")
+    from almdesk.sandbox.octane import create
+
+    server = serve(create(seed=3, defects=90, stories=15))
+    try:
+        info = server.app.describe(server.url)
+        connector_id = services.config.save_connector("Octane demo", "octane", info["params"], info["secrets"])
+        project_id = services.config.add_project("Shop", "Retail", "Web shop")
+        connection_id = services.config.save_connection("octane-shop", connector_id, "Shop",
+                                                        info["connection_params"])
+        yield OctaneEnv(server, connector_id, connection_id, project_id, info)
+    finally:
+        server.stop()
+
+
+def add_tasks(services: Services, project_id: int, n: int, seed: int = 1) -> None:
+    """Put ``n`` demo tasks into the project through the importer's upsert (no file needed)."""
+    from almdesk.sync.demo import demo_tasks
+    from almdesk.sync.tasks_io import TaskRow, upsert_tasks
+
+    rows = []
+    for t in demo_tasks(n, seed):
+        rows.append(TaskRow(task_id=t["task_id"], title=t["title"], text=t.get("text", ""), phase=t["phase"],
+                            priority=int(t["priority"]), status=t["status"], verification=t["verification"],
+                            tags=tuple(t["tags"])))
+    upsert_tasks(services.store, project_id, rows)
