@@ -109,6 +109,9 @@ def resolve(ep: Endpoint, field_name: str) -> list[tuple[int, tuple[str, int]]]:
     """(family, sockaddr) of each address of ``ep``; :class:`RemoteError` when the name cannot be found."""
     try:
         infos = socket.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
+    except UnicodeError:
+        raise ConfigError(f"The host name {ep.host} is not a valid internet name.",
+                          "Check the address for stray characters.", field=field_name) from None
     except socket.gaierror as exc:
         whose = "proxy" if field_name == "proxy_url" else "server"
         if exc.errno == socket.EAI_AGAIN:
@@ -215,7 +218,13 @@ class Route:
         try:
             if self.proxy and self.proxy.endpoint.scheme == "https":
                 ctx = proxy_context or ssl.create_default_context()
-                sock = ctx.wrap_socket(sock, server_hostname=self.proxy.endpoint.host)
+                try:
+                    sock = ctx.wrap_socket(sock, server_hostname=self.proxy.endpoint.host)
+                except OSError as exc:
+                    raise RemoteError(f"The TLS handshake with the {self.proxy.label} failed "
+                                      f"({describe_error(exc)}).",
+                                      "Check whether the proxy URL should start with http:// rather than "
+                                      "https://.", field="proxy_url") from None
             if self.tunnelled:
                 self._connect_tunnel(sock)
         except BaseException:
@@ -245,25 +254,29 @@ class Route:
         code, reason = int(parts[1]), (parts[2] if len(parts) > 2 else "").strip()
         if 200 <= code < 300:
             return
-        raise proxy_status_error(self.proxy, code, reason, target, bool(self.proxy.auth))
+        raise proxy_status_error(self.proxy.label, code, reason, target, bool(self.proxy.auth))
 
 
-def proxy_status_error(proxy: Proxy, code: int, reason: str, target: str, had_auth: bool) -> RemoteError:
-    """The error for a proxy that refused to take a request to ``target`` with HTTP ``code``."""
+def proxy_status_error(label: str, code: int, reason: str, target: str, had_auth: bool) -> RemoteError:
+    """The error for a proxy (``label``: "proxy host:port") that answered a CONNECT to ``target`` with ``code``.
+
+    Only the proxy answers a CONNECT, so 401 (what some proxies, e.g. tinyproxy, send for a wrong
+    password) is a proxy authentication failure like 407.
+    """
     said = f"HTTP {code} {reason}".strip()
-    if code == 407:
+    if code in (401, 407):
         hint = ("The proxy refused the user name or password in the proxy URL; correct them." if had_auth else
                 "Put the proxy user and password in the proxy URL (http://user:password@proxy:port).")
-        return RemoteError(f"The {proxy.label} requires authentication ({said}).", hint, field="proxy_url")
+        return RemoteError(f"The {label} requires authentication ({said}).", hint, field="proxy_url")
     if code == 403:
-        return RemoteError(f"The {proxy.label} does not allow connections to {target} ({said}).",
+        return RemoteError(f"The {label} does not allow connections to {target} ({said}).",
                            "Ask the proxy's admin to allow this server and port, or add the server to the "
                            "no-proxy list if it is reachable directly.", field="proxy_url")
     if code >= 500:
-        return RemoteError(f"The {proxy.label} could not reach {target} ({said}).",
+        return RemoteError(f"The {label} could not reach {target} ({said}).",
                            "Check the server address and port. If the server is on the internal network, add it "
                            "to the no-proxy list.", field="url")
-    return RemoteError(f"The {proxy.label} refused to connect to {target} ({said}).",
+    return RemoteError(f"The {label} refused to connect to {target} ({said}).",
                        "Check the proxy settings in the Network tab.", field="proxy_url")
 
 

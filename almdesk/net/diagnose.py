@@ -14,10 +14,11 @@ import ssl
 from dataclasses import replace
 
 import requests
+import urllib3
 
 from almdesk.errors import RemoteError
 from almdesk.net.certs import CertInfo, Handshake, handshake, route_for, unverified_context
-from almdesk.net.diag_route import Route, proxy_status_error, read_head
+from almdesk.net.diag_route import Route, read_head
 from almdesk.net.diag_tls import CAUSE_TEXT, cause, certificate_error, handshake_error, not_tls_error
 from almdesk.net.diag_x509 import DerError
 from almdesk.net.session import HttpFactory, build_ssl_context, send
@@ -162,8 +163,8 @@ class Diagnosis:
 
     def _speaks_tls(self) -> bool:
         try:
-            self._handshake(unverified_context())
-        except (RemoteError, ValueError):
+            handshake(self.route, unverified_context())
+        except (OSError, RemoteError):
             return False
         return True
 
@@ -173,7 +174,7 @@ class Diagnosis:
         session = HttpFactory(self.network, retries=0).session()
         try:
             try:
-                resp = send(session, "GET", self.url, what=f"The server {route.target.hostport}",
+                resp = send(session, "GET", self.url, what=f"the server {route.target.hostport}",
                             allow_redirects=False, stream=True)
             except RemoteError:
                 if route.target.scheme == "http" and route.proxy is None and self._speaks_tls():
@@ -193,13 +194,10 @@ class Diagnosis:
         route = self.route
         code, reason = resp.status_code, resp.reason or ""
         said = f"HTTP {code} {reason}".strip()
-        if code == 407:
-            if route.proxy is not None:
-                raise proxy_status_error(route.proxy, 407, reason, route.target.hostport, bool(route.proxy.auth))
-            raise RemoteError(f"A proxy between this computer and the server requires authentication ({said}).",
-                              "Set that proxy, with its user and password, in the connector's Network tab.",
-                              field="proxy_url")
-        peek = resp.raw.read(_BODY_PEEK, decode_content=True) if code >= 400 else b""
+        try:
+            peek = resp.raw.read(_BODY_PEEK, decode_content=True) if code >= 400 else b""
+        except (OSError, urllib3.exceptions.HTTPError):
+            peek = b""
         if code == 400 and b"plain http request was sent to https port" in peek.lower():
             raise self._speaks_https_error()
         html = "html" in resp.headers.get("Content-Type", "").lower()

@@ -7,6 +7,7 @@ Every system client gets its sessions from an :class:`HttpFactory` built from th
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import threading
 import time
@@ -17,10 +18,12 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 from requests.utils import should_bypass_proxies
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from almdesk import __version__
 from almdesk.errors import AuthError, RemoteError, UserFacingError
+from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.trace import TraceRecorder
 from almdesk.systems.base import NetworkSettings
 
@@ -182,26 +185,78 @@ def send(session: requests.Session, method: str, url: str, *, what: str = "the s
          **kwargs: Any) -> requests.Response:
     """``session.request`` with transport failures turned into :class:`RemoteError`."""
     try:
-        return session.request(method, url, **kwargs)
+        response = session.request(method, url, **kwargs)
+        if response.status_code == 407:  # only a proxy sends 407 (a plain-http request it forwards)
+            response.close()
+            label, had_auth = _proxy_label(session, url)
+            raise proxy_status_error(label, 407, response.reason or "", endpoint(url).hostport, had_auth)
+        return response
     except requests.exceptions.SSLError as exc:
         raise tls_error(exc, url) from None
     except requests.exceptions.ProxyError as exc:
-        raise RemoteError(f"The proxy refused the connection to {what}: {_root(exc)}.",
-                          "Check the proxy address and port in the connector's Network tab.",
-                          field="proxy_url") from None
+        raise proxy_error(exc, session, url) from None
     except requests.exceptions.ConnectTimeout:
         raise RemoteError(f"Connecting to {what} timed out.",
                           "Check the host and port, and whether a firewall or proxy is needed.") from None
     except requests.exceptions.ReadTimeout:
-        raise RemoteError(f"{what} did not answer in time.",
-                          "The server may be overloaded; try again, or raise the timeout.") from None
+        raise read_timeout_error(what) from None
     except requests.exceptions.ConnectionError as exc:
+        if isinstance(getattr(exc.args[0] if exc.args else None, "reason", None), ReadTimeoutError):
+            raise read_timeout_error(what) from None  # a read timeout after the last retry
         raise connection_error(exc, url, what) from None
     except requests.exceptions.InvalidURL as exc:
         raise RemoteError(f"The address {url} is not valid: {exc}.", "Fix the server URL.") from None
     except requests.exceptions.RetryError as exc:
         raise RemoteError(f"{what} kept failing after retries: {_root(exc)}.",
                           "The server is busy or failing; try again later.") from None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def read_timeout_error(what: str) -> RemoteError:
+    return RemoteError(f"{_sentence(what)} did not answer in time.",
+                       "The server may be overloaded; try again, or raise the timeout.")
+
+
+_DNS_FAILURES = ("name or service not known", "nodename nor servname", "getaddrinfo failed", "name resolution",
+                 "no address associated")
+_TUNNEL_STATUS = re.compile(r"Tunnel connection failed: (\d{3}) ?([^'\")]*)")
+
+
+def _proxy_label(session: requests.Session, url: str) -> tuple[str, bool]:
+    """("proxy host:port", whether the proxy URL carries credentials) for the proxy ``url`` goes through."""
+    if isinstance(session, AlmSession):
+        net = session.network
+        try:
+            proxy = proxy_for(url, net.proxy_mode, net.proxy_url, net.no_proxy)
+        except UserFacingError:
+            proxy = None
+        if proxy is not None:
+            return proxy.label, bool(proxy.auth)
+    return "proxy", False
+
+
+def proxy_error(exc: requests.exceptions.ProxyError, session: requests.Session, url: str) -> RemoteError:
+    """Name a proxy failure: refused, authentication required (407), forbidden, could not reach the server."""
+    label, had_auth = _proxy_label(session, url)
+    text = f"{exc} {_root(exc)}"
+    status = _TUNNEL_STATUS.search(text)
+    if status:
+        return proxy_status_error(label, int(status.group(1)), status.group(2).strip(), endpoint(url).hostport,
+                                  had_auth)
+    low = text.lower()
+    if any(s in low for s in _DNS_FAILURES):
+        return RemoteError(f"The host of the {label} cannot be found (DNS).",
+                           "Check the spelling of the proxy address in the connector's Network tab.",
+                           field="proxy_url")
+    if "refused" in low:
+        return RemoteError(f"The {label} refused the connection ({_root(exc)}).",
+                           "Check the proxy address and port in the connector's Network tab, and that the proxy "
+                           "is running.", field="proxy_url")
+    return RemoteError(f"Cannot connect through the {label}: {_root(exc)}.",
+                       "Check the proxy settings in the connector's Network tab.", field="proxy_url")
 
 
 def _root(exc: BaseException) -> str:
@@ -215,8 +270,7 @@ def _root(exc: BaseException) -> str:
 def connection_error(exc: BaseException, url: str, what: str) -> RemoteError:
     text = _root(exc) + " " + str(exc)
     low = text.lower()
-    if any(s in low for s in ("name or service not known", "nodename nor servname", "getaddrinfo failed",
-                              "name resolution", "no address associated")):
+    if any(s in low for s in _DNS_FAILURES):
         return RemoteError(f"The host in {url} cannot be found (DNS).",
                            "Check the spelling of the server address.", field="url")
     if "refused" in low:
