@@ -87,6 +87,8 @@ class SyncRun:
         self._server_failures = 0
         self._writes_done = 0
         self._writes_total = 0
+        self._unsettled: set[int] = set()  # tasks whose journal entries must survive this run
+        self._resumed: set[int] = set()  # tasks created by almdesk whose item may still need closing
 
     # --- entry point --------------------------------------------------------------------------
     def run(self) -> JobOutcome:
@@ -108,6 +110,7 @@ class SyncRun:
             tasks, out_of_scope = self._load_tasks(project_id, scope)
             links = self._load_links()
             leftover = journal.leftover_creates()
+            self._resumed = set(leftover)
             if leftover:
                 self.ctx.log(f"Resuming: an earlier sync was interrupted around {len(leftover)} creation(s); "
                              "items it made are found by title, not created again.")
@@ -126,7 +129,7 @@ class SyncRun:
                 except UserFacingError as exc:
                     self.ctx.log(f"Closing the {self.system.label} session failed: {exc}", "warning")
             if stopped is None:
-                journal.clear()
+                journal.settle(self._unsettled)
             return self._outcome(len(tasks), out_of_scope, stopped, started)
         finally:
             if lock:
@@ -320,9 +323,11 @@ class SyncRun:
                     closed = entry.task.done and result.done
                     if closed:
                         self.ctx.counts["closed"] += 1
-                    self._event(entry, "create", "ok", f"created {result.key}" + (" (closed)" if closed else ""))
+                    self._event(entry, "create", "ok",
+                                f"created {result.key}" + (" (closed)" if closed else "") + f": {entry.reason}")
                     if entry.task.done and not result.done:
                         entry.action, entry.reason = "close", "closing the new item of a done task"
+                        self._resumed.add(entry.task.pk)
                         follow_up.append(entry)
                 else:
                     self._fail(entry, "create", result)
@@ -343,6 +348,8 @@ class SyncRun:
             with self.store.session() as s:
                 Journal.finish(s, jid, "failed")
             self._fail(entry, entry.action, exc)
+            if done and entry.task.pk in self._resumed:
+                self._unsettled.add(entry.task.pk)
             self._tick(f"Updating {self.noun}s")
             self._judge([exc], all_failed=True)
             return

@@ -11,7 +11,7 @@ marks them ``done`` (or ``failed``). What a resumed sync learns from leftovers:
   followed the creation is finished (whatever the conflict policy says), so the task's status is not
   lost to the ALM's "new item" state.
 
-A completed sync clears the connection's journal. :class:`SyncLock` keeps two syncs of the same
+A completed sync forgets what it settled (see :meth:`Journal.settle`). :class:`SyncLock` keeps two syncs of the same
 connection (GUI and cron, two windows) from running at once; the OS drops it when a process dies.
 """
 
@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from almdesk.errors import ConfigError
-from almdesk.models import JournalEntry, Store
+from almdesk.models import JournalEntry, Link, Store
 
 OPS = ("create", "close", "reopen", "update-local")
 
@@ -70,8 +70,23 @@ class Journal:
             values["alm_ref"] = alm_ref
         s.execute(update(JournalEntry).where(JournalEntry.id == entry_id).values(**values))
 
+    def settle(self, keep: Iterable[int] = ()) -> None:
+        """After a completed sync, forget what has been settled.
+
+        Kept: ``create`` entries of tasks that still have no link (the item may exist — created but
+        its answer lost — and the next lookup must know it was ours), and entries of ``keep`` tasks
+        (e.g. a new item whose close failed).
+        """
+        keep = list(keep)
+        with self.store.session() as s:
+            linked = select(Link.task_pk).where(Link.connection_id == self.connection_id)
+            s.execute(delete(JournalEntry).where(
+                JournalEntry.connection_id == self.connection_id,
+                or_(JournalEntry.op != "create", JournalEntry.task_pk.in_(linked)),
+                JournalEntry.task_pk.not_in(keep)))
+
     def clear(self) -> None:
-        """Forget everything: called when a sync completed, so every leftover has been settled."""
+        """Forget everything of this connection."""
         with self.store.session() as s:
             s.execute(delete(JournalEntry).where(JournalEntry.connection_id == self.connection_id))
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import importlib
 import itertools
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import keyring.backends.fail
 from sqlalchemy import select
+from werkzeug.wrappers import Request, Response
 
 from almdesk.config import Config
 from almdesk.jobs.context import JobContext
@@ -33,6 +35,9 @@ from almdesk.systems.registry import SYSTEM_NAMES, Registry
 from tests.sync.toyalm import ToyAlmApp, ToyAlmSystem
 
 TITLE_FORMAT = "[$application] $task_id $title"
+# Test-only connector settings: GitHub's write pacing (0.8 s a write, its own tests cover it) would
+# make these tests slow without testing the engine.
+CONNECTOR_OVERRIDES: dict[str, dict[str, Any]] = {"github": {"github_write_pace_ms": 0}}
 
 
 def real_systems() -> list[str]:
@@ -72,7 +77,8 @@ class Target:
         return cls(name, app, server, registry.get(name), server.describe())
 
     def stop(self) -> None:
-        self.server.stop()
+        """Stop in the background: werkzeug's shutdown waits out a 0.5 s poll, per server."""
+        threading.Thread(target=self.server.stop, daemon=True).start()
 
 
 _names = itertools.count(1)
@@ -93,7 +99,8 @@ class SyncEnv:
         self.config = Config(self.store, self.secrets, self.registry)
         self.connector = f"{self.target.name}-connector"
         info = self.target.info
-        self.config.save_connector(self.connector, self.target.name, dict(info["params"]), dict(info["secrets"]))
+        params = {**info["params"], **CONNECTOR_OVERRIDES.get(self.target.name, {})}
+        self.config.save_connector(self.connector, self.target.name, params, dict(info["secrets"]))
 
     # --- setup ----------------------------------------------------------------------------------
     def project(self, tasks: Iterable[dict[str, Any]] = (), name: str = "") -> str:
@@ -196,6 +203,26 @@ class SyncEnv:
         cid = self.config.connection(alias).id
         with self.store.session() as s:
             return {r.task_pk: r for r in s.scalars(select(Link).where(Link.connection_id == cid))}
+
+
+Handler = Callable[[Request], Response]
+
+
+def intercept(app: SandboxApp, hook: Callable[[Request, Handler], Response]) -> None:
+    """Route every request of ``app`` through ``hook(request, original_dispatch)``."""
+    original = app.dispatch
+
+    def dispatch(request: Request) -> Response:
+        return hook(request, original)
+
+    app.dispatch = dispatch  # type: ignore[method-assign]
+
+
+def is_write(request: Request) -> bool:
+    """A request that changes ALM data (sign-in/out and token calls are not counted)."""
+    low = request.path.lower()
+    return request.method in ("POST", "PUT", "PATCH", "DELETE") and not any(
+        part in low for part in ("sign_in", "sign_out", "signin", "signout", "/auth", "login", "logout", "oauth"))
 
 
 def task_row(task_id: str, title: str = "", **kw: Any) -> TaskRow:

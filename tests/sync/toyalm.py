@@ -68,6 +68,7 @@ class ToyAlmApp(SandboxApp):
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
         self.items: dict[int, ToyItem] = {}
+        self.token = TOKEN
         self._ids = itertools.count(1)
 
     # --- helpers for tests (what an admin would do in the web UI) ---------------------------------
@@ -84,7 +85,7 @@ class ToyAlmApp(SandboxApp):
 
     # --- the API ------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
             return json_response({"message": "Invalid or missing token"}, 401)
         parts = [p for p in request.path.split("/") if p]
         if parts == ["api", "whoami"]:
