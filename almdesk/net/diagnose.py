@@ -10,6 +10,7 @@ with :data:`WARNING` marks a step that passed with a warning (validation off, pl
 from __future__ import annotations
 
 import ipaddress
+import os
 import ssl
 from dataclasses import replace
 
@@ -93,7 +94,7 @@ class Diagnosis:
                 return "Not used: plain http:// to this computer"
             return (f"{WARNING}Not used: http:// is not encrypted, so passwords and tokens cross the network in "
                     "clear text. Use https:// if the server offers it.")
-        context = build_ssl_context(self.network)
+        context = self._context(self.network)
         if context is None:
             return self._tls_unverified()
         shake = self._handshake(context)
@@ -107,6 +108,16 @@ class Diagnosis:
         if days < EXPIRY_WARNING_DAYS:
             return f"{WARNING}{detail} — in {days} day{'s' if days != 1 else ''}: ask for a renewal soon"
         return f"{detail} (in {days} days)"
+
+    @staticmethod
+    def _context(network: NetworkSettings) -> ssl.SSLContext | None:
+        """The verifying context requests use: in system mode they also load $REQUESTS_CA_BUNDLE."""
+        context = build_ssl_context(network)
+        if context is not None and network.proxy_mode == "system":
+            env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if env_bundle and os.path.isfile(env_bundle):
+                context.load_verify_locations(cafile=env_bundle)
+        return context
 
     def _handshake(self, context: ssl.SSLContext) -> Handshake:
         route = self.route
@@ -137,7 +148,7 @@ class Diagnosis:
         cert = self._certificate(shake)
         verdict = "it would pass validation: turn validation back on"
         try:
-            handshake(self.route, build_ssl_context(replace(self.network, verify=True)) or unverified_context())
+            handshake(self.route, self._context(replace(self.network, verify=True)) or unverified_context())
         except ssl.SSLCertVerificationError as exc:
             verdict = f"it would NOT pass: {CAUSE_TEXT[cause(exc, cert, self.route.target.host)]}"
         except (OSError, RemoteError) as exc:

@@ -199,3 +199,19 @@ def test_server_chain_gives_the_root_as_trust_anchor(pki: Pki, tmp_path: Path, c
     assert info.subject == "CN=localhost, O=almdesk tests" and not info.self_signed
     assert [c.subject for c in info.chain] == ["CN=almdesk Test Root CA, O=almdesk tests"]
     assert info.trust_anchor.pem.strip() == pki.ca_pem.strip()
+
+
+def test_system_mode_honours_requests_ca_bundle_like_requests(certs: dict[str, Issued], pki: Pki,
+                                                              start_site: Callable[..., Site],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """In system mode requests trusts $REQUESTS_CA_BUNDLE; the TLS step checks the same way."""
+    site = start_site(certs["good"])
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki.ca_path))
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    system = NetworkSettings(proxy_mode="system", timeout=5)
+    assert diagnose(site.url, system).error is None
+    assert request(site.url, system) == 200
+    explicit_none = NetworkSettings(proxy_mode="none", timeout=5)  # no environment: the CA is unknown
+    assert diagnose(site.url, explicit_none).field == "ca_bundle"
+    assert "does not trust" in request_error(site.url, explicit_none).message
