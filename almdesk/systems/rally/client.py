@@ -107,8 +107,9 @@ class RallyClient:
             query = dict(params or {})
             if write and self.auth_method == "basic":
                 query["key"] = self.security_token()
-            response = send(self.session, method, self.url(path), what=what, params=query or None,
-                            json=body, headers={"Content-Type": "application/json"} if body is not None else None)
+            response = transport(self.session, method, self.url(path), what=what, params=query or None,
+                                 json=body,
+                                 headers={"Content-Type": "application/json"} if body is not None else None)
             self._check_status(response, what)
             data = json_body(response, what)
             if not isinstance(data, dict):
@@ -256,6 +257,16 @@ class RallyClient:
                               "Run the sync again; items already created are found by their titles.")
         return [envelope_of(r) if isinstance(r, dict) and len(r) == 1 and next(iter(r)) in ENVELOPES else r
                 for r in results]
+
+
+def transport(session: requests.Session, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+    """:func:`~almdesk.net.session.send`, with its address errors pinned on the ``alm_server`` field."""
+    try:
+        return send(session, method, url, what=what, **kwargs)
+    except RemoteError as exc:
+        if exc.field == "url":
+            exc.field = "alm_server"
+        raise
 
 
 def oid_of(ref: str) -> str:

@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from almdesk.errors import AuthError, ConfigError, RemoteError
-from almdesk.net.session import HttpFactory, send
+from almdesk.net.session import HttpFactory
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step, is_loopback
-from almdesk.systems.rally.client import RallyClient
+from almdesk.systems.rally.client import RallyClient, transport
 from almdesk.systems.rally.fields import (
     API_PATH,
     card_type,
@@ -61,8 +61,8 @@ class _Probe:
     def reachable(self) -> str:
         session = self.http.session()
         try:
-            response = send(session, "GET", f"{self.server}{API_PATH}/security/authorize",
-                            what=f"Rally at {self.server}")
+            response = transport(session, "GET", f"{self.server}{API_PATH}/security/authorize",
+                                 what=f"Rally at {self.server}")
         finally:
             session.close()
         code = response.status_code

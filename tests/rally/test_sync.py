@@ -1,0 +1,147 @@
+"""Rally sync adapter against the sandbox: prepare, paged listing, batch create, close/reopen.
+
+Each test syncs under a tag of its own so tests sharing the module's server do not see each
+other's items.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from almdesk.errors import CancelledError, ConfigError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
+from almdesk.sandbox.rally import RallyApp
+from almdesk.systems.base import ConnectorSettings, ItemDraft, RemoteItem
+from almdesk.systems.rally import SYSTEM
+from almdesk.systems.rally.sync import RallySyncAdapter
+from tests.rally.conftest import make_connection
+
+
+def adapter(connector: ConnectorSettings, desc: dict[str, Any], http: HttpFactory, ctx: JobContext,
+            **params: Any) -> RallySyncAdapter:
+    connection = make_connection(connector, {**desc["connection_params"], **params})
+    made = SYSTEM.sync_adapter(connection, http, ctx)
+    assert isinstance(made, RallySyncAdapter)
+    return made
+
+
+def draft(n: int, done: bool = False, priority: int = 8, title: str | None = None) -> ItemDraft:
+    return ItemDraft(task_id=f"T{n}", title=f"T{n}: Task number {n}" if title is None else title,
+                     text=f"Do thing {n}\nwith <care> & attention", priority=priority, tags=[], done=done)
+
+
+def project_items(app: RallyApp, element: str, project: str = "Online Store") -> list[dict[str, Any]]:
+    proj = app.store.find("Project", Name=project)
+    assert proj is not None
+    return [o for o in app.store.by_type[element].values() if o["Project"] == proj["ObjectID"]]
+
+
+def test_lists_every_story_of_the_project_in_pages(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                                   http: HttpFactory, ctx: JobContext, rally_app: RallyApp) -> None:
+    sync = adapter(connector, rally_desc, http, ctx)
+    sync.prepare()
+    sync.page_size = 7
+    before = http.requests
+    items = list(sync.iter_items())
+    expected = project_items(rally_app, "HierarchicalRequirement")
+    assert sorted(i.key for i in items) == sorted(o["FormattedID"] for o in expected)
+    assert http.requests - before == math.ceil(len(expected) / 7)
+    sample = next(i for i in items if i.title.startswith("T21:"))
+    assert sample.updated is not None and sample.updated.tzinfo is not None
+    assert sample.done == (sample.status in ("Completed", "Accepted"))
+    assert sample.url.endswith(f"/detail/userstory/{sample.ref}")
+    sync.close()
+
+
+def test_batch_create_close_reopen_under_a_tag(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                              http: HttpFactory, ctx: JobContext, rally_app: RallyApp) -> None:
+    sync = adapter(connector, rally_desc, http, ctx, alm_issue_label="almdesk-sync-a")
+    sync.prepare()
+    assert list(sync.iter_items()) == []  # the tag does not exist yet
+    before = http.requests
+    created = sync.create_items([draft(1), draft(2, done=True), draft(3)])
+    assert http.requests - before == 3  # tag lookup, tag create, one batch
+    assert all(isinstance(c, RemoteItem) for c in created)
+    items = [c for c in created if isinstance(c, RemoteItem)]
+    assert [i.done for i in items] == [False, True, False]
+    assert [i.status for i in items] == ["Defined", "Completed", "Defined"]
+    stored = rally_app.store.get(int(items[0].ref))
+    assert stored is not None and stored["Description"] == "<p>Do thing 1<br />with &lt;care&gt; &amp; attention</p>"
+    listed = {i.key: i for i in sync.iter_items()}
+    assert set(listed) == {i.key for i in items}
+    closed = sync.set_done(items[0], True)
+    assert closed.done and closed.status == "Completed"
+    reopened = sync.set_done(items[1], False)
+    assert not reopened.done and reopened.status == "Defined"
+    assert reopened.updated is not None and reopened.updated >= items[1].updated  # type: ignore[operator]
+    sync.close()
+
+
+def test_partial_failure_reports_per_draft(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                           http: HttpFactory, ctx: JobContext) -> None:
+    sync = adapter(connector, rally_desc, http, ctx, alm_issue_label="almdesk-sync-b")
+    sync.prepare()
+    created = sync.create_items([draft(4), draft(5, title=""), draft(6)])
+    assert isinstance(created[0], RemoteItem) and isinstance(created[2], RemoteItem)
+    assert isinstance(created[1], Exception) and "T5" in str(created[1]) and "Name" in str(created[1])
+    assert len(list(sync.iter_items())) == 2
+    sync.close()
+
+
+def test_tasks_go_under_the_parent_story(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                         http: HttpFactory, ctx: JobContext, rally_app: RallyApp) -> None:
+    parent = rally_app.info.parent_story
+    sync = adapter(connector, rally_desc, http, ctx, rally_card_type="Task", alm_parent_issue=parent,
+                   rally_done_statuses="Completed")
+    sync.prepare()
+    existing = list(sync.iter_items())
+    parent_obj = rally_app.store.find("HierarchicalRequirement", FormattedID=parent)
+    assert parent_obj is not None
+    under_parent = [t for t in rally_app.store.by_type["Task"].values()
+                    if t["WorkProduct"] == parent_obj["ObjectID"]]
+    assert sorted(i.key for i in existing) == sorted(t["FormattedID"] for t in under_parent)
+    made = sync.create_items([draft(7, done=True)])
+    assert isinstance(made[0], RemoteItem) and made[0].key.startswith("TA") and made[0].done
+    task = rally_app.store.get(int(made[0].ref))
+    assert task is not None and task["WorkProduct"] == parent_obj["ObjectID"] and task["State"] == "Completed"
+    sync.close()
+
+
+def test_defects_get_priorities_from_the_map(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                             http: HttpFactory, ctx: JobContext, rally_app: RallyApp) -> None:
+    sync = adapter(connector, rally_desc, http, ctx, rally_card_type="Defect", alm_issue_label="almdesk-sync-c",
+                   alm_priority_map='{"1-4":"Low","5-8":"Normal","9-10":"Resolve Immediately"}')
+    sync.prepare()
+    made = sync.create_items([draft(8, priority=9), draft(9, priority=5)])
+    priorities = [rally_app.store.get(int(m.ref))["Priority"] for m in made if isinstance(m, RemoteItem)]  # type: ignore[index]
+    assert priorities == ["Resolve Immediately", "Normal"]
+    sync.close()
+
+
+def test_prepare_fails_with_the_valid_choices(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                              http: HttpFactory, ctx: JobContext) -> None:
+    for params, field in (({"rally_workspace": "Nowhere"}, "rally_workspace"),
+                          ({"alm_project": "Nowhere"}, "alm_project"),
+                          ({"rally_done_statuses": "Shipped"}, "rally_done_statuses"),
+                          ({"rally_card_type": "Task", "rally_done_statuses": "Completed"}, "alm_parent_issue"),
+                          ({"rally_card_type": "Defect", "alm_priority_map": '{"1-5":"Low"}'}, "alm_priority_map")):
+        sync = adapter(connector, rally_desc, http, ctx, **params)
+        with pytest.raises(ConfigError) as exc:
+            sync.prepare()
+        sync.close()
+        assert exc.value.field == field and exc.value.hint
+
+
+def test_listing_stops_when_cancelled(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                      http: HttpFactory) -> None:
+    ctx = JobContext()
+    sync = adapter(connector, rally_desc, http, ctx)
+    sync.prepare()
+    ctx.cancel()
+    with pytest.raises(CancelledError):
+        list(sync.iter_items())
+    sync.close()
