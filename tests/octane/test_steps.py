@@ -56,9 +56,9 @@ def test_success_with_connection_and_sign_out(make_server: Callable[..., Sandbox
     done, error = run(connector, connection_for(connector, server), http)
     assert error is None
     details = dict(done)
-    assert list(details) == ["http", "auth", "shared_space", "workspace", "role", "user", "settings"]
-    assert details["http"].startswith("ALM Octane 16.2.100.87")
-    assert "warning" not in details["http"]  # loopback http is fine
+    assert list(details) == ["version", "auth", "shared_space", "workspace", "role", "user", "settings"]
+    assert details["version"].startswith("ALM Octane 16.2.100.87")
+    assert "warning" not in details["version"]  # loopback http is fine
     assert "3 workspace(s)" in details["shared_space"]
     assert details["workspace"] == "Workspace 1002 'default_workspace' (backlog root 1001)"
     assert details["user"] == "alice@example.com (Alice Adams)"
@@ -71,7 +71,7 @@ def test_without_workspace_lists_workspaces_to_pick(server: SandboxServer, http:
     connector = connector_for(server, location=f"{server.url}/ui/?p=1001", workspace="")
     done, error = run(connector, None, http)
     assert error is None
-    assert dict(done)["workspace"].startswith("No workspace chosen yet; pick one of: 1002 default_workspace, "
+    assert dict(done)["workspace"].startswith("⚠ No workspace chosen yet; pick one of: 1002 default_workspace, "
                                               "1003 Payments, 1004 Mobile App")
     assert SYSTEM.workspaces(connector, http) == [("1002", "default_workspace"), ("1003", "Payments"),
                                                   ("1004", "Mobile App")]
@@ -82,7 +82,7 @@ def test_bad_host(http: HttpFactory) -> None:
         {"location": "http://octane-nowhere.invalid:8080/ui/?p=1001/1002", "client_id": "k"}),
         {"client_secret": "s"})
     key, error = failing(connector, http)
-    assert key == "http"
+    assert key == "version"
     assert isinstance(error, RemoteError) and "cannot be found (DNS)" in error.message
 
 
@@ -91,14 +91,14 @@ def test_refused_port(http: HttpFactory) -> None:
     connector = ConnectorSettings("c", "octane", SYSTEM.check_connector(
         {"location": f"http://127.0.0.1:{port}/ui/?p=1001/1002", "client_id": "k"}), {"client_secret": "s"})
     key, error = failing(connector, http)
-    assert key == "http"
+    assert key == "version"
     assert isinstance(error, RemoteError) and "refused the connection" in error.message
 
 
 def test_not_octane_at_that_address(server: SandboxServer, http: HttpFactory) -> None:
     connector = connector_for(server, location=f"{server.url}/wrongctx/ui/?p=1001/1002")
     key, error = failing(connector, http)
-    assert key == "http"
+    assert key == "version"
     assert error.message.startswith(f"No ALM Octane at {server.url}/wrongctx") and error.field == "location"
 
 
@@ -172,7 +172,7 @@ def test_bad_location_fails_first_step_not_construction(http: HttpFactory) -> No
     connector = ConnectorSettings("c", "octane", {"location": "octane.example.com", "client_id": "k"},
                                   {"client_secret": "s"})
     key, error = failing(connector, http)
-    assert key == "http" and error.field == "location"
+    assert key == "version" and error.field == "location"
 
 
 def test_plain_http_to_remote_host_is_flagged() -> None:

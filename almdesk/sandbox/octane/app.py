@@ -45,7 +45,8 @@ class OctaneSandbox(SandboxApp):
     system = "octane"
 
     def __init__(self, seed_value: int = 0, *, idle_timeout: float = 3 * 3600.0, global_timeout: float = 24 * 3600.0,
-                 renew_after: float = 600.0, renew_grace: float = 60.0, defects: int = 320, stories: int = 60) -> None:
+                 renew_after: float = 600.0, renew_grace: float = 60.0, defects: int = 320, stories: int = 60,
+                 strict_rate_limits: bool = False) -> None:
         super().__init__(seed_value)
         self.site = seed.build(seed_value, defects=defects, stories=stories)
         self.idle_timeout = idle_timeout
@@ -56,6 +57,7 @@ class OctaneSandbox(SandboxApp):
         self.sign_ins = 0
         self.sign_outs = 0
         self.failed_sign_ins = 0
+        self.strict_rate_limits = strict_rate_limits  # Octane documents no rate limits: accepted, no effect
         self._session_lock = threading.Lock()
 
     # fault injection: never fault sign-in/out or the version probe (their failures are tested directly)
@@ -101,6 +103,8 @@ class OctaneSandbox(SandboxApp):
         path = request.path.rstrip("/") or "/"
         parts = [p for p in path.split("/") if p]
         method = request.method
+        if path == "/" and method == "GET":  # like Octane: the root sends browsers to the web UI
+            return Response(status=302, headers={"Location": f"{self.base_url}/ui/"})
         if path == "/admin/server/version" and method == "GET":
             return json_response(self.site.version)
         if parts[:1] == ["authentication"]:
@@ -332,5 +336,5 @@ class OctaneSandbox(SandboxApp):
 
 def create(seed: int = 0, **options: Any) -> OctaneSandbox:
     """The sandbox app; options: idle_timeout, global_timeout, renew_after, renew_grace (seconds),
-    defects, stories (per workspace)."""
+    defects, stories (per workspace), strict_rate_limits (accepted for the CLI; Octane has none)."""
     return OctaneSandbox(seed, **options)

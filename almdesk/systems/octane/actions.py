@@ -85,7 +85,7 @@ def create_defect(connection: ConnectionSettings, request: DefectRequest, http: 
             raise result
         ident = str(result["id"])
         url = client.entity_url(workspace, ident)
-        ctx.event(f"defect {ident}", "create", "ok", f"Draft defect {ident} created: {name}", url)
+        ctx.log(f"Draft defect {ident} created in workspace {workspace}: {url}")
         ctx.progress(3, 3, f"Created defect {ident}")
         return CreatedItem(id=ident, key=ident, url=url, title=name)
     finally:

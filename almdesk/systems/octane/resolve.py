@@ -38,7 +38,7 @@ def release(client: OctaneClient, workspace: str, name: str, field: str = "relea
         raise ConfigError(f"{len(found)} releases in workspace {workspace} are named {name!r}: {ids}.",
                           "Rename the duplicates in ALM Octane so the name picks exactly one release.", field=field)
     everything = client.all(workspace, "releases", fields=("name",), order_by="name")
-    names = [str(r["name"]) for r in everything]
+    names = list(dict.fromkeys(str(r["name"]) for r in everything))
     close = [n for n in names if name.casefold() in n.casefold() or n.casefold() in name.casefold()]
     hint = f"Releases in workspace {workspace}: {_listing(close or names)}." if names else (
         f"Workspace {workspace} has no releases; create one in ALM Octane first.")

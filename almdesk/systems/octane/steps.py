@@ -1,6 +1,6 @@
 """Test Connection for ALM Octane: the steps after the shared network ones (DNS, TCP, TLS).
 
-HTTP reachable (server version) → sign in → shared space → workspace → role allows creating items →
+server version → sign in → shared space → workspace → role allows creating items →
 user exists → (with a connection) connection settings. Each step returns a one-line detail or
 raises a UserFacingError saying what failed and how to fix it. The session is signed out when a
 step fails and after the last step.
@@ -117,7 +117,7 @@ class _Probe:
                               "Check the Location points at ALM Octane.", field="location")
         detail = f"ALM Octane {body.get('display_version') or body.get('version')} at {server}"
         warning = plain_http_warning(server)
-        return f"{detail} — warning: {warning}" if warning else detail
+        return f"⚠ {detail} — {warning}" if warning else detail
 
     def sign_in(self) -> str:
         self.client.sign_in()
@@ -136,7 +136,7 @@ class _Probe:
     def find_workspace(self) -> str:
         ws = self.workspace
         if not ws:
-            return f"No workspace chosen yet; pick one of: {_listing(self.workspaces)}"
+            return f"⚠ No workspace chosen yet; pick one of: {_listing(self.workspaces)}"
         names = dict(self.workspaces)
         if ws not in names:
             what = f"reading workspace {ws}"
@@ -155,7 +155,7 @@ class _Probe:
     def role(self) -> str:
         ws = self.workspace
         if not ws:
-            return "Skipped: choose a workspace first"
+            return "⚠ Skipped: choose a workspace first"
         what = f"checking permission to create {self.noun}"
         resp = self.client.request("POST", self.client.ws_url(ws, self.noun), json={"data": []}, what=what)
         if resp.status_code == 403:
@@ -172,7 +172,7 @@ class _Probe:
             return "No user set: items are attributed to the API key"
         ws = self.workspace
         if not ws:
-            return "Skipped: choose a workspace first"
+            return "⚠ Skipped: choose a workspace first"
         found = resolve.workspace_user(self.client, ws, login)
         if found is None:
             raise ConfigError(f"user {login!r} is not a member of workspace {ws}.",
@@ -192,7 +192,7 @@ class _Probe:
 def test_steps(connector: ConnectorSettings, connection: ConnectionSettings | None, http: HttpFactory) -> list[Step]:
     probe = _Probe(connector, connection, http)
     plan: list[tuple[str, str, Callable[[], str]]] = [
-        ("http", "HTTP reachable / server version", probe.server_version),
+        ("version", "ALM Octane server version", probe.server_version),
         ("auth", "Sign in with the API key", probe.sign_in),
         ("shared_space", "Shared space found", probe.shared_space),
         ("workspace", "Workspace found", probe.find_workspace),
