@@ -16,13 +16,14 @@ __all__ = ["PREFIX", "GitHubSandbox", "Received", "create"]
 
 
 def create(seed: int = 0, *, strict_rate_limits: bool = False, issues: int = 320, primary_limit: int = 5000,
-           secondary_minute: float = 60.0, secondary_status: int = 403, **_other: Any) -> GitHubSandbox:
+           primary_window: float = 3600.0, secondary_minute: float = 60.0, secondary_status: int = 403,
+           **_other: Any) -> GitHubSandbox:
     """A seeded GitHub sandbox.
 
     ``strict_rate_limits`` turns on the secondary limits (80 content-creating requests a minute,
     500 an hour); ``secondary_minute`` shortens that minute for tests; ``issues`` is how many issues
-    the demo repository ``almdesk-demo/webapp`` starts with; ``primary_limit`` the hourly budget of
-    each token. Options meant for other systems' sandboxes are ignored.
+    the demo repository ``almdesk-demo/webapp`` starts with; ``primary_limit`` the budget of each
+    token per ``primary_window`` seconds (an hour). Options meant for other systems' sandboxes are ignored.
     """
     return GitHubSandbox(seed, strict_rate_limits=strict_rate_limits, issues=issues, primary_limit=primary_limit,
-                         secondary_minute=secondary_minute, secondary_status=secondary_status)
+                         primary_window=primary_window, secondary_minute=secondary_minute, secondary_status=secondary_status)

@@ -54,11 +54,11 @@ class GitHubSandbox(SandboxApp):
     system = "github"
 
     def __init__(self, seed: int = 0, *, strict_rate_limits: bool = False, issues: int = 320,
-                 primary_limit: int = 5000, secondary_minute: float = 60.0, secondary_status: int = 403,
-                 keep: int = 5000) -> None:
+                 primary_limit: int = 5000, primary_window: float = 3600.0, secondary_minute: float = 60.0,
+                 secondary_status: int = 403, keep: int = 5000) -> None:
         super().__init__(seed)
         self.world, self.tokens = build_world(seed, issues)
-        self.limits = RateLimits(primary_limit=primary_limit, strict=strict_rate_limits,
+        self.limits = RateLimits(primary_limit=primary_limit, primary_window=primary_window, strict=strict_rate_limits,
                                  minute=secondary_minute, secondary_status=secondary_status)
         self.received: deque[Received] = deque(maxlen=keep)
         self._received_lock = threading.Lock()

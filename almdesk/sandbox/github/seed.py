@@ -114,6 +114,7 @@ def add_issue(world: World, repo: Repo, title: str, user: str, created: datetime
 def _seed_issues(world: World, repo: Repo, count: int, rng: random.Random, start: datetime) -> None:
     users = (BOT, "dev-alice", "dev-bob")
     moment = start
+    tasks = 0
     for i in range(count):
         moment += timedelta(hours=rng.randint(1, 30), minutes=rng.randint(0, 59))
         roll = rng.random()
@@ -127,6 +128,7 @@ def _seed_issues(world: World, repo: Repo, count: int, rng: random.Random, start
             title = f"T{task}: {TASK_TITLES[task % len(TASK_TITLES)]}"
             body, pull = f"Task T{task} imported by almdesk.", False
             labels = [TASK_LABEL, rng.choice(PRIORITY_LABELS)]
+            tasks += 1
         else:
             title = rng.choice(OTHER_TITLES)
             body, pull = "Steps to reproduce are in the description." if rng.random() < 0.7 else None, False
@@ -136,13 +138,14 @@ def _seed_issues(world: World, repo: Repo, count: int, rng: random.Random, start
             milestone = rng.choice((None, 1, 2, 2, 3))
         issue = add_issue(world, repo, title, rng.choice(users), moment, body=body, labels=labels,
                           milestone=milestone, pull_request=pull, comments=rng.randint(0, 6))
-        if rng.random() < 0.35:
+        task_done = TASK_LABEL in labels and tasks % 4 == 2  # every task issue list has closed ones
+        if task_done or rng.random() < 0.35:
             closed = moment + timedelta(days=rng.randint(0, 20))
             issue.state = "closed"
             issue.closed_at = issue.updated_at = _stamp(closed)
             issue.closed_by = rng.choice(users)
             issue.state_reason = None if pull else rng.choice(("completed", "completed", "not_planned"))
-            if not pull and rng.random() < 0.15:
+            if not pull and not task_done and rng.random() < 0.1:
                 issue.labels.append("duplicate")
                 issue.state_reason = "not_planned"
         elif rng.random() < 0.3:

@@ -93,7 +93,7 @@ class GitHubClient:
                 if retry_transport and transport < TRANSPORT_RETRIES and transient(exc):
                     transport += 1
                     delay = 0.5 * 2 ** (transport - 1)
-                    self.log(f"{exc.message} (while {what}); retrying in {delay:.1f} s "
+                    self.log(f"{exc.message.rstrip('.')} while {what}; retrying in {delay:.1f} s "
                              f"({transport} of {TRANSPORT_RETRIES}).")
                     self.sleep(delay)
                     continue
@@ -116,7 +116,7 @@ class GitHubClient:
     def _wait_for_limit(self, wait: LimitWait, response: requests.Response, what: str) -> None:
         if wait.seconds > self.max_wait or len(self.rate_waits) >= RATE_LIMIT_WAITS:
             until = time.strftime("%H:%M", time.localtime(time.time() + wait.seconds))
-            raise RateLimited(f"GitHub's {wait.kind} rate limit stopped {what}; it asks to wait "
+            raise RateLimited(f"{wait.reason} while {what}; it asks to wait "
                               f"{wait.seconds:.0f} s (until about {until}).",
                               "Try again after that time, or use another token. Pausing longer between writes "
                               "(connector setting) avoids the secondary limit.")

@@ -45,8 +45,7 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
     Field("alm_project", "Repository", FieldKind.TEXT, required=True, section="Target", placeholder="my-repo",
           help="The repository's name (or owner/name)."),
     Field("github_issue_label", "Issue label", FieldKind.TEXT, default="almdesk", section="Target",
-          help="Put on every issue almdesk creates; only issues with it are looked at when syncing. "
-               "Empty: every issue of the repository."),
+          help="Put on every issue almdesk creates; only issues with it are looked at when syncing."),
     Field("github_duplicate_label", "Duplicate label", FieldKind.TEXT, default="duplicate", section="Target",
           help="Issues with this label are ignored when looking up a task's issue."),
     Field("alm_project_version", "Milestone", FieldKind.TEXT, default="", section="Target",

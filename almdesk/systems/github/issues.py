@@ -86,7 +86,7 @@ class Issues:
             except RemoteError as exc:
                 if not transient(exc) or attempt == CREATE_ATTEMPTS:
                     raise
-                problem = exc.message
+                problem = exc.message.rstrip(".")
             else:
                 if response.status_code == 201:
                     data = json_body(response, self.client.server)

@@ -30,14 +30,20 @@ class LimitWait:
     """How long to wait after a limited response, and why."""
 
     seconds: float
-    kind: str  # primary | secondary
+    kind: str  # primary | secondary | throttled (a 429 that names neither)
     source: str  # retry-after | x-ratelimit-reset | GitHub's rule for secondary limits
     message: str = ""
 
+    @property
+    def reason(self) -> str:
+        if self.kind == "throttled":
+            return "GitHub asked almdesk to slow down (HTTP 429)"
+        return f"GitHub's {self.kind} rate limit was hit"
+
     def describe(self, what: str) -> str:
         until = datetime.fromtimestamp(time.time() + self.seconds).strftime("%H:%M:%S")
-        return (f"GitHub's {self.kind} rate limit was hit while {what}; waiting {self.seconds:.0f} s "
-                f"(until {until}, from {self.source}) before trying again.")
+        return (f"{self.reason} while {what}; waiting {self.seconds:.0f} s (until {until}, from "
+                f"{self.source}) before trying again.")
 
 
 def _message(response: requests.Response) -> str:
@@ -79,8 +85,13 @@ def limit_wait(response: requests.Response, repeat: int = 0, now: Callable[[], f
     if not is_limited(response):
         return None
     message = _message(response)
-    secondary = "secondary" in message.lower() or response.status_code == 429
-    kind = "secondary" if secondary else "primary"
+    low = message.lower()
+    if "secondary" in low or "abuse" in low:
+        kind = "secondary"
+    elif response.headers.get("x-ratelimit-remaining") == "0" or "api rate limit exceeded" in low:
+        kind = "primary"
+    else:
+        kind = "throttled" if response.status_code == 429 else "secondary"
     after = _retry_after(response.headers.get("retry-after", ""))
     if after is not None:
         return LimitWait(max(after, 1.0), kind, "retry-after", message)
