@@ -87,6 +87,15 @@ def split_message(message: str, hint: str) -> str:
     return message[: -len(suffix)] if hint and message.endswith(suffix) else message
 
 
+def refilter(proxy: QSortFilterProxyModel) -> None:
+    """Re-run ``proxy``'s filter after its criteria changed (the Qt ≥ 6.10 way when available)."""
+    if hasattr(proxy, "beginFilterChange"):
+        proxy.beginFilterChange()
+        proxy.endFilterChange()
+    else:  # pragma: no cover - older Qt
+        proxy.invalidateFilter()
+
+
 def split_csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
-from almdesk.ui.dialogs import LinkTable, RowsModel
+from almdesk.ui.dialogs import LinkTable, RowsModel, refilter
 from almdesk.ui.runner import JobRunner
 
 FLUSH_MS = 100
@@ -59,7 +59,7 @@ class _ShowFilter(QSortFilterProxyModel):
 
     def set_mode(self, mode: int) -> None:
         self.mode = mode
-        self.invalidateFilter()
+        refilter(self)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self.mode == 0:
@@ -122,6 +122,7 @@ class SyncConsole(QDialog):
         for col, width in enumerate((300, 90, 110, 70)):
             self.table.setColumnWidth(col, width)
         self.show_combo.currentIndexChanged.connect(self.proxy.set_mode)
+        self.show_combo.currentIndexChanged.connect(lambda _i: self._render_counts())
         self.summary = QLabel()
         self.summary.setObjectName("sync_summary")
         self.summary.setWordWrap(True)
@@ -159,6 +160,8 @@ class SyncConsole(QDialog):
         self.flush_timer.setInterval(FLUSH_MS)
         self.flush_timer.timeout.connect(self.flush)
         self._attached = False
+        self._batched: Any = None
+        self._submitting = False
         self._render_counts()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -171,10 +174,18 @@ class SyncConsole(QDialog):
         """Submit the job (done on first show) and follow its signals."""
         self.runner.started.connect(self._on_started)
         self.runner.progress.connect(self._on_progress)
-        self.runner.event.connect(self._on_event)
+        self._batched = getattr(self.runner, "events", None)  # a runner that batches events (list per signal)
+        if self._batched is not None:
+            self._batched.connect(self._on_events)
+        else:
+            self.runner.event.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
         self._attached = True
-        self.handle = self.runner.submit(self.spec)
+        self._submitting = True  # a started signal during submit() is this job's (nothing else can start)
+        try:
+            self.handle = self.runner.submit(self.spec)
+        finally:
+            self._submitting = False
         self.flush_timer.start()
         return self.handle
 
@@ -184,7 +195,10 @@ class SyncConsole(QDialog):
         self._attached = False
         self.runner.started.disconnect(self._on_started)
         self.runner.progress.disconnect(self._on_progress)
-        self.runner.event.disconnect(self._on_event)
+        if self._batched is not None:
+            self._batched.disconnect(self._on_events)
+        else:
+            self.runner.event.disconnect(self._on_event)
         self.runner.finished.disconnect(self._on_finished)
         self.flush_timer.stop()
 
@@ -204,7 +218,7 @@ class SyncConsole(QDialog):
 
     # --- signals from the runner --------------------------------------------------------------
     def _on_started(self, handle: int, _title: str) -> None:
-        if handle == self.handle:
+        if handle == self.handle or (self.handle is None and self._submitting):
             self.started = time.monotonic()
             self.phase.setText("Connecting…")
 
@@ -229,6 +243,10 @@ class SyncConsole(QDialog):
     def _on_event(self, handle: int, ev: JobEvent) -> None:
         if handle == self.handle:
             self.pending.append(ev)
+
+    def _on_events(self, handle: int, events: list[JobEvent]) -> None:
+        if handle == self.handle:
+            self.pending.extend(events)
 
     def flush(self) -> None:
         """Move queued events into the table in one batch and refresh the counters."""
@@ -265,7 +283,9 @@ class SyncConsole(QDialog):
                 parts.append(text)
         if self.dry_run:
             parts = [f"{self.counts.get('planned', 0)} planned change(s)"]
-        self.counters.setText(" · ".join(parts) + f" · {self.model.rowCount()} row(s)")
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        rows = f"{total} row(s)" if shown == total else f"showing {shown} of {total} row(s)"
+        self.counters.setText(" · ".join(parts) + f" · {rows}")
 
     def _on_finished(self, handle: int, result: JobResult | None) -> None:
         if handle != self.handle:
@@ -297,8 +317,9 @@ class SyncConsole(QDialog):
         if hint and hint not in message:
             message += "\n" + hint
         seconds = self.finished_at - (self.started or self.finished_at)
-        self._summary(("✔ " if ok else "✖ ") + message + f"\n({_duration(seconds)}, "
-                      f"{data.get('requests', '?')} HTTP request(s))", "#1b7f3b" if ok else "#b3261e")
+        requests = f", {data['requests']} HTTP request(s)" if isinstance(data.get("requests"), int) else ""
+        self._summary(("✔ " if ok else "✖ ") + message + f"\n({_duration(seconds)}{requests})",
+                      "#1b7f3b" if ok else "#b3261e")
         if seconds > self.notify_after and not self.isActiveWindow():
             self.notify(result.outcome.message, ok)
 
@@ -311,12 +332,13 @@ class SyncConsole(QDialog):
         """Replace the rows with the dry run's plan (task, action, ALM item, reason)."""
         rows, urls, colors = [], [], []
         for entry in plan:
-            task = f"{entry.get('task_id', '')} {entry.get('title', '')}".strip()
-            rows.append((task, entry.get("action", ""), entry.get("alm_key", "") or ("—" if not entry.get("url")
-                                                                                     else "open ↗"),
-                         "planned", entry.get("reason", "")))
+            task_id, title = str(entry.get("task_id", "")), str(entry.get("title", ""))
+            task = title if task_id and task_id in title else f"{task_id} {title}".strip()
+            action = str(entry.get("action", ""))
+            key = entry.get("alm_key", "") or ("open ↗" if entry.get("url") else "—")
+            rows.append((task, action, key, "skipped" if action == "skip" else "planned", entry.get("reason", "")))
             urls.append(str(entry.get("url") or ""))
-            colors.append(EVENT_COLORS["planned"] if entry.get("action") not in ("skip", "link") else "")
+            colors.append(EVENT_COLORS["skipped"] if action == "skip" else "")
         self.model.set_rows(rows, urls, colors)
         self.counts = Counter({"planned": sum(1 for e in plan if e.get("action") not in ("skip", "link"))})
         self._render_counts()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk.net.trace import read_trace
-from almdesk.ui.dialogs import LinkTable, RowsModel, error_label, show_error
+from almdesk.ui.dialogs import LinkTable, RowsModel, error_label, refilter, show_error
 
 STATUS_CLASSES = ("All", "2xx", "3xx", "4xx", "5xx")
 STATUS_COLORS = {2: "#1b7f3b", 3: "#555555", 4: "#9a6700", 5: "#b3261e"}
@@ -86,7 +86,7 @@ class _StatusFilter(QSortFilterProxyModel):
     def set_filter(self, status_class: int, needle: str) -> None:
         self.status_class = status_class
         self.needle = needle.strip().lower()
-        self.invalidateFilter()
+        refilter(self)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         row = self.rows_model.rows[source_row]

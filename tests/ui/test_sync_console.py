@@ -1,0 +1,172 @@
+"""The sync console: a real dry run and sync against the Octane sandbox, cancel, and 5,000 live events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtWidgets import QMainWindow, QWidget
+from pytestqt.qtbot import QtBot
+
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.jobs.history import get_job
+from almdesk.jobs.record import JobSpec
+from almdesk.services import Services
+from almdesk.ui.runner import JobRunner
+from almdesk.ui.sync_console import SyncConsole
+from tests.ui.conftest import OctaneEnv, add_tasks
+
+Shot = Callable[[QWidget, str], Path]
+
+
+def open_console(qtbot: QtBot, services: Services, runner: JobRunner, spec: JobSpec,
+                 parent: QWidget | None = None) -> SyncConsole:
+    console = SyncConsole(services, runner, spec, parent)
+    if parent is None:
+        qtbot.addWidget(console)
+    console.show()  # submits the job
+    assert console.handle is not None
+    return console
+
+
+def wait_done(qtbot: QtBot, console: SyncConsole, timeout: int = 60000) -> None:
+    qtbot.waitUntil(lambda: console.finished_at > 0, timeout=timeout)
+
+
+def test_dry_run_shows_the_plan_then_sync_creates_items(qtbot: QtBot, services: Services, runner: JobRunner,
+                                                        octane: OctaneEnv, shot: Shot) -> None:
+    add_tasks(services, octane.project_id, 40)
+    console = open_console(qtbot, services, runner, services.sync_spec(octane.connection_id, dry_run=True))
+    assert "nothing is written" in console.heading.text()
+    wait_done(qtbot, console)
+    result = console.job_result
+    assert result is not None and result.state == "succeeded", result and result.outcome.message
+    plan = result.outcome.data["plan"]
+    creates = [p for p in plan if p["action"] == "create"]
+    assert creates, "tasks in scope have no item yet"
+    assert console.model.rowCount() == len(plan)
+    first = console.model.rows[0]
+    assert plan[0]["task_id"] in first[0] and first[0].count(plan[0]["task_id"] + ":") == 1
+    assert first[1] == plan[0]["action"]
+    assert f"{len([p for p in plan if p['action'] not in ('skip', 'link')])} planned change(s)" in \
+        console.counters.text()
+    assert console.summary.isVisible() and "nothing was written" in console.summary.text()
+    assert not console.cancel_btn.isVisible()
+    shot(console, "sync_dry_run")
+
+    console.close()
+    console = open_console(qtbot, services, runner, services.sync_spec(octane.connection_id))
+    wait_done(qtbot, console)
+    result = console.job_result
+    assert result is not None and result.state == "succeeded", result and result.outcome.message
+    created = result.outcome.counts.get("created", 0)
+    assert created == len(creates)
+    assert f"{created} created" in console.counters.text()
+    rows = console.model.rows
+    made = [r for r in rows if r[1] == "create" and r[3] == "ok"]
+    assert len(made) == created and all(r[2] and r[2] != "open ↗" for r in made), "the ALM key is shown"
+    i = rows.index(made[0])
+    assert console.model.urls[i].startswith(octane.server.url)
+    opened: list[QUrl] = []
+    console.table.opener = opened.append
+    console.table.clicked.emit(console.proxy.mapFromSource(console.model.index(i, 2)))
+    assert opened and opened[0].toString() == console.model.urls[i]
+    assert console.bar.value() == console.bar.maximum()
+    assert "✔" in console.summary.text()
+    console.show_combo.setCurrentIndex(2)  # failures only
+    assert console.proxy.rowCount() == 0
+    console.show_combo.setCurrentIndex(0)
+    shot(console, "sync_done")
+
+
+def events_job(n: int, pause_every: int = 250) -> Callable[[JobContext], JobOutcome]:
+    """A job that reports ``n`` per-item events as fast as it can (a sync's worst case for the UI)."""
+
+    def run(ctx: JobContext) -> JobOutcome:
+        for i in range(n):
+            ctx.check_cancelled()
+            if i % 10 == 9:
+                ctx.event(f"T{i} Task {i}", "create", "failed", "ALM Octane refused the item (HTTP 400).")
+            else:
+                ctx.event(f"T{i} Task {i}", "create", "ok", f"created {1000 + i}", f"http://alm.example/{1000 + i}")
+            ctx.progress(i + 1, n, "Creating defects")
+            if i % pause_every == 0:
+                time.sleep(0.001)
+        return JobOutcome(False, f"{n} items: {n // 10} failed", {"created": n - n // 10, "failed": n // 10})
+
+    return run
+
+
+def test_5000_events_stay_responsive(qtbot: QtBot, services: Services, runner: JobRunner, shot: Shot) -> None:
+    n = 5000
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def tick() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer()
+    probe.setInterval(5)
+    probe.timeout.connect(tick)
+    console = open_console(qtbot, services, runner, JobSpec("sync", "Sync big", events_job(n)))
+    last[0] = time.monotonic()
+    probe.start()
+    wait_done(qtbot, console)
+    probe.stop()
+    assert console.model.rowCount() == n and console.events_seen == n
+    assert console.counts["created"] == n - n // 10 and console.counts["failed"] == n // 10
+    assert f"{n // 10} failed" in console.counters.text()
+    assert console.phase.text() == "Finished with failures." and "✖" in console.summary.text()
+    console.show_combo.setCurrentIndex(2)
+    assert console.proxy.rowCount() == n // 10
+    job = get_job(services.store, console.job_result.job_id if console.job_result else -1)
+    assert job is not None and job["state"] == "failed"
+    shot(console, "sync_5000")
+    print(f"\nsync console, {n} events: largest event-loop gap {max(gaps) * 1000:.1f} ms over {len(gaps)} ticks "
+          f"(timer interval 5 ms)")
+
+
+def test_cancel_stops_the_sync(qtbot: QtBot, services: Services, runner: JobRunner, shot: Shot) -> None:
+    def slow(ctx: JobContext) -> JobOutcome:
+        for i in range(100_000):
+            ctx.check_cancelled()
+            ctx.event(f"T{i}", "create", "ok", f"created {i}")
+            ctx.progress(i + 1, 100_000, "Creating")
+            ctx.sleep(0.002)
+        return JobOutcome(True, "done")
+
+    console = open_console(qtbot, services, runner, JobSpec("sync", "Sync slow", slow))
+    qtbot.waitUntil(lambda: console.model.rowCount() > 5, timeout=10000)
+    assert console.cancel_btn.isEnabled()
+    console.cancel_btn.click()
+    assert "Cancelling" in console.phase.text()
+    wait_done(qtbot, console)
+    assert console.job_result is not None and console.job_result.state == "cancelled"
+    assert console.phase.text() == "Cancelled." and "resumes" in console.summary.text()
+    shot(console, "sync_cancelled")
+
+
+def test_long_sync_in_background_notifies(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+
+    def quick(ctx: JobContext) -> JobOutcome:
+        ctx.event("T1 One", "create", "ok", "created 7")
+        return JobOutcome(True, "Sync finished: 1 created.")
+
+    console = open_console(qtbot, services, runner, JobSpec("sync", "Sync quick", quick), parent=window)
+    console.notify_after = -1.0  # treat it as long
+    wait_done(qtbot, console)
+    if not console.isActiveWindow():
+        assert console.notified in ("tray", "status bar")
+        if console.notified == "status bar":
+            assert "Sync quick: finished" in window.statusBar().currentMessage()
+    else:
+        assert console.notified == ""
+    assert console.notify("x", True) in ("tray", "status bar")
+    console.close()
