@@ -1,0 +1,155 @@
+"""The sync adapter for Jira (the contract is :class:`almdesk.systems.base.SyncAdapter`).
+
+``iter_items`` lists the project's issues carrying the connection's label (and under its parent, for
+sub-tasks) in the biggest pages Jira serves: 100 on Cloud's ``/search/jql`` once fields are asked for,
+1000 on Data Center. ``create_items`` posts up to 50 issues in one bulk request, reads them back in
+one search, and closes the ones whose task is done by the close transition. ``set_done`` runs the
+close or reopen transition by name, listing the available names when it is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from almdesk.errors import ConfigError, UserFacingError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.jira import jql
+from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
+from almdesk.systems.jira.errors import JiraApiError
+from almdesk.systems.jira.fields import CLOUD, DC, JiraTarget, deployment_of
+from almdesk.systems.jira.payload import PriorityMapper, issue_fields
+from almdesk.systems.jira.resolve import Resolved, Resolver
+
+FIELDS = ("summary", "status", "updated")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Jira's ``2025-01-07T10:11:12.345+0000`` as an aware datetime (None when absent or odd)."""
+    if not value:
+        return None
+    text = str(value)
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+class JiraSyncAdapter:
+    """One connection's view of Jira for the sync engine."""
+
+    bulk_size = BULK_LIMIT
+
+    def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
+        self.connection = connection
+        self.ctx = ctx
+        self.target = JiraTarget.from_connection(connection)
+        self.client = JiraClient(connection.connector, http, ctx)
+        configured = deployment_of(connection.connector)
+        self.page_size = CLOUD_PAGE if configured == CLOUD else DC_PAGE if configured == DC else CLOUD_PAGE
+        self._priority_map = str(connection.params.get("alm_priority_map") or "")
+        self._found: Resolved | None = None
+        self._mapper: PriorityMapper | None = None
+
+    # --- contract -------------------------------------------------------------------------
+    def prepare(self) -> None:
+        self.client.server_info()
+        self.page_size = self.client.page_size
+        found = Resolver(self.client, self.target).all()
+        self._mapper = PriorityMapper(self._priority_map, found.priorities)
+        self._found = found
+
+    @property
+    def found(self) -> Resolved:
+        if self._found is None:
+            self.prepare()
+        assert self._found is not None
+        return self._found
+
+    def query(self) -> str:
+        found = self.found
+        clauses = [jql.equals("project", str(found.project["key"]))]
+        if self.target.label:
+            clauses.append(jql.equals("labels", self.target.label))
+        if found.parent_key:
+            clauses.append(jql.equals("parent", found.parent_key))
+        return jql.conjunction(clauses, "key ASC")
+
+    def iter_items(self) -> Iterator[RemoteItem]:
+        for issue in self.client.search(self.query(), FIELDS, page_size=self.page_size):
+            yield self._item(issue)
+
+    def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
+        found = self.found
+        assert self._mapper is not None
+        payloads = [issue_fields(found, cloud=self.client.cloud, summary=d.title, text=d.text,
+                                 labels=[self.target.label, *d.tags] if self.target.label else list(d.tags),
+                                 priority=self._mapper.name_for(d.priority)) for d in drafts]
+        results = self.client.create_issues(payloads)
+        created = {str(r["key"]): r for r in results if isinstance(r, dict)}
+        fresh = self._read_back(created) if created else {}
+        out: list[RemoteItem | Exception] = []
+        for draft, result in zip(drafts, results, strict=True):
+            if isinstance(result, JiraApiError):
+                out.append(ConfigError(result.message, result.hint, field=result.field)
+                           if result.status == 400 else result)
+                continue
+            key = str(result["key"])
+            item = fresh.get(key) or RemoteItem(ref=key, key=key, title=draft.title,
+                                                url=self.client.browse_url(key), done=False)
+            if draft.done and not item.done:
+                try:
+                    item = self.set_done(item, True)
+                except UserFacingError as exc:
+                    self.ctx.log(f"Created {key} but could not close it: {exc}", "warning")
+            out.append(item)
+        return out
+
+    def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
+        name = self.target.close_transition if done else self.target.reopen_transition
+        field = "jira_close_transition" if done else "jira_reopen_transition"
+        available = self.client.transitions(item.ref)
+        transition = next((t for t in available if str(t.get("name", "")).lower() == name.lower()), None)
+        if transition is None:
+            names = ", ".join(str(t.get("name")) for t in available) or "(none: the account may lack the Transition " \
+                                                                        "Issues permission)"
+            raise ConfigError(f"Transition {name!r} is not available for {item.key} (status {item.status or '?'}).",
+                              f"Transitions from that status: {names}. Set the "
+                              f"{'close' if done else 'reopen'} transition to one of them.", field=field)
+        self.client.transition(item.ref, transition)
+        issue = self.client.issue(item.ref, FIELDS)
+        if issue is None:
+            raise JiraApiError(f"{item.key} disappeared after its transition.", "Check the issue in Jira.",
+                               status=404)
+        return self._item(issue)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- helpers --------------------------------------------------------------------------
+    def _item(self, issue: dict[str, Any]) -> RemoteItem:
+        fields = issue.get("fields") or {}
+        key = str(issue.get("key"))
+        status = str((fields.get("status") or {}).get("name", ""))
+        return RemoteItem(ref=key, key=key, title=str(fields.get("summary") or ""), url=self.client.browse_url(key),
+                          done=self.target.is_done(status), status=status, updated=parse_time(fields.get("updated")))
+
+    def _read_back(self, created: dict[str, dict[str, Any]]) -> dict[str, RemoteItem]:
+        """Status and times of just-created issues, in one search (reconciled on Cloud)."""
+        ids = [int(c["id"]) for c in created.values() if str(c.get("id", "")).isdigit()]
+        query = jql.one_of("key", list(created))
+        try:
+            return {item.key: item for item in (self._item(i) for i in self.client.search(
+                query, FIELDS, page_size=len(created), reconcile=ids))}
+        except JiraApiError as exc:
+            self.ctx.log(f"Could not read back the new issues: {exc}", "warning")
+            return {}

@@ -1,0 +1,1 @@
+"""Jira tests: sandbox wire protocol, client, Test Connection, Create Defect, Gate, sync adapter."""
