@@ -56,13 +56,13 @@ def test_success_with_connection_and_sign_out(make_server: Callable[..., Sandbox
     done, error = run(connector, connection_for(connector, server), http)
     assert error is None
     details = dict(done)
-    assert list(details) == ["version", "auth", "shared_space", "workspace", "role", "user", "settings"]
+    assert list(details) == ["version", "auth", "shared_space", "workspace", "role", "user", "connection_settings"]
     assert details["version"].startswith("ALM Octane 16.2.100.87")
     assert "warning" not in details["version"]  # loopback http is fine
     assert "3 workspace(s)" in details["shared_space"]
     assert details["workspace"] == "Workspace 1002 'default_workspace' (backlog root 1001)"
     assert details["user"] == "alice@example.com (Alice Adams)"
-    assert "Closed" in details["settings"]
+    assert "Closed" in details["connection_settings"]
     app = app_of(server)
     assert app.sign_ins == 1 and app.sign_outs == 1
 
@@ -162,7 +162,7 @@ def test_connection_settings_step(server: SandboxServer, http: HttpFactory, para
                                   text: str) -> None:
     connector = connector_for(server)
     key, error = failing(connector, http, connection_for(connector, server, **params))
-    assert key == "settings"
+    assert key == "connection_settings"
     assert error.message == text and error.field == field
     if field in ("done_phases", "new_phase"):
         assert "Deferred" in error.hint and "New (phase.defect.new)" in error.hint
@@ -181,3 +181,18 @@ def test_plain_http_to_remote_host_is_flagged() -> None:
     assert plain_http_warning("http://octane.example.com") != ""
     assert plain_http_warning("http://127.0.0.1:8080") == ""
     assert plain_http_warning("https://octane.example.com") == ""
+
+
+def test_steps_run_in_the_shared_test_job(make_server: Callable[..., SandboxServer], http: HttpFactory) -> None:
+    """The app's Test Connection job runs our steps after its own; keys stay unique, all pass."""
+    from almdesk.jobs.actions import test_job
+    from almdesk.jobs.context import JobContext
+
+    server = make_server()
+    connector = connector_for(server)
+    outcome = test_job(SYSTEM, connector, connection_for(connector, server), http)(JobContext())
+    assert outcome.succeeded, outcome.message
+    keys = [s["key"] for s in outcome.data["steps"]]
+    assert len(keys) == len(set(keys))
+    assert keys[-7:] == ["version", "auth", "shared_space", "workspace", "role", "user", "connection_settings"]
+    assert all(s["status"] == "ok" for s in outcome.data["steps"])

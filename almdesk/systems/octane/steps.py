@@ -200,7 +200,7 @@ def test_steps(connector: ConnectorSettings, connection: ConnectionSettings | No
         ("user", "User exists", probe.user),
     ]
     if connection is not None:
-        plan.append(("settings", "Connection settings", probe.settings))
+        plan.append(("connection_settings", "Connection settings", probe.settings))
     return [Step(key, title, probe.guard(fn, last=i == len(plan) - 1)) for i, (key, title, fn) in enumerate(plan)]
 
 
