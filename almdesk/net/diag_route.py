@@ -207,19 +207,18 @@ class Route:
         return RemoteError(f"Cannot open a connection to {hop.hostport} ({tried}).",
                            f"{fix_port}, and the network connection.", field=self.hop_field)
 
-    def open(self, proxy_context: ssl.SSLContext | None = None) -> tuple[socket.socket, Hop]:
+    def open(self) -> tuple[socket.socket, Hop]:
         """A socket to the server: direct, or through a CONNECT tunnel when TLS goes via a proxy.
 
         For plain http through a proxy the socket is to the proxy itself (requests send absolute URLs).
-        ``proxy_context`` wraps the socket to an https:// proxy.
+        An https:// proxy is reached over TLS verified with the system's default CA store.
         """
         hop = self.connect()
         sock = hop.sock
         try:
             if self.proxy and self.proxy.endpoint.scheme == "https":
-                ctx = proxy_context or ssl.create_default_context()
                 try:
-                    sock = ctx.wrap_socket(sock, server_hostname=self.proxy.endpoint.host)
+                    sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.proxy.endpoint.host)
                 except OSError as exc:
                     raise RemoteError(f"The TLS handshake with the {self.proxy.label} failed "
                                       f"({describe_error(exc)}).",
