@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from almdesk.jobs.history import get_job, recent_jobs
 from almdesk.jobs.record import job_events
+from almdesk.models import JobEventRow
 from almdesk.services import Services
 from almdesk.ui.dialogs import LinkTable, RowsModel
 
@@ -52,6 +53,8 @@ class JobsView(QWidget):
         self.current: dict[str, Any] | None = None
         self.connection = QComboBox()
         self.connection.setObjectName("filter_connection")
+        self.connection.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.connection.setMinimumContentsLength(14)
         self.kind = QComboBox()
         self.kind.setObjectName("filter_kind")
         self.kind.addItem("All kinds", "")
@@ -124,7 +127,6 @@ class JobsView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
-        self.trace_windows: list[QWidget] = []
         self.reload()
 
     # --- loading ------------------------------------------------------------------------------
@@ -207,7 +209,7 @@ class JobsView(QWidget):
         self.trace_btn.setEnabled(bool(trace) and Path(trace).exists())
         if trace and not Path(trace).exists():
             self.trace_btn.setToolTip(f"The trace file {trace} no longer exists.")
-        events = job_events(self.services.store, job["id"], limit=EVENT_LIMIT)
+        events = _settled(job_events(self.services.store, job["id"], limit=EVENT_LIMIT))
         self.event_model.set_rows(
             [(_event_time(e.time), e.item, e.action, e.status, e.message) for e in events],
             urls=[e.url for e in events], colors=[EVENT_COLORS.get(e.status, "") for e in events])
@@ -228,6 +230,12 @@ class JobsView(QWidget):
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.show()
         return view
+
+
+def _settled(events: list[JobEventRow]) -> list[JobEventRow]:
+    """Drop "running" events of steps that later reported their result (Test Connection's steps)."""
+    ended = {(e.item, e.action) for e in events if e.status != "running"}
+    return [e for e in events if e.status != "running" or (e.item, e.action) not in ended]
 
 
 def _event_time(stamp: float) -> str:

@@ -90,10 +90,10 @@ class _StatusFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         row = self.rows_model.rows[source_row]
-        status = row[3]
+        status = row[2]
         if self.status_class and not (isinstance(status, int) and status // 100 == self.status_class):
             return False
-        return not self.needle or self.needle in str(row[2]).lower()
+        return not self.needle or self.needle in str(row[4]).lower()
 
 
 class _Loader(QObject):
@@ -114,14 +114,14 @@ class _Loader(QObject):
 
 
 class TraceView(QDialog):
-    """A table of the exchanges (#, method, URL, status, ms), a status-class filter, details, curl."""
+    """A table of the exchanges (#, method, status, ms, URL), a status-class filter, details, curl."""
 
     def __init__(self, path: str | Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.path = Path(path)
         self.entries: list[dict[str, Any]] = []
         self.setWindowTitle(f"HTTP trace — {self.path.name}")
-        self.model = RowsModel(["#", "Method", "URL", "Status", "ms"])
+        self.model = RowsModel(["#", "Method", "Status", "ms", "URL"])
         self.proxy = _StatusFilter(self.model)
         self.table = LinkTable(self.model)
         self.table.setObjectName("trace_table")
@@ -156,7 +156,6 @@ class TraceView(QDialog):
         top.addWidget(QLabel("Status:"))
         top.addWidget(self.status_filter)
         top.addWidget(self.search, 1)
-        top.addWidget(self.summary)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -165,8 +164,13 @@ class TraceView(QDialog):
         row.addWidget(note, 1)
         row.addWidget(self.curl_btn)
         rl.addLayout(row)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.table, 1)
+        ll.addWidget(self.summary)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
+        split.addWidget(left)
         split.addWidget(right)
         split.setSizes([560, 520])
         lay = QVBoxLayout(self)
@@ -187,13 +191,11 @@ class TraceView(QDialog):
         rows, colors = [], []
         for i, e in enumerate(entries, start=1):
             status = e.get("status")
-            rows.append((i, e.get("method", ""), e.get("url", ""), status, e.get("elapsed_ms", "")))
+            rows.append((i, e.get("method", ""), status, e.get("elapsed_ms", ""), e.get("url", "")))
             colors.append(STATUS_COLORS.get(status // 100, "") if isinstance(status, int) else "")
         self.model.set_rows(rows, colors=colors)
-        self.table.setColumnWidth(0, 40)
-        self.table.setColumnWidth(1, 64)
-        self.table.setColumnWidth(2, 330)
-        self.table.setColumnWidth(3, 56)
+        for col, width in enumerate((40, 64, 56, 64)):
+            self.table.setColumnWidth(col, width)
         self._refilter()
         if self.proxy.rowCount():
             self.table.selectRow(0)

@@ -51,7 +51,7 @@ class OctaneEnv:
 
 def _octane_available() -> bool:
     try:
-        import almdesk.sandbox.octane  # noqa: F401
+        import almdesk.sandbox.octane
         import almdesk.systems.octane  # noqa: F401
     except ImportError:
         return False
