@@ -81,3 +81,14 @@ def test_second_401_after_reauth_is_an_auth_error(make_server: Callable[..., San
         raise AssertionError("expected an AuthError")
     assert app_of(server).sign_ins == 2  # the first sign-in and exactly one retry
     client.close()
+
+
+def test_renewed_cookies_are_resent_without_signing_in_again(make_server: Callable[..., SandboxServer],
+                                                            http: HttpFactory) -> None:
+    server = make_server(renew_after=0.0, renew_grace=0.0)  # every answer renews; old values die at once
+    info = site(connector_for(server))
+    client = OctaneClient(info.server, info.shared_space, info.client_id, info.client_secret, http)
+    for _ in range(5):
+        assert client.count("1002", "defects") == 90
+    assert app_of(server).sign_ins == 1 and client.reauths == 0
+    client.close()

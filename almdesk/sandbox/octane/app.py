@@ -61,7 +61,7 @@ class OctaneSandbox(SandboxApp):
         self._session_lock = threading.Lock()
 
     # fault injection: never fault sign-in/out or the version probe (their failures are tested directly)
-    @property  # type: ignore[override]
+    @property
     def faults(self) -> Faults | None:
         return self._faults
 

@@ -7,7 +7,7 @@ or raises :class:`OctaneFault` carrying Octane's error shape and HTTP status.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,6 +154,10 @@ def sort_key(value: Any) -> tuple[int, float, str]:
         return (2, 0.0, str(value).casefold())
 
 
+def _sorter(name: str) -> Callable[[Mapping[str, Any]], tuple[int, float, str]]:
+    return lambda entity: sort_key(entity.get(name))
+
+
 def list_entities(ws: Workspace | None, entities: Iterable[dict[str, Any]], args: Mapping[str, str], *,
                   kind: str, known: set[str], ctx: q.Context, collection_type: str | None = None) -> dict[str, Any]:
     """The collection response: query filter, order_by, offset/limit paging and field selection."""
@@ -182,7 +186,7 @@ def list_entities(ws: Workspace | None, entities: Iterable[dict[str, Any]], args
         name = name.lstrip("-+")
         if name not in known:
             raise OctaneFault(400, "platform.unknown_field", f"Cannot order by unknown field '{name}'.")
-        items.sort(key=lambda e, n=name: sort_key(e.get(n)), reverse=desc)
+        items.sort(key=_sorter(name), reverse=desc)
     limit = _int_arg(args, "limit", DEFAULT_LIMIT)
     offset = _int_arg(args, "offset", 0)
     if limit < 1 or limit > MAX_LIMIT:

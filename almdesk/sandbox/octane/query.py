@@ -324,8 +324,8 @@ def _equal(field_value: Any, literal: Any, ctx: Context) -> bool:
     if isinstance(literal, Macro):
         literal = ctx.macros.get(literal.name)
         if isinstance(literal, Mapping):
-            refs = _refs(field_value) or []
-            return any(str(r.get("id")) == str(literal.get("id")) for r in refs)
+            held = _refs(field_value) or []
+            return any(str(r.get("id")) == str(literal.get("id")) for r in held)
     refs = _refs(field_value)
     if literal is None:
         return field_value is None or refs == []
