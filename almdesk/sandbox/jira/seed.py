@@ -201,11 +201,11 @@ def _issues(data: JiraData, rng: random.Random, demo: Project, sec: Project, ops
         updated = created + timedelta(hours=rng.randint(0, 600))
         sde = n % 3 != 2
         if sde:
-            kind = types["Bug"] if n % 2 else types["Task"]
+            kind = types["Bug"]
             summary = f"T{n + 1}: {TASK_TITLES[n % len(TASK_TITLES)]}"
             labels = [SDE_LABEL] + ([rng.choice(OTHER_LABELS)] if rng.random() < 0.3 else [])
         else:
-            kind = rng.choice([types["Bug"], types["Story"], types["Task"]])
+            kind = (types["Task"], types["Story"], types["Bug"])[(n // 3) % 3]
             summary = BUG_TITLES[n % len(BUG_TITLES)]
             labels = rng.sample(OTHER_LABELS, rng.randint(0, 2))
         versions = [v.id for v in demo.versions if rng.random() < 0.3][:1]
@@ -227,7 +227,7 @@ def _issues(data: JiraData, rng: random.Random, demo: Project, sec: Project, ops
                            parent=story.id)
     severities = data.fields["customfield_10050"].allowed
     for n in range(min(count, 5)):
-        issue = data.add_issue(sec, types["Bug"], f"Finding {n + 1}: {TASK_TITLES[(n * 7) % len(TASK_TITLES)]}",
+        data.add_issue(sec, types["Bug"], f"Finding {n + 1}: {TASK_TITLES[(n * 7) % len(TASK_TITLES)]}",
                                reporter, when=EPOCH - timedelta(days=10 - n), labels=[SDE_LABEL, "security"],
                                custom={"customfield_10050": severities[n % len(severities)]})
     for n in range(min(count, 3)):
