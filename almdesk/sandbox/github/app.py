@@ -46,6 +46,8 @@ class Received:
     body: bytes
     status: int = 0
     enterprise: bool = False
+    response_headers: dict[str, str] | None = None  # with ``keep_responses`` only
+    response_body: bytes | None = None
 
 
 class GitHubSandbox(SandboxApp):
@@ -61,6 +63,7 @@ class GitHubSandbox(SandboxApp):
         self.limits = RateLimits(primary_limit=primary_limit, primary_window=primary_window, strict=strict_rate_limits,
                                  minute=secondary_minute, secondary_status=secondary_status)
         self.received: deque[Received] = deque(maxlen=keep)
+        self.keep_responses = False  # tests turn this on to check responses against the OpenAPI document
         self._received_lock = threading.Lock()
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/"), repos.root),
@@ -106,6 +109,9 @@ class GitHubSandbox(SandboxApp):
         except HttpError as exc:
             response = json_response(exc.body, exc.status)
         record.status = response.status_code
+        if self.keep_responses:
+            record.response_headers = dict(response.headers.items())
+            record.response_body = response.get_data()
         with self._received_lock:
             self.received.append(record)
         return response
