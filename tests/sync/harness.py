@@ -219,10 +219,11 @@ def intercept(app: SandboxApp, hook: Callable[[Request, Handler], Response]) -> 
 
 
 def is_write(request: Request) -> bool:
-    """A request that changes ALM data (sign-in/out and token calls are not counted)."""
+    """A request that changes ALM data (sign-in/out, token calls and POSTed searches are not counted)."""
     low = request.path.lower()
     return request.method in ("POST", "PUT", "PATCH", "DELETE") and not any(
-        part in low for part in ("sign_in", "sign_out", "signin", "signout", "/auth", "login", "logout", "oauth"))
+        part in low for part in ("sign_in", "sign_out", "signin", "signout", "/auth", "login", "logout", "oauth",
+                                 "search", "security/authorize"))
 
 
 def task_row(task_id: str, title: str = "", **kw: Any) -> TaskRow:

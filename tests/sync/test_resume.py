@@ -1,0 +1,135 @@
+"""Crash safety: SIGKILL a sync subprocess at several points, re-run it, and find no duplicates.
+
+The sandbox runs in this process; the sync runs in a child process (``tests.sync.sync_child``). A
+hook in the sandbox kills the child with SIGKILL when a chosen request arrives — *before* the
+server handles it (the write never happened) or *after* (the write happened, its answer is lost).
+After a chain of killed runs a clean run must leave every in-scope task exactly once in the ALM,
+done tasks closed, the journal settled and the database passing ``PRAGMA integrity_check``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from almdesk.models import JournalEntry
+from almdesk.sandbox.base import json_response
+from tests.sync.conftest import TARGETS
+from tests.sync.harness import Handler, SyncEnv, intercept, is_write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    kind: str  # "write" (any data-changing request) or a path fragment of a GET
+    nth: int
+    when: str  # before | after
+    required: bool = True  # False: the run may finish without reaching it (nothing left to write)
+
+    def matches(self, request: Request) -> bool:
+        if self.kind == "write":
+            return is_write(request)
+        return request.method == "GET" and self.kind in request.path
+
+
+class Killer:
+    """Sandbox hook: SIGKILL the current child at its kill point."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.point: KillPoint | None = None
+        self.seen = 0
+        self.fired = False
+        self._lock = threading.Lock()
+
+    def arm(self, point: KillPoint | None) -> None:
+        with self._lock:
+            self.point, self.seen, self.fired, self.pid = point, 0, False, 0
+
+    def __call__(self, request: Request, call: Handler) -> Response:
+        with self._lock:
+            point = self.point
+            fire = False
+            if point is not None and not self.fired and self.pid and point.matches(request):
+                self.seen += 1
+                fire = self.seen == point.nth
+                self.fired = fire
+        if fire and point is not None and point.when == "before":
+            os.kill(self.pid, signal.SIGKILL)
+            return json_response({"message": "client gone"}, 503)
+        response = call(request)
+        if fire:
+            os.kill(self.pid, signal.SIGKILL)
+        return response
+
+
+def run_child(env: SyncEnv, alias: str, killer: Killer, point: KillPoint | None) -> tuple[int, str]:
+    uid = env.config.connector(env.connector).uid
+    secrets = {f"{uid}/{k}": v for k, v in env.target.info["secrets"].items()}
+    killer.arm(point)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.sync.sync_child", str(env.store.path), alias],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    killer.pid = proc.pid
+    out, err = proc.communicate(json.dumps(secrets), timeout=120)
+    if point is not None and (point.required or killer.fired):
+        assert killer.fired, f"kill point {point} never reached; child said {out} {err[-2000:]}"
+        assert proc.returncode == -signal.SIGKILL, (proc.returncode, out, err[-2000:])
+    return proc.returncode, out
+
+
+TOY_CHAIN = [KillPoint("/api/items", 1, "before"), KillPoint("write", 2, "after"), KillPoint("write", 1, "before"),
+             KillPoint("/transitions", 1, "after")]
+# Real systems: the first write's answer is lost (items made, not linked, done ones not closed), then
+# the resumed run dies before its first write (the close of a done task's new item).
+REAL_CHAIN = [KillPoint("write", 1, "after"), KillPoint("write", 1, "before", required=False)]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+@pytest.mark.parametrize("system", TARGETS)
+def test_sigkill_at_several_points_then_resume(system: str, tmp_path: Path, sync_registry: object) -> None:
+    from tests.sync.harness import Target
+
+    target = Target.start(system, sync_registry)  # type: ignore[arg-type]
+    try:
+        env = SyncEnv(tmp_path, target, sync_registry)  # type: ignore[arg-type]
+        n = 23 if system == "toyalm" else 9
+        done = {f"T{i}" for i in range(1, n + 1) if i % 4 == 0}
+        project = env.project([{"task_id": f"T{i}", "status": "DONE" if f"T{i}" in done else "TODO"}
+                               for i in range(1, n + 1)]
+                              + [{"task_id": "T100", "priority": 2}])  # out of scope
+        extra = {"toyalm_bulk_size": 4, "toyalm_page_size": 10} if system == "toyalm" else {}
+        alias = env.connection(project, sde_min_priority=5, sde_statuses_in_scope="TODO,DONE", **extra)
+        killer = Killer()
+        intercept(target.app, killer)
+        for point in TOY_CHAIN if system == "toyalm" else REAL_CHAIN:
+            run_child(env, alias, killer, point)
+        code, out = run_child(env, alias, killer, None)
+        assert code == 0, out
+        result = json.loads(out)
+        assert result["state"] == "succeeded", result
+
+        items = env.alm_items(alias)
+        expected = [f"T{i}" for i in range(1, n + 1)]
+        assert sorted(items) == sorted(expected)
+        assert {tid: len(v) for tid, v in items.items() if len(v) != 1} == {}
+        assert {tid for tid, v in items.items() if v[0].done} == done
+        assert all(env.task(project, tid).status == ("DONE" if tid in done else "TODO") for tid in expected)
+        assert len(env.links(alias)) == n
+        with env.store.session() as s:
+            assert s.query(JournalEntry).count() == 0
+        assert env.store.integrity_check() == "ok"
+        again = env.sync(alias)
+        assert again.outcome.counts["unchanged"] == n and again.outcome.counts["created"] == 0
+    finally:
+        target.stop()
