@@ -1,0 +1,78 @@
+"""Broadcom's own Python client, pyral (from PyPI), against the sandbox over HTTPS.
+
+pyral always builds ``https://`` URLs, reads the user, subscription, workspaces, projects and the
+``/slm/schema`` document on connect, validates attribute names against that schema on writes, and
+re-reads every created or updated object; so this exercises most of the wire protocol.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from almdesk.sandbox.base import SandboxServer
+from almdesk.sandbox.rally import RallyApp
+
+pyral = pytest.importorskip("pyral")
+
+
+def _connect(server: SandboxServer, **kwargs: object) -> object:
+    host = server.url.split("://", 1)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pyral.Rally(host, workspace="Acme Delivery", project="Online Store", **kwargs)
+
+
+def test_pyral_connects_creates_queries_pages_and_updates(tls_rally: tuple[SandboxServer, RallyApp]) -> None:
+    server, app = tls_rally
+    rally = _connect(server, apikey=app.info.admin.api_key)
+    assert rally.getWorkspace().Name == "Acme Delivery"
+    assert rally.getProject().Name == "Online Store"
+    assert "Mobile App" in [p.Name for p in rally.getProjects()]
+
+    story = rally.create("Story", {"Name": "Created by pyral", "ScheduleState": "Defined", "PlanEstimate": 3})
+    assert story.FormattedID.startswith("US") and story.ScheduleState == "Defined"
+    defect = rally.create("Defect", {"Name": "pyral defect", "State": "Open", "Severity": "Major Problem",
+                                     "Requirement": story.ref})
+    assert defect.FormattedID.startswith("DE") and defect.Requirement.FormattedID == story.FormattedID
+
+    response = rally.get("Story", fetch="FormattedID,Name,ScheduleState", order="FormattedID", pagesize=7)
+    stories = list(response)
+    assert response.resultCount == len(stories) > 14  # several pages of 7
+    assert len({s.FormattedID for s in stories}) == len(stories)
+    assert stories[-1].FormattedID == story.FormattedID
+
+    query = f'FormattedID = "{story.FormattedID}"'
+    assert [s.Name for s in rally.get("Story", fetch="Name", query=query)] == ["Created by pyral"]
+
+    fixed = rally.update("Defect", {"FormattedID": defect.FormattedID, "State": "Fixed"})
+    assert fixed.State == "Fixed"
+    accepted = rally.update("Story", {"ObjectID": story.oid, "ScheduleState": "Accepted"})
+    assert accepted.ScheduleState == "Accepted"
+    stored = app.store.get(int(story.oid))
+    assert stored is not None and stored["ScheduleState"] == "Accepted" and stored["AcceptedDate"]
+
+    assert rally.getAllowedValues("Defect", "Severity")[:2] == ["None", "Crash/Data Loss"]
+    rally.setProject("Mobile App")
+    mobile = rally.create("Story", {"Name": "In the mobile project"})
+    project = app.store.get(app.store.get(int(mobile.oid))["Project"])  # type: ignore[index]
+    assert project is not None and project["Name"] == "Mobile App"
+
+
+def test_pyral_with_basic_auth_uses_the_security_token(tls_rally: tuple[SandboxServer, RallyApp]) -> None:
+    server, app = tls_rally
+    rally = _connect(server, user=app.info.admin.username, password="Sandbox-Rally-1")
+    defect = rally.create("Defect", {"Name": "basic-auth pyral defect"})
+    assert defect.FormattedID.startswith("DE")
+    writes = [path for method, path, _ in app.log if method in ("PUT", "POST")]
+    assert writes and all("key=" in p and "key=None" not in p for p in writes)
+
+
+def test_pyral_reports_a_bad_key_and_a_bad_project(tls_rally: tuple[SandboxServer, RallyApp]) -> None:
+    server, app = tls_rally
+    with pytest.raises(Exception, match="Invalid credentials"):
+        _connect(server, apikey="_definitelyNotAKey")
+    with pytest.raises(Exception, match="No Such Project"):
+        host = server.url.split("://", 1)[1]
+        pyral.Rally(host, apikey=app.info.admin.api_key, workspace="Acme Delivery", project="No Such Project")
