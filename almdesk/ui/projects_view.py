@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -217,9 +218,10 @@ class ProjectsView(QWidget):
         self._import_handle: int | None = None
         self.list = QTreeWidget()
         self.list.setObjectName("project_list")
-        self.list.setHeaderLabels(["Project", "Business unit", "Application", "Tasks"])
+        self.list.setHeaderLabels(["Project", "Tasks", "Business unit", "Application"])
         self.list.setRootIsDecorated(False)
-        self.list.setColumnWidth(0, 150)
+        for col, width in enumerate((130, 64, 100)):
+            self.list.setColumnWidth(col, width)
         self.list.currentItemChanged.connect(lambda cur, _prev: self._project_changed())
         new_btn = QPushButton("&New project…")
         new_btn.setObjectName("new_project")
@@ -227,6 +229,7 @@ class ProjectsView(QWidget):
 
         self.phase = QComboBox()
         self.phase.setObjectName("filter_phase")
+        self.phase.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status = QComboBox()
         self.status.setObjectName("filter_status")
         self.status.addItem("Any status", "")
@@ -264,9 +267,10 @@ class ProjectsView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate((70, 330, 150, 60, 60, 90, 120)):
+        header = self.table.horizontalHeader()
+        for col, width in enumerate((64, 300, 140, 56, 56, 84, 90, 124)):
             self.table.setColumnWidth(col, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.count_label = QLabel()
         self.count_label.setObjectName("task_count")
         self.import_status = QLabel()
@@ -304,7 +308,7 @@ class ProjectsView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([360, 800])
+        split.setSizes([330, 870])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
@@ -322,9 +326,11 @@ class ProjectsView(QWidget):
         self.list.clear()
         chosen = None
         for p in self.services.config.projects():
-            item = QTreeWidgetItem([p["name"], p["business_unit"], p["application"], f"{p['tasks']:,}"])
+            item = QTreeWidgetItem([p["name"], f"{p['tasks']:,}", p["business_unit"], p["application"]])
             item.setData(0, Qt.ItemDataRole.UserRole, p["id"])
-            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            path = " / ".join(x for x in (p["business_unit"], p["application"], p["name"]) if x)
+            item.setToolTip(0, path)
             self.list.addTopLevelItem(item)
             if p["id"] == keep or chosen is None:
                 chosen = item

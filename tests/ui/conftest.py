@@ -88,3 +88,18 @@ def add_tasks(services: Services, project_id: int, n: int, seed: int = 1) -> Non
                             priority=int(t["priority"]), status=t["status"], verification=t["verification"],
                             tags=tuple(t["tags"])))
     upsert_tasks(services.store, project_id, rows)
+
+
+def bulk_tasks(services: Services, project_id: int, n: int) -> None:
+    """Insert ``n`` plain tasks fast (one executemany), for size tests."""
+    from sqlalchemy import insert
+
+    from almdesk.models import Task
+
+    phases = ("requirements", "architecture-design", "development", "testing")
+    statuses = ("TODO", "TODO", "TODO", "DONE", "NA")
+    rows = [{"project_id": project_id, "task_id": f"T{i}", "title": f"Task number {i}", "text": "",
+             "phase": phases[i % 4], "priority": 1 + i % 10, "status": statuses[i % 5], "verification": "none",
+             "tags": ["api"] if i % 3 == 0 else []} for i in range(1, n + 1)]
+    with services.store.session() as s:
+        s.execute(insert(Task), rows)
