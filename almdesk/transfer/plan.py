@@ -57,11 +57,14 @@ def _plan_connector(config: Config, raw: dict[str, Any], plan: ImportPlan, error
     unknown: list[str] = []
     network = dict(raw.get("network") or {}) if isinstance(raw.get("network"), dict) else {}
     url_field = first_field(smap.url_fields, fields, secret=False)
-    if "alm_server" in file_params and url_field and url_field not in file_params:
+    # sdetools' alm_method + alm_server + alm_context_root make the URL (unless the file has the URL field itself)
+    compose = bool(url_field) and "alm_server" in file_params and (url_field == "alm_server"
+                                                                    or url_field not in file_params)
+    if compose and url_field:
         params[url_field], source[url_field] = build_url(file_params, smap), "alm_server"
     for key, value in file_params.items():
         target: str | None
-        if key in URL_KEYS and url_field and url_field not in file_params:
+        if key in URL_KEYS and compose:
             continue
         if key == "alm_validate_cert":
             network.setdefault("verify", value)
