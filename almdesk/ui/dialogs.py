@@ -228,9 +228,9 @@ class WorkspacePicker(QDialog):
             lambda cur, _prev: self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(cur is not None))
         lay = QVBoxLayout(self)
         lay.addWidget(self.status)
+        lay.addWidget(self.error)
         lay.addWidget(self.filter)
         lay.addWidget(self.list, 1)
-        lay.addWidget(self.error)
         lay.addWidget(self.buttons)
         self.resize(460, 420)
         runner.finished.connect(self._finished)
@@ -271,6 +271,12 @@ class WorkspacePicker(QDialog):
             hint = str(result.outcome.data.get("hint") or "")
             self.status.setText("Could not list the workspaces.")
             show_error(self.error, split_message(result.outcome.message, hint), hint)
+            self.filter.hide()
+            self.list.hide()
+            lay = self.layout()
+            if isinstance(lay, QVBoxLayout):
+                lay.insertStretch(lay.count() - 1, 1)  # keep the message at the top
+            self.resize(self.width(), 260)
             return
         found = result.outcome.data.get("workspaces") or []
         for ident, name in found:

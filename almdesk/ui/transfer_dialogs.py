@@ -71,12 +71,14 @@ def export_dialog(parent: QWidget | None, services: Services, path: str | None =
 class SecretsDialog(QDialog):
     """Asks for the secrets an imported file lacks: one masked field per connector secret."""
 
-    def __init__(self, missing: dict[str, list[str]], summary: str, parent: QWidget | None = None) -> None:
+    def __init__(self, missing: dict[str, list[str]], summary: str, parent: QWidget | None = None, *,
+                 required: dict[str, list[str]] | None = None, labels: dict[tuple[str, str], str] | None = None,
+                 ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import configuration")
         self.edits: dict[tuple[str, str], QLineEdit] = {}
-        intro = QLabel(summary + ("\n\nThe file carries no secrets. Enter them now, or leave a field empty and "
-                                  "enter it later in the connector's form." if missing else ""))
+        intro = QLabel(summary + ("\n\nThe file carries no secrets: enter them now (* = required; an optional one "
+                                  "can be entered later in the connector's form)." if missing else ""))
         intro.setWordWrap(True)
         body = QWidget()
         bl = QVBoxLayout(body)
@@ -87,7 +89,10 @@ class SecretsDialog(QDialog):
                 edit = QLineEdit()
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
                 edit.setObjectName(f"secret_{connector}_{name}")
-                form.addRow(name, edit)
+                needed = name in (required or {}).get(connector, [])
+                edit.setPlaceholderText("required" if needed else "optional")
+                label = (labels or {}).get((connector, name), name)
+                form.addRow(label + (" *" if needed else ""), edit)
                 self.edits[(connector, name)] = edit
             bl.addWidget(group)
         bl.addStretch(1)
@@ -116,13 +121,48 @@ class SecretsDialog(QDialog):
 
 
 def _plan_summary(plan: Any, path: str) -> str:
-    lines = [f"Import {Path(path).name}:"]
-    for attr, label in (("connectors", "connector(s)"), ("connections", "connection(s)")):
-        value = getattr(plan, attr, None)
-        if isinstance(value, list | tuple | dict):
-            names = [str(getattr(v, "name", None) or getattr(v, "alias", None) or v) for v in value][:8]
-            lines.append(f"  {len(value)} {label}" + (f": {', '.join(names)}" if names else ""))
+    """What the import will add, in a few lines (names, warnings, secrets that were ignored)."""
+    lines = [f"Importing {Path(path).name} adds:"]
+    parts = (("connectors", "connector(s)", "name"), ("connections", "connection(s)", "alias"))
+    for attr, label, key in parts:
+        items = list(getattr(plan, attr, None) or [])
+        names = [str(getattr(i, key, i)) for i in items]
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        lines.append(f"  • {len(items)} {label}" + (f": {shown}" if shown else ""))
+    projects = [p[0] if isinstance(p, tuple | list) else str(p) for p in getattr(plan, "projects", None) or []]
+    if projects:
+        lines.append(f"  • {len(projects)} new project(s): {', '.join(projects[:8])}")
+    for warning in list(getattr(plan, "warnings", None) or [])[:5]:
+        lines.append(f"⚠ {warning}")
+    ignored = list(getattr(plan, "secrets_in_file", None) or [])
+    if ignored:
+        lines.append("⚠ The file contains secret values (" + "; ".join(ignored[:5]) + "); they are NOT imported.")
     return "\n".join(lines)
+
+
+def _result_summary(result: Any, path: str) -> str:
+    if not isinstance(result, dict):
+        return f"Imported {Path(path).name}."
+    counts = ", ".join(f"{result[k]} {k}" for k in ("connectors", "connections", "projects")
+                       if isinstance(result.get(k), int))
+    lines = [f"Imported {Path(path).name}: {counts or 'done'}."]
+    lines += [f"⚠ {w}" for w in result.get("warnings") or []]
+    if result.get("secrets_note"):
+        lines.append(str(result["secrets_note"]))
+    return "\n".join(lines)
+
+
+def _labels(services: Services, plan: Any) -> dict[tuple[str, str], str]:
+    """(connector name, secret field) → the field's label, from each planned connector's system."""
+    out: dict[tuple[str, str], str] = {}
+    for pc in getattr(plan, "connectors", None) or []:
+        try:
+            fields = services.registry.get(str(getattr(pc, "system", ""))).connector_fields
+        except UserFacingError:
+            continue
+        for f in fields:
+            out[(str(getattr(pc, "name", "")), f.name)] = f.label
+    return out
 
 
 def import_dialog(parent: QWidget | None, services: Services, path: str | None = None) -> bool:
@@ -141,7 +181,8 @@ def import_dialog(parent: QWidget | None, services: Services, path: str | None =
     except UserFacingError as exc:
         QMessageBox.warning(parent, "Cannot import", f"{exc.message}\n\n{exc.hint}".strip())
         return False
-    dialog = SecretsDialog(dict(getattr(plan, "missing_secrets", {}) or {}), _plan_summary(plan, path), parent)
+    dialog = SecretsDialog(dict(getattr(plan, "missing_secrets", {}) or {}), _plan_summary(plan, path), parent,
+                           required=dict(getattr(plan, "required_secrets", {}) or {}), labels=_labels(services, plan))
     try:
         while dialog.exec() == QDialog.DialogCode.Accepted:
             try:
@@ -149,8 +190,7 @@ def import_dialog(parent: QWidget | None, services: Services, path: str | None =
             except UserFacingError as exc:
                 show_error(dialog.error, exc.message, exc.hint)
                 continue
-            done = ", ".join(f"{v} {k}" for k, v in (result or {}).items() if isinstance(v, int | str)) or "done"
-            QMessageBox.information(parent, "Import configuration", f"Imported {Path(path).name}: {done}.")
+            QMessageBox.information(parent, "Import configuration", _result_summary(result, path))
             return True
         return False
     finally:
