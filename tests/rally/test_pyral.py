@@ -59,6 +59,12 @@ def test_pyral_connects_creates_queries_pages_and_updates(tls_rally: tuple[Sandb
     project = app.store.get(app.store.get(int(mobile.oid))["Project"])  # type: ignore[index]
     assert project is not None and project["Name"] == "Mobile App"
 
+    rally.setWorkspace("Acme Research")
+    assert rally.getWorkspace().Name == "Acme Research" and rally.getProject().Name == "Prototypes"
+    research = rally.create("Defect", {"Name": "Defect in research"})
+    assert research.FormattedID == "DE1"  # FormattedIDs count per workspace
+    assert [d.Name for d in rally.get("Defect", fetch="Name")] == ["Defect in research"]
+
 
 def test_pyral_with_basic_auth_uses_the_security_token(tls_rally: tuple[SandboxServer, RallyApp]) -> None:
     server, app = tls_rally
