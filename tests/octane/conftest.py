@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,7 +29,7 @@ def shared_server() -> Iterator[SandboxServer]:
     """A read-mostly sandbox shared by tests that do not care about other tests' writes."""
     server = serve(create(seed=7, **SMALL))
     yield server
-    server.stop()
+    stop_later(server)
 
 
 @pytest.fixture
@@ -44,7 +45,12 @@ def make_server() -> Iterator[Callable[..., SandboxServer]]:
 
     yield start
     for server in started:
-        server.stop()
+        stop_later(server)
+
+
+def stop_later(server: SandboxServer) -> None:
+    """Stop in the background: werkzeug's shutdown waits out a 0.5 s poll per server."""
+    threading.Thread(target=server.stop, name="stop-octane-sandbox", daemon=True).start()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from almdesk.sandbox.base import Faults, SandboxServer, serve
 from almdesk.sandbox.octane import API_KEY, create
 from almdesk.systems.base import GateRequest, ItemDraft, NetworkSettings, RemoteItem
 from almdesk.systems.octane import SYSTEM
-from tests.octane.conftest import app_of, connection_for, connector_for
+from tests.octane.conftest import app_of, connection_for, connector_for, stop_later
 
 WS = "/api/shared_spaces/1001/workspaces/1002"
 
@@ -25,7 +25,7 @@ def faulty() -> Iterator[SandboxServer]:
     faults = Faults.parse("500:0.06,502:0.03,429:0.05,reset:0.04,expire:0.04", seed=11, retry_after=0)
     server = serve(create(seed=2, defects=150, stories=10), faults=faults)
     yield server
-    server.stop()
+    stop_later(server)
 
 
 def test_gate_and_listing_survive_faults(faulty: SandboxServer) -> None:
@@ -71,7 +71,7 @@ def paged() -> Iterator[tuple[SandboxServer, requests.Session, list[str]]]:
     s.post(server.url + "/authentication/sign_in", json={"client_id": API_KEY[0], "client_secret": API_KEY[1]})
     everything = [d["id"] for d in s.get(server.url + WS + "/defects", params={"limit": 2000}).json()["data"]]
     yield server, s, everything
-    server.stop()
+    stop_later(server)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

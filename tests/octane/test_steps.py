@@ -13,7 +13,7 @@ from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.octane import NOACCESS_KEY, READONLY_KEY, create
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings
 from almdesk.systems.octane import SYSTEM
-from tests.octane.conftest import app_of, connection_for, connector_for
+from tests.octane.conftest import app_of, connection_for, connector_for, stop_later
 
 
 def run(connector: ConnectorSettings, connection: ConnectionSettings | None,
@@ -47,7 +47,7 @@ def server() -> Iterator[SandboxServer]:
     """One sandbox for the read-only step tests of this module (steps create nothing)."""
     srv = serve(create(seed=5, defects=40, stories=5))
     yield srv
-    srv.stop()
+    stop_later(srv)
 
 
 def test_success_with_connection_and_sign_out(make_server: Callable[..., SandboxServer], http: HttpFactory) -> None:
