@@ -66,13 +66,11 @@ def _server_and_ids(params: dict[str, Any]) -> tuple[str, str | None, str | None
     location = str(params.get("location") or "")
     try:
         return parse_location(location)
-    except ConfigError as exc:
-        # A bare server address is fine when the shared space is given in its own field.
-        bare = "/ui" not in location.lower() and "?" not in location
+    except ConfigError:
+        # A bare server address (no /ui, no query) is fine when the shared space has its own value.
+        bare = "://" in location and "/ui" not in location.lower() and "?" not in location
         if not (bare and str(params.get("shared_space") or "").strip()):
             raise
-        if "://" not in location.strip():
-            raise exc from None
         return check_url(location, CONNECTOR_FIELDS[0]), None, None
 
 
