@@ -32,6 +32,11 @@ CLOUD_PASSWORD_TEXT = ("Basic authentication with passwords is deprecated.  For 
                        "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/")
 
 
+def rfc3339(stamp: str) -> str:
+    """``…+0000`` -> ``…+00:00``: serverInfo's dates in the form the OpenAPI document's date-time demands."""
+    return f"{stamp[:-2]}:{stamp[-2:]}"
+
+
 class RateLimiter:
     """A token bucket per caller; ``check`` returns None or the seconds to wait (Retry-After)."""
 
@@ -261,8 +266,8 @@ class JiraSandbox(SandboxApp):
         out: dict[str, Any] = {
             "baseUrl": call.base, "version": ".".join(map(str, version)) + ("-SNAPSHOT" if cloud else ""),
             "versionNumbers": version, "deploymentType": "Cloud" if cloud else "Server",
-            "buildNumber": 100282 if cloud else 9120015, "buildDate": "2025-05-28T00:00:00.000+0000",
-            "serverTime": jira_time(now()), "scmInfo": "0b6f1a2c3d4e5f60718293a4b5c6d7e8f9012345",
+            "buildNumber": 100282 if cloud else 9120015, "buildDate": rfc3339("2025-05-28T00:00:00.000+0000"),
+            "serverTime": rfc3339(jira_time(now())), "scmInfo": "0b6f1a2c3d4e5f60718293a4b5c6d7e8f9012345",
             "serverTitle": "Jira",
         }
         if cloud:

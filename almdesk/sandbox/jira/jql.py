@@ -345,6 +345,7 @@ class TextTerm:
     tokens: list[str]  # consecutive word tokens (a phrase, or a term the analyzer split)
     prefix: bool = False  # trailing * on a bare term
     negated: bool = False
+    raw: str = ""  # the term or phrase text with Lucene escapes removed
 
 
 def words(text: str) -> list[str]:
@@ -381,7 +382,7 @@ def parse_text_query(query: str, field_name: str = "summary") -> list[TextTerm]:
             if i >= n:
                 raise bad
             i += 1
-            terms.append(TextTerm(words("".join(buf)), negated=negated))
+            terms.append(TextTerm(words("".join(buf)), negated=negated, raw="".join(buf)))
             continue
         buf = []
         prefix = False
@@ -407,7 +408,7 @@ def parse_text_query(query: str, field_name: str = "summary") -> list[TextTerm]:
         if term in ("OR", "NOT", "||"):
             raise JqlError(f"The text query '{query}' for field '{field_name}' uses {term}, which this sandbox "
                            "does not support.")
-        terms.append(TextTerm(words(term), prefix=prefix, negated=negated))
+        terms.append(TextTerm(words(term), prefix=prefix, negated=negated, raw=term))
     return terms
 
 
