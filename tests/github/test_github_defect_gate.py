@@ -54,13 +54,16 @@ def test_create_defect_in_public_repo_withholds_description(gh_app: GitHubSandbo
 def test_create_defect_errors(connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
     with pytest.raises(ConfigError) as caught:
         SYSTEM.create_defect(connection, DefectRequest(name="x", release="v7"), http, ctx)
-    assert caught.value.field == "alm_project_version" and "v1.0" in caught.value.hint
+    assert caught.value.field == "release" and "v1.0" in caught.value.hint
     with pytest.raises(ConfigError) as caught:
         SYSTEM.create_defect(connection, DefectRequest(name="  "), http, ctx)
     assert caught.value.field == "name"
     with pytest.raises(ConfigError) as caught:
         SYSTEM.create_defect(connection, DefectRequest(name="x", workspace="legacy"), http, ctx)
-    assert "turned off" in caught.value.message
+    assert "turned off" in caught.value.message and caught.value.field == "workspace"
+    with pytest.raises(ConfigError) as caught:
+        SYSTEM.create_defect(connection, DefectRequest(name="x", workspace="nope"), http, ctx)
+    assert caught.value.field == "workspace" and "webapp" in caught.value.hint
 
 
 def expected_open(repo: Repo, *, labels: tuple[str, ...] = (), any_of: tuple[str, ...] = (),
@@ -102,7 +105,7 @@ def test_gate_rejects_unknown_names(connection: ConnectionSettings, http: HttpFa
     assert caught.value.field == "labels" and "bug" in caught.value.hint
     with pytest.raises(ConfigError) as caught:
         SYSTEM.gate(connection, GateRequest(release="v3.0", threshold=0), http, ctx)
-    assert caught.value.field == "alm_project_version"
+    assert caught.value.field == "release"
     with pytest.raises(ConfigError) as caught:
         SYSTEM.gate(connection, GateRequest(threshold=0, operator="~"), http, ctx)
     assert caught.value.field == "operator"

@@ -8,6 +8,9 @@ silently counting nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
@@ -29,6 +32,17 @@ DEFECT_LABEL = "bug"
 TITLE_MAX = 256
 
 
+@contextmanager
+def _inputs(workspace: str) -> Iterator[None]:
+    """Point errors about the repository at the Workspace input when the request named one."""
+    try:
+        yield
+    except ConfigError as exc:
+        if workspace.strip() and exc.field in ("alm_project", "github_repo_owner"):
+            exc.field = "workspace"
+        raise
+
+
 def _client(connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> GitHubClient:
     return GitHubClient(connection.connector, http, log=lambda m: ctx.log(m, "warning"), sleep=ctx.sleep)
 
@@ -41,13 +55,18 @@ def create_defect(connection: ConnectionSettings, request: DefectRequest, http: 
     if len(title) > TITLE_MAX:
         raise ConfigError(f"The name is {len(title)} characters long; GitHub allows {TITLE_MAX}.",
                           "Shorten the name; put details in the description.", field="name")
-    target = target_of(connection, request.workspace)
+    with _inputs(request.workspace):
+        target = target_of(connection, request.workspace)
     client = _client(connection, http, ctx)
     try:
-        repo = fetch_repo(client, target)
-        check_writable(repo)
-        release = request.release.strip() or target.milestone
-        milestone = find_milestone(client, target, release)[0] if release else None
+        with _inputs(request.workspace):
+            repo = fetch_repo(client, target)
+            check_writable(repo)
+        release = request.release.strip()
+        if release:
+            milestone: int | None = find_milestone(client, target, release, "release")[0]
+        else:
+            milestone = find_milestone(client, target, target.milestone)[0] if target.milestone else None
         labels = [DEFECT_LABEL] + [v.strip() for v in (request.severity, request.phase) if v.strip()]
         body = issue_body(request.description, repo, target, "Created by almdesk (Create Defect).")
         if not repo.private and not target.public_content and request.description.strip():
@@ -73,11 +92,13 @@ def _check_labels(names: list[str], known: dict[str, str], target: Target, what:
 
 def gate(connection: ConnectionSettings, request: GateRequest, http: HttpFactory, ctx: JobContext) -> GateResult:
     operator = normalize_operator(request.operator)
-    target = target_of(connection, request.workspace)
+    with _inputs(request.workspace):
+        target = target_of(connection, request.workspace)
     before = http.requests
     client = _client(connection, http, ctx)
     try:
-        fetch_repo(client, target)
+        with _inputs(request.workspace):
+            fetch_repo(client, target)
         wanted = [v.strip() for v in (*request.labels, *request.severities, *request.phases) if v.strip()]
         known = {n.lower(): n for n in label_names(client, target)} if wanted else {}
         all_of = _check_labels([v for v in request.labels if v.strip()], known, target, "Label", "labels")
@@ -89,7 +110,7 @@ def gate(connection: ConnectionSettings, request: GateRequest, http: HttpFactory
             params["labels"] = ",".join(all_of)
         release = request.release.strip()
         if release:
-            params["milestone"] = str(find_milestone(client, target, release)[0])
+            params["milestone"] = str(find_milestone(client, target, release, "release")[0])
         matched: list[GateItem] = []
         for page in Issues(client, target).pages(params, f"counting open issues in {target.full_name}"):
             for item in page:

@@ -75,7 +75,8 @@ class GitHubClient:
         return self.api + path_or_url
 
     def request(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
-                body: Any = None, write: bool = False, retry_transport: bool | None = None) -> requests.Response:
+                body: Any = None, write: bool = False, retry_transport: bool | None = None,
+                anonymous: bool = False) -> requests.Response:
         """Send one request, retrying and waiting as the module docstring says; any final status is returned."""
         url = self.url(path)
         idempotent = method in IDEMPOTENT
@@ -86,6 +87,8 @@ class GitHubClient:
                 self.limiter.wait()
             try:
                 kwargs: dict[str, Any] = {"params": params}
+                if anonymous:
+                    kwargs["headers"] = {"Authorization": None}  # requests drops a None header
                 if body is not None:
                     kwargs["json"] = body
                 response = send(self.session, method, url, what=self.server, **kwargs)

@@ -108,8 +108,12 @@ def visible_repos(client: GitHubClient, owner: str) -> list[str]:
     return sorted(names, key=str.lower)
 
 
-def find_milestone(client: GitHubClient, target: Target, title: str) -> tuple[int, str]:
-    """The number and state of the milestone titled ``title`` (case-insensitive if unique)."""
+def find_milestone(client: GitHubClient, target: Target, title: str,
+                   field: str = "alm_project_version") -> tuple[int, str]:
+    """The number and state of the milestone titled ``title`` (case-insensitive if unique).
+
+    ``field`` is the input the title came from (the connection's Milestone, or a Release box).
+    """
     found: list[dict[str, Any]] = []
     for page in client.pages(f"/repos/{quote(target.owner)}/{quote(target.repo)}/milestones",
                              what=f"listing the milestones of {target.full_name}", params={"state": "all"},
@@ -122,8 +126,7 @@ def find_milestone(client: GitHubClient, target: Target, title: str) -> tuple[in
         titles = sorted({str(m.get("title")) for m in found}, key=str.lower)
         hint = f"Milestones of {target.full_name}: {listing(titles)}." if titles else \
             f"{target.full_name} has no milestones yet; create one on GitHub or clear the field."
-        raise ConfigError(f"Milestone {title!r} does not exist in {target.full_name}.", hint,
-                          field="alm_project_version")
+        raise ConfigError(f"Milestone {title!r} does not exist in {target.full_name}.", hint, field=field)
     return int(match[0]["number"]), str(match[0].get("state", "open"))
 
 
