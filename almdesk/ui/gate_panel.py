@@ -59,6 +59,7 @@ class GateDialog(QDialog):
         self.handle: int | None = None
         self.job_result: JobResult | None = None
         self.setWindowTitle("Release gate")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.target = TargetBox(services, runner, connection_id, connector_id)
         self.release = QLineEdit()
         self.release.setPlaceholderText("release name, e.g. Release 3.2")

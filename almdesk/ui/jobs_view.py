@@ -32,7 +32,7 @@ JOB_STATES = ("succeeded", "failed", "cancelled", "running")
 JOB_LIMIT = 500
 EVENT_LIMIT = 10000
 STATE_COLORS = {"succeeded": "#1b7f3b", "failed": "#b3261e", "cancelled": "#777777", "running": "#0b57d0"}
-EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "planned": "#0b57d0"}
+EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
 
 
 def _when(iso: str | None) -> str:
@@ -123,7 +123,7 @@ class JobsView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
-        split.setSizes([380, 320])
+        split.setSizes([250, 420])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)

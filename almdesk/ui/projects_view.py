@@ -218,10 +218,10 @@ class ProjectsView(QWidget):
         self._import_handle: int | None = None
         self.list = QTreeWidget()
         self.list.setObjectName("project_list")
-        self.list.setHeaderLabels(["Project", "Tasks", "Business unit", "Application"])
+        self.list.setHeaderLabels(["Project", "Tasks", "Business unit / application"])
         self.list.setRootIsDecorated(False)
-        for col, width in enumerate((130, 64, 100)):
-            self.list.setColumnWidth(col, width)
+        self.list.setColumnWidth(0, 120)
+        self.list.setColumnWidth(1, 64)
         self.list.currentItemChanged.connect(lambda cur, _prev: self._project_changed())
         new_btn = QPushButton("&New project…")
         new_btn.setObjectName("new_project")
@@ -326,11 +326,13 @@ class ProjectsView(QWidget):
         self.list.clear()
         chosen = None
         for p in self.services.config.projects():
-            item = QTreeWidgetItem([p["name"], f"{p['tasks']:,}", p["business_unit"], p["application"]])
+            owner = " / ".join(x for x in (p["business_unit"], p["application"]) if x)
+            item = QTreeWidgetItem([p["name"], f"{p['tasks']:,}", owner])
             item.setData(0, Qt.ItemDataRole.UserRole, p["id"])
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             path = " / ".join(x for x in (p["business_unit"], p["application"], p["name"]) if x)
             item.setToolTip(0, path)
+            item.setToolTip(2, path)
             self.list.addTopLevelItem(item)
             if p["id"] == keep or chosen is None:
                 chosen = item

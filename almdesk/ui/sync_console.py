@@ -36,7 +36,7 @@ from almdesk.ui.runner import JobRunner
 
 FLUSH_MS = 100
 NOTIFY_AFTER = 10.0  # seconds: longer syncs announce their end when the window is in the background
-EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "planned": "#0b57d0"}
+EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
 KEY_RE = re.compile(r"^(?:created|linked to|closed|reopened)\s+([^\s:()]+)")
 SHOW = ("All rows", "Changes only", "Failures only")
 # live counters: (action, status) -> counter name
