@@ -122,13 +122,12 @@ def _involved(services: Services, jobs: list[dict[str, Any]],
 
 def _known_secrets(services: Services) -> set[str]:
     """Every secret value in the keyring for every connector (involved or not), in all its forms."""
-    values: set[str] = set()
-    users: set[str] = set()
+    out: set[str] = set()
     for info in services.config.connectors():
-        settings = services.config.connector_settings(info.id)
-        values.update(settings.secrets.values())
-        users.update(str(v) for v in info.params.values() if isinstance(v, str) and 0 < len(v) < 200)
-    return secret_variants(values, users)
+        secrets = [services.secrets.get(info.uid, key) for key in info.secret_fields]
+        users = [str(v) for v in info.params.values() if isinstance(v, str) and 0 < len(v) < 200]
+        out |= secret_variants(secrets, users)
+    return out
 
 
 def support_bundle(services: Services, *, connection: str | int | None = None, job_id: int | None = None,
