@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory
+from almdesk.net.trace import TraceRecorder
 from almdesk.sandbox.base import SandboxServer
 from almdesk.sandbox.rally import RallyApp
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step
@@ -155,3 +157,13 @@ def test_check_connector(rally_server: SandboxServer) -> None:
     with pytest.raises(ConfigError) as exc:
         SYSTEM.check_connector({"alm_server": rally_server.url, "auth_method": "basic", "alm_user": ""})
     assert exc.value.field == "alm_user"
+
+
+def test_debug_trace_keeps_the_key_out(connector: ConnectorSettings, connection: ConnectionSettings,
+                                       tmp_path: Path) -> None:
+    trace = TraceRecorder(tmp_path / "trace.jsonl")
+    http = HttpFactory(trace=trace)
+    _, error = run(SYSTEM.test_steps(connector, connection, http))
+    assert error is None and trace.count == http.requests > 5
+    text = (tmp_path / "trace.jsonl").read_text(encoding="utf-8")
+    assert connector.secrets["alm_api_key"] not in text and "ZSESSIONID" in text

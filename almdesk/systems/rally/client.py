@@ -16,6 +16,7 @@ import requests
 
 from almdesk import __version__
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
+from almdesk.net.redact import scrub
 from almdesk.net.session import HttpFactory, json_body, send
 from almdesk.systems.base import ConnectorSettings
 from almdesk.systems.rally.fields import API_PATH, KEYS_PAGE, normalize_server
@@ -61,6 +62,7 @@ class RallyClient:
         self.session.headers.update({"X-RallyIntegrationName": "almdesk", "X-RallyIntegrationVendor": "almdesk",
                                      "X-RallyIntegrationVersion": __version__})
         self._token: str | None = None
+        self._secrets: list[str] = []
         if self.auth_method == "basic":
             password = connector.secret("alm_pass")
             if not self.user or not password:
@@ -69,6 +71,7 @@ class RallyClient:
                                   "Enter the Rally user name and password, or switch to an API key.",
                                   field="alm_user" if not self.user else "alm_pass")
             self.session.auth = (self.user, password)
+            self._secrets.append(password)
             http.add_secrets([password])
             self.secret_field = "alm_pass"
         else:
@@ -78,6 +81,7 @@ class RallyClient:
                                   f"Create an API key in Rally ({KEYS_PAGE}) and paste it into API key.",
                                   field="alm_api_key")
             self.session.headers["ZSESSIONID"] = key
+            self._secrets.append(key)
             http.add_secrets([key])
             self.secret_field = "alm_api_key"
 
@@ -98,6 +102,7 @@ class RallyClient:
                 raise RemoteError("Rally did not hand out a security token for writes.",
                                   "Check the user may write in Rally, then try again.")
             self._token = str(token)
+            self.http.add_secrets([self._token])  # it rides in ?key=, which URL redaction does not know
         return self._token
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
@@ -131,7 +136,7 @@ class RallyClient:
             return
         detail = ""
         try:
-            detail = "; ".join(messages(envelope_of(response.json()), "Errors"))[:200]
+            detail = self.clean("; ".join(messages(envelope_of(response.json()), "Errors")))[:200]
         except ValueError:
             detail = ""
         if code == 401:
@@ -160,7 +165,12 @@ class RallyClient:
         raise RemoteError(f"Rally answered HTTP {code} to {what}{': ' + detail if detail else ''}.",
                           "Check the server URL and the connector's network settings.", field="alm_server")
 
+    def clean(self, text: str) -> str:
+        """Server text with any of our secrets (or the security token) masked, should a server echo one."""
+        return scrub(text, [*self._secrets, self._token or ""])
+
     def refusal(self, errors: list[str], what: str) -> UserFacingError:
+        errors = [self.clean(e) for e in errors]
         text = "; ".join(errors)[:500]
         if any("Not authorized" in e for e in errors):
             return AuthError(f"Rally refused {what}: {text}.",

@@ -121,7 +121,8 @@ class RallySyncAdapter:
             return [exc for _ in drafts]
         out: list[RemoteItem | Exception] = []
         for draft, result in zip(drafts, results, strict=True):
-            errors = messages(result, "Errors") if isinstance(result, dict) else ["no result"]
+            errors = [self.client.clean(e) for e in messages(result, "Errors")] if isinstance(result, dict) \
+                else ["no result"]
             obj = result.get("Object") if isinstance(result, dict) else None
             if errors or not isinstance(obj, dict):
                 out.append(self._create_error(draft, errors or ["Rally returned no object"]))
