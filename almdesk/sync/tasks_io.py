@@ -66,6 +66,15 @@ def import_tasks(store: Store, project_id: int, path: str | Path) -> dict[str, i
     return upsert_tasks(store, project_id, rows)
 
 
+def task_from_dict(raw: Mapping[str, Any]) -> TaskRow:
+    """One task from an import-shaped dict (JSON rules), checked like a file row; raises ConfigError."""
+    try:
+        return _row(raw, csv_tags=False)
+    except _RowError as exc:
+        raise ConfigError(f"Task {raw.get('task_id')!r}, {exc.column}: {exc.problem}.", exc.fix,
+                          field=exc.column) from None
+
+
 def read_tasks(path: str | Path) -> list[TaskRow]:
     p = Path(path)
     try:

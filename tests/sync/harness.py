@@ -28,7 +28,7 @@ from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
 from almdesk.secrets import SecretStore
 from almdesk.sync import sync_job
-from almdesk.sync.tasks_io import TaskRow, upsert_tasks
+from almdesk.sync.tasks_io import TaskRow, task_from_dict, upsert_tasks
 from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, System
 from almdesk.systems.registry import SYSTEM_NAMES, Registry
@@ -68,12 +68,13 @@ class Target:
     info: dict[str, Any]
 
     @classmethod
-    def start(cls, name: str, registry: Registry, *, faults: Faults | None = None, seed: int = 0) -> Target:
+    def start(cls, name: str, registry: Registry, *, faults: Faults | None = None, seed: int = 0,
+              ssl_context: Any = None, **options: Any) -> Target:
         if name == "toyalm":
             app: SandboxApp = ToyAlmApp(seed)
         else:
-            app = importlib.import_module(f"almdesk.sandbox.{name}").create(seed=seed)
-        server = serve(app, faults=faults)
+            app = importlib.import_module(f"almdesk.sandbox.{name}").create(seed=seed, **options)
+        server = serve(app, faults=faults, ssl_context=ssl_context)
         return cls(name, app, server, registry.get(name), server.describe())
 
     def stop(self) -> None:
@@ -229,8 +230,7 @@ def is_write(request: Request) -> bool:
 def task_row(task_id: str, title: str = "", **kw: Any) -> TaskRow:
     kw.setdefault("phase", "development")
     kw.setdefault("priority", 8)
-    kw["tags"] = tuple(kw.get("tags", ()))
-    return TaskRow(task_id, title or f"Task {task_id}", **kw)
+    return task_from_dict({"task_id": task_id, "title": title or f"Task {task_id}", **kw})
 
 
 def tasks(*ids: str, **kw: Any) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """A toy ALM for the sync engine's tests: a real HTTP sandbox plus a System and SyncAdapter over it.
 
 The server keeps items (id, title, status, labels, updated) and speaks a small Jira-like API:
-``GET /api/items?label=&offset=&limit=`` (pages of at most 500, ordered by id), ``POST /api/items/bulk``
+``GET /api/items?label=&title_prefix=&offset=&limit=`` (pages of at most 500, ordered by id), ``POST /api/items/bulk``
 (at most 100 per request; a title containing ``[reject]`` fails that element only), per-item
 workflow transitions (``GET``/``POST /api/items/<id>/transitions``) and Bearer-token auth.
 """
@@ -100,13 +100,15 @@ class ToyAlmApp(SandboxApp):
 
     def _list(self, request: Request) -> Response:
         label = request.args.get("label", "")
+        prefix = request.args.get("title_prefix", "")
         try:
             offset = int(request.args.get("offset", 0))
             limit = min(int(request.args.get("limit", 50)), MAX_PAGE)
         except ValueError:
             return json_response({"message": "offset and limit must be numbers"}, 400)
         with self.lock:
-            chosen = [i for i in sorted(self.items.values(), key=lambda i: i.id) if not label or label in i.labels]
+            chosen = [i for i in sorted(self.items.values(), key=lambda i: i.id)
+                      if (not label or label in i.labels) and i.title.startswith(prefix)]
             page = [i.to_json() for i in chosen[offset:offset + limit]]
         return json_response({"total": len(chosen), "offset": offset, "items": page})
 
