@@ -172,7 +172,7 @@ class _FaultHandler(WSGIRequestHandler):
         self.environ = self.make_environ()
         fault: str | None = self.environ.get("almdesk.fault")
         # make_environ is called again by run_wsgi; keep the same draw for it
-        self.make_environ = lambda: self.environ  # type: ignore[method-assign]
+        self.make_environ = lambda: self.environ
         return fault
 
 
