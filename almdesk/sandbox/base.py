@@ -151,7 +151,7 @@ class _FaultHandler(WSGIRequestHandler):
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
-        app = self.server.app  # type: ignore[attr-defined]
+        app = self.server.app
         faults = getattr(app, "faults", None)
         if faults is not None:
             environ["almdesk.fault"] = faults.draw(environ.get("PATH_INFO", ""))
@@ -172,7 +172,7 @@ class _FaultHandler(WSGIRequestHandler):
         self.environ = self.make_environ()
         fault: str | None = self.environ.get("almdesk.fault")
         # make_environ is called again by run_wsgi; keep the same draw for it
-        self.make_environ = lambda: self.environ
+        self.make_environ = lambda: self.environ  # type: ignore[method-assign]
         return fault
 
 
