@@ -27,7 +27,7 @@ BOT = "almdesk-bot"
 DEMO_REPO = "webapp"
 TASK_LABEL = "almdesk"
 
-DEFAULT_LABELS = (
+DEFAULT_LABELS: tuple[tuple[str, str, str], ...] = (
     ("bug", "d73a4a", "Something isn't working"),
     ("documentation", "0075ca", "Improvements or additions to documentation"),
     ("duplicate", "cfd3d7", "This issue or pull request already exists"),
@@ -38,7 +38,7 @@ DEFAULT_LABELS = (
     ("question", "d876e3", "Further information is requested"),
     ("wontfix", "ffffff", "This will not be worked on"),
 )
-EXTRA_LABELS = (
+EXTRA_LABELS: tuple[tuple[str, str, str | None], ...] = (
     (TASK_LABEL, "1d76db", "Tracked by almdesk"),
     ("High", "b60205", None),
     ("Medium", "fbca04", None),
@@ -91,9 +91,11 @@ def _token(rng: random.Random, prefix: str, length: int = 36) -> str:
 
 
 def _labels(world: World, repo: Repo, extra: bool) -> None:
-    for name, color, description in DEFAULT_LABELS + (EXTRA_LABELS if extra else ()):
-        repo.labels[name.lower()] = Label(world.new_id(), name, color, description, default=(name, color, description)
-                                          in DEFAULT_LABELS)
+    """GitHub's default labels (``default: true``), plus almdesk's and severity labels when ``extra``."""
+    for name, color, description in DEFAULT_LABELS:
+        repo.labels[name.lower()] = Label(world.new_id(), name, color, description, default=True)
+    for extra_name, extra_color, extra_description in EXTRA_LABELS if extra else ():
+        repo.labels[extra_name.lower()] = Label(world.new_id(), extra_name, extra_color, extra_description)
 
 
 def _repo(world: World, owner: str, name: str, **kwargs: object) -> Repo:

@@ -76,10 +76,13 @@ class GitHubClient:
 
     def request(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
                 body: Any = None, write: bool = False, retry_transport: bool | None = None,
-                anonymous: bool = False) -> requests.Response:
-        """Send one request, retrying and waiting as the module docstring says; any final status is returned."""
+                anonymous: bool = False, idempotent: bool | None = None) -> requests.Response:
+        """Send one request, retrying and waiting as the module docstring says; any final status is returned.
+
+        ``idempotent`` overrides the method's nature (a POST that cannot create anything may be retried).
+        """
         url = self.url(path)
-        idempotent = method in IDEMPOTENT
+        idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         retry_transport = idempotent if retry_transport is None else retry_transport
         transport = server = 0
         while True:

@@ -41,7 +41,7 @@ CONNECTOR_FIELDS: tuple[Field, ...] = (
 
 CONNECTION_FIELDS: tuple[Field, ...] = (
     Field("github_repo_owner", "Repository owner", FieldKind.TEXT, default="", section="Target",
-          placeholder="my-org", help="User or organisation owning the repository; empty: the connector's default."),
+          placeholder="empty: the connector's default owner", help="User or organisation owning the repository; empty: the connector's default."),
     Field("alm_project", "Repository", FieldKind.TEXT, required=True, section="Target", placeholder="my-repo",
           help="The repository's name (or owner/name)."),
     Field("github_issue_label", "Issue label", FieldKind.TEXT, default="almdesk", section="Target",

@@ -7,7 +7,6 @@ it is ours and is returned; otherwise the POST is sent again.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,6 +132,3 @@ class Issues:
         for page in self.client.pages(self.path, what=what, params=params, repo=self.target.full_name):
             yield [i for i in page if isinstance(i, dict) and "pull_request" not in i]
 
-
-def elapsed(start: float) -> str:
-    return f"{time.monotonic() - start:.1f} s"

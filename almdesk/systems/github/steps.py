@@ -160,7 +160,7 @@ def _write(state: _State) -> str:
                             "tick the repo scope, or create a new one.", field=TOKEN)
     what = f"checking that the token may create issues in {repo.full_name}"
     path = f"/repos/{quote(_known(state.target).owner)}/{quote(_known(state.target).repo)}/issues"
-    response = state.client.request("POST", path, what=what, body={"title": ""}, write=True)
+    response = state.client.request("POST", path, what=what, body={"title": ""}, write=True, idempotent=True)
     if response.status_code == 422:
         return f"{who} ({repo.role}) may create and close issues; checked without creating anything"
     if response.status_code in (200, 201):
