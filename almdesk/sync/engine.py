@@ -12,8 +12,9 @@
    status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
    statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
 
-Per-item failures are reported and the sync goes on; an authentication failure, or three server
-failures in a row, stop it with the server's message (the job fails, the next sync resumes).
+Per-item failures are reported and the sync goes on; an authentication failure, a server that cannot
+be reached at all, or three server failures in a row stop it with the server's message (the job
+fails, the next sync resumes).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import requests
+import urllib3
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -371,9 +374,9 @@ class SyncRun:
         self._event(entry, action, "failed", text)
 
     def _judge(self, failures: list[Exception], *, all_failed: bool) -> None:
-        """Stop on auth failures, and on server failures that keep coming; else go on."""
+        """Stop on auth failures and an unreachable server, and on server failures that keep coming."""
         for exc in failures:
-            if isinstance(exc, AuthError):
+            if isinstance(exc, AuthError) or (isinstance(exc, RemoteError) and unreachable(exc)):
                 raise _Stop(exc)
         server = [e for e in failures if isinstance(e, RemoteError)]
         if server and all_failed:
@@ -409,13 +412,37 @@ class SyncRun:
             left = self._writes_total - self._writes_done
             raise _like(err, f"The sync of {self.connection.alias} stopped: {err.message} ({summary}; "
                              f"{left} change(s) not attempted)",
-                        err.hint or "Run the sync again when the server is reachable; it resumes where it stopped.")
+                        err.hint or "Run the sync again when the server is reachable; it resumes where it stopped."
+                        ) from err
         failed = counts.get("failed", 0)
         message = (f"Synced {self.connection.alias}: {in_scope} task(s) in scope; {summary}."
                    + (f" {failed} failed; see the job's events." if failed else ""))
         data = {"in_scope": in_scope, "out_of_scope": out_of_scope, "requests": self.http.requests,
                 "seconds": round(time.monotonic() - started, 3)}
         return JobOutcome(failed == 0, message, counts, data)
+
+
+def unreachable(error: BaseException) -> bool:
+    """True when ``error`` comes from failing to connect at all (refused, DNS, connect timeout).
+
+    Nothing was sent then, and the next request would fail the same way: a global failure. Read
+    errors and resets are not: the server is there, and one request's failure is that item's.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        exc = stack.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError |
+                      urllib3.exceptions.ConnectTimeoutError):
+            return True
+        if isinstance(exc, urllib3.exceptions.MaxRetryError):
+            stack.append(exc.reason)
+        stack.extend(a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))
+        stack.extend((exc.__cause__, exc.__context__))
+    return False
 
 
 def _like(error: UserFacingError, message: str, hint: str | None = None) -> UserFacingError:

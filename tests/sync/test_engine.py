@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import math
+import socket
 import threading
 import time
+from collections.abc import Sequence
 
+import pytest
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from almdesk.errors import AuthError, ConfigError, RemoteError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.models import Connection, JournalEntry
-from almdesk.sandbox.base import json_response
+from almdesk.net.session import HttpFactory, send
+from almdesk.sandbox.base import Faults, json_response
+from almdesk.sync.engine import unreachable
 from almdesk.sync.journal import Journal, SyncLock
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from tests.sync.harness import Handler, SyncEnv, intercept, tasks
-from tests.sync.toyalm import ToyAlmApp
+from tests.sync.toyalm import ToyAlmAdapter, ToyAlmApp, ToyAlmSystem
 
 
 def _app(env: SyncEnv) -> ToyAlmApp:
@@ -211,3 +217,44 @@ def test_cancel_stops_between_chunks_and_next_sync_finishes(toy: SyncEnv) -> Non
     assert again.outcome.counts["created"] == 36
     items = toy.alm_items(alias)
     assert sorted(items) == sorted(ids) and all(len(v) == 1 for v in items.values())
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"  # nothing listens there once the socket is closed
+
+
+def test_unreachable_server_stops_at_once(toy: SyncEnv) -> None:
+    """After the first chunk the server becomes unreachable: the sync stops at the next request."""
+    dead = _dead_url()
+
+    class GoneAfterFirstChunk(ToyAlmAdapter):
+        def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
+            out = super().create_items(drafts)
+            self.base = dead
+            return out
+
+    class System(ToyAlmSystem):
+        def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> ToyAlmAdapter:
+            return GoneAfterFirstChunk(connection, http, ctx)
+
+    toy.target.system = System()
+    alias = toy.connection(toy.project(tasks(*[f"T{i}" for i in range(1, 11)])), toyalm_bulk_size=2)
+    result = toy.sync(alias, http=HttpFactory(retries=0))
+    assert result.state == "failed" and isinstance(result.error, RemoteError)
+    assert "refused" in result.outcome.message and "stopped" in result.outcome.message
+    assert result.outcome.counts["created"] == 2 and result.outcome.counts["failed"] == 2  # one chunk only
+    assert unreachable(result.error)
+
+
+def test_unreachable_tells_connect_failures_from_resets(toy: SyncEnv) -> None:
+    session = HttpFactory(retries=0).session()
+    with pytest.raises(RemoteError) as refused:
+        send(session, "GET", _dead_url() + "/x")
+    assert unreachable(refused.value)
+    toy.target.app.faults = Faults.parse("reset:1")
+    with pytest.raises(RemoteError) as reset:
+        send(session, "POST", toy.target.server.url + "/api/items/bulk", json={})
+    assert "reset" in reset.value.message and not unreachable(reset.value)
