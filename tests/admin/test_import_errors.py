@@ -142,3 +142,18 @@ def test_missing_or_unknown_secret_is_refused_before_writing(populated: Services
     summary = apply_import(cfg, plan, {"Toy A": {"token": "x-secret"}, "Toy B": {"token": "y-secret"}})
     assert summary["connectors"] == 2 and summary["connections"] == 2 and summary["projects"] == 1
     assert cfg.connector_settings("Toy B").secrets == {"token": "y-secret"}
+
+
+def test_import_into_the_real_keyring(services: Services, tmp_path: Path) -> None:
+    """Under scripts/with-keyring (CI) the asked secrets land in the OS keyring, keyed by the new uid."""
+    if not services.secrets.persistent:
+        pytest.skip("no usable OS keyring here (CI runs the tests under scripts/with-keyring)")
+    import keyring
+
+    plan = plan_import(services.config, _good_file(tmp_path))
+    apply_import(services.config, plan, {"Toy A": {"token": "real-keyring-a"}, "Toy B": {"token": "real-keyring-b"}})
+    uid = services.config.connector("Toy B").uid
+    assert keyring.get_password("almdesk", f"{uid}/token") == "real-keyring-b"
+    services.config.delete_connection("toy-b")
+    services.config.delete_connector("Toy B")
+    assert keyring.get_password("almdesk", f"{uid}/token") is None
