@@ -61,6 +61,7 @@ class ConnectorEditor(QWidget):
         self.system_name = ""
         self.dirty = False
         self._test_handle: int | None = None
+        self._fetch_handle: int | None = None
 
         self.name = QLineEdit()
         self.name.setObjectName("connector_name")
@@ -105,6 +106,12 @@ class ConnectorEditor(QWidget):
         self.dup_btn.clicked.connect(self.duplicate)
         self.del_btn = QPushButton("&Delete")
         self.del_btn.clicked.connect(self.delete)
+        self.trust_btn = QPushButton("Trust this certificate…")
+        self.trust_btn.setObjectName("trust_certificate")
+        self.trust_btn.setToolTip("Show the server's certificate and, if you recognise it, add it to this "
+                                  "connector's CA bundle")
+        self.trust_btn.clicked.connect(self.trust_certificate)
+        self.trust_btn.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_btn)
         buttons.addStretch(1)
@@ -120,6 +127,8 @@ class ConnectorEditor(QWidget):
         ll.addWidget(self.banner)
         ll.addLayout(buttons)
         self.steps = StepList()
+        self.steps.actions.addWidget(self.trust_btn)
+        self.steps.actions.addStretch(1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.steps)
@@ -266,6 +275,7 @@ class ConnectorEditor(QWidget):
             return
         assert self.info is not None
         self.steps.reset(f"Testing {self.info.name}…")
+        self.trust_btn.hide()
         self.test_btn.setEnabled(False)
         self._test_handle = self.runner.submit(self.services.test_spec(connector=self.info.id))
 
@@ -280,9 +290,59 @@ class ConnectorEditor(QWidget):
             self.steps.on_finished(result)
             if result is not None and result.outcome.data.get("steps"):
                 failed = next((s for s in result.outcome.data["steps"] if s["status"] == "failed"), None)
-                if failed and failed.get("field") and self.form is not None:
-                    self.form.show_error(ConfigError(failed["detail"], failed.get("hint", ""),
-                                                     field=failed["field"]))
+                if failed and failed.get("field") and self.form is not None and self.network is not None:
+                    error = ConfigError(failed["detail"], failed.get("hint", ""), field=failed["field"])
+                    if not self.form.show_error(error):
+                        self.network.show_error(error)
+                self.trust_btn.setVisible(bool(failed and failed["key"] == "tls"
+                                               and failed.get("field") == "ca_bundle"))
+        elif handle == self._fetch_handle:
+            self._fetch_handle = None
+            self.trust_btn.setEnabled(True)
+            if result is not None and result.state == "succeeded":
+                self._offer_trust(result.outcome.data["certificate"])
+            elif result is not None:
+                QMessageBox.warning(self, "Certificate", result.outcome.message)
+
+    def trust_certificate(self) -> None:
+        """Fetch the server's certificate in the worker, then ask before adding it to the CA bundle."""
+        if self.info is None:
+            return
+        from almdesk.jobs.context import JobContext, JobOutcome
+        from almdesk.jobs.record import JobSpec
+        from almdesk.net.certs import fetch_certificate
+
+        connector = self.services.config.connector_settings(self.info.id)
+        url = self.services.registry.get(connector.system).base_url(connector)
+
+        def fetch(_ctx: JobContext) -> JobOutcome:
+            cert = fetch_certificate(url, connector.network).trust_anchor
+            return JobOutcome(True, f"Fetched the certificate of {url}",
+                              data={"certificate": {"pem": cert.pem, "summary": cert.summary(),
+                                                    "sha256": cert.sha256, "subject": cert.subject}})
+
+        self.trust_btn.setEnabled(False)
+        self._fetch_handle = self.runner.submit(JobSpec("certificate", f"Fetch certificate of {url}", fetch,
+                                                        connector_id=self.info.id))
+
+    def _offer_trust(self, cert: dict[str, str]) -> None:
+        from almdesk.net.certs import append_to_bundle, bundle_file
+
+        assert self.info is not None and self.network is not None
+        answer = QMessageBox.question(
+            self, "Trust this certificate?",
+            f"The server presented:\n\n{cert['summary']}\n\nCompare the SHA-256 fingerprint with the one "
+            f"your server's admin gives you. Trust it for connector {self.info.name!r} only?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        current = self.network.values().get("ca_bundle", "")
+        path = append_to_bundle(cert["pem"], bundle_file(self.services.paths.certs, self.info.uid),
+                                existing=current)
+        self.network.set_value("ca_bundle", str(path))
+        self._set_dirty(True)
+        if self.save():
+            self.trust_btn.hide()
+            self.test()
 
     def duplicate(self) -> None:
         if self.info is None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QSizePolicy, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult
@@ -36,13 +45,19 @@ class StepList(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.summary.setMinimumHeight(48)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        summary_area = QScrollArea()
+        summary_area.setWidgetResizable(True)
+        summary_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        summary_area.setWidget(self.summary)
+        summary_area.setFixedHeight(96)
+        self.actions = QHBoxLayout()  # buttons that act on the result (e.g. Trust this certificate)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
         lay.addWidget(self.tree, 1)
-        lay.addWidget(self.summary)
+        lay.addWidget(summary_area)
+        lay.addLayout(self.actions)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._started: dict[str, float] = {}
         self._final = ""
@@ -77,7 +92,7 @@ class StepList(QWidget):
     def _paint(self, item: QTreeWidgetItem, status: str, detail: str, seconds: float) -> None:
         item.setText(0, ICONS.get(status, "?"))
         item.setForeground(0, QColor(COLORS.get(status, "#000000")))
-        if status not in ("running", "pending"):
+        if status not in ("running", "pending", "skipped"):
             item.setText(2, f"{seconds * 1000:.0f} ms")
         item.setText(3, detail if status != "running" else "running…")
         item.setToolTip(3, detail)
