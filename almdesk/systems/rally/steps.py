@@ -189,11 +189,11 @@ def test_steps(connector: ConnectorSettings, connection: ConnectionSettings | No
     probe = _Probe(connector, connection, http)
     basic = str(connector.params.get("auth_method") or "api_key") == "basic"
     steps = [
-        Step("rally_http", "HTTP reachable (Rally web services)", probe.reachable),
+        Step("rally_http", "Rally API reachable", probe.reachable),
         Step("rally_auth", "User name and password accepted" if basic else "API key valid", probe.credentials),
     ]
     if connection is None:
-        steps.append(Step("rally_subscription", "Subscription and workspaces", probe.subscription))
+        steps.append(Step("rally_subscription", "Workspaces available", probe.subscription))
     else:
         steps += [
             Step("rally_workspace", "Workspace found", probe.find_workspace),
