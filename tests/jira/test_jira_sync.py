@@ -11,6 +11,7 @@ from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
+from almdesk.sandbox.jira.app import RateLimiter
 from almdesk.systems.base import ItemDraft, RemoteItem
 from almdesk.systems.jira import SYSTEM
 from almdesk.systems.jira.sync import JiraSyncAdapter, parse_time
@@ -172,6 +173,14 @@ def test_retry_after_is_honoured(sandbox_factory: Callable[..., SandboxServer]) 
     statuses = [s for _, _, s in app_of(server).log]
     assert 429 in statuses and items
     assert all(s in (200, 201, 204, 429) for s in statuses)
+    app = app_of(server)
+    app.limiter = RateLimiter(1, 1.0)
+    app.limiter.check(app.admin.key)  # the bucket is empty: the bulk POST meets 429 + Retry-After first
+    before = len(app.log)
+    (made,) = adapter.create_items([ItemDraft("T9", "T9: paced", "", 5, [], False)])
+    assert isinstance(made, RemoteItem)
+    posts = [s for m, p, s in app.log[before:] if p.endswith("/issue/bulk?")]
+    assert posts == [429, 201]
 
 
 def test_parse_time() -> None:
