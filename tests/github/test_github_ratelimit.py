@@ -143,3 +143,23 @@ def test_write_limiter_hourly_cap() -> None:
     assert slept == []
     limiter.wait()
     assert len(slept) == 1 and 29 < slept[0] <= 30 and "3 writes in the last hour" in logged[0]
+
+
+class ScaledSleep(JobContext):
+    """Sleeps a quarter second whatever GitHub asked (the sandbox's minute is 0.2 s here)."""
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(0.25)
+
+
+def test_many_limited_requests_in_one_job_do_not_give_up() -> None:
+    app = create(seed=1, issues=5, strict_rate_limits=True, secondary_minute=0.2)
+    app.limits.per_minute = 5
+    with serve(app) as server:
+        info = server.describe()
+        ctx = ScaledSleep()
+        adapter = SYSTEM.sync_adapter(make_connection(make_connector(info), info), HttpFactory(), ctx)
+        adapter.prepare()
+        results = create_all(adapter, drafts(40))
+    assert all(isinstance(r, RemoteItem) for r in results)
+    assert app.limits.rejected > 6  # more waits than one request may make, spread over the job

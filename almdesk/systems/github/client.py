@@ -27,7 +27,7 @@ API_VERSION = "2022-11-28"
 PER_PAGE = 100  # GitHub's maximum page size
 TRANSPORT_RETRIES = 3
 SERVER_RETRIES = 3
-RATE_LIMIT_WAITS = 6
+RATE_LIMIT_WAITS = 6  # limited answers in a row to one request before giving up
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH"})
 
 
@@ -62,7 +62,7 @@ class GitHubClient:
         pace = connector.params.get("github_write_pace_ms")
         self.limiter = WriteLimiter((DEFAULT_PACE_MS if pace is None else int(pace)) / 1000.0, sleep=sleep,
                                     log=self.log)
-        self.rate_waits: list[LimitWait] = []
+        self.rate_waits: list[LimitWait] = []  # every wait of this client, for the job's figures
 
     # --- requests --------------------------------------------------------------------------
     def url(self, path_or_url: str) -> str:
@@ -84,7 +84,7 @@ class GitHubClient:
         url = self.url(path)
         idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         retry_transport = idempotent if retry_transport is None else retry_transport
-        transport = server = 0
+        transport = server = limited = 0
         while True:
             if write:
                 self.limiter.wait()
@@ -104,9 +104,10 @@ class GitHubClient:
                     self.sleep(delay)
                     continue
                 raise
-            wait = limit_wait(response, len(self.rate_waits))
+            wait = limit_wait(response, limited)
             if wait is not None:
-                self._wait_for_limit(wait, response, what)
+                self._wait_for_limit(wait, limited, what)
+                limited += 1
                 continue
             status = response.status_code
             if status >= 500 and (idempotent or status == 503) and server < SERVER_RETRIES:
@@ -119,8 +120,9 @@ class GitHubClient:
                 continue
             return response
 
-    def _wait_for_limit(self, wait: LimitWait, response: requests.Response, what: str) -> None:
-        if wait.seconds > self.max_wait or len(self.rate_waits) >= RATE_LIMIT_WAITS:
+    def _wait_for_limit(self, wait: LimitWait, earlier: int, what: str) -> None:
+        """Sleep out a limited answer (``earlier``: limited answers to this same request so far)."""
+        if wait.seconds > self.max_wait or earlier >= RATE_LIMIT_WAITS:
             until = time.strftime("%H:%M", time.localtime(time.time() + wait.seconds))
             raise RateLimited(f"{wait.reason} while {what}; it asks to wait "
                               f"{wait.seconds:.0f} s (until about {until}).",
