@@ -123,3 +123,17 @@ def test_gate_rejects_unknown_names(connection: ConnectionSettings, http: HttpFa
     with pytest.raises(ConfigError) as exc:
         SYSTEM.gate(connection, GateRequest(operator="~", threshold=0), http, ctx)
     assert exc.value.field == "operator"
+
+
+def test_connector_only_defect_goes_to_the_users_default_project(connector: ConnectorSettings, http: HttpFactory,
+                                                                 ctx: JobContext, rally_app: RallyApp) -> None:
+    workspace = rally_app.store.find("Workspace", Name="Acme Delivery")
+    assert workspace is not None
+    bare = ConnectionSettings(alias="", connector=connector, params={})
+    item = SYSTEM.create_defect(bare, DefectRequest(name="From the connector", workspace=str(workspace["ObjectID"])),
+                                http, ctx)
+    stored = rally_app.store.get(int(item.id))
+    assert stored is not None and rally_app.store.get(stored["Project"])["Name"] == "Online Store"  # type: ignore[index]
+    with pytest.raises(ConfigError) as exc:
+        SYSTEM.create_defect(bare, DefectRequest(name="x", workspace="Acme Research"), http, ctx)
+    assert exc.value.field == "alm_project" and "default project" in exc.value.message

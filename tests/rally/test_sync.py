@@ -145,3 +145,16 @@ def test_listing_stops_when_cancelled(connector: ConnectorSettings, rally_desc: 
     with pytest.raises(CancelledError):
         list(sync.iter_items())
     sync.close()
+
+
+def test_more_drafts_than_a_batch_are_split(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                           http: HttpFactory, ctx: JobContext) -> None:
+    sync = adapter(connector, rally_desc, http, ctx, alm_issue_label="almdesk-sync-d")
+    sync.prepare()
+    sync.create_items([draft(100)])  # creates the tag
+    before = http.requests
+    made = sync.create_items([draft(n) for n in range(101, 101 + sync.bulk_size + 5)])
+    assert http.requests - before == 2
+    assert len(made) == sync.bulk_size + 5 and all(isinstance(m, RemoteItem) for m in made)
+    assert len(list(sync.iter_items())) == sync.bulk_size + 6
+    sync.close()

@@ -48,10 +48,15 @@ def resolve_target(client: RallyClient, connection: ConnectionSettings, workspac
     workspace = resolver.workspace(ws_name)
     project_name = str(params.get("alm_project") or "").strip()
     if not project_name:
-        if need_project:
-            raise ConfigError("No Rally project is set, so there is nowhere to create the defect.",
-                              "Set Project on the connection.", field="alm_project")
-        return Target(workspace, None)
+        if not need_project:
+            return Target(workspace, None)
+        default = resolver.default_project(workspace)
+        if default is None:
+            raise ConfigError(f"No Rally project is set, and this user has no default project in workspace "
+                              f"{workspace.name!r}, so there is nowhere to create the defect.",
+                              "Use a connection with a Project, or set a default project in your Rally profile.",
+                              field="alm_project")
+        return Target(workspace, default)
     return Target(workspace, resolver.project(workspace, project_name))
 
 

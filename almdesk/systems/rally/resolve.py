@@ -70,8 +70,12 @@ class Resolver:
         return str(sub.get("Name") or ""), spaces
 
     def workspace(self, name: str) -> Named:
+        """A workspace by name (or by ObjectID, as ``--workspace 12345`` may give it)."""
         _, spaces = self.workspaces()
         hits = [w for w in spaces if w.get("Name") == name]
+        if not hits and name.isdigit():
+            hits = [w for w in spaces if str(w.get("ObjectID")) == name]
+            name = str(hits[0].get("Name")) if hits else name
         open_names = [str(w.get("Name")) for w in spaces if w.get("State") != "Closed"]
         if not hits:
             raise ConfigError(f"Workspace {name!r} was not found, or this user cannot open it.{near_miss(name, open_names)}",
@@ -109,6 +113,20 @@ class Resolver:
             raise ConfigError(f"Project {name!r} is closed.", "Pick an open project, or reopen it in Rally.",
                               field="alm_project")
         return Named(short_ref(str(proj["_ref"])), str(proj.get("ObjectID")), name)
+
+    def default_project(self, workspace: Named) -> Named | None:
+        """The signed-in user's default project, when it lies in ``workspace``."""
+        user = self.client.read("user", fetch="UserProfile", what="the signed-in user")
+        profile_ref = (user.get("UserProfile") or {}).get("_ref")
+        if not profile_ref:
+            return None
+        profile = self.client.read(str(profile_ref), fetch="DefaultProject,DefaultWorkspace",
+                                   what="the user's profile")
+        project, space = profile.get("DefaultProject") or {}, profile.get("DefaultWorkspace") or {}
+        if not project.get("_ref") or short_ref(str(space.get("_ref") or "/x/0")) != workspace.ref:
+            return None
+        ref = short_ref(str(project["_ref"]))
+        return Named(ref, ref.rsplit("/", 1)[-1], str(project.get("_refObjectName") or ref))
 
     def _parent_names(self, project: dict[str, Any]) -> list[str]:
         names: list[str] = []

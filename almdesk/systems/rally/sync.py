@@ -108,6 +108,11 @@ class RallySyncAdapter:
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
         workspace, project = self._ready()
+        if len(drafts) > self.bulk_size:  # the engine sends at most bulk_size; split anything larger
+            out: list[RemoteItem | Exception] = []
+            for start in range(0, len(drafts), self.bulk_size):
+                out.extend(self.create_items(drafts[start:start + self.bulk_size]))
+            return out
         if not drafts:
             return []
         if self.label and self.tag is None:
@@ -119,16 +124,16 @@ class RallySyncAdapter:
                                         what=f"creating {len(drafts)} {self.card.label} item(s)")
         except UserFacingError as exc:
             return [exc for _ in drafts]
-        out: list[RemoteItem | Exception] = []
+        made: list[RemoteItem | Exception] = []
         for draft, result in zip(drafts, results, strict=True):
             errors = [self.client.clean(e) for e in messages(result, "Errors")] if isinstance(result, dict) \
                 else ["no result"]
             obj = result.get("Object") if isinstance(result, dict) else None
             if errors or not isinstance(obj, dict):
-                out.append(self._create_error(draft, errors or ["Rally returned no object"]))
+                made.append(self._create_error(draft, errors or ["Rally returned no object"]))
             else:
-                out.append(self.remote(obj))
-        return out
+                made.append(self.remote(obj))
+        return made
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         status = self.done[0] if done else self.new
