@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--connection")
     j.add_argument("--last", type=int, default=20)
 
+    b = sub.add_parser("bundle", help="write a support bundle zip (redacted traces, job log, settings, versions)")
+    b.add_argument("--connection")
+    b.add_argument("--job", type=int)
+    b.add_argument("--out", help="directory for the zip (default: the data dir's bundles/)")
+
     x = sub.add_parser("export", help="export connectors and connections (no secrets)")
     x.add_argument("--out")
     im = sub.add_parser("import", help="import connectors and connections")
@@ -360,8 +365,20 @@ class Cli:
                 self.say(f"Connector {name!r} needs: {', '.join(keys)} (one line each on standard input)")
                 secrets[name] = self.read_secrets(keys)
         summary = apply_import(self.config, plan, secrets)
+        for warning in summary.get("warnings", []):
+            self.say(f"warning: {warning}")
+        if summary.get("secrets_note"):
+            self.say(summary["secrets_note"])
         self.say(f"Imported {summary['connectors']} connector(s) and {summary['connections']} connection(s).")
         return EXIT_OK, summary
+
+    def bundle(self) -> tuple[int, Any]:
+        from almdesk.bundle import support_bundle
+
+        path = support_bundle(self.services, connection=self.args.connection, job_id=self.args.job,
+                              out_dir=self.args.out or self.services.paths.bundles)
+        self.say(f"Support bundle written to {path}.")
+        return EXIT_OK, {"path": str(path)}
 
 
 def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
@@ -413,7 +430,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         cli = Cli(args, stdin, stdout)
         handler = {"connector": cli.connector, "connection": cli.connection, "project": cli.project,
                    "sync": cli.sync, "gate": cli.gate, "defect": cli.defect, "jobs": cli.jobs,
-                   "export": cli.export, "import": cli.import_}[args.command]
+                   "export": cli.export, "import": cli.import_, "bundle": cli.bundle}[args.command]
         code, doc = handler()
         if args.json:
             print(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "result": doc}, default=str), file=stdout)

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from almdesk.net.redact import redact_headers, redact_text, redact_url
+from almdesk.net.redact import redact_headers, redact_text, redact_url, scrub
 
 BODY_LIMIT = 64 * 1024
 
@@ -42,7 +42,7 @@ class TraceRecorder:
         entry = {
             "time": time.time(),
             "method": req.method,
-            "url": redact_text(redact_url(req.url or ""), self.secrets),
+            "url": scrub(redact_url(req.url or ""), self.secrets),
             "status": response.status_code,
             "elapsed_ms": round(response.elapsed.total_seconds() * 1000, 1),
             "request_headers": {k: redact_text(v, self.secrets) for k, v in redact_headers(dict(req.headers)).items()},
