@@ -6,6 +6,7 @@ Screenshots of what the tests drive go to ``/tmp/shots`` (``shot(widget, name)``
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,30 @@ from almdesk.services import Services
 from almdesk.ui.runner import JobRunner
 
 SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
+
+
+def emit_drops_true_reference() -> bool:
+    """True under PySide6 6.12.0 on Python 3.11: each ``SignalInstance.emit()`` drops a reference to True.
+
+    After about as many emits as True has references (~10,000 in a test process) Python aborts with
+    "Fatal Python error: bool_dealloc". 6.11.3 does not do it; on Python ≥ 3.12 True is immortal.
+    See test_pyside_emit.py.
+    """
+    from PySide6.QtCore import QObject, Signal
+
+    class _Probe(QObject):
+        ping = Signal(int)
+
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for i in range(8):
+        probe.ping.emit(i)
+    return sys.getrefcount(True) < before
+
+
+# Keep the GUI tests (tens of thousands of job events) from aborting on that PySide bug: hold enough
+# extra references to True that the leak cannot reach zero. The app itself needs the fix in the report.
+_TRUE_REFERENCES = [True] * 2_000_000 if emit_drops_true_reference() else []
 
 
 @pytest.fixture
