@@ -188,3 +188,16 @@ def test_parse_time() -> None:
     assert moment is not None and moment.utcoffset() is not None
     assert moment.astimezone(UTC).hour == 9
     assert parse_time("") is None and parse_time("yesterday") is None
+
+
+def test_closing_new_items_costs_one_post_each(jira: SandboxServer, http: HttpFactory) -> None:
+    adapter = adapter_for(jira, http)
+    adapter.prepare()
+    app = app_of(jira)
+    before = len(app.log)
+    made = adapter.create_items([ItemDraft(f"T{n}", f"T{n}: done already", "", 5, [], True) for n in range(60, 64)])
+    assert all(isinstance(m, RemoteItem) and m.done and m.status == "Closed" for m in made)
+    calls = [(m, p.split("?")[0].rsplit("/", 1)[-1]) for m, p, _ in app.log[before:]]
+    assert calls.count(("POST", "transitions")) == 4
+    assert calls.count(("GET", "transitions")) == 1
+    assert len(calls) == 1 + 1 + 1 + 4 + 1  # bulk, read back, transition lookup, 4 transitions, read back

@@ -104,15 +104,46 @@ class JiraSyncAdapter:
                            if result.status == 400 else result)
                 continue
             key = str(result["key"])
-            item = fresh.get(key) or RemoteItem(ref=key, key=key, title=draft.title,
-                                                url=self.client.browse_url(key), done=False)
-            if draft.done and not item.done:
-                try:
-                    item = self.set_done(item, True)
-                except UserFacingError as exc:
-                    self.ctx.log(f"Created {key} but could not close it: {exc}", "warning")
-            out.append(item)
+            out.append(fresh.get(key) or RemoteItem(ref=key, key=key, title=draft.title,
+                                                    url=self.client.browse_url(key), done=False))
+        closing = [n for n, (d, r) in enumerate(zip(drafts, out, strict=True))
+                   if d.done and isinstance(r, RemoteItem) and not r.done]
+        if closing:
+            closed = self._close_new([item for n in closing if isinstance(item := out[n], RemoteItem)], created)
+            for n in closing:
+                item = out[n]
+                if isinstance(item, RemoteItem):
+                    out[n] = closed.get(item.key, item)
         return out
+
+    def _close_new(self, items: list[RemoteItem], created: dict[str, dict[str, Any]]) -> dict[str, RemoteItem]:
+        """Close just-created issues: one transition lookup per starting status, one POST each, one re-read.
+
+        Items that cannot be closed stay open (the engine then closes them through :meth:`set_done`,
+        which reports why); the problem is logged.
+        """
+        name = self.target.close_transition
+        by_status: dict[str, dict[str, Any] | None] = {}
+        moved: list[str] = []
+        for item in items:
+            if item.status not in by_status:
+                available = self.client.transitions(item.ref)
+                by_status[item.status] = next(
+                    (t for t in available if str(t.get("name", "")).lower() == name.lower()), None)
+            transition = by_status[item.status]
+            if transition is None:
+                self.ctx.log(f"Created {item.key} but cannot close it: no transition {name!r} from "
+                             f"{item.status or 'its first status'}.", "warning")
+                continue
+            try:
+                self.client.transition(item.ref, transition)
+            except UserFacingError as exc:
+                self.ctx.log(f"Created {item.key} but could not close it: {exc}", "warning")
+                continue
+            moved.append(item.key)
+        if not moved:
+            return {}
+        return self._read_back({key: created.get(key, {"key": key}) for key in moved})
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         name = self.target.close_transition if done else self.target.reopen_transition
