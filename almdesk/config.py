@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from almdesk.errors import ConfigError
@@ -36,6 +37,10 @@ NETWORK_FIELDS: tuple[Field, ...] = (
           section="Network", help="system: use the environment's proxy settings; explicit: the URL below."),
     Field("proxy_url", "Proxy URL", FieldKind.TEXT, default="", section="Network",
           placeholder="http://proxy.example.com:3128", help="Used when Proxy is explicit."),
+    Field("proxy_user", "Proxy user", FieldKind.TEXT, default="", section="Network",
+          help="For a proxy that asks for a user name and password."),
+    Field("proxy_password", "Proxy password", FieldKind.SECRET, section="Network",
+          help="Kept in the keyring, like the connector's other secrets."),
     Field("no_proxy", "No proxy for", FieldKind.TEXT, default="", section="Network",
           help="Comma-separated host names reached directly (host names only, no http://)."),
     Field("ca_bundle", "CA bundle", FieldKind.TEXT, default="", section="Network",
@@ -44,6 +49,21 @@ NETWORK_FIELDS: tuple[Field, ...] = (
           help="Turn off only for a server you trust on a network you trust."),
     Field("timeout", "Timeout (seconds)", FieldKind.INT, default=30, minimum=1, maximum=600, section="Network"),
 )
+
+
+PROXY_PASSWORD = "proxy_password"
+
+
+def secret_fields(system: System) -> list[str]:
+    """The keyring entries of a connector: the system's secret fields and the proxy password."""
+    return [*(f.name for f in system.connector_fields if f.kind is FieldKind.SECRET), PROXY_PASSWORD]
+
+
+def with_credentials(proxy_url: str, user: str, password: str) -> str:
+    """The proxy URL with ``user:password@`` for the session (never stored this way)."""
+    parts = urlsplit(proxy_url)
+    auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return urlunsplit((parts.scheme, f"{auth}@{parts.netloc}", parts.path, parts.query, parts.fragment))
 
 
 def connection_fields(system: System) -> tuple[Field, ...]:
@@ -60,6 +80,10 @@ def parse_network(raw: dict[str, Any]) -> NetworkSettings:
             values["proxy_url"] = check_url(values["proxy_url"] or "", NETWORK_FIELDS[1])
         except ConfigError as exc:
             errors["proxy_url"] = exc
+    if "@" in urlsplit(values["proxy_url"] or "").netloc:
+        errors["proxy_url"] = ConfigError("Proxy URL must not contain a user name or password.",
+                                          "Put them in Proxy user and Proxy password (kept in the keyring).",
+                                          field="proxy_url")
     if any(p.strip().startswith(("http://", "https://")) for p in (values["no_proxy"] or "").split(",")):
         errors["no_proxy"] = ConfigError("No proxy for must list host names only.",
                                          "Remove the http:// prefix from each entry.", field="no_proxy")
@@ -127,7 +151,7 @@ class Config:
                 have = existing_uid and self.secrets.get(existing_uid, f.name)
                 if not have:
                     errors[f.name] = ConfigError(f"{f.label} is required.", f"Enter the {f.label}.", field=f.name)
-        unknown = set(secrets) - {f.name for f in system.connector_fields if f.kind is FieldKind.SECRET}
+        unknown = set(secrets) - set(secret_fields(system))
         for key in unknown:
             errors[key] = ConfigError(f"{key!r} is not a secret field of {system.label}.", "Check the name.",
                                       field=key)
@@ -203,9 +227,7 @@ class Config:
             row = self._connector_row(s, ref)
             system = self.registry.get(row.system)
             return ConnectorInfo(row.id, row.uid, row.name, row.system, dict(row.params), dict(row.network),
-                                 row.inaccessible,
-                                 [f.name for f in system.connector_fields if f.kind is FieldKind.SECRET],
-                                 [c.alias for c in row.connections])
+                                 row.inaccessible, secret_fields(system), [c.alias for c in row.connections])
 
     def connectors(self) -> list[ConnectorInfo]:
         with self.store.session() as s:
@@ -224,9 +246,12 @@ class Config:
 
     def connector_settings(self, ref: str | int) -> ConnectorSettings:
         info = self.connector(ref)
-        secrets = {k: self.secrets.get(info.uid, k) for k in info.secret_fields}
-        return ConnectorSettings(info.name, info.system, info.params, {k: v for k, v in secrets.items() if v},
-                                 NetworkSettings.from_dict(info.network), uid=info.uid)
+        secrets = {k: v for k in info.secret_fields if (v := self.secrets.get(info.uid, k))}
+        network = NetworkSettings.from_dict(info.network)
+        if network.proxy_url and (network.proxy_user or secrets.get(PROXY_PASSWORD)):
+            network.proxy_url = with_credentials(network.proxy_url, network.proxy_user,
+                                                 secrets.get(PROXY_PASSWORD, ""))
+        return ConnectorSettings(info.name, info.system, info.params, secrets, network, uid=info.uid)
 
     # --- projects ---------------------------------------------------------------------------
     def add_project(self, name: str, business_unit: str = "", application: str = "") -> int:
@@ -338,7 +363,7 @@ class Config:
     def delete_connection(self, ref: str | int) -> None:
         with self.store.session() as s:
             row = self._connection_row(s, ref)
-            s.execute(Job.__table__.update().where(Job.connection_id == row.id).values(connection_id=None))
+            s.execute(update(Job).where(Job.connection_id == row.id).values(connection_id=None))
             s.delete(row)
 
     def connection_settings(self, ref: str | int) -> ConnectionSettings:

@@ -208,6 +208,7 @@ class NetworkSettings:
     ca_bundle: str = ""
     proxy_mode: str = "system"  # system | explicit | none
     proxy_url: str = ""
+    proxy_user: str = ""
     no_proxy: str = ""
     timeout: float = 30.0
 

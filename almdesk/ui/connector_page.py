@@ -184,7 +184,7 @@ class ConnectorEditor(QWidget):
             stored = [k for k in info.secret_fields if self.services.secrets.get(info.uid, k)]
             assert self.form is not None and self.network is not None
             self.form.set_values(info.params, stored)
-            self.network.set_values(info.network)
+            self.network.set_values(info.network, stored)
         else:
             self.name.clear()
             assert self.form is not None and self.network is not None
@@ -230,7 +230,8 @@ class ConnectorEditor(QWidget):
     # --- actions ----------------------------------------------------------------------------
     def _collect(self) -> tuple[str, dict[str, Any], dict[str, str], dict[str, Any]]:
         assert self.form is not None and self.network is not None
-        return self.name.text(), self.form.values(), self.form.secrets(), self.network.values()
+        return self.name.text(), self.form.values(), {**self.form.secrets(), **self.network.secrets()}, \
+            self.network.values()
 
     def save(self) -> bool:
         assert self.form is not None and self.network is not None
