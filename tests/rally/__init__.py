@@ -1,0 +1,1 @@
+"""Tests of the Rally system: sandbox wire protocol, client, Test Connection, defects, gate, sync, pyral."""

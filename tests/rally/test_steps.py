@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.wrappers import Request, Response
 
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
-from almdesk.sandbox.base import SandboxServer
+from almdesk.sandbox.base import SandboxApp, SandboxServer, serve
 from almdesk.sandbox.rally import RallyApp
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step
 from almdesk.systems.rally import SYSTEM
@@ -167,3 +168,25 @@ def test_debug_trace_keeps_the_key_out(connector: ConnectorSettings, connection:
     assert error is None and trace.count == http.requests > 5
     text = (tmp_path / "trace.jsonl").read_text(encoding="utf-8")
     assert connector.secrets["alm_api_key"] not in text and "ZSESSIONID" in text
+
+
+class _SignInRedirect(SandboxApp):
+    """A single-sign-on front door: every API path redirects to a login page."""
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path.startswith("/login"):
+            return Response("<html><body>Sign in</body></html>", content_type="text/html")
+        return Response("", status=302, headers={"Location": "/login"})
+
+    def describe(self, base_url: str) -> dict[str, Any]:
+        return {}
+
+
+def test_sign_in_redirect_is_reachable_but_not_an_api(connector: ConnectorSettings, http: HttpFactory) -> None:
+    server = serve(_SignInRedirect())
+    try:
+        done, error = run(SYSTEM.test_steps(with_params(connector, alm_server=server.url), None, http))
+    finally:
+        server.stop()
+    assert done == [("rally_http", "Rally web services v2.0 redirects to sign-in (HTTP 302)")]
+    assert isinstance(error, RemoteError) and "web page instead of the API" in error.message

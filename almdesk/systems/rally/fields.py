@@ -53,9 +53,9 @@ CONNECTOR_FIELDS: tuple[Field, ...] = (
 )
 
 CONNECTION_FIELDS: tuple[Field, ...] = (
-    Field("rally_workspace", "Workspace", FieldKind.TEXT, required=True,
+    Field("rally_workspace", "Workspace", FieldKind.TEXT, required=True, placeholder="Workspace name",
           help="The Rally workspace name, exactly as Rally shows it (names are case-sensitive)."),
-    Field("alm_project", "Project", FieldKind.TEXT, required=True,
+    Field("alm_project", "Project", FieldKind.TEXT, required=True, placeholder="Project name",
           help="The Rally project name. If several projects share the name, write the path: Parent // Child."),
     Field("rally_card_type", "Card type", FieldKind.CHOICE, default="Story", choices=tuple(CARD_TYPES),
           help="What each task becomes in Rally: a user story, a defect, or a task under the parent story."),
@@ -65,10 +65,10 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
     Field("alm_issue_label", "Tag", FieldKind.TEXT, default="",
           help="Optional Rally tag put on every item almdesk creates; only items with this tag are synced. "
                "Created in the workspace when missing."),
-    Field("rally_new_status", "New status", FieldKind.TEXT, default="Defined", section="Status",
+    Field("rally_new_status", "New status", FieldKind.TEXT, default="Defined", section="Status", placeholder="Defined",
           help="ScheduleState (State for tasks) given to new and reopened items."),
     Field("rally_done_statuses", "Done statuses", FieldKind.MULTI_CHOICE, default=["Completed", "Accepted"],
-          section="Status",
+          section="Status", placeholder="Completed,Accepted",
           help="Comma-separated states that count as done; the first is used to close items. Tasks only "
                "have Defined, In-Progress and Completed."),
 )

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from almdesk.errors import AuthError, ConfigError, RemoteError
 from almdesk.net.session import HttpFactory
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step, is_loopback
-from almdesk.systems.rally.client import RallyClient, transport
+from almdesk.systems.rally.client import RallyApiError, RallyClient, transport
 from almdesk.systems.rally.fields import (
     API_PATH,
     card_type,
@@ -62,30 +62,31 @@ class _Probe:
         session = self.http.session()
         try:
             response = transport(session, "GET", f"{self.server}{API_PATH}/security/authorize",
-                                 what=f"Rally at {self.server}")
+                                 what=f"Rally at {self.server}", allow_redirects=False)
         finally:
             session.close()
         code = response.status_code
-        looks_like_rally = False
         try:
             body = response.json()
-            looks_like_rally = isinstance(body, dict) and any(k.endswith("Result") for k in body)
+            envelope = isinstance(body, dict) and any(k.endswith("Result") for k in body)
         except (ValueError, json.JSONDecodeError):
-            looks_like_rally = False
-        if code == 404 or (code == 200 and not looks_like_rally):
+            envelope = False
+        if code == 404 or (code == 200 and not envelope):
             raise RemoteError(f"{self.server} answered HTTP {code} at {API_PATH}: it is not a Rally server, or the "
                               "address has an extra path.",
                               "Use the address of Rally itself, such as https://rally1.rallydev.com.",
                               field="alm_server")
-        if code not in (200, 401):
-            raise RemoteError(f"{self.server} answered HTTP {code} at {API_PATH} instead of asking for credentials.",
-                              "Rally may be down, or a proxy is answering; try again later or check the proxy "
+        if code >= 500:
+            raise RemoteError(f"{self.server} failed at {API_PATH} (HTTP {code}).",
+                              "Rally may be down or a proxy is failing; try again later or check the proxy "
                               "settings.", field="alm_server")
+        answer = {200: "answered", 401: "asks for credentials", 403: "asks for credentials"}.get(
+            code, "redirects to sign-in" if 300 <= code < 400 else "answered")
         note = ""
         host = urlsplit(self.server).hostname
         if self.server.startswith("http://") and not is_loopback(host):
             note = " — plain http: credentials travel unencrypted, use https://"
-        return f"Rally web services v2.0 answered (HTTP {code}){note}"
+        return f"Rally web services v2.0 {answer} (HTTP {code}){note}"
 
     def credentials(self) -> str:
         client = self.client
@@ -124,7 +125,10 @@ class _Probe:
 
     def permission(self) -> str:
         assert self.workspace is not None and self.project is not None and self.me is not None
-        role = Resolver(self.client).role(self.me, self.project, self.workspace)
+        try:
+            role = Resolver(self.client).role(self.me, self.project, self.workspace)
+        except (RallyApiError, AuthError) as exc:  # some subscriptions hide permissions from non-admins
+            return f"permissions could not be read ({exc.message[:120]}); writes will be tried"
         if role == "Viewer":
             raise AuthError(f"{self.me.display} is only a Viewer of project {self.project.name!r}, so almdesk cannot "
                             "create or update items there.",
