@@ -107,6 +107,9 @@ def test_key_of_another_user(connector: ConnectorSettings, http: HttpFactory) ->
     ({"rally_workspace": "Legacy 2019"}, "rally_workspace", "rally_workspace", "is closed"),
     ({"alm_project": "Nope"}, "rally_project", "alm_project", "Online Store"),
     ({"alm_project": "Old Portal"}, "rally_project", "alm_project", "closed"),
+    ({"alm_project": "Checkout Team"}, "rally_project", "alm_project",
+     "Mobile App // Checkout Team, Online Store // Checkout Team"),
+    ({"alm_project": "Online Store // Nope"}, "rally_project", "alm_project", "not found"),
     ({"alm_project": "Finance Reports"}, "rally_permission", "alm_project", "only a Viewer"),
     ({"rally_new_status": "New"}, "rally_settings", "rally_new_status", "Defined, In-Progress, Completed, Accepted"),
     ({"rally_done_statuses": "Done"}, "rally_settings", "rally_done_statuses", "'Done'"),
@@ -127,6 +130,16 @@ def test_each_failing_step_has_its_own_message(connector: ConnectorSettings, ral
     assert (failed, error.field) == (key, field), str(error)
     assert text in str(error)
     assert error.hint
+
+
+def test_project_paths_pick_one_of_twins(connector: ConnectorSettings, rally_desc: dict[str, Any],
+                                        http: HttpFactory, rally_app: RallyApp) -> None:
+    twin = next(p for p in rally_app.store.by_type["Project"].values()
+                if p["Name"] == "Checkout Team" and rally_app.store.get(p["Parent"])["Name"] == "Mobile App")  # type: ignore[index]
+    connection = conn(connector, rally_desc, alm_project="Mobile App // Checkout Team")
+    done, error = run(SYSTEM.test_steps(connector, connection, http))
+    assert error is None
+    assert f"ObjectID {twin['ObjectID']}" in dict(done)["rally_project"]
 
 
 def test_task_with_parent_passes(connector: ConnectorSettings, rally_desc: dict[str, Any], http: HttpFactory,

@@ -110,6 +110,13 @@ def populate(store: Store, items: int = 300) -> SeedInfo:
                                            "Workspace": delivery, "Name": f"{name} Viewer"},
                      created=store.past(-350))
 
+    # A second "Checkout Team" (under Mobile App): project names need not be unique, paths are.
+    twin = store.insert("Project", {"Name": "Checkout Team", "State": "Open", "Workspace": delivery,
+                                    "Parent": projects["Mobile App"], "Description": "Mobile checkout"},
+                        created=store.past(-340))
+    store.insert("ProjectPermission", {"User": admin_oid, "Project": twin["ObjectID"], "Role": "Editor",
+                                       "Workspace": delivery, "Name": "Checkout Team Editor"}, created=store.past(-340))
+
     tags = {name: store.insert("Tag", {"Name": name, "Workspace": delivery}, created=store.past(-300))["ObjectID"]
             for name in TAGS}
     releases: dict[tuple[str, str], int] = {}

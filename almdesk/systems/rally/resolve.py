@@ -96,7 +96,7 @@ class Resolver:
                                     fetch="Name,ObjectID,State,Parent", pagesize=200,
                                     what=f"the project {leaf!r}")
         if len(path) > 1:
-            hits = [h for h in hits if self._parent_names(h) [-len(path) + 1:] == path[:-1]]
+            hits = [h for h in hits if self._parent_names(h)[-len(path) + 1:] == path[:-1]]
         if not hits:
             everything, _ = self.client.query("project", workspace=workspace.ref, fetch="Name,State", pagesize=500,
                                               what="the workspace's projects")
