@@ -121,7 +121,8 @@ class SyncRun:
             adapter = self.system.sync_adapter(self.connection, self.http, self.ctx)
             try:
                 adapter.prepare()
-                index = self._read_items(adapter, fmt)
+                # nothing in scope: the settings were checked, listing the ALM would change nothing
+                index = self._read_items(adapter, fmt) if tasks else ItemIndex(fmt)
                 plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover)
                 if self.dry_run:
                     return self._dry_run_outcome(plan, len(tasks), out_of_scope, index, started)

@@ -28,7 +28,7 @@ from almdesk.jobs.history import get_job
 from almdesk.services import Services
 from almdesk.systems.base import FieldErrors
 from almdesk.ui.connector_page import scrolled
-from almdesk.ui.forms import ERROR_STYLE, FieldForm
+from almdesk.ui.forms import ERROR_STYLE, FieldForm, confirm_discard
 
 SECTIONS = ("Target", "Scope", "Status")
 
@@ -287,14 +287,7 @@ class ConnectionPage(QWidget):
         self.editor.alias.setFocus()
 
     def confirm_discard(self) -> bool:
-        if not self.editor.dirty:
-            return True
-        answer = QMessageBox.question(
-            self, "Unsaved changes", "The connection has unsaved changes. Save them?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
-        if answer == QMessageBox.StandardButton.Save:
-            return self.editor.save()
-        return answer == QMessageBox.StandardButton.Discard
+        return confirm_discard(self, "connection", self.editor.dirty, self.editor.save)
 
     def _selected(self, current: QTreeWidgetItem | None, previous: QTreeWidgetItem | None) -> None:
         if self._guard or current is None:

@@ -28,7 +28,7 @@ from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.systems.base import FieldErrors, parse_fields
-from almdesk.ui.forms import ERROR_STYLE, FieldForm
+from almdesk.ui.forms import ERROR_STYLE, FieldForm, confirm_discard
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
 
@@ -461,14 +461,7 @@ class ConnectorPage(QWidget):
         self.editor.load(self.services.config.connector(int(current.data(0, Qt.ItemDataRole.UserRole))))
 
     def confirm_discard(self) -> bool:
-        if not self.editor.dirty:
-            return True
-        answer = QMessageBox.question(
-            self, "Unsaved changes", "The connector has unsaved changes. Save them?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
-        if answer == QMessageBox.StandardButton.Save:
-            return self.editor.save()
-        return answer == QMessageBox.StandardButton.Discard
+        return confirm_discard(self, "connector", self.editor.dirty, self.editor.save)
 
     def _saved(self, cid: int) -> None:
         self.reload(cid)

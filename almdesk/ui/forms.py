@@ -7,7 +7,7 @@ field the last validation rejected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -30,6 +31,18 @@ from almdesk.errors import ConfigError
 from almdesk.systems.base import Field, FieldErrors, FieldKind
 
 ERROR_STYLE = "color: #b3261e;"
+
+
+def confirm_discard(parent: QWidget, noun: str, dirty: bool, save: Callable[[], bool]) -> bool:
+    """Ask Save / Discard / Cancel for unsaved edits; True when it is fine to move on."""
+    if not dirty:
+        return True
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(parent, "Unsaved changes", f"The {noun} has unsaved changes. Save them?",
+                                  buttons.Save | buttons.Discard | buttons.Cancel)
+    if answer == buttons.Save:
+        return save()
+    return answer == buttons.Discard
 
 
 class SecretEdit(QWidget):

@@ -133,7 +133,7 @@ def test_almdesk_exchanges_validate(spec: Any, cloud_sandbox: SandboxServer) -> 
                      "GET /rest/api/3/project/search", "GET /rest/api/3/mypermissions",
                      "GET /rest/api/3/issue/createmeta/DEMO/issuetypes", "GET /rest/api/3/project/DEMO/statuses",
                      "GET /rest/api/3/project/DEMO/versions", "GET /rest/api/3/priority",
-                     "POST /rest/api/3/search/jql", "POST /rest/api/3/search/approximate-count",
+                     "GET /rest/api/3/search/jql", "POST /rest/api/3/search/approximate-count",
                      "POST /rest/api/3/issue", "POST /rest/api/3/issue/bulk"):
         assert expected in paths, sorted(paths)
     assert any(c.startswith("POST /rest/api/3/issue/bulk -> 400") for c in checked)

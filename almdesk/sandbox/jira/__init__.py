@@ -3,7 +3,8 @@
 ``create(seed, mode=…)`` builds the app; :func:`almdesk.sandbox.base.serve` runs it. Options:
 ``issues`` (demo issues in DEMO, default 150), ``context_path`` (e.g. ``/jira``), ``strict_rate_limits``
 (a small token bucket, so clients meet 429 + Retry-After), ``rate_limit=(capacity, per_second)`` or None,
-``max_results`` (cap on search page sizes), ``captcha_after`` (DC: failed basic logins before CAPTCHA).
+``max_results`` (cap on search page sizes), ``captcha_after`` (DC: failed basic logins before CAPTCHA),
+``jira_mode`` (same as ``mode``, for callers that pass one option set to every sandbox).
 Options meant for other systems are ignored.
 """
 
@@ -25,6 +26,7 @@ def create(seed: int = 0, mode: str = "cloud", **options: Any) -> JiraSandbox:
         rate_limit = STRICT_RATE_LIMIT
     else:
         rate_limit = DEFAULT_RATE_LIMIT
+    mode = str(options.get("jira_mode") or mode)
     return JiraSandbox(seed, mode, issues_count=int(options.get("issues", 150)),
                        context_path=str(options.get("context_path", "")), rate_limit=rate_limit,
                        max_results=options.get("max_results"), captcha_after=options.get("captcha_after"))

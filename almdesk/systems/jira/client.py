@@ -226,41 +226,38 @@ class JiraClient:
                      limit: int | None = None, reconcile: Sequence[int] = ()) -> Iterator[list[dict[str, Any]]]:
         """Pages of issues matching ``jql``: Cloud token paging or Data Center startAt paging.
 
+        Searches are GETs, so the session retries them after 5xx, 429 and dropped connections.
         ``reconcile`` (Cloud) names issue ids just written, for read-after-write consistency.
         """
         size = page_size or self.page_size
         seen = 0
-        if self.cloud:
-            token: str | None = None
-            while True:
-                body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": size}
-                if limit is not None:
-                    body["maxResults"] = max(1, min(size, limit - seen))
-                if expand:
-                    body["expand"] = expand
-                if reconcile:
-                    body["reconcileIssues"] = [int(i) for i in reconcile][:50]
-                if token:
-                    body["nextPageToken"] = token
-                page = self.request("POST", "search/jql", what="the issue search", json=body)
-                issues = list(page.get("issues") or [])
-                seen += len(issues)
-                yield issues
-                token = page.get("nextPageToken")
-                if page.get("isLast", not token) or not token or not issues or (limit is not None and seen >= limit):
-                    return
+        token: str | None = None
         start = 0
         while True:
-            dc_body: dict[str, Any] = {"jql": jql, "startAt": start, "fields": list(fields),
-                                       "maxResults": size if limit is None else max(1, min(size, limit - seen))}
+            wanted = size if limit is None else max(1, min(size, limit - seen))
+            params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": wanted}
             if expand:
-                dc_body["expand"] = [e for e in expand.split(",") if e]
-            page = self.request("POST", "search", what="the issue search", json=dc_body)
+                params["expand"] = expand
+            if self.cloud:
+                if reconcile:
+                    params["reconcileIssues"] = [int(i) for i in reconcile][:50]
+                if token:
+                    params["nextPageToken"] = token
+                page = self.request("GET", "search/jql", what="the issue search", params=params)
+            else:
+                params["startAt"] = start
+                page = self.request("GET", "search", what="the issue search", params=params)
             issues = list(page.get("issues") or [])
             seen += len(issues)
-            yield issues
             start += len(issues)
-            if not issues or start >= int(page.get("total") or 0) or (limit is not None and seen >= limit):
+            yield issues
+            if not issues or (limit is not None and seen >= limit):
+                return
+            if self.cloud:
+                token = page.get("nextPageToken")
+                if page.get("isLast", not token) or not token:
+                    return
+            elif start >= int(page.get("total") or 0):
                 return
 
     def search(self, jql: str, fields: Sequence[str], **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -279,8 +276,8 @@ class JiraClient:
     def search_page_at(self, jql: str, fields: Sequence[str], offset: int, limit: int) -> list[dict[str, Any]]:
         """Issues ``offset``…``offset+limit`` of a search (Cloud walks its tokens to get there)."""
         if not self.cloud:
-            page = self.request("POST", "search", what="the issue search",
-                                json={"jql": jql, "startAt": offset, "maxResults": limit, "fields": list(fields)})
+            page = self.request("GET", "search", what="the issue search",
+                                params={"jql": jql, "startAt": offset, "maxResults": limit, "fields": ",".join(fields)})
             return list(page.get("issues") or [])
         out: list[dict[str, Any]] = []
         skipped = 0
@@ -296,7 +293,7 @@ class JiraClient:
 
     # --- writes ---------------------------------------------------------------------------
     def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
-        created: dict[str, Any] = self.request("POST", "issue", what="creating the issue", expected=(201,),
+        created: dict[str, Any] = self.request("POST", "issue", what="the new issue", expected=(201,),
                                                json={"fields": fields})
         return created
 
@@ -307,14 +304,14 @@ class JiraClient:
         if not issues:
             return []
         url = self.rest("issue/bulk")
-        response = send(self.session, "POST", url, what="Jira (creating issues)", auth=self._auth,
+        response = send(self.session, "POST", url, what="Jira (the bulk create)", auth=self._auth,
                         json={"issueUpdates": [{"fields": f} for f in issues]})
         if response.status_code not in (201, 400):
-            self.check(response, "creating issues", (201,))
+            self.check(response, "the bulk create", (201,))
         body = json_body(response, "Jira")
         if not isinstance(body, dict) or ("issues" not in body and "errors" not in body) or not isinstance(
                 body.get("errors", []), list):
-            self.check(response, "creating issues", (201,))
+            self.check(response, "the bulk create", (201,))
             raise RemoteError("Jira answered the bulk create without a result list.", "Try again.")
         failures: dict[int, JiraApiError] = {}
         for err in body.get("errors") or []:
@@ -356,7 +353,7 @@ class JiraClient:
         payload: dict[str, Any] = {"transition": {"id": str(transition["id"])}}
         if fields:
             payload["fields"] = fields
-        self.request("POST", f"issue/{key}/transitions", what=f"moving {key} through '{transition.get('name')}'",
+        self.request("POST", f"issue/{key}/transitions", what=f"the transition of {key} through '{transition.get('name')}'",
                      expected=(204,), json=payload)
 
 

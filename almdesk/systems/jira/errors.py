@@ -114,7 +114,7 @@ def explain_status(response: requests.Response, what: str) -> RemoteError:
                             "This is Jira Cloud: set Deployment to cloud or auto.", status=410, messages=messages,
                             errors=errors, field="deployment")
     if status >= 500:
-        return JiraApiError(f"Jira failed with HTTP {status} while {what}: {detail}.",
+        return JiraApiError(f"Jira failed with HTTP {status} on {what}: {detail}.",
                             "The server had a problem; try again later. If it keeps failing, check Jira's logs or "
                             "status page.", status=status, messages=messages, errors=errors)
     return JiraApiError(f"Jira rejected {what} (HTTP {status}): {detail}.", "", status=status, messages=messages,
