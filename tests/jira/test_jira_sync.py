@@ -201,3 +201,14 @@ def test_closing_new_items_costs_one_post_each(jira: SandboxServer, http: HttpFa
     assert calls.count(("POST", "transitions")) == 4
     assert calls.count(("GET", "transitions")) == 1
     assert len(calls) == 1 + 1 + 1 + 4 + 1  # bulk, read back, transition lookup, 4 transitions, read back
+
+
+def test_new_issues_are_read_back_with_reconcile(sandbox_factory: Callable[..., SandboxServer],
+                                                 http: HttpFactory) -> None:
+    server = sandbox_factory("cloud", search_lag=2)
+    adapter = adapter_for(server, http)
+    adapter.prepare()
+    (made,) = adapter.create_items([ItemDraft("T70", "T70: lagging index", "", 5, [], False)])
+    assert isinstance(made, RemoteItem) and made.status == "Open" and made.updated is not None
+    assert made.key not in [i.key for i in adapter.iter_items()]  # the search index lags behind
+    assert made.key in [i.key for i in adapter.iter_items()]  # …for a while

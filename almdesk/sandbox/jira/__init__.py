@@ -4,7 +4,9 @@
 ``issues`` (demo issues in DEMO, default 150), ``context_path`` (e.g. ``/jira``), ``strict_rate_limits``
 (a small token bucket, so clients meet 429 + Retry-After), ``rate_limit=(capacity, per_second)`` or None,
 ``max_results`` (cap on search page sizes), ``captcha_after`` (DC: failed basic logins before CAPTCHA),
-``jira_mode`` (same as ``mode``, for callers that pass one option set to every sandbox).
+``jira_mode`` (same as ``mode``, for callers that pass one option set to every sandbox),
+``search_lag`` (Cloud: how many searches a new issue stays invisible to unless named in
+``reconcileIssues``, as Cloud's eventually consistent search behaves; default 0).
 Options meant for other systems are ignored.
 """
 
@@ -29,7 +31,8 @@ def create(seed: int = 0, mode: str = "cloud", **options: Any) -> JiraSandbox:
     mode = str(options.get("jira_mode") or mode)
     return JiraSandbox(seed, mode, issues_count=int(options.get("issues", 150)),
                        context_path=str(options.get("context_path", "")), rate_limit=rate_limit,
-                       max_results=options.get("max_results"), captcha_after=options.get("captcha_after"))
+                       max_results=options.get("max_results"), captcha_after=options.get("captcha_after"),
+                       search_lag=int(options.get("search_lag", 0)))
 
 
 __all__ = ["JiraSandbox", "create"]

@@ -65,13 +65,14 @@ class JiraSandbox(SandboxApp):
 
     def __init__(self, seed: int = 0, mode: str = "cloud", *, issues_count: int = 150, context_path: str = "",
                  rate_limit: tuple[int, float] | None = (300, 150.0), max_results: int | None = None,
-                 captcha_after: int | None = None) -> None:
+                 captcha_after: int | None = None, search_lag: int = 0) -> None:
         super().__init__(seed)
         if mode not in ("cloud", "dc"):
             raise ValueError("Jira sandbox mode must be 'cloud' or 'dc'")
         self.mode = mode
         self.context_path = context_path.rstrip("/")
         self.data: JiraData = build(seed, mode, issues_count)
+        self.data.search_lag = search_lag if mode == "cloud" else 0
         self.limiter = RateLimiter(*rate_limit) if rate_limit else None
         self.options: dict[str, Any] = {"max_results": max_results}
         self.captcha_after = captcha_after

@@ -202,7 +202,10 @@ def _created(call: Call, issue: Issue) -> dict[str, Any]:
 def _insert(call: Call, project: Project, itype: IssueType, values: dict[str, Any]) -> Issue:
     user = call.require_user()
     summary = values.pop("summary")
-    return call.data.add_issue(project, itype, summary, user.key, **values)
+    issue = call.data.add_issue(project, itype, summary, user.key, **values)
+    if call.data.search_lag:
+        call.data.unindexed[issue.id] = call.data.search_lag
+    return issue
 
 
 def create_issue(call: Call) -> Response:

@@ -172,6 +172,8 @@ class JiraData:
         self.by_key: dict[str, int] = {}
         self.next_issue_id = 10000
         self.next_version_id = 10000
+        self.search_lag = 0  # Cloud: searches a new issue stays invisible to (unless reconciled)
+        self.unindexed: dict[int, int] = {}  # issue id -> searches left before search sees it
 
     # --- lookups (case-insensitive names, as Jira resolves them) ----------------------------
     def project(self, id_or_key: str) -> Project | None:

@@ -382,7 +382,7 @@ def search_jql(call: Call) -> Response:
     max_results = max(1, min(max_results, cap))
     fingerprint = hashlib.sha1(f"{text}|{fields}|{max_results}".encode()).hexdigest()[:12]
     offset = _untoken(str(token), fingerprint) if token else 0
-    found = _run(call, text, bounded=True)
+    found = _visible_now(call, _run(call, text, bounded=True), reconcile)
     page = found[offset:offset + max_results]
     out: dict[str, Any] = {"issues": _render_page(call, page, fields, expand)}
     if offset + max_results < len(found):
@@ -391,6 +391,21 @@ def search_jql(call: Call) -> Response:
     else:
         out["isLast"] = True
     return json_response(out)
+
+
+def _visible_now(call: Call, found: list[Issue], reconcile: list[Any]) -> list[Issue]:
+    """Cloud search is eventually consistent: new issues show up only after ``search_lag`` searches,
+    unless the caller names them in ``reconcileIssues``."""
+    pending = call.data.unindexed
+    if not pending:
+        return found
+    wanted = {int(i) for i in reconcile if str(i).isdigit()}
+    out = [i for i in found if i.id not in pending or i.id in wanted]
+    for iid in list(pending):
+        pending[iid] -= 1
+        if pending[iid] <= 0:
+            del pending[iid]
+    return out
 
 
 def approximate_count(call: Call) -> Response:
