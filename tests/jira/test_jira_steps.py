@@ -247,3 +247,12 @@ def test_transitions_unverifiable_is_a_warning(jira: SandboxServer, http: HttpFa
 def test_label_with_space_is_refused(jira: SandboxServer, http: HttpFactory) -> None:
     key, exc = _connection_error(jira, http, alm_issue_label="SD Elements")
     assert key == "jira-labels" and exc.field == "alm_issue_label" and "contains spaces" in exc.message
+
+
+def test_dc_with_context_path_and_pasted_issue_address(sandbox_factory: Callable[..., SandboxServer],
+                                                       http: HttpFactory) -> None:
+    server = sandbox_factory("dc", context_path="/jira")
+    connector = connector_for(server, url=server.url + "/jira/browse/DEMO-3", deployment="auto")
+    assert connector.params["url"] == server.url + "/jira"
+    results = run(connector, connection_for(connector, server), http)
+    assert all(r.status == "ok" for r in results), [(r.key, r.detail) for r in results]

@@ -27,7 +27,17 @@ from almdesk.systems.jira.errors import (
     explain_status,
     flatten,
 )
-from almdesk.systems.jira.fields import AUTO, BASIC, CLOUD, DC, PAT, auth_of, deployment_of, normalize_url
+from almdesk.systems.jira.fields import (
+    AUTO,
+    BASIC,
+    CLOUD,
+    DC,
+    PAT,
+    auth_of,
+    deployment_of,
+    is_cloud_host,
+    normalize_url,
+)
 
 BULK_LIMIT = 50
 CLOUD_PAGE = 100  # /search/jql returns at most 100 issues a page once fields beyond id/key are asked for
@@ -110,7 +120,7 @@ class JiraClient:
         if status in expected:
             return None if status == 204 or not response.content else json_body(response, "Jira")
         if status == 401:
-            raise explain_401(response, self.deployment or CLOUD, self.auth_method, self._token, self.user)
+            raise explain_401(response, self._assumed_deployment(), self.auth_method, self._token, self.user)
         if status == 403:
             raise explain_403(response, what)
         if "html" in response.headers.get("Content-Type", "").lower() and status in (404, 405):
@@ -124,6 +134,8 @@ class JiraClient:
         """Anonymous ``/rest/api/2/serverInfo`` (served by Cloud and Data Center alike)."""
         url = f"{self.base}/rest/api/2/serverInfo"
         response = send(self.session, "GET", url, what=f"Jira at {self.base}")
+        if response.status_code in (401, 403):  # a site closed to anonymous users: ask again signed in
+            response = send(self.session, "GET", url, what=f"Jira at {self.base}", auth=self._auth)
         if response.status_code == 404:
             raise RemoteError(f"There is no Jira REST API at {url} (HTTP 404).",
                               "Check the server URL: Cloud is https://<site>.atlassian.net; Data Center needs its "
@@ -138,6 +150,14 @@ class JiraClient:
         if self.deployment is None:
             self.deployment = detected
         return self.info
+
+    def _assumed_deployment(self) -> str:
+        """The deployment, or before it is known the likeliest one (for explaining a refusal)."""
+        if self.deployment:
+            return self.deployment
+        if is_cloud_host(self.base):
+            return CLOUD
+        return DC if self.auth_method in (PAT, BASIC) else CLOUD
 
     def ensure_deployment(self) -> str:
         if self.deployment is None:
