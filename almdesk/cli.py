@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from almdesk import __version__
-from almdesk.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
+from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.systems.base import DefectRequest, FieldErrors, GateRequest, normalize_operator, split_list
@@ -290,7 +290,7 @@ class Cli:
             return EXIT_OK, doc
         # a failed Test Connection step that could not reach or authenticate exits 3, like the error would
         failed = next((s for s in outcome.data.get("steps") or [] if s["status"] == "failed"), None)
-        if failed and failed.get("exit_code") in (EXIT_CONFIG, EXIT_REMOTE):
+        if failed and failed.get("exit_code") == EXIT_REMOTE:
             return int(failed["exit_code"]), doc
         return EXIT_FAILED, doc
 

@@ -34,6 +34,7 @@ FREQUENCIES = ("manually", "hourly", "daily", "weekly", "monthly")
 
 NETWORK_FIELDS: tuple[Field, ...] = (
     Field("proxy_mode", "Proxy", FieldKind.CHOICE, default="system", choices=("system", "explicit", "none"),
+          choice_labels=("System settings", "This proxy", "No proxy"),
           section="Network", help="system: use the environment's proxy settings; explicit: the URL below."),
     Field("proxy_url", "Proxy URL", FieldKind.TEXT, default="", section="Network",
           placeholder="http://proxy.example.com:3128", help="Used when Proxy is explicit."),

@@ -31,7 +31,8 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if SECRET_KEY_RE.search(k) else v) for k, v in pairs])
+        # Rally writes carry the security token as ?key=…; in bodies "key" is an issue key, so only here
+        query = urlencode([(k, MASK if SECRET_KEY_RE.search(k) or k.lower() == "key" else v) for k, v in pairs])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

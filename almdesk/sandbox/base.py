@@ -189,7 +189,8 @@ class SandboxServer:
         self.port = self._server.server_port
         self.url = f"{scheme}://{host}:{self.port}"
         app.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{app.system}",
+        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05),
+                                        name=f"sandbox-{app.system}",
                                         daemon=True)
         self._thread.start()
 

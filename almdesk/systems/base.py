@@ -56,6 +56,7 @@ class Field:
     placeholder: str = ""
     minimum: int | None = None
     maximum: int | None = None
+    choice_labels: tuple[str, ...] = ()  # what forms show for each of ``choices`` (same order)
 
     def parse(self, raw: Any) -> Any:
         """Turn a raw value (text from a form or the CLI, or a JSON value) into a typed one.

@@ -163,7 +163,9 @@ class FieldForm(QWidget):
             return box
         if kind is FieldKind.CHOICE:
             combo = QComboBox()
-            combo.addItems(list(f.choices))
+            labels = f.choice_labels if len(f.choice_labels) == len(f.choices) else f.choices
+            for value, label in zip(f.choices, labels, strict=True):
+                combo.addItem(label, value)
             combo.currentIndexChanged.connect(lambda _v: self.changed.emit())
             return combo
         if kind is FieldKind.MULTI_CHOICE and f.choices:
@@ -189,7 +191,7 @@ class FieldForm(QWidget):
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
             elif isinstance(editor, QComboBox):
-                idx = editor.findText(str(value)) if value is not None else 0
+                idx = editor.findData(str(value)) if value is not None else 0
                 editor.setCurrentIndex(max(idx, 0))
             elif isinstance(editor, ChecklistEdit):
                 editor.set_values(value or [])
@@ -210,7 +212,7 @@ class FieldForm(QWidget):
             elif isinstance(editor, QCheckBox):
                 out[f.name] = editor.isChecked()
             elif isinstance(editor, QComboBox):
-                out[f.name] = editor.currentText()
+                out[f.name] = editor.currentData()
             elif isinstance(editor, ChecklistEdit):
                 out[f.name] = editor.values()
             elif isinstance(editor, QLineEdit):

@@ -132,7 +132,7 @@ def test_network_errors_are_inline(qtbot, services: Services) -> None:  # type: 
     fill(qtbot, page, "https://toy.example.com", "tok-123456")
     network = page.editor.network
     assert network is not None
-    network.editors["proxy_mode"].setCurrentText("explicit")
+    network.editors["proxy_mode"].setCurrentText("This proxy")
     network.editors["ca_bundle"].setText("/nonexistent/ca.pem")
     qtbot.mouseClick(page.editor.save_btn, Qt.MouseButton.LeftButton)
     assert "Proxy URL" in network.errors["proxy_url"].text()
