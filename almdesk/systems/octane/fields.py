@@ -36,6 +36,7 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
     Field("workspace", "Workspace ID", FieldKind.TEXT, section="Target", placeholder="1002",
           help="The workspace items go to; empty: the connector's workspace."),
     Field("item_type", "Item type", FieldKind.CHOICE, default="defect", choices=("defect", "story"),
+          choice_labels=("Defect", "User story"),
           section="Target", help="Create tasks as defects or as user stories."),
     Field("parent", "Parent", FieldKind.TEXT, default="", section="Target", placeholder="backlog root",
           help="Id of the work item (feature, epic) new items go under; empty: the backlog root. When set, only "

@@ -42,6 +42,7 @@ CONNECTOR_FIELDS: tuple[Field, ...] = (
           placeholder=DEFAULT_SERVER,
           help="Rally's address: https://rally1.rallydev.com for Rally SaaS, or your on-premises server."),
     Field("auth_method", "Authentication", FieldKind.CHOICE, default="api_key", choices=("api_key", "basic"),
+          choice_labels=("API key", "User name and password"),
           help="api_key: a Rally API key (recommended). basic: user name and password, for on-premises "
                "servers where API keys are not available."),
     Field("alm_api_key", "API key", FieldKind.SECRET,
