@@ -174,3 +174,24 @@ def test_long_sync_in_background_notifies(qtbot: QtBot, services: Services, runn
         assert console.notified == ""
     assert console.notify("x", True) in ("tray", "status bar")
     console.close()
+
+
+def test_eta_and_closing_mid_run(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    def paced(ctx: JobContext) -> JobOutcome:
+        for i in range(400):
+            ctx.check_cancelled()
+            ctx.event(f"T{i}", "create", "ok", f"created {i}")
+            ctx.progress(i + 1, 400, "Creating")
+            ctx.sleep(0.005)
+        return JobOutcome(True, "done")
+
+    console = open_console(qtbot, services, runner, JobSpec("sync", "Sync paced", paced))
+    qtbot.waitUntil(lambda: console.model.rowCount() > 3, timeout=10000)
+    assert console.handle is not None
+    console.started -= 10.0  # as if it had run for 10 s
+    console._on_progress(console.handle, 100, 400, "Creating defects")
+    assert console.eta.text() == "about 30 s left" and console.phase.text() == "Creating defects"
+    assert console.bar.maximum() == 400 and console.bar.value() == 100
+    with qtbot.waitSignal(runner.finished, timeout=20000) as blocker:
+        console.close()  # the job goes on without its console
+    assert blocker.args[1].state == "succeeded"
