@@ -256,3 +256,12 @@ def test_dc_with_context_path_and_pasted_issue_address(sandbox_factory: Callable
     assert connector.params["url"] == server.url + "/jira"
     results = run(connector, connection_for(connector, server), http)
     assert all(r.status == "ok" for r in results), [(r.key, r.detail) for r in results]
+
+
+def test_cloud_auth_against_dc_when_auto(dc: SandboxServer, cloud: SandboxServer, http: HttpFactory) -> None:
+    info = cloud.describe()
+    connector = connector_for(dc, deployment="auto", auth_method="api_token", user=info["params"]["user"],
+                              secrets=info["secrets"])
+    key, exc = run_step_error(connector, None, http)
+    assert key == "jira-auth" and exc.field == "auth_method"
+    assert exc.message.startswith("This server is Jira Data Center") and "personal access token" in exc.hint

@@ -128,7 +128,7 @@ def check_auth_kind(deployment: str, auth: str) -> None:
                           "Choose api_token and use an API token from id.atlassian.com › Security › API tokens "
                           "instead of the password.", field="auth_method")
     if deployment == DC and auth == API_TOKEN:
-        raise ConfigError("Atlassian API tokens only work with Jira Cloud; this connector is set to Data Center.",
+        raise ConfigError("Atlassian API tokens only work with Jira Cloud, not with Jira Data Center.",
                           "Choose pat and create a personal access token in Jira (Profile › Personal Access "
                           "Tokens), or choose basic with the username and password.", field="auth_method")
 
