@@ -28,13 +28,19 @@ def parse_location(text: str) -> tuple[str, str, str | None]:
         raise _fail("Location is required.")
     if any(ch.isspace() for ch in raw):
         raise _fail("Location must not contain spaces.", "Paste the address exactly as the browser shows it.")
+    if not raw.isprintable():
+        raise _fail("Location contains control characters.", "Paste the address exactly as the browser shows it.")
     if "://" not in raw:
         if raw.startswith("//"):
             raw = raw[2:]
         raise _fail("Location must start with https:// or http://.",
                     f"Write the full address, for example https://{raw.lstrip('/')}.")
     raw = raw.split("#", 1)[0]
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # unbalanced or empty [ ] around an IPv6 address
+        raise _fail("Location has an invalid host name.",
+                    "Write an IPv6 address in brackets, like https://[2001:db8::1]/ui/?p=1001.") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise _fail(f"Location must start with https:// or http://, not {parts.scheme}://.",
@@ -46,6 +52,8 @@ def parse_location(text: str) -> tuple[str, str, str | None]:
         port = parts.port
     except ValueError:
         raise _fail("Location has an invalid port.", "The port must be a number from 1 to 65535.") from None
+    if port == 0:
+        raise _fail("Location has an invalid port.", "The port must be a number from 1 to 65535.")
     host = parts.hostname
     if not host:
         raise _fail("Location has no host name.", f"Write it like {EXAMPLE}.")
@@ -82,11 +90,11 @@ def _split_p(value: str) -> tuple[str, str | None]:
         raise _fail(f"Location's p={value} has more than a shared space and a workspace.",
                     "p= must be <shared space id> or <shared space id>/<workspace id>, e.g. p=1001/1002.")
     space = pieces[0]
-    if not space.isdigit():
+    if not (space.isascii() and space.isdigit()):
         raise _fail(f"shared space id must be a number (p={value}).",
                     "The number after p= is the shared space id; copy the address from the browser again.")
     workspace = pieces[1] if len(pieces) == 2 and pieces[1] else None
-    if workspace is not None and not workspace.isdigit():
+    if workspace is not None and not (workspace.isascii() and workspace.isdigit()):
         raise _fail(f"workspace id must be a number (p={value}).",
                     "After p=<shared space>/ comes the workspace id, a number like 1002.")
     return space, workspace

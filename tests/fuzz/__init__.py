@@ -1,0 +1,1 @@
+"""Hypothesis fuzzing: Octane Locations and URL fields, task import files, and malformed server answers."""
