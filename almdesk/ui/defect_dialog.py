@@ -116,6 +116,9 @@ class DefectDialog(QDialog):
     def _target_changed(self) -> None:
         _connection, connector = self.target.ids()
         self.form.setRowVisible(self.workspace_box, connector is not None)
+        label = self.form.labelForField(self.workspace_box)
+        if isinstance(label, QLabel):
+            label.setText(self.target.workspace_label())
         system = self.target.system_name()
         self.noun = self.services.registry.get(system).item_noun if system else "defect"
         self.setWindowTitle(f"Create {self.noun}")
@@ -131,8 +134,10 @@ class DefectDialog(QDialog):
             show_error(label, "")
 
     def show_failure(self, message: str, hint: str = "", field: str | None = None) -> None:
-        name = {"connection": "target", "connector": "target", "summary": "name", "title": "name",
-                "severities": "severity", "phases": "phase"}.get(field or "", field or "")
+        name = self.target.input_for(field)
+        name = {"summary": "name", "title": "name", "severities": "severity", "phases": "phase"}.get(name, name)
+        if name not in self.errors and field:
+            message += f" (setting {field})"
         show_error(self.errors.get(name, self.error), message, hint)
         widget = self.inputs.get(name)
         if widget is not None:

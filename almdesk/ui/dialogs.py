@@ -318,6 +318,17 @@ def pick_workspace(parent: QWidget | None, services: Services, runner: JobRunner
         dialog.deleteLater()
 
 
+# What "workspace" means when a gate or defect runs on a connector: (label, placeholder) per system.
+WORKSPACE_INPUTS = {
+    "octane": ("Workspace", "workspace id, e.g. 1002 (empty: the connector's own)"),
+    "jira": ("Project key", "e.g. SHOP"),
+    "github": ("Repository", "repo or owner/repo"),
+    "rally": ("Workspace", "Rally workspace name"),
+}
+# Connection settings a workspace given on a connector stands in for.
+WORKSPACE_FIELDS = {"workspace", "alm_project", "rally_workspace", "github_repo_owner"}
+
+
 class TargetBox(QWidget):
     """Where a gate or defect runs: a connection, or a connector plus a workspace typed or picked.
 
@@ -378,10 +389,24 @@ class TargetBox(QWidget):
             return self.services.config.connector(connector).system
         return ""
 
+    def workspace_label(self) -> str:
+        return WORKSPACE_INPUTS.get(self.system_name(), ("Workspace", ""))[0]
+
+    def input_for(self, field: str | None) -> str:
+        """The dialog input a failed job's ``field`` belongs to ("workspace" or the field itself)."""
+        _connection, connector = self.ids()
+        if field in WORKSPACE_FIELDS:
+            return "workspace" if connector is not None else ""
+        if field in ("connection", "connector"):
+            return "target"
+        return field or ""
+
     def _update(self) -> None:
         _connection, connector = self.ids()
         self.workspace_row.setVisible(connector is not None)
         system = self.system_name()
+        placeholder = WORKSPACE_INPUTS.get(system, ("", "workspace / project (empty: the connector's own)"))[1]
+        self.workspace.setPlaceholderText(placeholder)
         can_pick = bool(system) and hasattr(self.services.registry.get(system), "workspaces")
         self.pick_btn.setVisible(can_pick)
 

@@ -9,6 +9,7 @@ browser). A rejected input (unknown release, phase…) is shown under that input
 from __future__ import annotations
 
 import html
+from dataclasses import asdict
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.config import connection_fields
 from almdesk.errors import ConfigError
-from almdesk.jobs.record import JobResult
+from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
-from almdesk.systems.base import OPERATORS, GateRequest
+from almdesk.systems.base import OPERATORS, ConnectionSettings, GateRequest
 from almdesk.ui.dialogs import (
     LinkTable,
     RowsModel,
@@ -45,6 +48,7 @@ from almdesk.ui.runner import JobRunner
 
 PASS_STYLE = "color: white; background: #1b7f3b; padding: 6px 18px; border-radius: 6px;"
 FAIL_STYLE = "color: white; background: #b3261e; padding: 6px 18px; border-radius: 6px;"
+PAGE = 50
 FIELDS = ("target", "workspace", "release", "phases", "severities", "labels", "threshold", "operator")
 
 
@@ -141,11 +145,23 @@ class GateDialog(QDialog):
         self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4)
         self.items = LinkTable(self.items_model)
         self.items.setObjectName("gate_items")
-        self.items.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.items.hide()
         self.items_note = QLabel()
         self.items_note.setObjectName("gate_items_note")
-        self.items_note.hide()
+        self.more_btn = QPushButton("Show &more")
+        self.more_btn.setObjectName("gate_more")
+        self.more_btn.setToolTip("Fetch the next page of matching items (counts again, then reads one page).")
+        self.more_btn.clicked.connect(self.load_more)
+        self.more_box = QWidget()
+        ml = QHBoxLayout(self.more_box)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(self.items_note, 1)
+        ml.addWidget(self.more_btn)
+        self.more_box.hide()
+        self._page_handle: int | None = None
+        self._shown_request: GateRequest | None = None
+        self._shown_target: tuple[int | None, int | None] = (None, None)
+        self._count = 0
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         head = QHBoxLayout()
@@ -161,7 +177,7 @@ class GateDialog(QDialog):
         lay.addLayout(head)
         lay.addWidget(self.query)
         lay.addWidget(self.items, 1)
-        lay.addWidget(self.items_note)
+        lay.addWidget(self.more_box)
         self.resize(760, 620)
         self._target_changed()
         runner.finished.connect(self._finished)
@@ -174,6 +190,9 @@ class GateDialog(QDialog):
     def _target_changed(self) -> None:
         _conn, connector = self.target.ids()
         self.form.setRowVisible(self.workspace_box, connector is not None)
+        label = self.form.labelForField(self.workspace_box)
+        if isinstance(label, QLabel):
+            label.setText(self.target.workspace_label())
 
     def request(self) -> GateRequest:
         return GateRequest(release=self.release.text().strip(), phases=split_csv(self.phases.text()),
@@ -187,8 +206,10 @@ class GateDialog(QDialog):
 
     def show_failure(self, message: str, hint: str = "", field: str | None = None) -> None:
         """Show an error under the input it names (or above the buttons) and focus that input."""
-        name = {"connection": "target", "connector": "target", "phase": "phases",
-                "severity": "severities", "label": "labels"}.get(field or "", field or "")
+        name = self.target.input_for(field)
+        name = {"phase": "phases", "severity": "severities", "label": "labels"}.get(name, name)
+        if name not in self.errors and field:
+            message += f" (setting {field})"
         label = self.errors.get(name, self.error)
         show_error(label, message, hint)
         widget = self.inputs.get(name)
@@ -206,7 +227,9 @@ class GateDialog(QDialog):
         self.job_result = None
         self.verdict.hide()
         self.items.hide()
-        self.items_note.hide()
+        self.more_box.hide()
+        self._shown_request = self.request()
+        self._shown_target = (connection, connector)
         self.count.clear()
         self.query.clear()
         self.status.setText("Counting the matching items…")
@@ -220,6 +243,9 @@ class GateDialog(QDialog):
             self.runner.cancel(self.handle)
 
     def _finished(self, handle: int, result: JobResult | None) -> None:
+        if handle == self._page_handle:
+            self._page_finished(result)
+            return
         if handle != self.handle:
             return
         self.handle = None
@@ -256,12 +282,67 @@ class GateDialog(QDialog):
         self.items.setColumnHidden(1, same_keys)  # Octane's key is its id: show it once
         for col, width in enumerate((64, 90, 290, 110)):
             self.items.setColumnWidth(col, width)
-        if count and len(items) < count:
-            self.items_note.setText(f"Showing the first {len(items)} of {count} matching item(s).")
-            self.items_note.show()
+        self._count = int(count or 0)
+        self._update_more()
+
+    def _update_more(self) -> None:
+        shown = self.items_model.rowCount()
+        self.more_box.setVisible(0 < shown < self._count)
+        self.items_note.setText(f"Showing {shown} of {self._count} matching item(s).")
+        self.more_btn.setEnabled(self._page_handle is None)
+
+    def load_more(self) -> int | None:
+        """Fetch the next page of matching items in a job (the gate's items are paged on demand)."""
+        if self._shown_request is None or self._page_handle is not None:
+            return None
+        spec = gate_page_spec(self.services, self._shown_request, *self._shown_target,
+                              offset=self.items_model.rowCount(), limit=PAGE)
+        self.more_btn.setEnabled(False)
+        self.items_note.setText("Fetching more items…")
+        self._page_handle = self.runner.submit(spec)
+        return self._page_handle
+
+    def _page_finished(self, result: JobResult | None) -> None:
+        self._page_handle = None
+        if result is not None and result.state == "succeeded":
+            items = result.outcome.data.get("items") or []
+            self.items_model.append_rows([(i.get("id", ""), i.get("key", ""), i.get("title", ""),
+                                           i.get("status", ""), i.get("url", "")) for i in items],
+                                         urls=[i.get("url", "") for i in items])
+            if not items:
+                self._count = self.items_model.rowCount()  # the server has no more
+        self._update_more()
+        if result is not None and result.state == "failed":
+            hint = str(result.outcome.data.get("hint") or "")
+            show_error(self.error, split_message(result.outcome.message, hint), hint)
 
     def done(self, code: int) -> None:
         if self._attached:
             self._attached = False
             self.runner.finished.disconnect(self._finished)
         super().done(code)
+
+
+def gate_page_spec(services: Services, request: GateRequest, connection: int | None, connector: int | None, *,
+                   offset: int, limit: int) -> JobSpec:
+    """A job that runs the gate's query again and reads one page of its matching items."""
+    if connection is not None:
+        target = services.config.connection_settings(connection)
+    else:
+        assert connector is not None
+        settings = services.config.connector_settings(connector)
+        system = services.registry.get(settings.system)
+        params = {f.name: f.default for f in connection_fields(system)}
+        target = ConnectionSettings(f"{settings.name} (ad hoc)", settings, params)
+    system = services.registry.get(target.connector.system)
+    http = services.http_for(target.connector, trace=target.debug, job_hint="gate")
+
+    def run(ctx: JobContext) -> JobOutcome:
+        http.add_secrets(target.connector.secrets.values())
+        result = system.gate(target, request, http, ctx)
+        items = [asdict(i) for i in result.items(offset, limit)] if result.items is not None else []
+        return JobOutcome(True, f"Read {len(items)} matching item(s) from #{offset + 1}.", data={"items": items})
+
+    connector_id = services.config.connector(target.connector.name).id
+    return JobSpec("gate-items", f"Gate items {offset + 1}–{offset + limit} on {target.alias}", run, connector_id,
+                   target.id)

@@ -27,7 +27,8 @@ from almdesk.models import JobEventRow
 from almdesk.services import Services
 from almdesk.ui.dialogs import LinkTable, RowsModel
 
-JOB_KINDS = ("test-connector", "test-connection", "sync", "dry-run", "gate", "defect", "import", "workspaces")
+JOB_KINDS = ("test-connector", "test-connection", "sync", "dry-run", "gate", "gate-items", "defect", "import",
+             "workspaces")
 JOB_STATES = ("succeeded", "failed", "cancelled", "running")
 JOB_LIMIT = 500
 EVENT_LIMIT = 10000
