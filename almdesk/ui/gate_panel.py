@@ -184,6 +184,7 @@ class GateDialog(QDialog):
         self._attached = True
         if self.target.empty():
             self.run_btn.setEnabled(False)
+            self.status.clear()
             show_error(self.error, "There is no connector or connection to run a gate on.",
                        "Create a connector (and a connection) first, or try the sandbox.")
 

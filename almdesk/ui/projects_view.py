@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -216,6 +216,7 @@ class ProjectsView(QWidget):
         self.services = services
         self.runner = runner
         self._import_handle: int | None = None
+        self._stale = False
         self.list = QTreeWidget()
         self.list.setObjectName("project_list")
         self.list.setHeaderLabels(["Project", "Tasks", "Business unit / application"])
@@ -418,8 +419,19 @@ class ProjectsView(QWidget):
             JobSpec("import", f"Import tasks into {name} from {Path(path).name}", run), queue=f"import:{pid}")
         return self._import_handle
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
+
     def _job_finished(self, handle: int, result: JobResult | None) -> None:
         if handle != self._import_handle:
+            if result is not None and result.outcome.counts.get("local_updated"):  # a sync changed task statuses
+                self._stale = True
+                if self.isVisible():
+                    self._stale = False
+                    self.reload()
             return
         self._import_handle = None
         self.import_btn.setEnabled(self.current_project() is not None and _import_tasks_fn() is not None)

@@ -298,8 +298,9 @@ class SyncConsole(QDialog):
         self.cancel_btn.hide()
         self.eta.clear()
         if result is None or result.state == "cancelled":
-            self.bar.setRange(0, 1)
-            self.bar.setValue(0)
+            if self.bar.maximum() == 0:  # never got a total: stop the busy animation
+                self.bar.setRange(0, 1)
+                self.bar.setValue(0)
             self.phase.setText("Cancelled.")
             text = "Cancelled before it started." if result is None else result.outcome.message
             self._summary(text + " A later sync resumes where this one stopped.", "#9a6700")
