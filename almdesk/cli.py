@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--faults", default="", help="e.g. 500:0.05,429:0.05,reset:0.02,slow:0.02,expire:0.01")
     sb.add_argument("--seed", type=int, default=0)
     sb.add_argument("--strict-rate-limits", action="store_true")
+    sb.add_argument("--jira-mode", choices=("cloud", "dc"), default="cloud", help="Jira Cloud or Data Center")
 
     def params(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
@@ -393,7 +394,9 @@ def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
         raise UsageError(f"Unknown sandbox system(s): {', '.join(unknown)}.",
                          f"Use: {', '.join(sandbox.available())}.")
     try:
-        extra = {"strict_rate_limits": True} if args.strict_rate_limits else {}
+        extra: dict[str, Any] = {"jira_mode": args.jira_mode}
+        if args.strict_rate_limits:
+            extra["strict_rate_limits"] = True
         servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed, **extra)
     except ValueError as exc:
         raise UsageError(f"--faults: {exc}", "Example: 500:0.05,429:0.05,reset:0.02") from None

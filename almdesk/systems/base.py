@@ -140,7 +140,11 @@ def check_url(text: str, fld: Field | None = None) -> str:
     name = fld.name if fld else None
     label = fld.label if fld else "URL"
     text = text.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ConfigError(f"{label} is not a valid address.", "Write it like https://server.example.com.",
+                          field=name) from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"{label} must start with https:// or http://.",
                           f"Write the full address, for example https://{text or 'server.example.com'}.",

@@ -166,7 +166,7 @@ class ConnectorEditor(QWidget):
         self.tabs.addTab(scrolled(self.network), "Network")
         self.form.set_values({})
         self.network.set_values({})
-        if hasattr(system, "workspaces"):
+        if hasattr(system, "workspaces") and "workspace" in self.form.editors:
             pick = QPushButton("Pick workspace after sign-in…")
             pick.setObjectName("pick_workspace")
             pick.clicked.connect(self.pick_workspace)

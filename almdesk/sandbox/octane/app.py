@@ -8,6 +8,7 @@ the CI connectivity check and the browser's ``/ui/entity-navigation`` link.
 
 from __future__ import annotations
 
+import inspect
 import json
 import secrets
 import threading
@@ -337,4 +338,5 @@ class OctaneSandbox(SandboxApp):
 def create(seed: int = 0, **options: Any) -> OctaneSandbox:
     """The sandbox app; options: idle_timeout, global_timeout, renew_after, renew_grace (seconds),
     defects, stories (per workspace), strict_rate_limits (accepted for the CLI; Octane has none)."""
-    return OctaneSandbox(seed, **options)
+    known = inspect.signature(OctaneSandbox.__init__).parameters
+    return OctaneSandbox(seed, **{k: v for k, v in options.items() if k in known})
