@@ -136,3 +136,24 @@ def test_import_cancelled_file_dialog_does_nothing(qtbot: QtBot, services: Servi
     qtbot.addWidget(view)
     monkeypatch.setattr(view, "choose_file", lambda: "")
     assert view.import_tasks() is None and view.import_status.text() == ""
+
+
+def test_refreshes_after_a_sync_updated_tasks(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    from sqlalchemy import update
+
+    from almdesk.jobs.context import JobOutcome
+    from almdesk.jobs.record import JobResult
+    from almdesk.models import Task
+
+    pid = services.config.add_project("Shop")
+    bulk_tasks(services, pid, 10)
+    view = ProjectsView(services, runner)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.model.rows[0][4] == "TODO"
+    with services.store.session() as s:
+        s.execute(update(Task).where(Task.task_id == "T1").values(status="DONE"))
+    runner.finished.emit(999, JobResult(1, "succeeded", JobOutcome(True, "synced", {"unchanged": 10})))
+    assert view.model.rows[0][4] == "TODO", "nothing local changed: no reload"
+    runner.finished.emit(999, JobResult(2, "succeeded", JobOutcome(True, "synced", {"local_updated": 1})))
+    assert view.model.rows[0][4] == "DONE"
