@@ -136,15 +136,25 @@ def test_prepare_errors(connector: Any, gh_info: dict[str, Any], http: HttpFacto
         assert isinstance(caught.value, UserFacingError) and caught.value.field == field, params
 
 
-def test_cancel_stops_creating(gh_info: dict[str, Any], http: HttpFactory) -> None:
+def test_cancel_stops_creating(gh_info: dict[str, Any], http: HttpFactory, gh_app: GitHubSandbox) -> None:
     cancel = threading.Event()
     ctx = JobContext(cancel_event=cancel)
-    paced = make_connection(make_connector(gh_info, github_write_pace_ms=50), gh_info)
-    adapter = adapter_for(paced, http, ctx)
+    adapter = adapter_for(make_connection(make_connector(gh_info), gh_info), http, ctx)
+    [first] = adapter.create_items([draft(1)])
+    assert isinstance(first, RemoteItem)
     cancel.set()
-    results = adapter.create_items([draft(1), draft(2)])
-    assert isinstance(results[0], RemoteItem)  # the first write is not delayed
-    assert isinstance(results[1], CancelledError)
+    results = adapter.create_items([draft(2), draft(3)])
+    assert all(isinstance(r, CancelledError) for r in results)
+    assert len(gh_app.requests_to("POST", ISSUES)) == 1
+
+
+def test_cancel_during_a_pause_between_writes(gh_info: dict[str, Any], http: HttpFactory) -> None:
+    cancel = threading.Event()
+    ctx = JobContext(cancel_event=cancel)
+    adapter = adapter_for(make_connection(make_connector(gh_info, github_write_pace_ms=60000), gh_info), http, ctx)
+    threading.Timer(0.3, cancel.set).start()
+    results = adapter.create_items([draft(1), draft(2)])  # the second waits a minute, unless cancelled
+    assert isinstance(results[0], RemoteItem) and isinstance(results[1], CancelledError)
 
 
 class FastContext(JobContext):

@@ -87,6 +87,8 @@ class GitHubSyncAdapter:
         results: list[RemoteItem | Exception] = []
         stop: Exception | None = None
         for draft in drafts:
+            if stop is None and self.ctx.cancelled():
+                stop = CancelledError("cancelled before this item was created")
             if stop is not None:
                 results.append(stop)
                 continue
