@@ -29,7 +29,7 @@ import urllib3
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
+from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Link, Store, Task
 from almdesk.net.session import HttpFactory
@@ -320,8 +320,11 @@ class SyncRun:
                     else:
                         Journal.finish(s, jid, "failed")
             failures: list[Exception] = []
+            cancelled: CancelledError | None = None
             for entry, result in zip(chunk, results, strict=True):
-                if isinstance(result, RemoteItem):
+                if isinstance(result, CancelledError):  # the adapter stopped before this draft
+                    cancelled = result
+                elif isinstance(result, RemoteItem):
                     entry.item = result
                     self.ctx.counts["created"] += 1
                     closed = entry.task.done and result.done
@@ -338,6 +341,8 @@ class SyncRun:
                     failures.append(result)
             for _ in chunk:
                 self._tick(f"Creating {self.noun}s")
+            if cancelled is not None:
+                raise cancelled
             self._judge(failures, all_failed=len(failures) == len(chunk))
         return follow_up
 

@@ -258,3 +258,11 @@ def test_unreachable_tells_connect_failures_from_resets(toy: SyncEnv) -> None:
     with pytest.raises(RemoteError) as reset:
         send(session, "POST", toy.target.server.url + "/api/items/bulk", json={})
     assert "reset" in reset.value.message and not unreachable(reset.value)
+
+
+def test_nothing_in_scope_checks_settings_but_lists_nothing(toy: SyncEnv) -> None:
+    alias = toy.connection(toy.project([{"task_id": "T1", "priority": 2}]), sde_min_priority=7)
+    result = toy.sync(alias)
+    assert result.state == "succeeded", result.outcome.message
+    assert result.outcome.data["in_scope"] == 0 and result.outcome.data["out_of_scope"] == 1
+    assert [path for _, path, _ in _app(toy).log] == ["/api/whoami?"]

@@ -6,10 +6,13 @@ Each test builds a project and a connection through ``Config`` like the app does
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from almdesk.jobs.context import JobContext, JobEvent
 from tests.sync.harness import SyncEnv, tasks
 
 
@@ -195,3 +198,31 @@ def test_dry_run_plans_and_writes_nothing(env: SyncEnv) -> None:
     assert sorted(env.alm_items(alias)) == ["T3"]
     assert env.links(alias) == {}
     assert env.task(project, "T3").status == "TODO"
+
+
+def test_cancel_mid_sync_then_next_sync_finishes(env: SyncEnv) -> None:
+    project = env.project()
+    alias = env.connection(project, toyalm_bulk_size=3) if env.target.name == "toyalm" else env.connection(project)
+    adapter = env.adapter(alias)
+    bulk = int(adapter.bulk_size)
+    adapter.close()
+    ids = [f"T{i}" for i in range(1, bulk + 4)]  # more than one chunk
+    env.add_tasks(project, tasks(*ids))
+    cancel = threading.Event()
+    asked: list[float] = []
+
+    def on_event(ev: JobEvent) -> None:
+        if ev.action == "create" and not cancel.is_set():
+            asked.append(time.monotonic())
+            cancel.set()
+
+    result = env.sync(alias, ctx=JobContext(cancel_event=cancel, on_event=on_event))
+    latency = time.monotonic() - asked[0]
+    created = result.outcome.counts.get("created", 0)
+    assert result.state == "cancelled", result.outcome
+    assert created < len(ids) and result.outcome.message == "Cancelled by the user."
+    print(f"{env.target.name}: cancel honoured {latency:.3f} s after the request, {created} created")
+    again = env.sync(alias)
+    assert again.state == "succeeded", again.outcome.message
+    assert again.outcome.counts["created"] == len(ids) - created
+    _once(env, alias, ids)
