@@ -142,7 +142,7 @@ class GateDialog(QDialog):
         self.status = QLabel("Fill in the release and the condition, then press Run gate.")
         self.status.setObjectName("gate_status")
         self.status.setWordWrap(True)
-        self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4)
+        self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4, parent=self)
         self.items = LinkTable(self.items_model)
         self.items.setObjectName("gate_items")
         self.items.hide()

@@ -77,7 +77,7 @@ class JobsView(QWidget):
         filters.addStretch(1)
         filters.addWidget(refresh)
 
-        self.job_model = RowsModel(["#", "Started", "Kind", "Connection", "State", "Seconds", "Result"])
+        self.job_model = RowsModel(["#", "Started", "Kind", "Connection", "State", "Seconds", "Result"], parent=self)
         self.table = LinkTable(self.job_model)
         self.table.setObjectName("job_table")
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._select(cur))
@@ -99,7 +99,7 @@ class JobsView(QWidget):
         self.trace_btn.setToolTip("The redacted HTTP exchanges recorded while this job ran (debug mode).")
         self.trace_btn.clicked.connect(self.open_trace)
         self.trace_btn.hide()
-        self.event_model = RowsModel(["Time", "Item", "Action", "Status", "Message"], url_column=1)
+        self.event_model = RowsModel(["Time", "Item", "Action", "Status", "Message"], url_column=1, parent=self)
         self.events = LinkTable(self.event_model)
         self.events.setObjectName("event_table")
         self.event_label = QLabel()

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -51,8 +51,8 @@ def _alm_key(ev: JobEvent) -> str:
 
 
 class _ShowFilter(QSortFilterProxyModel):
-    def __init__(self, model: RowsModel) -> None:
-        super().__init__()
+    def __init__(self, model: RowsModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.setSourceModel(model)
         self.rows_model = model
         self.mode = 0
@@ -114,8 +114,8 @@ class SyncConsole(QDialog):
         self.show_combo = QComboBox()
         self.show_combo.setObjectName("sync_show")
         self.show_combo.addItems(list(SHOW))
-        self.model = RowsModel(["Task", "Action", "ALM item", "Status", "Message"], url_column=2)
-        self.proxy = _ShowFilter(self.model)
+        self.model = RowsModel(["Task", "Action", "ALM item", "Status", "Message"], url_column=2, parent=self)
+        self.proxy = _ShowFilter(self.model, self)
         self.table = LinkTable(self.model)
         self.table.setObjectName("sync_table")
         self.table.setModel(self.proxy)
@@ -162,6 +162,7 @@ class SyncConsole(QDialog):
         self._attached = False
         self._batched: Any = None
         self._submitting = False
+        self._progress: tuple[int, int] | None = None
         self._render_counts()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -231,8 +232,7 @@ class SyncConsole(QDialog):
             self.bar.setRange(0, 0)
             self.eta.clear()
             return
-        self.bar.setRange(0, total)
-        self.bar.setValue(min(done, total))
+        self._progress = (min(done, total), total)
         elapsed = time.monotonic() - (self.started or time.monotonic())
         if 0 < done < total and elapsed > 1:
             left = elapsed / done * (total - done)
@@ -248,8 +248,22 @@ class SyncConsole(QDialog):
         if handle == self.handle:
             self.pending.extend(events)
 
+    def _paint_progress(self) -> None:
+        """Show the last progress. QProgressBar.setValue repaints synchronously (tens of ms with a big
+        table in the window), so updates are switched off around it and one normal paint is queued."""
+        if self._progress is None:
+            return
+        value, total = self._progress
+        self._progress = None
+        self.bar.setUpdatesEnabled(False)
+        self.bar.setRange(0, total)
+        self.bar.setValue(value)
+        self.bar.setUpdatesEnabled(True)
+        self.bar.update()
+
     def flush(self) -> None:
-        """Move queued events into the table in one batch and refresh the counters."""
+        """Move queued events into the table in one batch, refresh the counters and the progress bar."""
+        self._paint_progress()
         if not self.pending:
             return
         batch, self.pending = self.pending, []
@@ -291,6 +305,7 @@ class SyncConsole(QDialog):
         if handle != self.handle:
             return
         self.flush()
+        self._paint_progress()
         self._detach()
         self.job_result = result
         self.finished_at = time.monotonic()

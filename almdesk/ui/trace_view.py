@@ -76,8 +76,8 @@ def describe(entry: dict[str, Any]) -> str:
 class _StatusFilter(QSortFilterProxyModel):
     """Keeps rows of one status class (2xx …) and rows whose URL contains the search text."""
 
-    def __init__(self, model: RowsModel) -> None:
-        super().__init__()
+    def __init__(self, model: RowsModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.setSourceModel(model)
         self.rows_model = model
         self.status_class = 0
@@ -106,11 +106,13 @@ class _Loader(QObject):
 
     def _run(self, path: Path) -> None:
         try:
-            entries = read_trace(path)
+            entries, error = read_trace(path), ""
         except (OSError, ValueError) as exc:
-            self.loaded.emit([], f"Could not read the trace {path}: {exc}")
-            return
-        self.loaded.emit(entries, "")
+            entries, error = [], f"Could not read the trace {path}: {exc}"
+        try:
+            self.loaded.emit(entries, error)
+        except RuntimeError:  # the viewer was closed before the file was read
+            pass
 
 
 class TraceView(QDialog):
@@ -121,8 +123,8 @@ class TraceView(QDialog):
         self.path = Path(path)
         self.entries: list[dict[str, Any]] = []
         self.setWindowTitle(f"HTTP trace — {self.path.name}")
-        self.model = RowsModel(["#", "Method", "Status", "ms", "URL"])
-        self.proxy = _StatusFilter(self.model)
+        self.model = RowsModel(["#", "Method", "Status", "ms", "URL"], parent=self)
+        self.proxy = _StatusFilter(self.model, self)
         self.table = LinkTable(self.model)
         self.table.setObjectName("trace_table")
         self.table.setModel(self.proxy)

@@ -190,6 +190,7 @@ def test_eta_and_closing_mid_run(qtbot: QtBot, services: Services, runner: JobRu
     assert console.handle is not None
     console.started -= 10.0  # as if it had run for 10 s
     console._on_progress(console.handle, 100, 400, "Creating defects")
+    console._paint_progress()  # the bar is painted on the console's timer
     assert console.eta.text() == "about 30 s left" and console.phase.text() == "Creating defects"
     assert console.bar.maximum() == 400 and console.bar.value() == 100
     with qtbot.waitSignal(runner.finished, timeout=20000) as blocker:
