@@ -25,7 +25,7 @@ from almdesk.jobs.history import get_job, recent_jobs
 from almdesk.jobs.record import job_events
 from almdesk.models import JobEventRow
 from almdesk.services import Services
-from almdesk.ui.dialogs import LinkTable, RowsModel
+from almdesk.ui.dialogs import LinkTable, RowsModel, split_message
 
 JOB_KINDS = ("test-connector", "test-connection", "sync", "dry-run", "gate", "gate-items", "defect", "import",
              "workspaces")
@@ -191,14 +191,15 @@ class JobsView(QWidget):
             self.event_label.clear()
             return
         self.title.setText(f"Job {job['id']}: {job['title']}")
+        data = job.get("data") or {}
+        hint = str(data.get("hint") or "")
         lines = [f"{job['state']} · started {_when(job['started'])} · {job['seconds']:.1f} s"
-                 + (" · automatic" if job["automatic"] else ""), job["result_message"]]
+                 + (" · automatic" if job["automatic"] else ""), split_message(job["result_message"], hint)]
+        if hint:
+            lines.append("How to fix: " + hint)
         counts = _counts(job["counts"])
         if counts:
             lines.append("Counts: " + counts)
-        data = job.get("data") or {}
-        if data.get("hint") and data["hint"] not in job["result_message"]:
-            lines.append("Hint: " + str(data["hint"]))
         if job["kind"] == "gate" and "query" in data:
             lines.append(f"Query: {data['query']}")
         if data.get("requests"):
