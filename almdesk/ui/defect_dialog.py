@@ -127,7 +127,7 @@ class DefectDialog(QDialog):
     def request(self) -> DefectRequest:
         return DefectRequest(name=self.name.text().strip(), description=self.description.toPlainText().strip(),
                              release=self.release.text().strip(), severity=self.severity.text().strip(),
-                             phase=self.phase.text().strip(), workspace=self.target.workspace.text().strip())
+                             phase=self.phase.text().strip(), workspace=self.target.workspace_value())
 
     def clear_errors(self) -> None:
         for label in (*self.errors.values(), self.error):

@@ -389,6 +389,10 @@ class TargetBox(QWidget):
             return self.services.config.connector(connector).system
         return ""
 
+    def workspace_value(self) -> str:
+        """The workspace typed for a connector target ("" for a connection: it has its own)."""
+        return self.workspace.text().strip() if self.ids()[1] is not None else ""
+
     def workspace_label(self) -> str:
         return WORKSPACE_INPUTS.get(self.system_name(), ("Workspace", ""))[0]
 

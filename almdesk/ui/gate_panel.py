@@ -199,7 +199,7 @@ class GateDialog(QDialog):
         return GateRequest(release=self.release.text().strip(), phases=split_csv(self.phases.text()),
                            severities=split_csv(self.severities.text()), labels=split_csv(self.labels.text()),
                            threshold=self.threshold.value(), operator=self.operator.currentText(),
-                           workspace=self.target.workspace.text().strip())
+                           workspace=self.target.workspace_value())
 
     def clear_errors(self) -> None:
         for label in (*self.errors.values(), self.error):
