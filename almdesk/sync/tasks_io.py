@@ -71,7 +71,7 @@ def task_from_dict(raw: Mapping[str, Any]) -> TaskRow:
     try:
         return _row(raw, csv_tags=False)
     except _RowError as exc:
-        raise ConfigError(f"Task {raw.get('task_id')!r}, {exc.column}: {exc.problem}.", exc.fix,
+        raise ConfigError(f"Task {_show(raw.get('task_id'))}, {exc.column}: {exc.problem}.", exc.fix,
                           field=exc.column) from None
 
 
@@ -143,7 +143,7 @@ def _read_csv(text: str, name: str) -> list[TaskRow]:
                           "Separate columns with commas (only tags are separated by ';').", field="file")
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
-        raise ConfigError(f"{name}, line 1: unknown column(s) {', '.join(repr(c) for c in unknown)}.",
+        raise ConfigError(f"{name}, line 1: unknown column(s) {', '.join(_show(c) for c in unknown[:5])}.",
                           f"Use only these columns: {', '.join(COLUMNS)}.", field="file")
     missing = [c for c in ("task_id", "title") if c not in columns]
     if missing:
@@ -183,6 +183,12 @@ def _read_json(text: str, name: str) -> list[TaskRow]:
         raise ConfigError(f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).",
                           "Fix the JSON syntax there (a missing comma or quote is the usual cause).",
                           field="file") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: the JSON is nested too deeply to be a task list.",
+                          "Export the tasks as a JSON list of objects.", field="file") from None
+    except ValueError:  # an integer longer than Python's 4300-digit limit
+        raise ConfigError(f"{name}: a number in the file has too many digits.",
+                          "Write priorities as 1 to 10; check the file is a task export.", field="file") from None
     if isinstance(data, dict) and isinstance(data.get("results"), list):
         items = data["results"]
     elif isinstance(data, list):
@@ -280,19 +286,37 @@ def _row(raw: Mapping[str, Any], csv_tags: bool) -> TaskRow:
     if not task_id:
         raise _RowError("task_id", "task_id is empty", "Give every task an id such as T21.")
     if not _TASK_ID.fullmatch(task_id):
-        raise _RowError("task_id", f"task_id {task_id!r} is not valid",
+        raise _RowError("task_id", f"task_id {_show(task_id)} is not valid",
                         "Use letters, digits, '-', '_' or '.' (no spaces or ':'), at most 40 characters, e.g. T21.")
-    title = " ".join(_slug(raw.get("title")).split())
+    title = _encodable("title", " ".join(_slug(raw.get("title")).split()))
     if not title:
         raise _RowError("title", "title is empty", "Give every task a title.")
     text = raw.get("text")
-    text = "" if text is None else str(text)
+    text = _encodable("text", "" if text is None else str(text))
     phase = re.sub(r"[^a-z0-9]+", "-", _slug(raw.get("phase")).lower()).strip("-") or "development"
     if phase not in PHASES:
-        raise _RowError("phase", f"phase {phase!r} is not known", f"Use one of: {', '.join(PHASES)}.")
+        raise _RowError("phase", f"phase {_show(phase)} is not known", f"Use one of: {', '.join(PHASES)}.")
+    tags = _tags(raw.get("tags"), csv_tags)
+    for tag in tags:
+        _encodable("tags", tag)
     return TaskRow(task_id, title, text, phase, _priority(raw.get("priority")), _status(raw.get("status")),
-                   _verification(raw.get("verification")), _tags(raw.get("tags"), csv_tags),
-                   _updated(raw.get("updated")))
+                   _verification(raw.get("verification")), tags, _updated(raw.get("updated")))
+
+
+def _show(value: Any) -> str:
+    """``repr(value)``, cut to about 60 characters (a bad value may be a whole megabyte)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "…" + text[-1]
+
+
+def _encodable(column: str, text: str) -> str:
+    """``text`` when it can be stored (UTF-8); JSON's lone ``\\ud800``-style escapes cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _RowError(column, f"{column} contains an invalid character (a lone \\u surrogate escape)",
+                        "Fix or remove that \\u escape; write characters as UTF-8 text.") from None
+    return text
 
 
 def _priority(value: Any) -> int:
@@ -303,7 +327,7 @@ def _priority(value: Any) -> int:
     except ValueError:
         number = -1
     if not 1 <= number <= 10:
-        raise _RowError("priority", f"priority {value!r} is not a whole number from 1 to 10",
+        raise _RowError("priority", f"priority {_show(value)} is not a whole number from 1 to 10",
                         "Write the priority as 1 (lowest) to 10 (highest).")
     return number
 
@@ -314,14 +338,14 @@ def _status(value: Any) -> str:
         return "TODO"
     status = _STATUS_ALIASES.get(text.lower(), text.upper())
     if status not in STATUSES:
-        raise _RowError("status", f"status {text!r} is not known", "Use TODO, DONE or NA.")
+        raise _RowError("status", f"status {_show(text)} is not known", "Use TODO, DONE or NA.")
     return status
 
 
 def _verification(value: Any) -> str:
     text = _slug(value).lower() or "none"
     if text not in VERIFICATIONS:
-        raise _RowError("verification", f"verification {text!r} is not known",
+        raise _RowError("verification", f"verification {_show(text)} is not known",
                         f"Use one of: {', '.join(VERIFICATIONS)} (or leave it empty for none).")
     return text
 
@@ -348,9 +372,13 @@ def _updated(value: Any) -> datetime | None:
     try:
         stamp = datetime.fromisoformat(text)
     except ValueError:
-        raise _RowError("updated", f"updated {text!r} is not an ISO 8601 date and time",
+        raise _RowError("updated", f"updated {_show(text)} is not an ISO 8601 date and time",
                         "Write it like 2024-05-31T14:03:00+02:00 or 2024-05-31T12:03:00Z.") from None
     if stamp.tzinfo is None:
-        raise _RowError("updated", f"updated {text!r} has no time zone",
+        raise _RowError("updated", f"updated {_show(text)} has no time zone",
                         "Add the zone, e.g. 2024-05-31T14:03:00+02:00 or …Z for UTC.")
-    return stamp.astimezone(UTC)
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise _RowError("updated", f"updated {_show(text)} is out of range",
+                        "Write a date between the years 1 and 9999.") from None
