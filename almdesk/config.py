@@ -311,9 +311,15 @@ class Config:
         parsed: dict[str, Any] = {}
         if info is not None:
             try:
-                parsed = parse_fields(connection_fields(self.registry.get(info.system)), params)
+                system = self.registry.get(info.system)
+                parsed = parse_fields(connection_fields(system), params)
+                check = getattr(system, "check_connection", None)  # optional cross-field checks
+                if check is not None:
+                    parsed = check(parsed, self.connector_settings(info.id))
             except FieldErrors as exc:
                 errors.update(exc.errors)
+            except ConfigError as exc:
+                errors[exc.field or "params"] = exc
             title = parsed.get("alm_title_format") or ""
             if parsed and ("$task_id" not in title or "$title" not in title):
                 errors["alm_title_format"] = ConfigError("Title format must contain $task_id and $title.",
