@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
         runner.finished.connect(lambda _h, _r: self._job_finished())
+        runner.started.connect(lambda _h, _t: self.jobs.reload())
         self._build_actions()
         status = self.statusBar()
         warn = services.secrets.warning

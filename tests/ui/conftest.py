@@ -5,7 +5,6 @@ Screenshots of what the tests drive go to ``/tmp/shots`` (``shot(widget, name)``
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -41,17 +40,6 @@ def emit_drops_true_reference() -> bool:
     return sys.getrefcount(True) < before
 
 
-def _pin_true() -> None:
-    """Keep the GUI tests (tens of thousands of job events) from aborting on that PySide bug.
-
-    Adds references to True that are never given back (a list would give them back at exit and the
-    abort would happen then). Tests only: the app needs the dependency fix named in the xfail.
-    """
-    if emit_drops_true_reference():
-        ctypes.c_ssize_t.from_address(id(True)).value += 1 << 40
-
-
-_pin_true()
 
 
 @pytest.fixture
