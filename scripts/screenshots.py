@@ -13,11 +13,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
-from almdesk.app import App  # noqa: E402
-from almdesk.services import Services  # noqa: E402
+from almdesk.app import App
+from almdesk.services import Services
 
 
 def settle(ms: int = 300) -> None:

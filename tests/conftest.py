@@ -6,20 +6,18 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-import keyring  # noqa: E402
-
-# Resolve the OS keyring now, before any test module defines a KeyringBackend subclass (keyring
-# discovers subclasses, and a test double must never become the backend of other tests).
-keyring.get_keyring()
 
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.services import Services
 from almdesk.systems.registry import Registry
 from tests.toy import ToySandbox, ToySystem
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Resolve the OS keyring now, before any test module defines a KeyringBackend subclass (keyring
+# discovers subclasses, and a test double must never become the backend of other tests).
+keyring.get_keyring()
 
 
 @pytest.fixture
