@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from almdesk.errors import ConfigError
 from almdesk.models import Connection, Connector, Job, Project, Store, Task
@@ -223,17 +223,21 @@ class Config:
                               field="connector")
         return row
 
+    def _connector_info(self, row: Connector) -> ConnectorInfo:
+        return ConnectorInfo(row.id, row.uid, row.name, row.system, dict(row.params), dict(row.network),
+                             row.inaccessible, secret_fields(self.registry.get(row.system)),
+                             [c.alias for c in row.connections])
+
     def connector(self, ref: str | int) -> ConnectorInfo:
         with self.store.session() as s:
-            row = self._connector_row(s, ref)
-            system = self.registry.get(row.system)
-            return ConnectorInfo(row.id, row.uid, row.name, row.system, dict(row.params), dict(row.network),
-                                 row.inaccessible, secret_fields(system), [c.alias for c in row.connections])
+            return self._connector_info(self._connector_row(s, ref))
 
     def connectors(self) -> list[ConnectorInfo]:
+        """All connectors by name, in one query (with their connections' aliases)."""
         with self.store.session() as s:
-            ids = s.scalars(select(Connector.id).order_by(Connector.name)).all()
-        return [self.connector(i) for i in ids]
+            rows = s.scalars(select(Connector).options(selectinload(Connector.connections))
+                             .order_by(Connector.name)).all()
+            return [self._connector_info(row) for row in rows if row.system in self.registry]
 
     def delete_connector(self, ref: str | int) -> None:
         info = self.connector(ref)
@@ -355,17 +359,23 @@ class Config:
                               field="connection")
         return row
 
+    @staticmethod
+    def _connection_info(row: Connection) -> ConnectionInfo:
+        return ConnectionInfo(row.id, row.alias, row.connector.name, row.connector.system,
+                              row.project.name if row.project else "", row.frequency, row.debug_mode,
+                              dict(row.params), row.in_progress, row.last_job_id)
+
     def connection(self, ref: str | int) -> ConnectionInfo:
         with self.store.session() as s:
-            row = self._connection_row(s, ref)
-            return ConnectionInfo(row.id, row.alias, row.connector.name, row.connector.system,
-                                  row.project.name if row.project else "", row.frequency, row.debug_mode,
-                                  dict(row.params), row.in_progress, row.last_job_id)
+            return self._connection_info(self._connection_row(s, ref))
 
     def connections(self) -> list[ConnectionInfo]:
+        """All connections by alias, in one query (with connector and project)."""
         with self.store.session() as s:
-            ids = s.scalars(select(Connection.id).order_by(Connection.alias)).all()
-        return [self.connection(i) for i in ids]
+            rows = s.scalars(select(Connection).options(joinedload(Connection.connector),
+                                                        joinedload(Connection.project))
+                             .order_by(Connection.alias)).all()
+            return [self._connection_info(row) for row in rows]
 
     def delete_connection(self, ref: str | int) -> None:
         with self.store.session() as s:

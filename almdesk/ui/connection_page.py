@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from almdesk.config import FREQUENCIES, ConnectionInfo, connection_fields
 from almdesk.errors import ConfigError
-from almdesk.jobs.history import get_job
+from almdesk.jobs.history import get_job, jobs_by_id
 from almdesk.services import Services
 from almdesk.systems.base import FieldErrors
 from almdesk.ui.connector_page import scrolled
@@ -265,8 +265,10 @@ class ConnectionPage(QWidget):
     def reload(self, select_id: int | None = None) -> None:
         self._guard = True
         self.list.clear()
-        for info in self.services.config.connections():
-            job = get_job(self.services.store, info.last_job_id) if info.last_job_id else None
+        connections = self.services.config.connections()
+        last_jobs = jobs_by_id(self.services.store, [c.last_job_id for c in connections if c.last_job_id])
+        for info in connections:
+            job = last_jobs.get(info.last_job_id or 0)
             last = "never run" if job is None else f"{'✔' if job['succeeded'] else '✖'} {job['result_message']}"
             item = QTreeWidgetItem([info.alias, info.system, info.project, last])
             item.setToolTip(3, last)
