@@ -114,6 +114,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_new)
         file_menu.addAction(self._action("&Export configuration…", self.export_config))
         file_menu.addAction(self._action("&Import configuration…", self.import_config))
+        file_menu.addAction(self._action("Save support &bundle…", self.save_bundle, "Ctrl+Shift+B",
+                                         "A zip with the redacted trace, job log, settings (no secrets) and "
+                                         "versions of the selected job or connection"))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         actions = self.menuBar().addMenu("&Actions")
@@ -206,6 +209,40 @@ class MainWindow(QMainWindow):
         if import_dialog(self, self.services):
             self.connectors.reload()
             self.connections.reload()
+
+    def save_bundle(self) -> None:
+        """Write a support bundle for the selected job (Jobs page) or connection, in the worker."""
+        from almdesk.bundle import support_bundle
+        from almdesk.jobs.context import JobContext, JobOutcome
+        from almdesk.jobs.record import JobSpec
+
+        job = self.jobs.current if self.nav.currentRow() == 3 else None
+        connection = self.connections.current_id() if job is None else None
+        if job is None and connection is None:
+            QMessageBox.information(self, "Support bundle", "Select a job under Jobs, or a connection under "
+                                    "Connections, first.")
+            return
+        services = self.services
+
+        def run(_ctx: JobContext) -> JobOutcome:
+            path = support_bundle(services, connection=connection, job_id=job["id"] if job else None,
+                                  out_dir=services.paths.bundles)
+            return JobOutcome(True, f"Support bundle written to {path}", data={"path": str(path)})
+
+        what = f"job {job['id']}" if job else f"connection {self.services.config.connection(connection or 0).alias}"
+        self._bundle_handle = self.runner.submit(JobSpec("bundle", f"Support bundle for {what}", run),
+                                                 queue="bundle")
+        self.runner.finished.connect(self._bundle_done)
+
+    def _bundle_done(self, handle: int, result: object) -> None:
+        if handle != getattr(self, "_bundle_handle", None):
+            return
+        self.runner.finished.disconnect(self._bundle_done)
+        from almdesk.jobs.record import JobResult
+
+        if isinstance(result, JobResult):
+            show = QMessageBox.information if result.state == "succeeded" else QMessageBox.warning
+            show(self, "Support bundle", result.outcome.message)
 
     def about(self) -> None:
         QMessageBox.about(self, "About almdesk",
