@@ -21,9 +21,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from almdesk.errors import ConfigError
@@ -55,20 +55,28 @@ class Journal:
     def begin(self, op: str, items: Iterable[tuple[int, str]]) -> list[int]:
         """Record pending entries ``(task_pk, alm_ref)`` and commit them; return their ids."""
         assert op in OPS, op
+        now = datetime.now(UTC)
+        values = [{"connection_id": self.connection_id, "job_id": self.job_id, "task_pk": pk, "op": op,
+                   "state": "pending", "alm_ref": ref, "created": now} for pk, ref in items]
+        if not values:
+            return []
         with self.store.session() as s:
-            rows = [JournalEntry(connection_id=self.connection_id, job_id=self.job_id, task_pk=pk, op=op,
-                                 state="pending", alm_ref=ref) for pk, ref in items]
-            s.add_all(rows)
-            s.flush()
-            return [r.id for r in rows]
+            stmt = insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True)
+            return list(s.scalars(stmt, values))
 
     @staticmethod
     def finish(s: Session, entry_id: int, state: str, alm_ref: str = "") -> None:
         """Mark one entry done/failed inside the caller's transaction (the one that stores the link)."""
-        values: dict[str, Any] = {"state": state, "finished": datetime.now(UTC)}
-        if alm_ref:
-            values["alm_ref"] = alm_ref
-        s.execute(update(JournalEntry).where(JournalEntry.id == entry_id).values(**values))
+        Journal.finish_many(s, [(entry_id, state, alm_ref)])
+
+    @staticmethod
+    def finish_many(s: Session, entries: Sequence[tuple[int, str, str]]) -> None:
+        """Mark ``(id, state, alm_ref)`` entries in one statement, inside the caller's transaction."""
+        if not entries:
+            return
+        now = datetime.now(UTC)
+        s.execute(update(JournalEntry), [{"id": i, "state": state, "finished": now, **({"alm_ref": ref} if ref else {})}
+                                         for i, state, ref in entries])
 
     def settle(self, keep: Iterable[int] = ()) -> None:
         """After a completed sync, forget what has been settled.

@@ -26,7 +26,7 @@ def test_repeated_syncs_converge_under_faults(system: str, kind: str, tmp_path: 
     target = Target.start(system, sync_registry)
     try:
         env = SyncEnv(tmp_path, target, sync_registry)  # set up before the faults start
-        n = 16
+        n = 16 if system == "toyalm" else 10  # the toy (3 a chunk) makes the most writes, so failures
         done = {f"T{i}" for i in range(1, n + 1) if i % 5 == 0}
         project = env.project([{"task_id": f"T{i}", "status": "DONE" if f"T{i}" in done else "TODO"}
                                for i in range(1, n + 1)])

@@ -10,8 +10,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
-
 from almdesk.jobs.context import JobContext, JobEvent
 from tests.sync.harness import SyncEnv, tasks
 
@@ -112,62 +110,59 @@ def test_done_task_is_closed_right_after_creation(env: SyncEnv) -> None:
     assert again.outcome.counts["unchanged"] == 3 and again.outcome.counts["closed"] == 0
 
 
-@pytest.mark.parametrize("alm_done", [True, False], ids=["alm-closed", "alm-reopened"])
-def test_policy_alm_updates_the_task(env: SyncEnv, alm_done: bool) -> None:
-    status = "TODO" if alm_done else "DONE"
-    project = env.project([{"task_id": "T1", "status": status}])
+def test_policy_alm_updates_the_task_both_ways(env: SyncEnv) -> None:
+    # T1: the ALM closes the item of a TODO task; T2: the ALM reopens the item of a DONE task
+    project = env.project([{"task_id": "T1", "status": "TODO"}, {"task_id": "T2", "status": "DONE"}])
     alias = env.connection(project, conflict_policy="alm", sde_statuses_in_scope="TODO,DONE")
     assert env.sync(alias).state == "succeeded"
-    item = env.alm_items(alias)["T1"][0]
-    assert item.done is (status == "DONE")
-    env.set_alm_done(alias, item, alm_done)
+    items = env.alm_items(alias)
+    assert not items["T1"][0].done and items["T2"][0].done
+    env.set_alm_done(alias, items["T1"][0], True)
+    env.set_alm_done(alias, items["T2"][0], False)
     before = env.task(project, "T1").updated
     result = env.sync(alias)
-    assert result.outcome.counts["local_updated"] == 1
-    task = env.task(project, "T1")
-    assert task.status == ("DONE" if alm_done else "TODO")
-    assert task.updated != before
-    assert env.alm_items(alias)["T1"][0].done is alm_done  # the ALM was not touched
+    assert result.state == "succeeded", result.outcome.message
+    assert result.outcome.counts["local_updated"] == 2
+    assert env.task(project, "T1").status == "DONE" and env.task(project, "T2").status == "TODO"
+    assert env.task(project, "T1").updated != before
+    items = env.alm_items(alias)
+    assert items["T1"][0].done and not items["T2"][0].done  # the ALM was not touched
 
 
-@pytest.mark.parametrize("task_done", [True, False], ids=["task-done", "task-reopened"])
-def test_policy_sde_updates_the_alm(env: SyncEnv, task_done: bool) -> None:
-    project = env.project([{"task_id": "T1", "status": "TODO" if task_done else "DONE"}])
+def test_policy_sde_updates_the_alm_both_ways(env: SyncEnv) -> None:
+    # T1: the task becomes DONE (close the item); T2: the task goes back to TODO (reopen the item)
+    project = env.project([{"task_id": "T1", "status": "TODO"}, {"task_id": "T2", "status": "DONE"}])
     alias = env.connection(project, conflict_policy="sde", sde_statuses_in_scope="TODO,DONE")
     assert env.sync(alias).state == "succeeded"
-    env.set_task(project, "T1", status="DONE" if task_done else "TODO")
+    env.set_task(project, "T1", status="DONE")
+    env.set_task(project, "T2", status="TODO")
     result = env.sync(alias)
     assert result.state == "succeeded", result.outcome.message
-    assert result.outcome.counts["closed" if task_done else "reopened"] == 1
-    assert env.alm_items(alias)["T1"][0].done is task_done
-    assert env.task(project, "T1").status == ("DONE" if task_done else "TODO")
+    assert result.outcome.counts["closed"] == 1 and result.outcome.counts["reopened"] == 1
+    items = env.alm_items(alias)
+    assert items["T1"][0].done and not items["T2"][0].done
+    assert env.task(project, "T1").status == "DONE" and env.task(project, "T2").status == "TODO"
 
 
-@pytest.mark.parametrize("later", ["task", "alm"])
-def test_policy_timestamp_later_change_wins_across_time_zones(env: SyncEnv, later: str) -> None:
-    project = env.project([{"task_id": "T1", "status": "TODO"}])
+def test_policy_timestamp_later_change_wins_across_time_zones(env: SyncEnv) -> None:
+    # Both items are closed in the ALM now, both tasks stay TODO. T1's task changed 2 h later than
+    # the ALM, T2's 2 h earlier — written in UTC+05:00, where T2's wall clock reads 3 h *later* than
+    # the ALM's UTC time: a zone-naive comparison would pick the wrong side for T2.
+    project = env.project([{"task_id": "T1", "status": "TODO"}, {"task_id": "T2", "status": "TODO"}])
     alias = env.connection(project, conflict_policy="timestamp")
     assert env.sync(alias).state == "succeeded"
-    item = env.set_alm_done(alias, env.alm_items(alias)["T1"][0], True)  # ALM changed now
-    alm_time = item.updated or datetime.now(UTC)
-    # The task's time is written in UTC+05:00: its wall clock reads 3 h later than the ALM's
-    # (UTC) time although it is 2 h earlier — a zone-naive comparison would pick the wrong side.
+    items = env.alm_items(alias)
     plus5 = timezone(timedelta(hours=5))
-    if later == "alm":
-        task_time = (alm_time - timedelta(hours=2)).astimezone(plus5)
-    else:
-        task_time = (alm_time + timedelta(hours=2)).astimezone(plus5)
-    env.set_task(project, "T1", status="TODO", updated=task_time)
+    for tid, shift in (("T1", timedelta(hours=2)), ("T2", timedelta(hours=-2))):
+        item = env.set_alm_done(alias, items[tid][0], True)
+        alm_time = item.updated or datetime.now(UTC)
+        env.set_task(project, tid, status="TODO", updated=(alm_time + shift).astimezone(plus5))
     result = env.sync(alias)
     assert result.state == "succeeded", result.outcome.message
-    if later == "alm":
-        assert result.outcome.counts["local_updated"] == 1
-        assert env.task(project, "T1").status == "DONE"
-        assert env.alm_items(alias)["T1"][0].done
-    else:
-        assert result.outcome.counts["reopened"] == 1
-        assert env.task(project, "T1").status == "TODO"
-        assert not env.alm_items(alias)["T1"][0].done
+    assert result.outcome.counts["reopened"] == 1 and result.outcome.counts["local_updated"] == 1
+    items = env.alm_items(alias)
+    assert not items["T1"][0].done and env.task(project, "T1").status == "TODO"  # the task was later
+    assert items["T2"][0].done and env.task(project, "T2").status == "DONE"  # the ALM was later
 
 
 def test_status_sync_off(env: SyncEnv) -> None:
