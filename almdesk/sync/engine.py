@@ -281,12 +281,8 @@ class SyncRun:
         if row is None:
             row = Link(connection_id=self.connection_id, task_pk=task_pk, alm_ref=item.ref)
             s.add(row)
-        row.alm_ref = item.ref[:200]
-        row.alm_key = (item.key or item.ref)[:200]
-        row.url = item.url
-        row.alm_status = (item.status or "")[:200]
-        row.alm_done = item.done
-        row.seen = seen
+        for key, value in self._link_values(task_pk, item, seen).items():
+            setattr(row, key, value)
 
     def _links_for(self, s: Session, pks: Iterable[int]) -> dict[int, Link]:
         return {r.task_pk: r for r in s.scalars(select(Link).where(Link.connection_id == self.connection_id,
