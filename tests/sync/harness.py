@@ -47,8 +47,10 @@ def real_systems() -> list[str]:
         try:
             mod = importlib.import_module(f"almdesk.systems.{name}")
             importlib.import_module(f"almdesk.sandbox.{name}")
-        except ImportError:
-            continue
+        except ModuleNotFoundError as exc:  # not written yet; any other import error is a failure
+            if exc.name in (f"almdesk.systems.{name}", f"almdesk.sandbox.{name}"):
+                continue
+            raise
         system = getattr(mod, "SYSTEM", None)
         if system is not None and callable(getattr(system, "sync_adapter", None)):
             names.append(name)
