@@ -8,8 +8,8 @@ the app, runs syncs through ``run_recorded``, and inspects the ALM through a fre
 from __future__ import annotations
 
 import importlib
-import itertools
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,9 +84,6 @@ class Target:
         threading.Thread(target=self.server.stop, daemon=True).start()
 
 
-_names = itertools.count(1)
-
-
 @dataclass
 class SyncEnv:
     tmp: Path
@@ -107,7 +104,7 @@ class SyncEnv:
 
     # --- setup ----------------------------------------------------------------------------------
     def project(self, tasks: Iterable[dict[str, Any]] = (), name: str = "") -> str:
-        name = name or f"proj{next(_names)}"
+        name = name or f"proj-{uuid.uuid4().hex[:8]}"
         self.config.add_project(name, "BU", f"app-{name}")
         self.add_tasks(name, tasks)
         return name
