@@ -17,7 +17,7 @@ from almdesk.config import Config, connection_fields
 from almdesk.errors import ConfigError
 from almdesk.jobs.actions import defect_job, gate_job, test_job
 from almdesk.jobs.context import JobContext, JobEvent
-from almdesk.jobs.record import JobResult, JobSpec, run_recorded
+from almdesk.jobs.record import JobResult, JobSpec, recover_interrupted, run_recorded
 from almdesk.models import Store
 from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
@@ -57,7 +57,11 @@ class Services:
              secrets: SecretStore | None = None) -> Services:
         paths = Paths.resolve(data_dir)
         setup_logging(paths)
-        return cls(paths, Store(paths.database), secrets or SecretStore(), registry or Registry.default())
+        store = Store(paths.database)
+        recovered = recover_interrupted(store)
+        if recovered:
+            logging.getLogger(__name__).warning("%d job(s) were interrupted by a crash or kill", recovered)
+        return cls(paths, store, secrets or SecretStore(), registry or Registry.default())
 
     def http_for(self, connector: ConnectorSettings, *, trace: bool = False, job_hint: str = "job") -> HttpFactory:
         recorder = None

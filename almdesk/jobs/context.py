@@ -45,6 +45,7 @@ class JobContext:
         self._on_progress = on_progress
         self._on_log = on_log
         self._on_event = on_event
+        self.job_id: int | None = None  # the job row, when run through run_recorded
         self.counts: Counter[str] = Counter()
         self.events: list[JobEvent] = []
         self.lines: list[tuple[str, str]] = []

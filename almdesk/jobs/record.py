@@ -7,6 +7,7 @@ plain callable with a :class:`JobContext`, and stores the outcome (succeeded, fa
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -60,7 +61,8 @@ class JobRecorder:
         with self.store.session() as s:
             job = Job(kind=spec.kind, title=spec.title, connector_id=spec.connector_id,
                       connection_id=spec.connection_id, automatic=spec.automatic, state="running",
-                      in_progress=True, started=datetime.now(UTC), trace_path=spec.trace_path)
+                      in_progress=True, started=datetime.now(UTC), trace_path=spec.trace_path,
+                      data={"pid": os.getpid()})
             s.add(job)
             if spec.connection_id is not None:
                 conn = s.get(Connection, spec.connection_id)
@@ -112,6 +114,7 @@ def run_recorded(store: Store, spec: JobSpec, ctx: JobContext | None = None,
     recorder = JobRecorder(store)
     job_id = recorder.start(spec)
     ctx = ctx or JobContext()
+    ctx.job_id = job_id
     previous = ctx._on_event
 
     def forward(ev: JobEvent) -> None:
@@ -170,3 +173,35 @@ def job_events(store: Store, job_id: int, limit: int = 10000) -> list[JobEventRo
     with store.session() as s:
         return list(s.scalars(select(JobEventRow).where(JobEventRow.job_id == job_id)
                               .order_by(JobEventRow.id).limit(limit)))
+
+
+INTERRUPTED = "Interrupted: almdesk stopped while this job ran. A new sync resumes where it stopped."
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted(store: Store) -> int:
+    """Mark jobs whose process died (crash, kill) as failed, and free their connections."""
+    with store.session() as s:
+        stale = [job for job in s.scalars(select(Job).where(Job.in_progress.is_(True)))
+                 if not _alive((job.data or {}).get("pid"))]
+        for job in stale:
+            job.state, job.in_progress, job.succeeded = "failed", False, False
+            job.result_message = INTERRUPTED
+            job.last_run = job.last_run or datetime.now(UTC)
+            if job.connection_id is not None:
+                conn = s.get(Connection, job.connection_id)
+                if conn is not None and conn.in_progress:
+                    conn.in_progress = False
+                    conn.last_job_id = job.id
+        return len(stale)

@@ -109,7 +109,7 @@ class SyncRun:
             lock.acquire()
         try:
             project_id = self._project_id()
-            journal = Journal(self.store, self.connection_id, self._job_id())
+            journal = Journal(self.store, self.connection_id, self.ctx.job_id or self._job_id())
             tasks, out_of_scope = self._load_tasks(project_id, scope)
             links = self._load_links()
             leftover = journal.leftover_creates()
