@@ -279,7 +279,11 @@ class Cli:
             if ev.status != "running":
                 self.say(f"  [{ev.status:>7}] {ev.item}{': ' + ev.message if ev.message else ''}")
 
-        result: JobResult = self.services.run(spec, JobContext(), on_event=show)
+        def log(level: str, message: str) -> None:
+            if not self.json:
+                print(f"  {level}: {message}", file=sys.stderr)
+
+        result: JobResult = self.services.run(spec, JobContext(on_log=log), on_event=show)
         outcome = result.outcome
         self.say(outcome.message)
         doc = {"job_id": result.job_id, "state": result.state, "succeeded": outcome.succeeded,

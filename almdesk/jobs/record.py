@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 JobFn = Callable[[JobContext], JobOutcome]
 EVENT_BATCH = 200
+LOG_LINES = 200
 
 
 @dataclass
@@ -145,7 +146,10 @@ def run_recorded(store: Store, spec: JobSpec, ctx: JobContext | None = None,
     finally:
         ctx._on_event = previous
     outcome.counts = counts = {**dict(ctx.counts), **outcome.counts}
-    recorder.finish(job_id, state, outcome.message, counts, _jsonable(outcome.data), time.monotonic() - started)
+    data = _jsonable(outcome.data)
+    if ctx.lines:  # the job log (waits, warnings) is kept with the job, the newest lines last
+        data["log"] = [[level, message] for level, message in ctx.lines[-LOG_LINES:]]
+    recorder.finish(job_id, state, outcome.message, counts, data, time.monotonic() - started)
     return JobResult(job_id, state, outcome, error)
 
 

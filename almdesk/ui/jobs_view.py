@@ -36,6 +36,9 @@ STATE_COLORS = {"succeeded": "#1b7f3b", "failed": "#b3261e", "cancelled": "#7777
 EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
 
 
+LOG_SHOWN = 20  # job log lines shown under a job's details
+
+
 def _when(iso: str | None) -> str:
     return (iso or "")[:19].replace("T", " ")
 
@@ -204,6 +207,8 @@ class JobsView(QWidget):
             lines.append(f"Query: {data['query']}")
         if data.get("requests"):
             lines.append(f"HTTP requests: {data['requests']}")
+        for level, message in (data.get("log") or [])[-LOG_SHOWN:]:
+            lines.append(f"{level}: {message}")
         self.detail.setText("\n".join(line for line in lines if line))
         self.detail.setToolTip(json.dumps(data, indent=1, default=str)[:4000] if data else "")
         trace = job["trace_path"]

@@ -51,3 +51,15 @@ def test_run_recorded_gives_the_job_its_id(services: Services) -> None:
 
     result = run_recorded(services.store, JobSpec("test", "t", fn))
     assert seen == [result.job_id]
+
+
+def test_job_log_is_kept_with_the_job(services: Services) -> None:
+    def fn(ctx: JobContext) -> JobOutcome:
+        ctx.log("GitHub asked us to wait; waiting 2.0 s (retry-after)", "warning")
+        return JobOutcome(True, "ok")
+
+    result = run_recorded(services.store, JobSpec("test", "t", fn))
+    from almdesk.jobs.history import get_job
+
+    job = get_job(services.store, result.job_id)
+    assert job is not None and job["data"]["log"] == [["warning", "GitHub asked us to wait; waiting 2.0 s (retry-after)"]]
