@@ -23,7 +23,7 @@ def detail(response: requests.Response) -> str:
     """GitHub's own words for a failed response, on one line (at most ~300 characters)."""
     try:
         body: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         text = " ".join(response.text.split())[:200]
         return text or response.reason or f"HTTP {response.status_code}"
     if not isinstance(body, dict):

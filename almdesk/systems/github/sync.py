@@ -17,6 +17,7 @@ from typing import Any
 from almdesk.errors import AuthError, CancelledError, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.answers import guard_adapter
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.github.client import PER_PAGE, GitHubClient, RateLimited
 from almdesk.systems.github.fields import TOKEN, Target, priority_labels, target_of
@@ -26,6 +27,7 @@ from almdesk.systems.github.repo import RepoInfo, fetch_repo, find_milestone
 BULK_SIZE = 10  # issues per create_items call: one request each, so this only bounds a batch's length
 
 
+@guard_adapter("GitHub")
 class GitHubSyncAdapter:
     """One connection's issues for one sync job."""
 

@@ -43,13 +43,14 @@ def error_parts(body: Any) -> tuple[list[str], dict[str, str]]:
 
 def flatten(messages: list[str], errors: dict[str, str]) -> str:
     parts = list(messages) + [f"{k}: {v}" for k, v in errors.items()]
-    return "; ".join(parts) if parts else "no details given"
+    text = "; ".join(parts) if parts else "no details given"
+    return text if len(text) <= 500 else text[:499] + "…"  # an error body may be megabytes
 
 
 def body_of(response: requests.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return response.text.strip()[:300]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.answers import guard_adapter
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
@@ -44,6 +45,7 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
+@guard_adapter("Jira")
 class JiraSyncAdapter:
     """One connection's view of Jira for the sync engine."""
 

@@ -31,7 +31,7 @@ def octane_error(response: requests.Response) -> tuple[str, str]:
     """``(error_code, description)`` from Octane's error JSON (or the servlet's ``{"message"}``)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return "", ""
     if not isinstance(body, dict):
         return "", ""

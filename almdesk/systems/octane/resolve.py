@@ -34,7 +34,7 @@ def release(client: OctaneClient, workspace: str, name: str, field: str = "relea
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
-        ids = ", ".join(f"{r['name']} (id {r['id']})" for r in found)
+        ids = ", ".join(f"{r['name']} (id {r['id']})" for r in found[:10]) + (", …" if len(found) > 10 else "")
         raise ConfigError(f"{len(found)} releases in workspace {workspace} are named {name!r}: {ids}.",
                           "Rename the duplicates in ALM Octane so the name picks exactly one release.", field=field)
     everything = client.all(workspace, "releases", fields=("name",), order_by="name")

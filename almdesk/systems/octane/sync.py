@@ -15,6 +15,7 @@ from typing import Any
 from almdesk.errors import RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.answers import guard_adapter
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane.actions import html_text
@@ -35,6 +36,7 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
+@guard_adapter("ALM Octane")
 class OctaneSyncAdapter:
     """One connection's view of Octane for the sync engine."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.answers import answers, guard_gate, guard_steps
 from almdesk.systems.base import (
     ConnectionSettings,
     ConnectorSettings,
@@ -42,19 +43,22 @@ class OctaneSystem:
 
     def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
                    http: HttpFactory) -> list[Step]:
-        return steps.test_steps(connector, connection, http)
+        return guard_steps(self.label, steps.test_steps(connector, connection, http))
 
     def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]:
         """(id, name) of the workspaces the API key can use, for the GUI to offer after sign-in."""
-        return steps.workspaces(connector, http)
+        with answers(self.label):
+            return steps.workspaces(connector, http)
 
     def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
                       ctx: JobContext) -> CreatedItem:
-        return actions.create_defect(connection, request, http, ctx)
+        with answers(self.label):
+            return actions.create_defect(connection, request, http, ctx)
 
     def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
              ctx: JobContext) -> GateResult:
-        return actions.gate(connection, request, http, ctx)
+        with answers(self.label):
+            return guard_gate(self.label, actions.gate(connection, request, http, ctx))
 
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> OctaneSyncAdapter:
         return OctaneSyncAdapter(connection, http, ctx)

@@ -137,7 +137,7 @@ class RallyClient:
         detail = ""
         try:
             detail = self.clean("; ".join(messages(envelope_of(response.json()), "Errors")))[:200]
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
             detail = ""
         if code == 401:
             if self.auth_method == "basic":

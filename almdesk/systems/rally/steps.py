@@ -8,7 +8,6 @@ and how to fix it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,7 +68,7 @@ class _Probe:
         try:
             body = response.json()
             envelope = isinstance(body, dict) and any(k.endswith("Result") for k in body)
-        except (ValueError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
             envelope = False
         if code == 404 or (code == 200 and not envelope):
             raise RemoteError(f"{self.server} answered HTTP {code} at {API_PATH}: it is not a Rally server, or the "

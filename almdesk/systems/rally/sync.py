@@ -16,6 +16,7 @@ from typing import Any
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.answers import guard_adapter
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
 from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
@@ -36,6 +37,7 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+@guard_adapter("Rally")
 class RallySyncAdapter:
     bulk_size = BATCH_SIZE
     page_size = MAX_PAGESIZE

@@ -6,6 +6,7 @@ from typing import Any
 
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.answers import answers, guard_gate, guard_steps
 from almdesk.systems.base import (
     ConnectionSettings,
     ConnectorSettings,
@@ -44,15 +45,17 @@ class RallySystem:
 
     def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
                    http: HttpFactory) -> list[Step]:
-        return steps.test_steps(connector, connection, http)
+        return guard_steps(self.label, steps.test_steps(connector, connection, http))
 
     def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
                       ctx: JobContext) -> CreatedItem:
-        return actions.create_defect(connection, request, http, ctx)
+        with answers(self.label):
+            return actions.create_defect(connection, request, http, ctx)
 
     def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
              ctx: JobContext) -> GateResult:
-        return actions.gate(connection, request, http, ctx)
+        with answers(self.label):
+            return guard_gate(self.label, actions.gate(connection, request, http, ctx))
 
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
         return RallySyncAdapter(connection, http, ctx)
