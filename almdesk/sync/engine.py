@@ -47,6 +47,7 @@ from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, SyncAdapter, System
 
 MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
+IN_CHUNK = 500  # ids per "IN (…)" (SQLite allows 999 bound parameters in old builds)
 COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",
               "failed")
 T = TypeVar("T")
@@ -126,7 +127,7 @@ class SyncRun:
                 plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover)
                 if self.dry_run:
                     return self._dry_run_outcome(plan, len(tasks), out_of_scope, index, started)
-                stopped = self._execute(adapter, plan, journal)
+                stopped = self._execute(adapter, plan, links, journal)
             finally:
                 try:
                     adapter.close()
@@ -160,17 +161,22 @@ class SyncRun:
                                                  Job.in_progress.is_(True)).order_by(Job.id.desc()).limit(1))
 
     def _load_tasks(self, project_id: int, scope: Scope) -> tuple[list[TaskSnapshot], int]:
+        # plain column rows, not ORM objects: building 5,000 Task instances costs more than the query
         with self.store.session() as s:
-            rows = s.scalars(select(Task).where(Task.project_id == project_id).order_by(Task.id)).all()
-            snaps = [TaskSnapshot(t.id, t.task_id, t.title, t.text, t.phase, t.priority, t.status.upper(),
-                                  t.verification, tuple(str(x) for x in t.tags or ()), t.updated) for t in rows]
+            rows = s.execute(select(Task.id, Task.task_id, Task.title, Task.text, Task.phase, Task.priority,
+                                    Task.status, Task.verification, Task.tags, Task.updated)
+                             .where(Task.project_id == project_id).order_by(Task.id)).all()
+        snaps = [TaskSnapshot(pk, tid, title, text, phase, priority, status.upper(), verification,
+                              tuple(str(x) for x in tags or ()), updated)
+                 for pk, tid, title, text, phase, priority, status, verification, tags, updated in rows]
         kept = [t for t in snaps if not scope.excluded_by(t.phase, t.priority, t.tags, t.verification)]
         return kept, len(snaps) - len(kept)
 
     def _load_links(self) -> dict[int, LinkSnapshot]:
         with self.store.session() as s:
-            return {r.task_pk: LinkSnapshot(r.task_pk, r.alm_ref, r.alm_key, r.url, r.alm_done)
-                    for r in s.scalars(select(Link).where(Link.connection_id == self.connection_id))}
+            rows = s.execute(select(Link.task_pk, Link.alm_ref, Link.alm_key, Link.url, Link.alm_done, Link.id,
+                                    Link.alm_status).where(Link.connection_id == self.connection_id)).all()
+        return {row[0]: LinkSnapshot(*row) for row in rows}
 
     def _read_items(self, adapter: SyncAdapter, fmt: TitleFormat) -> ItemIndex:
         index = ItemIndex(fmt)
@@ -218,13 +224,14 @@ class SyncRun:
         return JobOutcome(True, message, self._counts(), data)
 
     # --- executing ----------------------------------------------------------------------------
-    def _execute(self, adapter: SyncAdapter, plan: list[PlanEntry], journal: Journal) -> _Stop | None:
+    def _execute(self, adapter: SyncAdapter, plan: list[PlanEntry], links: dict[int, LinkSnapshot],
+                 journal: Journal) -> _Stop | None:
         counts = self.ctx.counts
         creates = [e for e in plan if e.action == "create"]
         changes = [e for e in plan if e.action in ("close", "reopen")]
         locals_ = [e for e in plan if e.action == "update-local"]
         self._writes_total = len(creates) + len(changes) + (1 if locals_ else 0)
-        self._store_links(plan)
+        self._store_links(plan, links)
         for entry in plan:
             if entry.action == "unchanged":
                 counts["unchanged"] += 1
@@ -248,25 +255,37 @@ class SyncRun:
         self._writes_done += 1
         self.ctx.progress(self._writes_done, max(self._writes_total, self._writes_done), text)
 
-    def _store_links(self, plan: list[PlanEntry]) -> None:
-        """Refresh every matched item's link and drop links whose item is gone, in one transaction
-        (bulk statements: a no-op re-sync of 5,000 tasks touches 5,000 links)."""
+    def _store_links(self, plan: list[PlanEntry], links: dict[int, LinkSnapshot]) -> None:
+        """Refresh every matched item's link and drop links whose item is gone, in one transaction.
+
+        A no-op re-sync of 5,000 tasks matches 5,000 links whose values have not changed: those only get
+        their ``seen`` time, in a few ``UPDATE … WHERE id IN (…)`` statements; rows whose item changed
+        (status, key, URL) are updated one by one, new links inserted in bulk.
+        """
         seen = datetime.now(UTC)
+        stale = [e.task.pk for e in plan if e.stale_link and e.item is None]
+        unchanged: list[int] = []
+        updates: list[dict[str, object]] = []
+        inserts: list[dict[str, object]] = []
+        for entry in plan:
+            if entry.item is None:
+                continue
+            values = self._link_values(entry.task.pk, entry.item, seen)
+            old = links.get(entry.task.pk)
+            if old is None or not old.id:
+                inserts.append(values)
+            elif (old.alm_ref, old.alm_key, old.url, old.alm_status, old.alm_done) == (
+                    values["alm_ref"], values["alm_key"], values["url"], values["alm_status"], values["alm_done"]):
+                unchanged.append(old.id)
+            else:
+                updates.append({"id": old.id, **values})
         with self.store.session() as s:
-            existing: dict[int, int] = {pk: lid for pk, lid in s.execute(
-                select(Link.task_pk, Link.id).where(Link.connection_id == self.connection_id))}
-            stale = [e.task.pk for e in plan if e.stale_link and e.item is None]
             if stale:
-                s.execute(delete(Link).where(Link.connection_id == self.connection_id, Link.task_pk.in_(stale)))
-            updates, inserts = [], []
-            for entry in plan:
-                if entry.item is None:
-                    continue
-                values = self._link_values(entry.task.pk, entry.item, seen)
-                if entry.task.pk in existing:
-                    updates.append({"id": existing[entry.task.pk], **values})
-                else:
-                    inserts.append(values)
+                for part in _chunks(stale, IN_CHUNK):
+                    s.execute(delete(Link).where(Link.connection_id == self.connection_id, Link.task_pk.in_(part)))
+            for part in _chunks(unchanged, IN_CHUNK):
+                s.execute(update(Link).where(Link.id.in_(part)).values(seen=seen)
+                          .execution_options(synchronize_session=False))
             if updates:
                 s.execute(update(Link), updates)
             if inserts:

@@ -61,6 +61,8 @@ class LinkSnapshot:
     alm_key: str
     url: str
     alm_done: bool
+    id: int = 0  # the link row (0: not known)
+    alm_status: str = ""
 
 
 @dataclass

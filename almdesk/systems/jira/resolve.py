@@ -13,6 +13,7 @@ from typing import Any
 from almdesk.errors import AuthError, ConfigError
 from almdesk.systems.jira.adf import to_adf
 from almdesk.systems.jira.client import JiraClient, bad_name
+from almdesk.systems.jira.errors import JiraApiError
 from almdesk.systems.jira.fields import JiraTarget
 
 # Fields almdesk fills itself on create (custom fields come from the connection's Custom fields).
@@ -119,15 +120,21 @@ class Resolver:
         per_type = self.client.project_statuses(key)
         entry = next((e for e in per_type if str(e.get("id")) == str(itype.get("id"))), None)
         names = [str(s.get("name")) for s in (entry or {}).get("statuses") or []]
-        if names:
-            known = {n.lower() for n in names}
-            unknown = [d for d in self.target.done_statuses if d.lower() not in known]
-            if unknown:
-                raise ConfigError(f"Done status(es) {', '.join(unknown)} do not exist in the workflow of "
-                                  f"{itype['name']} in {key}.", f"Statuses of {itype['name']}: {', '.join(names)}.",
-                                  field="jira_done_statuses")
+        self._check_done(names)
         self.found.statuses = names
         return names
+
+    def _check_done(self, names: list[str]) -> None:
+        """ConfigError when a done status is not in the issue type's workflow (``names``; empty: unknown)."""
+        if not names:
+            return
+        known = {n.lower() for n in names}
+        unknown = [d for d in self.target.done_statuses if d.lower() not in known]
+        if unknown:
+            itype, key = self.found.issue_type, self.found.project.get("key")
+            raise ConfigError(f"Done status(es) {', '.join(unknown)} do not exist in the workflow of "
+                              f"{itype.get('name')} in {key}.", f"Statuses of {itype.get('name')}: {', '.join(names)}.",
+                              field="jira_done_statuses")
 
     # --- create screen --------------------------------------------------------------------
     def screen(self) -> dict[str, dict[str, Any]]:
@@ -253,6 +260,41 @@ class Resolver:
                               f"Ask a Jira admin to add Labels to the create screen of {itype}, or clear Label "
                               "(then every issue of the project is a candidate).", field="alm_issue_label")
         return True
+
+    def for_sync(self) -> Resolved:
+        """Every check of :meth:`all`, in three requests: the project, its statuses, the create screen.
+
+        ``project/{key}/statuses`` lists each issue type of the project (id, name, sub-task or not) with
+        its statuses, so it stands in for the createmeta issue-type list. That list also said which types
+        the account may *create*; here the create screen of the chosen type says it (createmeta answers
+        400 or 404 for a type the account cannot create), and only then is the creatable list read, to
+        name the valid types.
+        """
+        project = self.project()
+        key = str(project["key"])
+        per_type = self.client.project_statuses(key)
+        wanted = self.target.issue_type
+        entry = next((e for e in per_type if str(e.get("name", "")).lower() == wanted.lower()), None)
+        if entry is None:
+            self.issue_type()  # raises, listing the types the account can create
+            raise bad_name("Issue type", wanted, [str(e.get("name")) for e in per_type], "jira_issue_type",
+                           f"project {key}")
+        self.found.issue_type = {k: v for k, v in entry.items() if k != "statuses"}
+        names = [str(st.get("name")) for st in entry.get("statuses") or []]
+        self._check_done(names)
+        self.found.statuses = names
+        try:
+            self.screen()
+        except JiraApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+            self.found.issue_type = {}
+            self.issue_type()  # raises when the account cannot create the type, listing those it can
+            raise
+        self.parent()
+        self.labels_allowed()
+        self.required_fields()
+        return self.found
 
     def all(self) -> Resolved:
         """Every check (what the sync needs before it writes)."""

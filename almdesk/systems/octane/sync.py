@@ -1,9 +1,11 @@
 """The sync adapter for ALM Octane (the contract is :class:`almdesk.systems.base.SyncAdapter`).
 
-``iter_items`` reads every defect (or story) of the workspace — under the connection's parent
-when one is set — in pages of 1000 with only the fields the engine needs. ``create_items`` posts
-up to 200 drafts in one request (409 = partial success), then closes the ones whose task is done
-with one bulk PUT.
+``prepare`` signs in and resolves the target with as few requests as it can (sign-in, phases, the
+user; see :func:`~almdesk.systems.octane.target.resolve_target` with ``lazy``). ``iter_items`` reads
+every defect (or story) of the workspace — under the connection's parent when one is set — in pages
+of 1000 with only the fields the engine needs; the items' ``parent`` tells the backlog root, which new
+items go under, so creating needs no look-up of its own. ``create_items`` posts up to 200 drafts in
+one request (409 = partial success), then closes the ones whose task is done with one bulk PUT.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from almdesk.net.session import HttpFactory
 from almdesk.systems.answers import guard_adapter
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.octane import query as q
+from almdesk.systems.octane import resolve
 from almdesk.systems.octane.actions import html_text
 from almdesk.systems.octane.client import BULK_SIZE, PAGE_SIZE, OctaneClient
 from almdesk.systems.octane.fields import connection_workspace, site
 from almdesk.systems.octane.target import Target, resolve_target
 
 FIELDS = ("name", "phase", "last_modified")
+LIST_FIELDS = (*FIELDS, "parent")  # the parent of items under the backlog root names the root
+ROOT_TYPE = "work_item_root"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -61,8 +66,15 @@ class OctaneSyncAdapter:
 
     def prepare(self) -> None:
         self.client.sign_in()
-        self._target = resolve_target(self.client, self.connection, self.workspace, self.info.user)
+        self._target = resolve_target(self.client, self.connection, self.workspace, self.info.user, lazy=True)
         self.ctx.log(f"ALM Octane target: {self._target.describe()}")
+
+    def _parent(self) -> str:
+        """The work item new items go under: the connection's parent, else the backlog root."""
+        target = self.target
+        if not target.parent:
+            target.parent = resolve.backlog_root(self.client, self.workspace)
+        return target.parent
 
     def _item(self, entity: dict[str, Any]) -> RemoteItem:
         target = self.target
@@ -76,13 +88,18 @@ class OctaneSyncAdapter:
     def iter_items(self) -> Iterator[RemoteItem]:
         target = self.target
         statement = "" if target.parent_is_root else q.ref_id("parent", target.parent)
-        for entity in self.client.iter_all(self.workspace, target.collection, query=statement, fields=FIELDS,
-                                           page_size=self.page_size):
+        learn_root = not target.parent
+        for entity in self.client.iter_all(self.workspace, target.collection, query=statement,
+                                           fields=LIST_FIELDS if learn_root else FIELDS, page_size=self.page_size):
+            if learn_root:
+                parent = entity.get("parent")
+                if isinstance(parent, dict) and parent.get("type") == ROOT_TYPE and parent.get("id"):
+                    target.parent, learn_root = str(parent["id"]), False
             yield self._item(entity)
 
     def _entity(self, draft: ItemDraft) -> dict[str, Any]:
         target = self.target
-        entity: dict[str, Any] = {"name": draft.title, "parent": {"type": "work_item", "id": target.parent},
+        entity: dict[str, Any] = {"name": draft.title, "parent": {"type": "work_item", "id": self._parent()},
                                   "phase": {"type": "phase", "id": target.new_phase}, "is_draft": False}
         if draft.text.strip():
             entity["description"] = html_text(draft.text)

@@ -84,7 +84,15 @@ def parse_rank_map(text: str, default: dict[str, str]) -> list[tuple[int, int, s
     return out
 
 
-def resolve_target(client: OctaneClient, connection: ConnectionSettings, workspace: str, user: str) -> Target:
+def resolve_target(client: OctaneClient, connection: ConnectionSettings, workspace: str, user: str, *,
+                   lazy: bool = False) -> Target:
+    """Resolve and check every setting of the connection's target.
+
+    ``lazy`` (the sync adapter) leaves out the two look-ups a sync can do without: the backlog root
+    (``parent`` stays empty; the adapter learns it from its listing or looks it up before creating) and,
+    for the default priority map, the severity/priority list nodes (system list nodes are referenced by
+    their logical names, which Octane accepts as ids). Everything the user named is still checked.
+    """
     params = connection.params
     entity = str(params.get("item_type") or "defect")
     if entity not in DEFAULTS:
@@ -122,14 +130,19 @@ def resolve_target(client: OctaneClient, connection: ConnectionSettings, workspa
                               "Enter the id of a feature or epic, or leave it empty for the backlog root.",
                               field="parent")
         target.parent, target.parent_is_root = parent, found[0].get("subtype") == "work_item_root"
-    else:
+    elif not lazy:
         target.parent = resolve.backlog_root(client, workspace)
-    nodes = client.all(workspace, "list_nodes", query=q.ref("list_root", q.eq("logical_name", str(d["rank_root"]))),
-                       fields=("name", "logical_name"))
-    ranks = parse_rank_map(str(params.get("alm_priority_map") or ""), dict(d["map"]))
-    for low, high, name in ranks:
-        node = resolve.match([name], nodes, target.rank_field, "alm_priority_map", resolve.SEVERITY_ALIASES)[0]
-        target.ranks.append((low, high, str(node["id"])))
+    map_text = str(params.get("alm_priority_map") or "")
+    ranks = parse_rank_map(map_text, dict(d["map"]))
+    if lazy and not map_text.strip():
+        target.ranks = [(low, high, f"{d['rank_root']}.{name}") for low, high, name in ranks]
+    else:
+        nodes = client.all(workspace, "list_nodes",
+                           query=q.ref("list_root", q.eq("logical_name", str(d["rank_root"]))),
+                           fields=("name", "logical_name"))
+        for low, high, name in ranks:
+            node = resolve.match([name], nodes, target.rank_field, "alm_priority_map", resolve.SEVERITY_ALIASES)[0]
+            target.ranks.append((low, high, str(node["id"])))
     if user:
         found_user = resolve.workspace_user(client, workspace, user)
         if found_user is None:

@@ -1,5 +1,9 @@
 """Resolving what connection settings name — workspace, project, user, statuses, parent, tag, release —
 into Rally objects, failing with messages that list the valid choices.
+
+The lookups that only need the workspace (project, type definition, parent, tag) are also offered as
+query specs (:data:`Spec`), so the sync adapter can send them in one ``POST /batch`` (see
+:meth:`Resolver.prefetch`) and hand each method its pre-fetched hits.
 """
 
 from __future__ import annotations
@@ -8,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from almdesk.errors import AuthError, ConfigError
-from almdesk.systems.rally.client import RallyClient, short_ref
+from almdesk.systems.rally.client import RallyApiError, RallyClient, query_params, short_ref
 from almdesk.systems.rally.fields import CardType
-from almdesk.systems.rally.query import all_of, clause
+from almdesk.systems.rally.query import all_of, any_of, clause
 
 LIST_LIMIT = 15
+Spec = tuple[str, dict[str, Any]]  # a WSAPI query: the type and RallyClient.query's keyword arguments
+Hits = list[dict[str, Any]]
 
 
 def listing(names: list[str], empty: str = "(none)") -> str:
@@ -89,12 +95,42 @@ class Resolver:
                               f"Pick an open workspace: {listing(open_names)}.", field="rally_workspace")
         return Named(short_ref(str(ws["_ref"])), str(ws.get("ObjectID")), name)
 
-    def project(self, workspace: Named, name: str) -> Named:
-        path = [p.strip() for p in name.split(" // ")] if " // " in name else [name]
+    def find_workspace(self, name: str) -> Named:
+        """:meth:`workspace` in one query of ``/workspace`` (the subscription's workspaces this user can open).
+
+        Only a miss, a duplicate, a closed workspace or a server that will not query workspaces takes
+        :meth:`workspace`'s way, whose message lists the workspaces to choose from.
+        """
+        wanted = clause("Name", "=", name)
+        try:
+            hits, _ = self.client.query("workspace", query=any_of(wanted, clause("ObjectID", "=", int(name)))
+                                        if name.isdigit() else wanted, fetch="Name,ObjectID,State", pagesize=20,
+                                        what=f"the workspace {name!r}")
+        except RallyApiError:
+            return self.workspace(name)
+        hits = [w for w in hits if w.get("Name") == name] or [w for w in hits if str(w.get("ObjectID")) == name]
+        if len(hits) != 1 or hits[0].get("State") == "Closed" or not hits[0].get("_ref"):
+            return self.workspace(name)
+        return Named(short_ref(str(hits[0]["_ref"])), str(hits[0].get("ObjectID")), str(hits[0].get("Name") or name))
+
+    def prefetch(self, workspace: Named, specs: list[Spec], what: str = "the connection's settings") -> list[Hits]:
+        """The first page of each query in ``specs``, all in one ``POST /batch``."""
+        pages = self.client.read_batch([(kind, query_params(**kwargs)) for kind, kwargs in specs],
+                                       workspace=workspace.ref, what=what)
+        return [hits for hits, _ in pages]
+
+    @staticmethod
+    def project_spec(workspace: Named, name: str) -> Spec:
+        leaf = project_path(name)[-1]
+        return "project", {"query": clause("Name", "=", leaf), "workspace": workspace.ref,
+                           "fetch": "Name,ObjectID,State,Parent", "pagesize": 200}
+
+    def project(self, workspace: Named, name: str, hits: Hits | None = None) -> Named:
+        path = project_path(name)
         leaf = path[-1]
-        hits, _ = self.client.query("project", query=clause("Name", "=", leaf), workspace=workspace.ref,
-                                    fetch="Name,ObjectID,State,Parent", pagesize=200,
-                                    what=f"the project {leaf!r}")
+        if hits is None:
+            kind, kwargs = self.project_spec(workspace, name)
+            hits, _ = self.client.query(kind, what=f"the project {leaf!r}", **kwargs)
         if len(path) > 1:
             hits = [h for h in hits if self._parent_names(h)[-len(path) + 1:] == path[:-1]]
         if not hits:
@@ -147,11 +183,17 @@ class Resolver:
                                      pagesize=5, what="the user's project permissions")
         return str(perms[0].get("Role")) if perms else None
 
-    def allowed_values(self, workspace: Named, element: str, attribute: str) -> list[str]:
-        """The AllowedValues of ``element.attribute`` (e.g. HierarchicalRequirement.ScheduleState)."""
-        types, _ = self.client.query("typedefinition", workspace=workspace.ref, fetch="ElementName,Attributes",
-                                     query=clause("ElementName", "=", element), pagesize=5,
-                                     what=f"the {element} type definition")
+    @staticmethod
+    def type_spec(workspace: Named, element: str) -> Spec:
+        return "typedefinition", {"workspace": workspace.ref, "fetch": "ElementName,Attributes",
+                                  "query": clause("ElementName", "=", element), "pagesize": 5}
+
+    def allowed_values(self, workspace: Named, element: str, attribute: str, types: Hits | None = None) -> list[str]:
+        """The AllowedValues of ``element.attribute`` (e.g. HierarchicalRequirement.ScheduleState);
+        ``types``: the answer of :meth:`type_spec`'s query when it was pre-fetched."""
+        if types is None:
+            kind, kwargs = self.type_spec(workspace, element)
+            types, _ = self.client.query(kind, what=f"the {element} type definition", **kwargs)
         attrs_ref = (types[0].get("Attributes") or {}).get("_ref") if types else None
         if not attrs_ref:
             raise ConfigError(f"Rally has no {element} type in workspace {workspace.name!r}.",
@@ -166,8 +208,9 @@ class Resolver:
                                         what=f"the allowed values of {element}.{attribute}")
         return [str(v.get("StringValue")) for v in values if v.get("StringValue") not in (None, "")]
 
-    def check_statuses(self, workspace: Named, card: CardType, new: str, done: list[str]) -> list[str]:
-        allowed = self.allowed_values(workspace, card.element, card.status_field)
+    def check_statuses(self, workspace: Named, card: CardType, new: str, done: list[str],
+                       types: Hits | None = None) -> list[str]:
+        allowed = self.allowed_values(workspace, card.element, card.status_field, types)
         if not allowed:
             return allowed
         if new not in allowed:
@@ -182,7 +225,9 @@ class Resolver:
                               f"Use some of: {', '.join(allowed)}.", field="rally_done_statuses")
         return allowed
 
-    def parent(self, workspace: Named, formatted_id: str, card: CardType) -> dict[str, Any]:
+    @staticmethod
+    def parent_spec(workspace: Named, formatted_id: str, card: CardType) -> Spec:
+        """The query for a parent's FormattedID; ConfigError when it cannot be one."""
         fid = formatted_id.strip().upper()
         element = "Defect" if fid.startswith("DE") else "HierarchicalRequirement"
         if card.name != "Task" and element != "HierarchicalRequirement":
@@ -191,18 +236,29 @@ class Resolver:
         if not fid[:2].isalpha() and not fid[:1].isalpha():
             raise ConfigError(f"Parent {formatted_id!r} is not a FormattedID.",
                               "Enter it as Rally shows it, such as US12.", field="alm_parent_issue")
-        hits, _ = self.client.query(element.lower(), query=clause("FormattedID", "=", fid), workspace=workspace.ref,
-                                    fetch="FormattedID,Name,ObjectID,Project", pagesize=2,
-                                    what=f"the parent {fid}")
+        return element.lower(), {"query": clause("FormattedID", "=", fid), "workspace": workspace.ref,
+                                 "fetch": "FormattedID,Name,ObjectID,Project", "pagesize": 2}
+
+    def parent(self, workspace: Named, formatted_id: str, card: CardType, hits: Hits | None = None) -> dict[str, Any]:
+        fid = formatted_id.strip().upper()
+        kind, kwargs = self.parent_spec(workspace, formatted_id, card)
+        if hits is None:
+            hits, _ = self.client.query(kind, what=f"the parent {fid}", **kwargs)
         if not hits:
             raise ConfigError(f"Parent {fid} was not found in workspace {workspace.name!r}.",
                               "Enter the FormattedID of an existing user story (for example US12), as shown in "
                               "Rally.", field="alm_parent_issue")
         return hits[0]
 
-    def tag(self, workspace: Named, name: str) -> Named | None:
-        hits, _ = self.client.query("tag", query=clause("Name", "=", name), workspace=workspace.ref,
-                                    fetch="Name,ObjectID", pagesize=2, what=f"the tag {name!r}")
+    @staticmethod
+    def tag_spec(workspace: Named, name: str) -> Spec:
+        return "tag", {"query": clause("Name", "=", name), "workspace": workspace.ref, "fetch": "Name,ObjectID",
+                       "pagesize": 2}
+
+    def tag(self, workspace: Named, name: str, hits: Hits | None = None) -> Named | None:
+        if hits is None:
+            kind, kwargs = self.tag_spec(workspace, name)
+            hits, _ = self.client.query(kind, what=f"the tag {name!r}", **kwargs)
         return Named(short_ref(str(hits[0]["_ref"])), str(hits[0].get("ObjectID")), name) if hits else None
 
     def ensure_tag(self, workspace: Named, name: str) -> Named:
@@ -227,3 +283,8 @@ class Resolver:
         where = f"project {project.name!r}" if project else f"workspace {workspace.name!r}"
         raise ConfigError(f"Release {name!r} was not found in {where}.{near_miss(name, names)}",
                           f"Releases there: {listing(names)}.", field="release")
+
+
+def project_path(name: str) -> list[str]:
+    """A project name, or its path ``Parent // Child`` as a list of names."""
+    return [p.strip() for p in name.split(" // ")] if " // " in name else [name]

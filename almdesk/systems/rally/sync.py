@@ -62,20 +62,30 @@ class RallySyncAdapter:
 
     # --- contract ---------------------------------------------------------------------------
     def prepare(self) -> None:
+        """Check and resolve the settings in four requests: the workspace; one batch of the queries that
+        need only the workspace (project, type definition, parent, tag); the status attribute and its
+        allowed values."""
         ws_name = required_text(self.params, "rally_workspace", "Workspace", "Enter the Rally workspace name.")
-        self.workspace = self.resolver.workspace(ws_name)
-        self.project = self.resolver.project(self.workspace, required_text(
-            self.params, "alm_project", "Project", "Enter the Rally project name."))
-        self.resolver.check_statuses(self.workspace, self.card, self.new, self.done)
+        project_name = required_text(self.params, "alm_project", "Project", "Enter the Rally project name.")
         parent = str(self.params.get("alm_parent_issue") or "").strip()
         if self.card.name == "Task" and not parent:
             raise ConfigError("Card type Task needs a parent user story.",
                               "Enter the parent story's FormattedID (for example US12) in Parent.",
                               field="alm_parent_issue")
+        resolver = self.resolver
+        self.workspace = workspace = resolver.find_workspace(ws_name)
+        specs = [resolver.project_spec(workspace, project_name), resolver.type_spec(workspace, self.card.element)]
         if parent:
-            self.parent_ref = short_ref(str(self.resolver.parent(self.workspace, parent, self.card)["_ref"]))
+            specs.append(resolver.parent_spec(workspace, parent, self.card))
         if self.label:
-            self.tag = self.resolver.tag(self.workspace, self.label)
+            specs.append(resolver.tag_spec(workspace, self.label))
+        pages = resolver.prefetch(workspace, specs)
+        self.project = resolver.project(workspace, project_name, pages[0])
+        resolver.check_statuses(workspace, self.card, self.new, self.done, pages[1])
+        if parent:
+            self.parent_ref = short_ref(str(resolver.parent(workspace, parent, self.card, pages[2])["_ref"]))
+        if self.label:
+            self.tag = resolver.tag(workspace, self.label, pages[-1])
         if self.card.name == "Defect":
             self.priorities = priority_map(self.params)
         self.ctx.log(f"Rally: {self.card.label} items of project {self.project.name} in {self.workspace.name}"
