@@ -73,6 +73,9 @@ class JiraSyncAdapter:
         self._priority_map = str(connection.params.get("alm_priority_map") or "")
         self._found: Resolved | None = None
         self._mapper: PriorityMapper | None = None
+        # the close transition from each starting status of a new issue (new issues of one type and project
+        # share a workflow, so one look-up serves every chunk)
+        self._close_from: dict[str, dict[str, Any] | None] = {}
 
     # --- contract -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -129,19 +132,23 @@ class JiraSyncAdapter:
         return out
 
     def _close_new(self, items: list[RemoteItem], created: dict[str, dict[str, Any]]) -> dict[str, RemoteItem]:
-        """Close just-created issues: one transition lookup per starting status, one POST each.
+        """Close just-created issues: one transition lookup per starting status (per sync), one POST each.
 
         The new status is the one the transition leads to (``to`` in Jira's transition list); only when
         Jira does not say are the moved issues read back. Items that cannot be closed stay open (the
         engine then closes them through :meth:`set_done`, which reports why); the problem is logged.
         """
         name = self.target.close_transition
-        by_status: dict[str, dict[str, Any] | None] = {}
+        by_status = self._close_from
         moved: list[str] = []
         closed: dict[str, RemoteItem] = {}
         for item in items:
             if item.status not in by_status:
-                available = self.client.transitions(item.ref)
+                try:  # the issues exist now: a failure from here on must not make them look uncreated
+                    available = self.client.transitions(item.ref)
+                except UserFacingError as exc:
+                    self.ctx.log(f"Created {item.key} but could not look up its transitions: {exc}", "warning")
+                    continue
                 by_status[item.status] = next(
                     (t for t in available if str(t.get("name", "")).lower() == name.lower()), None)
             transition = by_status[item.status]
@@ -200,6 +207,6 @@ class JiraSyncAdapter:
         try:
             return {item.key: item for item in (self._item(i) for i in self.client.search(
                 query, FIELDS, page_size=len(created), reconcile=ids))}
-        except JiraApiError as exc:
+        except UserFacingError as exc:
             self.ctx.log(f"Could not read back the new issues: {exc}", "warning")
             return {}
