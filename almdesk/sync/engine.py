@@ -6,7 +6,8 @@
 
 1. resolve the connection's project, title format, scope and rules; ``adapter.prepare()``;
 2. one ``adapter.iter_items()`` pass lists every candidate item (big pages), indexed by ref and
-   by the task id its title was made for;
+   by the task id its title was made for; linked items the listing did not show are asked for directly
+   when the adapter offers ``find_items`` (a search that lags behind writes, as Jira Cloud's does);
 3. :func:`almdesk.sync.plan.make_plan` decides per task (stored link first, then fixed title);
 4. a dry run stops here and returns the plan; a sync stores the links it found, applies local
    status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
@@ -124,6 +125,7 @@ class SyncRun:
                 adapter.prepare()
                 # nothing in scope: the settings were checked, listing the ALM would change nothing
                 index = self._read_items(adapter, fmt) if tasks else ItemIndex(fmt)
+                self._find_missing(adapter, index, tasks, links)
                 plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover)
                 if self.dry_run:
                     return self._dry_run_outcome(plan, len(tasks), out_of_scope, index, started)
@@ -198,6 +200,32 @@ class SyncRun:
                          "warning")
         self.ctx.log(f"Read {len(index)} {self.noun}(s) from {self.system.label}.")
         return index
+
+    def _find_missing(self, adapter: SyncAdapter, index: ItemIndex, tasks: list[TaskSnapshot],
+                      links: dict[int, LinkSnapshot]) -> None:
+        """Linked items the listing did not show, asked for one by one where the adapter can.
+
+        An adapter whose listing may lag behind its writes (Jira Cloud's search is eventually
+        consistent) offers ``find_items(refs) -> {ref: item}``: the items still in the target, read
+        directly. Without it a re-sync right after a create would take its new items for deleted ones and
+        create them again. A failure stops the sync rather than risk duplicates.
+        """
+        find = getattr(adapter, "find_items", None)
+        missing = [link.alm_ref for t in tasks if (link := links.get(t.pk)) and link.alm_ref not in index.by_ref]
+        if not missing or not callable(find):
+            return
+        try:
+            found: dict[str, RemoteItem] = find(missing)
+        except UserFacingError as exc:
+            raise _like(exc, f"Checking {len(missing)} linked {self.noun}(s) missing from the listing failed: "
+                             f"{exc.message}") from exc
+        for ref, item in found.items():
+            if item.ref not in index.by_ref:
+                index.add(item)
+            index.by_ref[ref] = index.by_ref[item.ref]  # also under the ref the link knows (a moved issue's key)
+        if found:
+            self.ctx.log(f"{len(found)} of {len(missing)} linked {self.noun}(s) missing from the listing were found "
+                         f"when asked for directly (the server's search lags behind its writes).", "warning")
 
     # --- dry run ------------------------------------------------------------------------------
     def _dry_run_outcome(self, plan: list[PlanEntry], in_scope: int, out_of_scope: int, index: ItemIndex,

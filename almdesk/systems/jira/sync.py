@@ -22,7 +22,7 @@ from typing import Any
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import guard_adapter
+from almdesk.systems.answers import answers, guard_adapter
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
@@ -32,6 +32,7 @@ from almdesk.systems.jira.payload import PriorityMapper, issue_fields
 from almdesk.systems.jira.resolve import Resolved, Resolver
 
 FIELDS = ("summary", "status", "updated")
+FIND_LIMIT = 100  # linked issues missing from a listing that are read one by one, newest first
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -55,6 +56,12 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
+
+
+def _key_number(key: str) -> int:
+    """The number of an issue key (``DEMO-12`` -> 12; -1 when there is none)."""
+    tail = key.rpartition("-")[2]
+    return int(tail) if tail.isdigit() else -1
 
 
 @guard_adapter("Jira")
@@ -170,6 +177,34 @@ class JiraSyncAdapter:
         if moved:
             closed.update(self._read_back({key: created.get(key, {"key": key}) for key in moved}))
         return closed
+
+    def find_items(self, refs: Sequence[str]) -> dict[str, RemoteItem]:
+        """Linked issues the listing did not show, read one by one: those still in the target, by key.
+
+        Cloud's search is eventually consistent, so issues created moments ago may be missing from it;
+        reading an issue is not. The newest keys go first (those are the ones a lagging index misses) and
+        at most :data:`FIND_LIMIT` are read; a deleted issue, or one moved out of the project, label or
+        parent, is left out (the engine then creates it again, as for any item gone from the target).
+        """
+        found = self.found
+        newest = sorted(dict.fromkeys(refs), key=_key_number, reverse=True)
+        if len(newest) > FIND_LIMIT:
+            self.ctx.log(f"{len(newest)} linked issues are missing from the search; reading the newest "
+                         f"{FIND_LIMIT} of them one by one.", "warning")
+        out: dict[str, RemoteItem] = {}
+        with answers("Jira"):
+            for key in newest[:FIND_LIMIT]:
+                issue = self.client.issue(key, (*FIELDS, "project", "labels", "parent"))
+                if issue is None:
+                    continue
+                fields = issue.get("fields") or {}
+                in_target = ((fields.get("project") or {}).get("key") == found.project.get("key")
+                             and (not self.target.label or self.target.label in (fields.get("labels") or []))
+                             and (not found.parent_key
+                                  or (fields.get("parent") or {}).get("key") == found.parent_key))
+                if in_target:
+                    out[key] = self._item(issue)
+        return out
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         name = self.target.close_transition if done else self.target.reopen_transition
