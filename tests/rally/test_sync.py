@@ -14,6 +14,7 @@ import pytest
 from almdesk.errors import CancelledError, ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.sandbox.base import json_response
 from almdesk.sandbox.rally import RallyApp
 from almdesk.systems.base import ConnectorSettings, ItemDraft, RemoteItem
 from almdesk.systems.rally import SYSTEM
@@ -158,3 +159,32 @@ def test_more_drafts_than_a_batch_are_split(connector: ConnectorSettings, rally_
     assert len(made) == sync.bulk_size + 5 and all(isinstance(m, RemoteItem) for m in made)
     assert len(list(sync.iter_items())) == sync.bulk_size + 6
     sync.close()
+
+
+def test_prepare_costs_four_requests_and_survives_a_server_without_workspace_queries(
+        connector: ConnectorSettings, rally_desc: dict[str, Any], http: HttpFactory, ctx: JobContext,
+        rally_app: RallyApp) -> None:
+    sync = adapter(connector, rally_desc, http, ctx)
+    before = http.requests
+    sync.prepare()  # the workspace; one /batch (project, type definition); the status attribute; its values
+    assert http.requests - before == 4
+    workspace, project = sync.workspace, sync.project
+    sync.close()
+    original = rally_app.dispatch
+
+    def no_workspace_query(request: Any) -> Any:
+        if request.method == "GET" and request.path.rstrip("/").endswith("/workspace"):
+            return json_response({"QueryResult": {"Errors": ["Could not read: workspace queries are not allowed"],
+                                                  "Warnings": [], "TotalResultCount": 0, "Results": []}})
+        return original(request)
+
+    rally_app.dispatch = no_workspace_query  # type: ignore[method-assign]
+    try:
+        sync = adapter(connector, rally_desc, http, ctx)
+        before = http.requests
+        sync.prepare()  # falls back to the subscription's workspace list: 2 requests instead of 1
+        assert (sync.workspace, sync.project) == (workspace, project)
+        assert http.requests - before == 1 + 2 + 3
+        sync.close()
+    finally:
+        rally_app.dispatch = original  # type: ignore[method-assign]
