@@ -2,7 +2,9 @@
 
 Creating is not idempotent, so a failed POST whose fate is unknown (connection reset, timeout, 5xx)
 is followed by a look at the newest issues: if one with the same title appeared since we started,
-it is ours and is returned; otherwise the POST is sent again.
+it is ours and is returned; otherwise the POST is sent again — except after a timeout or a 504, when
+GitHub may still be creating it: then the create fails, and the next sync finds the issue by its title
+(sending it again made duplicates in the fault soak, bench/soak.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+
+import requests
 
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.session import json_body
@@ -24,6 +28,7 @@ PUBLIC_NOTE = ("This issue is tracked by almdesk. Its details are kept out of th
                "repository is public.")
 CREATE_ATTEMPTS = 3
 UNKNOWN_FATE = (500, 502, 504)
+STILL_WORKING = 504  # like a read timeout: the server may finish the create after we gave up
 
 
 def issue_body(text: str, repo: RepoInfo, target: Target, footer: str = "") -> str:
@@ -86,6 +91,7 @@ class Issues:
                 if not transient(exc) or attempt == CREATE_ATTEMPTS:
                     raise
                 problem = exc.message.rstrip(".")
+                in_flight = isinstance(exc.__context__, requests.exceptions.ReadTimeout)
             else:
                 if response.status_code == 201:
                     data = json_body(response, self.client.server)
@@ -96,10 +102,15 @@ class Issues:
                 if response.status_code not in UNKNOWN_FATE or attempt == CREATE_ATTEMPTS:
                     raise error_for(response, what, repo=self.target.full_name)
                 problem = f"HTTP {response.status_code}"
+                in_flight = response.status_code == STILL_WORKING
             found = self.find_created(title, started)
             if found is not None:
                 self.client.log(f"{problem} while {what}, but GitHub did create it (#{found['number']}).")
                 return found
+            if in_flight:
+                raise RemoteError(f"{problem} while {what}; GitHub may still create it.",
+                                  "Sync again later: an issue that was created is found by its title, not "
+                                  "created twice.")
             delay = 0.5 * 2 ** (attempt - 1)
             self.client.log(f"{problem} while {what}; it was not created, so trying again in {delay:.1f} s.")
             self.client.sleep(delay)
