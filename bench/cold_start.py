@@ -1,0 +1,200 @@
+"""Bench: cold start to first paint of the main window, with 1,000 connections and 100,000 job events.
+
+Run ``.venv/bin/python bench/cold_start.py [--connections 1000] [--events 100000] [--runs 5]``. A data
+directory is filled once (4 connectors, 100 projects, the connections, one job per connection with
+its share of the events; secrets in a throw-away keyring), then each run starts a **fresh Python
+process** (``bench/cold_start.py --child DIR``, Qt offscreen) that imports the app, opens the services
+(store + the OS keyring), builds ``App`` (runner, ``MainWindow``), shows the window and stops at the
+window's first Paint event. Printed per run: process spawn → first paint (what a user waits for,
+interpreter start and imports included), and inside the child: imports, services, window built, shown
+→ painted. Target: < 1 s.
+
+Not a test: it prints and asserts nothing. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()  # before any import: the child measures its own phases from here
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SYSTEM_PARAMS = {
+    "octane": {"location": "https://octane.example.com/ui/?p=1001/1002", "client_id": "bench", "user": "a@example.com"},
+    "jira": {"url": "https://jira.example.com", "deployment": "cloud", "user": "a@example.com"},
+    "github": {"url": "https://api.github.com", "github_repo_owner": "acme"},
+    "rally": {"alm_server": "https://rally1.rallydev.com", "auth_method": "api_key"},
+}
+SECRETS = {"octane": {"client_secret": "x"}, "jira": {"token": "x"}, "github": {"alm_api_token": "x"},
+           "rally": {"alm_api_key": "x"}}
+CONNECTION_PARAMS = {
+    "octane": {"workspace": "1002"},
+    "jira": {"alm_project": "DEMO"},
+    "github": {"github_repo_owner": "acme", "alm_project": "webapp"},
+    "rally": {"rally_workspace": "Acme", "alm_project": "Store"},
+}
+
+
+def fill(data_dir: Path, connections: int, events: int) -> None:
+    """A store with ``connections`` connections and ``events`` job events (bulk inserts)."""
+    import keyring.backends.fail
+    from sqlalchemy import insert, select, update
+
+    from almdesk.models import Connection, Job, JobEventRow
+    from almdesk.secrets import SecretStore
+    from almdesk.services import Services
+
+    services = Services.open(data_dir, secrets=SecretStore(keyring.backends.fail.Keyring()))
+    config = services.config
+    templates: dict[str, dict[str, Any]] = {}
+    connector_ids: dict[str, int] = {}
+    for system, params in SYSTEM_PARAMS.items():
+        connector_ids[system] = config.save_connector(f"{system} server", system, params, SECRETS[system])
+    projects = [config.add_project(f"Project {i:03d}", "Retail", f"App {i:03d}") for i in range(100)]
+    for system in SYSTEM_PARAMS:  # one connection through the real validation, as a template for the rest
+        config.save_connection(f"template-{system}", connector_ids[system], "Project 000", CONNECTION_PARAMS[system])
+        with services.store.session() as s:
+            row = s.scalar(select(Connection).where(Connection.alias == f"template-{system}"))
+            assert row is not None
+            templates[system] = dict(row.params)
+    systems = list(SYSTEM_PARAMS)
+    rows = []
+    for i in range(connections - len(systems)):
+        system = systems[i % len(systems)]
+        rows.append({"alias": f"{system}-{i:04d}", "connector_id": connector_ids[system],
+                     "project_id": projects[i % len(projects)], "frequency": ("manually", "daily", "weekly")[i % 3],
+                     "params": templates[system], "debug_mode": False})
+    with services.store.session() as s:
+        s.execute(insert(Connection), rows)
+    with services.store.session() as s:
+        conns = list(s.execute(select(Connection.id, Connection.connector_id)))
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    per_job = max(1, events // len(conns))
+    with services.store.session() as s:
+        s.execute(insert(Job), [{"kind": "sync", "connection_id": cid, "connector_id": kid, "title": f"Sync {cid}",
+                                 "state": "succeeded" if cid % 7 else "failed", "succeeded": bool(cid % 7),
+                                 "started": now - timedelta(minutes=cid), "last_run": now - timedelta(minutes=cid),
+                                 "seconds": 3.5, "result_message": f"{per_job} items", "counts": {"created": per_job}}
+                                for cid, kid in conns])
+    with services.store.session() as s:
+        jobs = list(s.execute(select(Job.id, Job.connection_id)))
+        s.execute(update(Connection), [{"id": cid, "last_job_id": jid} for jid, cid in jobs])
+    batch: list[dict[str, Any]] = []
+    made = 0
+    for jid, _cid in jobs:
+        for k in range(per_job):
+            if made >= events:
+                break
+            batch.append({"job_id": jid, "time": now.timestamp() - k, "item": f"T{k} Task {k}", "action": "create",
+                          "status": "ok", "message": f"created {1000 + k}", "url": f"https://alm.example/{k}"})
+            made += 1
+        if len(batch) >= 20_000:
+            with services.store.session() as s:
+                s.execute(insert(JobEventRow), batch)
+            batch = []
+    if batch:
+        with services.store.session() as s:
+            s.execute(insert(JobEventRow), batch)
+    services.close()
+
+
+def child(data_dir: str) -> int:
+    """In a fresh process: import, open, build, show; report the phases at the first paint."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from almdesk.app import App
+    from almdesk.services import Services
+
+    t_imports = time.perf_counter()
+    qapp = QApplication([sys.argv[0]])
+    services = Services.open(data_dir)
+    t_services = time.perf_counter()
+    app = App(services)
+    t_built = time.perf_counter()
+    marks: dict[str, float] = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and "paint" not in marks:
+                marks["paint"] = time.perf_counter()
+                marks["wall"] = time.time()
+                QTimer.singleShot(0, qapp.quit)
+            return False
+
+    spy = FirstPaint()
+    app.window.installEventFilter(spy)
+    app.window.show()
+    t_shown = time.perf_counter()
+    QTimer.singleShot(10_000, qapp.quit)
+    qapp.exec()
+    rows = len(services.config.connections())
+    print(json.dumps({"imports": t_imports - T0, "services": t_services - t_imports, "window": t_built - t_services,
+                      "show": t_shown - t_built, "painted": marks.get("paint", float("nan")) - t_shown,
+                      "to_paint": marks.get("paint", float("nan")) - T0, "wall_paint": marks.get("wall", 0.0),
+                      "connections": rows, "keyring": services.secrets.backend_name}))
+    app.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    print(f"almdesk cold start: {args.connections:,} connections, {args.events:,} job events; {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}, load average {load:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        started = time.perf_counter()
+        fill(data_dir, args.connections, args.events)
+        db = data_dir / "almdesk.db"
+        size = sum(p.stat().st_size for p in data_dir.glob("almdesk.db*"))
+        print(f"store filled in {time.perf_counter() - started:.1f} s ({size / 1e6:.0f} MB: {db.name} + WAL)")
+        head = (f"{'run':>3} {'spawn→paint':>11} | {'imports':>7} {'services':>8} {'window':>7} {'show':>6} "
+                f"{'painted':>7} (s, inside the child) | target < 1 s")
+        print(head)
+        print("-" * len(head))
+        totals = []
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        for i in range(args.runs):
+            spawned = time.time()
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(data_dir)],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+            if proc.returncode != 0 or not proc.stdout.strip():
+                print(f"{i + 1:>3} child failed: {proc.stderr[-1500:]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            total = r["wall_paint"] - spawned
+            totals.append(total)
+            verdict = "ok" if total < 1 else f"MISSED by {total - 1:.2f} s"
+            print(f"{i + 1:>3} {total:>10.2f}s | {r['imports']:>7.2f} {r['services']:>8.2f} {r['window']:>7.2f} "
+                  f"{r['show']:>6.2f} {r['painted']:>7.2f} | {verdict}   ({r['connections']} connections, "
+                  f"keyring: {r['keyring']})")
+        if totals:
+            print(f"median spawn→first paint {statistics.median(totals):.2f} s, best {min(totals):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

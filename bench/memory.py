@@ -1,0 +1,139 @@
+"""Bench: peak memory of a headless sync of 50,000 tasks, measured in a child process.
+
+Run ``.venv/bin/python bench/memory.py [--n 50000] [--only octane,jira,rally,github]``. For each system
+the sandbox runs in this process and the store (N tasks, all in scope) is prepared here; the sync
+itself runs in a fresh child (``bench/memory.py --child``, the way ``almdesk sync`` runs), which
+reports its peak resident set (``ru_maxrss``), the resident set right after its imports, and — in a
+third run with ``tracemalloc`` on — the peak of Python allocations. Three child runs per system:
+the first sync (N creations), a no-op re-sync, and the no-op re-sync again under tracemalloc.
+Target: < 200 MB. GitHub is left out by default: it has no bulk create, so 50,000 issues are 50,000
+POSTs (pass ``--only github`` to run it anyway).
+
+Not a test: it prints and asserts nothing. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MB = 1024 * 1024
+
+
+def child(db: str, alias: str, trace: bool) -> int:
+    """Run one sync of ``alias`` in this (fresh) process; print memory figures as JSON."""
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    import keyring.backends.fail
+
+    from almdesk.config import Config
+    from almdesk.jobs.record import JobSpec, run_recorded
+    from almdesk.models import Store
+    from almdesk.net.session import HttpFactory
+    from almdesk.secrets import SecretStore
+    from almdesk.sync import sync_job
+    from tests.sync.harness import make_registry
+
+    rss_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    secrets = SecretStore(keyring.backends.fail.Keyring())
+    for key, value in json.loads(sys.stdin.read() or "{}").items():
+        uid, _, name = key.partition("/")
+        secrets.set(uid, name, value)
+    registry = make_registry()
+    store = Store(Path(db))
+    config = Config(store, secrets, registry)
+    settings = config.connection_settings(alias)
+    http = HttpFactory(settings.connector.network)
+    fn = sync_job(store, settings, registry.get(settings.connector.system), http)
+    spec = JobSpec("sync", f"Sync {alias}", fn, config.connector(settings.connector.name).id, settings.id)
+    started = time.perf_counter()
+    result = run_recorded(store, spec)
+    seconds = time.perf_counter() - started
+    out: dict[str, Any] = {"state": result.state, "message": result.outcome.message,
+                           "counts": result.outcome.counts, "seconds": seconds, "requests": http.requests,
+                           "rss_imports": rss_imports,
+                           "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if trace:
+        import tracemalloc
+
+        out["traced_peak"] = tracemalloc.get_traced_memory()[1]
+    print(json.dumps(out))
+    store.close()
+    return 0
+
+
+def run_child(db: Path, alias: str, secrets: dict[str, str], trace: bool = False) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(db), alias] + (["--trace"] if trace else [])
+    proc = subprocess.run(cmd, cwd=ROOT, input=json.dumps(secrets), capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    parsed: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def bench_system(name: str, n: int, tmp: Path) -> dict[str, Any]:
+    from bench.sync import SANDBOX_OPTIONS, bench_tasks, scope_all
+    from tests.sync.harness import SyncEnv, Target, make_registry
+
+    registry = make_registry()
+    target = Target.start(name, registry, **SANDBOX_OPTIONS.get(name, {}))
+    try:
+        env = SyncEnv(tmp, target, registry)
+        project = env.project(bench_tasks(n))
+        alias = env.connection(project, **scope_all())
+        uid = env.config.connector(env.connector).uid
+        secrets = {f"{uid}/{k}": v for k, v in target.info["secrets"].items()}
+        env.store.close()
+        runs = {"create": run_child(env.store.path, alias, secrets),
+                "no-op": run_child(env.store.path, alias, secrets),
+                "no-op traced": run_child(env.store.path, alias, secrets, trace=True)}
+        return runs
+    finally:
+        target.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=50_000, help="tasks (default 50000)")
+    parser.add_argument("--only", default="octane,jira,rally", help="systems (default: octane,jira,rally)")
+    parser.add_argument("--child", nargs=2, metavar=("DB", "ALIAS"), help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child[0], args.child[1], args.trace)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    print(f"almdesk memory bench: headless sync of {args.n:,} tasks in a child process; {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}, load average {load:.1f}")
+    head = (f"{'system':8} {'run':13} {'state':9} {'created':>7} {'unchanged':>9} {'requests':>8} {'s':>7} "
+            f"{'RSS after imports':>17} {'peak RSS':>9} {'traced peak':>11} | target < 200 MB")
+    print(head)
+    print("-" * len(head))
+    for name in args.only.split(","):
+        print(f"… {name}: preparing {args.n:,} tasks and syncing", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = bench_system(name, args.n, Path(tmp))
+        for run, r in runs.items():
+            c = r["counts"]
+            traced = f"{r['traced_peak'] / MB:>9.0f} MB" if "traced_peak" in r else f"{'-':>11}"
+            verdict = "ok" if r["rss_peak"] < 200 * MB else f"MISSED by {(r['rss_peak'] / MB) - 200:.0f} MB"
+            print(f"{name:8} {run:13} {r['state']:9} {c.get('created', 0):>7} {c.get('unchanged', 0):>9} "
+                  f"{r['requests']:>8} {r['seconds']:>7.1f} {r['rss_imports'] / MB:>14.0f} MB "
+                  f"{r['rss_peak'] / MB:>6.0f} MB {traced} | {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Bench: the largest event-loop stall of the GUI while a 5,000-task sync runs in it.
+
+Run ``.venv/bin/python bench/ui_stall.py [--n 5000] [--only octane,jira,rally,github] [--github-n 450]``.
+The sandbox runs in **another process** (``almdesk sandbox --only SYSTEM``, as a real server would be
+elsewhere: its threads do not compete for this process's GIL). Here, offscreen: the app's ``App``
+(services, job runner, ``MainWindow``) over a fresh data directory with one connector, a project of N
+tasks (all in scope) and a connection; the sync is opened the way *Sync Now* opens it (a
+``SyncConsole`` over ``services.sync_spec``), then a no-op re-sync the same way. A 5 ms ``QTimer``
+records the gap between its ticks (wall time) and the UI thread's own CPU time between ticks; the
+largest gap is the longest the window could not react. Target: < 50 ms.
+
+Not a test: it prints and asserts nothing. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TICK_MS = 5
+
+
+@dataclass
+class Probe:
+    """Tick-gap probe: wall-clock gaps and UI-thread CPU between 5 ms ticks."""
+
+    gaps: list[float] = field(default_factory=list)
+    busy: list[float] = field(default_factory=list)
+    last: tuple[float, float] = (0.0, 0.0)
+
+    def start(self) -> None:
+        self.last = (time.monotonic(), time.thread_time())
+
+    def tick(self) -> None:
+        now, cpu = time.monotonic(), time.thread_time()
+        self.gaps.append(now - self.last[0])
+        self.busy.append(cpu - self.last[1])
+        self.last = (now, cpu)
+
+    def summary(self) -> dict[str, float]:
+        gaps = sorted(self.gaps) or [0.0]
+        return {"max_ms": gaps[-1] * 1000, "p99_ms": gaps[int(0.99 * (len(gaps) - 1))] * 1000,
+                "median_ms": statistics.median(gaps) * 1000, "over_50": sum(g > 0.05 for g in gaps),
+                "ticks": len(self.gaps), "busy_max_ms": max(self.busy or [0.0]) * 1000}
+
+
+def start_sandbox(system: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    proc = subprocess.Popen([sys.executable, "-m", "almdesk.cli", "sandbox", "--only", system, "--port", "0"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        raise RuntimeError(f"the {system} sandbox did not start")
+    return proc, json.loads(line)
+
+
+def hold_true_references() -> list[bool]:
+    """PySide6 6.12.0 on Python 3.11 drops a reference to True at every signal emit (the app aborts with
+    ``bool_dealloc`` after ~10,000 emits; see tests/ui/test_pyside_emit.py). Hold enough references for
+    the bench to live through two 5,000-task syncs — the app itself needs the pin in the report."""
+    from tests.ui.conftest import emit_drops_true_reference
+
+    return [True] * 2_000_000 if emit_drops_true_reference() else []
+
+
+def bench_system(system: str, n: int, qapp: Any) -> dict[str, Any]:
+    import keyring.backends.fail
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from almdesk.app import App
+    from almdesk.secrets import SecretStore
+    from almdesk.services import Services
+    from almdesk.ui.sync_console import SyncConsole
+    from bench.sync import bench_tasks, scope_all
+    from tests.sync.harness import CONNECTOR_OVERRIDES, TITLE_FORMAT
+
+    sandbox, info = start_sandbox(system)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        services = Services.open(Path(tmp) / "data", secrets=SecretStore(keyring.backends.fail.Keyring()))
+        try:
+            from almdesk.sync.tasks_io import task_from_dict, upsert_tasks
+
+            config = services.config
+            cid = config.save_connector(f"{system} sandbox", system,
+                                        {**info["params"], **CONNECTOR_OVERRIDES.get(system, {})}, info["secrets"])
+            pid = config.add_project("Bench", "BU", "bench-app")
+            upsert_tasks(services.store, pid, [task_from_dict(t) for t in bench_tasks(n)])
+            conn = config.save_connection("bench", cid, "Bench", {**info["connection_params"], **scope_all(),
+                                                                  "alm_title_format": TITLE_FORMAT})
+            app = App(services)
+            app.window.show()
+            for kind in ("create", "no-op"):
+                probe = Probe()
+                timer = QTimer()
+                timer.setInterval(TICK_MS)
+                timer.timeout.connect(probe.tick)
+                console = SyncConsole(services, app.runner, services.sync_spec(conn), app.window)
+                started = time.monotonic()
+                probe.start()
+                timer.start()
+                loop = QEventLoop()
+                app.runner.finished.connect(lambda _h, _r, loop=loop: QTimer.singleShot(0, loop.quit))
+                QTimer.singleShot(1_800_000, loop.quit)
+                console.show()  # submits the job, as Sync Now does
+                loop.exec()  # the real event loop, until the job ends
+                while console.finished_at == 0 and time.monotonic() - started < 1800:
+                    qapp.processEvents()
+                timer.stop()
+                result = console.job_result
+                out[kind] = {**probe.summary(), "seconds": time.monotonic() - started,
+                             "state": result.state if result else "?",
+                             "counts": result.outcome.counts if result else {}, "rows": console.model.rowCount()}
+                console.close()
+                qapp.processEvents()
+            app.close()
+        finally:
+            services.close()
+            sandbox.terminate()
+            sandbox.wait(10)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=5000, help="tasks per system (default 5000)")
+    parser.add_argument("--github-n", type=int, default=450, help="tasks for GitHub (no bulk create)")
+    parser.add_argument("--only", default="octane,jira,rally,github")
+    args = parser.parse_args(argv)
+    from PySide6.QtWidgets import QApplication
+
+    keep = hold_true_references()
+    qapp = QApplication([sys.argv[0]])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    print(f"almdesk UI stall bench: sync in the GUI (offscreen), sandbox in another process; {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}, load average {load:.1f}"
+          + ("; PySide6 emit refcount workaround on" if keep else ""))
+    head = (f"{'system':8} {'run':7} {'tasks':>5} {'state':9} {'rows':>5} {'s':>6} {'ticks':>6} {'median':>6} "
+            f"{'p99':>6} {'max gap':>8} {'>50 ms':>6} {'UI CPU max':>10} | target max gap < 50 ms")
+    print(head)
+    print("-" * len(head))
+    for system in args.only.split(","):
+        n = min(args.n, args.github_n) if system == "github" else args.n
+        print(f"… {system}: {n} tasks", file=sys.stderr, flush=True)
+        runs = bench_system(system, n, qapp)
+        for kind, r in runs.items():
+            verdict = "ok" if r["max_ms"] < 50 else f"MISSED by {r['max_ms'] - 50:.0f} ms"
+            print(f"{system:8} {kind:7} {n:>5} {r['state']:9} {r['rows']:>5} {r['seconds']:>6.1f} {r['ticks']:>6} "
+                  f"{r['median_ms']:>6.1f} {r['p99_ms']:>6.1f} {r['max_ms']:>8.1f} {r['over_50']:>6} "
+                  f"{r['busy_max_ms']:>10.1f} | {verdict}")
+    del keep
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
