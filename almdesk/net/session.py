@@ -18,7 +18,7 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 from requests.utils import should_bypass_proxies
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from almdesk import __version__
@@ -43,7 +43,10 @@ class _Retry(Retry):
         return bool(super().is_retry(method, status_code, has_retry_after))
 
     def get_retry_after(self, response: Any) -> float | None:
-        value = super().get_retry_after(response)
+        try:
+            value = super().get_retry_after(response)
+        except (InvalidHeader, ValueError, OverflowError):  # a malformed Retry-After: back off as usual
+            return None
         return None if value is None else min(float(value), self.max_retry_after)
 
 
@@ -209,6 +212,21 @@ def send(session: requests.Session, method: str, url: str, *, what: str = "the s
     except requests.exceptions.RetryError as exc:
         raise RemoteError(f"{what} kept failing after retries: {_root(exc)}.",
                           "The server is busy or failing; try again later.") from None
+    except requests.exceptions.TooManyRedirects:
+        raise RemoteError(f"{_sentence(what)} redirected in a loop ({url}).",
+                          "Check the server URL; a login portal or proxy may be redirecting every request.") from None
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
+        raise RemoteError(f"{_sentence(what)} redirected to an address almdesk cannot follow: {_root(exc)}.",
+                          "Check the server URL; it should point at the product's API, not a portal.") from None
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+        raise RemoteError(f"The answer from {what} was cut off or garbled: {_root(exc)}.",
+                          "A proxy or the network may be dropping data; try again.") from None
+    except requests.exceptions.RequestException as exc:  # any other transport failure
+        raise RemoteError(f"The request to {what} failed: {_root(exc)}.",
+                          "Check the address and your network, then try again.") from None
+    except InvalidHeader as exc:
+        raise RemoteError(f"{_sentence(what)} sent a malformed header: {_root(exc)}.",
+                          "The server or a proxy in between may be failing; try again.") from None
 
 
 def _sentence(text: str) -> str:
@@ -310,6 +328,9 @@ def json_body(response: requests.Response, what: str = "the server") -> Any:
     text = response.content.decode("utf-8", "replace")
     try:
         return json.loads(text) if text.strip() else None
+    except RecursionError:
+        raise RemoteError(f"{what} sent JSON nested too deeply to read (HTTP {response.status_code}).",
+                          "The server or a proxy in between may be failing; try again.") from None
     except ValueError:
         snippet = " ".join(text.strip().split())[:120]
         if "html" in ctype.lower() or snippet.lower().startswith(("<!doctype", "<html")):

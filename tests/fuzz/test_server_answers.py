@@ -8,9 +8,8 @@ wrong Content-Type). The scenario must end normally or with a ``UserFacingError`
 has no traceback and no secret — never another exception, never a runaway loop of requests.
 
 Transport-level breakage (body shorter than Content-Length, redirect loops and bad redirect targets,
-garbled gzip, a malformed Retry-After, JSON nested 100,000 deep) escapes ``almdesk.net.session.send`` /
-``json_body`` (a shared file): those cases are strict xfails until the fix proposed in
-docs/performance.md lands.
+garbled gzip, a malformed Retry-After, JSON nested 100,000 deep) is turned into a RemoteError by
+``almdesk.net.session.send`` / ``json_body``.
 """
 
 from __future__ import annotations
@@ -77,15 +76,10 @@ def test_every_system_is_fuzzed() -> None:
     assert set(SYSTEMS) == {"octane", "jira", "github", "rally"}, SYSTEMS
 
 
-# Transport breakage: bodies cut short of their Content-Length, redirect loops, garbled gzip and JSON
-# nested 100,000 deep escape send()/json_body() (a shared file) as non-UserFacingErrors today; the first
-# requests of Test Connection and of the sync adapter show it. Strict: an XPASS means the fix landed.
-ESCAPES = pytest.mark.xfail(strict=True, reason="almdesk.net.session send/json_body let it escape "
-                                                "(fix proposed in docs/performance.md)")
-FIXED = ("redirect-bad-url", "redirect-ftp", "bad-retry-after")  # ValueErrors: the systems' answer guard
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=() if k in FIXED else ESCAPES) for k in TRANSPORT_KINDS])
+# Transport breakage: bodies cut short of their Content-Length, redirect loops and bad redirect targets,
+# garbled gzip, a malformed Retry-After and JSON nested 100,000 deep, on the first requests of Test
+# Connection and of the sync adapter: send()/json_body() turn each into a RemoteError.
+@pytest.mark.parametrize("kind", TRANSPORT_KINDS)
 @pytest.mark.parametrize("scenario", ["steps", "sync"])
 def test_transport_breakage_ends_in_a_clear_error(rig: Rig, kind: str, scenario: str) -> None:
     if kind == "bad-retry-after" and rig.system == "github":
