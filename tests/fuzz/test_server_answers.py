@@ -109,7 +109,7 @@ REGRESSIONS = [
     ("github", "sync", ("POST", "/issues"), Mutation("deep-json-error")),
     ("rally", "sync", ("POST", "/batch"), Mutation("deep-json-error")),
     ("rally", "steps", ("GET", "/security/authorize"), Mutation("deep-json-error")),
-    ("rally", "sync", ("GET", "/Workspaces"), Mutation("wrong-type", pick=5, value="x")),
+    ("rally", "sync", ("GET", "/workspace"), Mutation("wrong-type", pick=5, value="x")),
     ("rally", "defect", ("GET", "/project"), Mutation("wrong-type", pick=5, value="x")),
 ]
 
