@@ -169,7 +169,7 @@ class SyncRun:
                                     Task.status, Task.verification, Task.tags, Task.updated)
                              .where(Task.project_id == project_id).order_by(Task.id)).all()
         snaps = [TaskSnapshot(pk, tid, title, text, phase, priority, status.upper(), verification,
-                              tuple(str(x) for x in tags or ()), updated)
+                              tuple(map(str, tags)) if tags else (), updated)
                  for pk, tid, title, text, phase, priority, status, verification, tags, updated in rows]
         kept = [t for t in snaps if not scope.excluded_by(t.phase, t.priority, t.tags, t.verification)]
         return kept, len(snaps) - len(kept)
