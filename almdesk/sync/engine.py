@@ -27,14 +27,14 @@ from typing import TypeVar
 
 import requests
 import urllib3
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.models import Connection, Job, Link, Store, Task
+from almdesk.models import Connection, Job, Store, Task
 from almdesk.net.session import HttpFactory
 from almdesk.sync.journal import Journal, SyncLock
+from almdesk.sync.links import Links
 from almdesk.sync.plan import (
     ItemIndex,
     LinkSnapshot,
@@ -48,7 +48,6 @@ from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, SyncAdapter, System
 
 MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
-IN_CHUNK = 500  # ids per "IN (…)" (SQLite allows 999 bound parameters in old builds)
 COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",
               "failed")
 T = TypeVar("T")
@@ -94,6 +93,7 @@ class SyncRun:
         self._writes_total = 0
         self._unsettled: set[int] = set()  # tasks whose journal entries must survive this run
         self._resumed: set[int] = set()  # tasks created by almdesk whose item may still need closing
+        self.links = Links(store, self.connection_id)
 
     # --- entry point --------------------------------------------------------------------------
     def run(self) -> JobOutcome:
@@ -113,7 +113,7 @@ class SyncRun:
             project_id = self._project_id()
             journal = Journal(self.store, self.connection_id, self.ctx.job_id or self._job_id())
             tasks, out_of_scope = self._load_tasks(project_id, scope)
-            links = self._load_links()
+            links = self.links.load()
             leftover = journal.leftover_creates()
             self._resumed = set(leftover)
             if leftover:
@@ -173,12 +173,6 @@ class SyncRun:
                  for pk, tid, title, text, phase, priority, status, verification, tags, updated in rows]
         kept = [t for t in snaps if not scope.excluded_by(t.phase, t.priority, t.tags, t.verification)]
         return kept, len(snaps) - len(kept)
-
-    def _load_links(self) -> dict[int, LinkSnapshot]:
-        with self.store.session() as s:
-            rows = s.execute(select(Link.task_pk, Link.alm_ref, Link.alm_key, Link.url, Link.alm_done, Link.id,
-                                    Link.alm_status).where(Link.connection_id == self.connection_id)).all()
-        return {row[0]: LinkSnapshot(*row) for row in rows}
 
     def _read_items(self, adapter: SyncAdapter, fmt: TitleFormat) -> ItemIndex:
         index = ItemIndex(fmt)
@@ -259,7 +253,7 @@ class SyncRun:
         changes = [e for e in plan if e.action in ("close", "reopen")]
         locals_ = [e for e in plan if e.action == "update-local"]
         self._writes_total = len(creates) + len(changes) + (1 if locals_ else 0)
-        self._store_links(plan, links)
+        self.links.refresh(plan, links)
         for entry in plan:
             if entry.action == "unchanged":
                 counts["unchanged"] += 1
@@ -282,58 +276,6 @@ class SyncRun:
     def _tick(self, text: str) -> None:
         self._writes_done += 1
         self.ctx.progress(self._writes_done, max(self._writes_total, self._writes_done), text)
-
-    def _store_links(self, plan: list[PlanEntry], links: dict[int, LinkSnapshot]) -> None:
-        """Refresh every matched item's link and drop links whose item is gone, in one transaction.
-
-        A no-op re-sync of 5,000 tasks matches 5,000 links whose values have not changed: those only get
-        their ``seen`` time, in a few ``UPDATE … WHERE id IN (…)`` statements; rows whose item changed
-        (status, key, URL) are updated one by one, new links inserted in bulk.
-        """
-        seen = datetime.now(UTC)
-        stale = [e.task.pk for e in plan if e.stale_link and e.item is None]
-        unchanged: list[int] = []
-        updates: list[dict[str, object]] = []
-        inserts: list[dict[str, object]] = []
-        for entry in plan:
-            if entry.item is None:
-                continue
-            values = self._link_values(entry.task.pk, entry.item, seen)
-            old = links.get(entry.task.pk)
-            if old is None or not old.id:
-                inserts.append(values)
-            elif (old.alm_ref, old.alm_key, old.url, old.alm_status, old.alm_done) == (
-                    values["alm_ref"], values["alm_key"], values["url"], values["alm_status"], values["alm_done"]):
-                unchanged.append(old.id)
-            else:
-                updates.append({"id": old.id, **values})
-        with self.store.session() as s:
-            if stale:
-                for part in _chunks(stale, IN_CHUNK):
-                    s.execute(delete(Link).where(Link.connection_id == self.connection_id, Link.task_pk.in_(part)))
-            for part in _chunks(unchanged, IN_CHUNK):
-                s.execute(update(Link).where(Link.id.in_(part)).values(seen=seen)
-                          .execution_options(synchronize_session=False))
-            if updates:
-                s.execute(update(Link), updates)
-            if inserts:
-                s.execute(insert(Link), inserts)
-
-    def _link_values(self, task_pk: int, item: RemoteItem, seen: datetime) -> dict[str, object]:
-        return {"connection_id": self.connection_id, "task_pk": task_pk, "alm_ref": item.ref[:200],
-                "alm_key": (item.key or item.ref)[:200], "url": item.url, "alm_status": (item.status or "")[:200],
-                "alm_done": item.done, "seen": seen}
-
-    def _put_link(self, s: Session, row: Link | None, task_pk: int, item: RemoteItem, seen: datetime) -> None:
-        if row is None:
-            row = Link(connection_id=self.connection_id, task_pk=task_pk, alm_ref=item.ref)
-            s.add(row)
-        for key, value in self._link_values(task_pk, item, seen).items():
-            setattr(row, key, value)
-
-    def _links_for(self, s: Session, pks: Iterable[int]) -> dict[int, Link]:
-        return {r.task_pk: r for r in s.scalars(select(Link).where(Link.connection_id == self.connection_id,
-                                                                    Link.task_pk.in_(list(pks))))}
 
     def _apply_local(self, entries: list[PlanEntry]) -> None:
         """The ALM's status wins: update the tasks (one transaction; no server write)."""
@@ -370,30 +312,12 @@ class SyncRun:
             if len(results) != len(chunk):
                 raise RuntimeError(f"{self.system.name} adapter returned {len(results)} results for "
                                    f"{len(chunk)} drafts")
-            seen = datetime.now(UTC)
-            # the links and the journal's "done" in one transaction, as bulk statements (200 ORM objects a
-            # chunk cost more than the server's answer)
+            # the links and the journal's "done" in one transaction (bulk statements)
             with self.store.session() as s:
-                existing: dict[int, int] = {pk: lid for pk, lid in s.execute(select(Link.task_pk, Link.id).where(
-                    Link.connection_id == self.connection_id, Link.task_pk.in_([e.task.pk for e in chunk])))}
-                finished: list[tuple[int, str, str]] = []
-                inserts: list[dict[str, object]] = []
-                updates: list[dict[str, object]] = []
-                for entry, result, jid in zip(chunk, results, ids, strict=True):
-                    if isinstance(result, RemoteItem):
-                        values = self._link_values(entry.task.pk, result, seen)
-                        if entry.task.pk in existing:
-                            updates.append({"id": existing[entry.task.pk], **values})
-                        else:
-                            inserts.append(values)
-                        finished.append((jid, "done", result.ref))
-                    else:
-                        finished.append((jid, "failed", ""))
-                if updates:
-                    s.execute(update(Link), updates)
-                if inserts:
-                    s.execute(insert(Link), inserts)
-                Journal.finish_many(s, finished)
+                self.links.put(s, [(e.task.pk, r) for e, r in zip(chunk, results, strict=True)
+                                   if isinstance(r, RemoteItem)])
+                Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else (jid, "failed", "")
+                                        for r, jid in zip(results, ids, strict=True)])
             failures: list[Exception] = []
             cancelled: CancelledError | None = None
             for entry, result in zip(chunk, results, strict=True):
@@ -438,8 +362,7 @@ class SyncRun:
             self._judge([exc], all_failed=True)
             return
         with self.store.session() as s:
-            self._put_link(s, self._links_for(s, [entry.task.pk]).get(entry.task.pk), entry.task.pk, new,
-                           datetime.now(UTC))
+            self.links.put(s, [(entry.task.pk, new)])
             Journal.finish(s, jid, "done", new.ref)
         entry.item = new
         self.ctx.counts["closed" if done else "reopened"] += 1
