@@ -163,16 +163,22 @@ class SyncRun:
                                                  Job.in_progress.is_(True)).order_by(Job.id.desc()).limit(1))
 
     def _load_tasks(self, project_id: int, scope: Scope) -> tuple[list[TaskSnapshot], int]:
+        """The project's tasks as snapshots, without their text (read only for the tasks to create, see
+        :meth:`_texts`: a task's text may be kilobytes, and a re-sync of 5,000 needs none of it)."""
         # plain column rows, not ORM objects: building 5,000 Task instances costs more than the query
         with self.store.session() as s:
-            rows = s.execute(select(Task.id, Task.task_id, Task.title, Task.text, Task.phase, Task.priority,
-                                    Task.status, Task.verification, Task.tags, Task.updated)
+            rows = s.execute(select(Task.id, Task.task_id, Task.title, Task.phase, Task.priority, Task.status,
+                                    Task.verification, Task.tags, Task.updated)
                              .where(Task.project_id == project_id).order_by(Task.id)).all()
-        snaps = [TaskSnapshot(pk, tid, title, text, phase, priority, status.upper(), verification,
+        snaps = [TaskSnapshot(pk, tid, title, "", phase, priority, status.upper(), verification,
                               tuple(map(str, tags)) if tags else (), updated)
-                 for pk, tid, title, text, phase, priority, status, verification, tags, updated in rows]
+                 for pk, tid, title, phase, priority, status, verification, tags, updated in rows]
         kept = [t for t in snaps if not scope.excluded_by(t.phase, t.priority, t.tags, t.verification)]
         return kept, len(snaps) - len(kept)
+
+    def _texts(self, pks: list[int]) -> dict[int, str]:
+        with self.store.session() as s:
+            return {pk: text or "" for pk, text in s.execute(select(Task.id, Task.text).where(Task.id.in_(pks)))}
 
     def _read_items(self, adapter: SyncAdapter, fmt: TitleFormat) -> ItemIndex:
         index = ItemIndex(fmt)
@@ -302,8 +308,9 @@ class SyncRun:
         follow_up: list[PlanEntry] = []
         for chunk in _chunks(creates, size):
             self.ctx.check_cancelled()
-            drafts = [ItemDraft(e.task.task_id, e.title, e.task.text, e.task.priority, list(e.task.tags), e.task.done)
-                      for e in chunk]
+            texts = self._texts([e.task.pk for e in chunk])
+            drafts = [ItemDraft(e.task.task_id, e.title, texts.get(e.task.pk, ""), e.task.priority, list(e.task.tags),
+                                e.task.done) for e in chunk]
             ids = journal.begin("create", [(e.task.pk, "") for e in chunk])
             try:
                 results: Sequence[RemoteItem | Exception] = adapter.create_items(drafts)

@@ -41,7 +41,7 @@ class TaskSnapshot:
     pk: int
     task_id: str
     title: str
-    text: str
+    text: str  # "" as the engine loads it: the text is read only for tasks to create
     phase: str
     priority: int
     status: str

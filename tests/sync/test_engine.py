@@ -266,3 +266,12 @@ def test_nothing_in_scope_checks_settings_but_lists_nothing(toy: SyncEnv) -> Non
     assert result.state == "succeeded", result.outcome.message
     assert result.outcome.data["in_scope"] == 0 and result.outcome.data["out_of_scope"] == 1
     assert [path for _, path, _ in _app(toy).log] == ["/api/whoami?"]
+
+
+def test_new_items_get_their_task_text(toy: SyncEnv) -> None:
+    """Tasks are listed without their text; it is read for the tasks being created, chunk by chunk."""
+    rows = [{"task_id": f"T{i}", "text": f"Text of T{i}\n\nsecond paragraph"} for i in range(1, 8)]
+    alias = toy.connection(toy.project(rows), toyalm_bulk_size=3)
+    assert toy.sync(alias).outcome.counts["created"] == 7
+    descriptions = {item.title.split()[1]: item.description for item in _app(toy).items.values()}
+    assert descriptions == {f"T{i}:": f"Text of T{i}\n\nsecond paragraph" for i in range(1, 8)}
