@@ -161,7 +161,7 @@ def test_more_drafts_than_a_batch_are_split(connector: ConnectorSettings, rally_
     sync.close()
 
 
-def test_prepare_costs_four_requests_and_survives_a_server_without_workspace_queries(
+def test_prepare_costs_four_requests_and_falls_back_where_rally_will_not_query_or_batch(
         connector: ConnectorSettings, rally_desc: dict[str, Any], http: HttpFactory, ctx: JobContext,
         rally_app: RallyApp) -> None:
     sync = adapter(connector, rally_desc, http, ctx)
@@ -178,13 +178,27 @@ def test_prepare_costs_four_requests_and_survives_a_server_without_workspace_que
                                                   "Warnings": [], "TotalResultCount": 0, "Results": []}})
         return original(request)
 
-    rally_app.dispatch = no_workspace_query  # type: ignore[method-assign]
+    def no_read_batch(request: Any) -> Any:
+        if request.method == "POST" and request.path.rstrip("/").endswith("/batch") and \
+                all(e["Entry"].get("Method") == "GET" for e in (request.get_json(silent=True) or {}).get("Batch", [])):
+            return json_response({"BatchResult": {"Errors": ["Batch entries must be writes"], "Warnings": [],
+                                                  "Results": []}})
+        return original(request)
+
     try:
+        rally_app.dispatch = no_workspace_query  # type: ignore[method-assign]
         sync = adapter(connector, rally_desc, http, ctx)
         before = http.requests
         sync.prepare()  # falls back to the subscription's workspace list: 2 requests instead of 1
         assert (sync.workspace, sync.project) == (workspace, project)
         assert http.requests - before == 1 + 2 + 3
+        sync.close()
+        rally_app.dispatch = no_read_batch  # type: ignore[method-assign]
+        sync = adapter(connector, rally_desc, http, ctx)
+        before = http.requests
+        sync.prepare()  # the refused batch, then its two queries one by one
+        assert (sync.workspace, sync.project) == (workspace, project)
+        assert http.requests - before == 1 + 1 + 2 + 2
         sync.close()
     finally:
         rally_app.dispatch = original  # type: ignore[method-assign]

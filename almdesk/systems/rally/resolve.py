@@ -113,10 +113,18 @@ class Resolver:
             return self.workspace(name)
         return Named(short_ref(str(hits[0]["_ref"])), str(hits[0].get("ObjectID")), str(hits[0].get("Name") or name))
 
-    def prefetch(self, workspace: Named, specs: list[Spec], what: str = "the connection's settings") -> list[Hits]:
-        """The first page of each query in ``specs``, all in one ``POST /batch``."""
-        pages = self.client.read_batch([(kind, query_params(**kwargs)) for kind, kwargs in specs],
-                                       workspace=workspace.ref, what=what)
+    def prefetch(self, workspace: Named, specs: list[Spec],
+                 what: str = "the connection's settings") -> list[Hits | None]:
+        """The first page of each query in ``specs``, all in one ``POST /batch``.
+
+        When Rally refuses the batch (an entry it cannot run, a server that will not batch reads) every
+        answer is None: the methods then ask their own query, and fail with their own message.
+        """
+        try:
+            pages = self.client.read_batch([(kind, query_params(**kwargs)) for kind, kwargs in specs],
+                                           workspace=workspace.ref, what=what)
+        except RallyApiError:
+            return [None for _ in specs]
         return [hits for hits, _ in pages]
 
     @staticmethod
