@@ -6,7 +6,9 @@ itself runs in a fresh child (``bench/memory.py --child``, the way ``almdesk syn
 reports its peak resident set (``VmHWM``), the peak right after its imports, and — in a
 third run with ``tracemalloc`` on — the peak of Python allocations. Three child runs per system:
 the first sync (N creations), a no-op re-sync, and the no-op re-sync again under tracemalloc.
-Target: < 200 MB. GitHub is left out by default: it has no bulk create, so 50,000 issues are 50,000
+Target: < 200 MB. ``--mmap-threshold 131072`` runs the children with glibc's
+``MALLOC_MMAP_THRESHOLD_`` fixed (big response bodies then leave no heap fragmentation behind; see
+docs/performance.md). GitHub is left out by default: it has no bulk create, so 50,000 issues are 50,000
 POSTs (pass ``--only github`` to run it anyway).
 
 Not a test: it prints and asserts nothing. See docs/performance.md.
@@ -45,11 +47,33 @@ def peak_rss() -> int:
 
 
 def child(db: str, alias: str, trace: bool) -> int:
-    """Run one sync of ``alias`` in this (fresh) process; print memory figures as JSON."""
+    """Run one sync of ``alias`` in this (fresh) process; print memory figures as JSON.
+
+    With tracing and ``ALMDESK_MEM_TOP=N`` the N biggest allocation sites at the traced peak go to stderr.
+    """
+    top = int(os.environ.get("ALMDESK_MEM_TOP", "0") or 0)
     if trace:
         import tracemalloc
 
-        tracemalloc.start()
+        tracemalloc.start(8 if top else 1)
+        if top:
+            import threading
+
+            def sample() -> None:  # snapshot whenever the traced total reaches a new high
+                best = 0
+                while True:
+                    time.sleep(0.5)
+                    current = tracemalloc.get_traced_memory()[0]
+                    if current > best * 1.05:
+                        best = current
+                        snap = tracemalloc.take_snapshot()
+                        lines = [f"at {current / MB:.0f} MB traced:"]
+                        for stat in snap.statistics("traceback")[:top]:
+                            lines.append(f"  {stat.size / MB:7.1f} MB {stat.count:>8} blocks")
+                            lines.extend(f"      {frame}" for frame in stat.traceback.format()[-6:])
+                        child.top_report = "\n".join(lines)  # type: ignore[attr-defined]
+
+            threading.Thread(target=sample, daemon=True).start()
     import keyring.backends.fail
 
     from almdesk.config import Config
@@ -83,21 +107,25 @@ def child(db: str, alias: str, trace: bool) -> int:
         import tracemalloc
 
         out["traced_peak"] = tracemalloc.get_traced_memory()[1]
+        if top:
+            print(getattr(child, "top_report", ""), file=sys.stderr)
     print(json.dumps(out))
     store.close()
     return 0
 
 
-def run_child(db: Path, alias: str, secrets: dict[str, str], trace: bool = False) -> dict[str, Any]:
+def run_child(db: Path, alias: str, secrets: dict[str, str], trace: bool = False,
+              env: dict[str, str] | None = None) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(db), alias] + (["--trace"] if trace else [])
-    proc = subprocess.run(cmd, cwd=ROOT, input=json.dumps(secrets), capture_output=True, text=True, timeout=3600)
+    proc = subprocess.run(cmd, cwd=ROOT, input=json.dumps(secrets), capture_output=True, text=True, timeout=3600,
+                          env={**os.environ, **(env or {})})
     if proc.returncode != 0 or not proc.stdout.strip():
         raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr[-2000:]}")
     parsed: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return parsed
 
 
-def bench_system(name: str, n: int, tmp: Path) -> dict[str, Any]:
+def bench_system(name: str, n: int, tmp: Path, child_env: dict[str, str] | None = None) -> dict[str, Any]:
     from bench.sync import SANDBOX_OPTIONS, bench_tasks, scope_all
     from tests.sync.harness import SyncEnv, Target, make_registry
 
@@ -110,9 +138,9 @@ def bench_system(name: str, n: int, tmp: Path) -> dict[str, Any]:
         uid = env.config.connector(env.connector).uid
         secrets = {f"{uid}/{k}": v for k, v in target.info["secrets"].items()}
         env.store.close()
-        runs = {"create": run_child(env.store.path, alias, secrets),
-                "no-op": run_child(env.store.path, alias, secrets),
-                "no-op traced": run_child(env.store.path, alias, secrets, trace=True)}
+        runs = {"create": run_child(env.store.path, alias, secrets, env=child_env),
+                "no-op": run_child(env.store.path, alias, secrets, env=child_env),
+                "no-op traced": run_child(env.store.path, alias, secrets, trace=True, env=child_env)}
         return runs
     finally:
         target.stop()
@@ -124,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="octane,jira,rally", help="systems (default: octane,jira,rally)")
     parser.add_argument("--child", nargs=2, metavar=("DB", "ALIAS"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mmap-threshold", type=int, default=0,
+                        help="glibc: MALLOC_MMAP_THRESHOLD_ for the children (e.g. 131072; the proposed fix)")
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child[0], args.child[1], args.trace)
@@ -137,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only.split(","):
         print(f"… {name}: preparing {args.n:,} tasks and syncing", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
-            runs = bench_system(name, args.n, Path(tmp))
+            runs = bench_system(name, args.n, Path(tmp), {"MALLOC_MMAP_THRESHOLD_": str(args.mmap_threshold)}
+                                if args.mmap_threshold else None)
         for run, r in runs.items():
             c = r["counts"]
             traced = f"{r['traced_peak'] / MB:>9.0f} MB" if "traced_peak" in r else f"{'-':>11}"
