@@ -94,9 +94,16 @@ def hold_true_references() -> list[bool]:
     """PySide6 6.12.0 on Python 3.11 drops a reference to True at every signal emit (the app aborts with
     ``bool_dealloc`` after ~10,000 emits; see tests/ui/test_pyside_emit.py). Hold enough references for
     the bench to live through two 5,000-task syncs — the app itself needs the pin in the report."""
-    from tests.ui.conftest import emit_drops_true_reference
+    from PySide6.QtCore import QObject, Signal
 
-    return [True] * 2_000_000 if emit_drops_true_reference() else []
+    class _Probe(QObject):
+        ping = Signal(int)
+
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for i in range(8):
+        probe.ping.emit(i)
+    return [True] * 2_000_000 if sys.getrefcount(True) < before else []
 
 
 def lazy_jobs_view() -> None:
