@@ -17,10 +17,22 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from almdesk.errors import RemoteError
-from almdesk.systems.base import GateResult, Step
+from almdesk.systems.base import (
+    ConnectionSettings,
+    ConnectorSettings,
+    CreatedItem,
+    DefectRequest,
+    GateRequest,
+    GateResult,
+    Step,
+)
+
+if TYPE_CHECKING:
+    from almdesk.jobs.context import JobContext
+    from almdesk.net.session import HttpFactory
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +107,43 @@ def guard_adapter(label: str) -> Callable[[type[T]], type[T]]:
         return cls
 
     return decorate
+
+
+class StepsModule(Protocol):
+    """A system's ``steps`` module."""
+
+    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
+                   http: HttpFactory) -> list[Step]: ...
+
+
+class ActionsModule(Protocol):
+    """A system's ``actions`` module."""
+
+    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
+                      ctx: JobContext) -> CreatedItem: ...
+
+    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
+             ctx: JobContext) -> GateResult: ...
+
+
+class GuardedSystem:
+    """Test Connection, Create Defect and the gate of a system, delegated to its ``steps`` and
+    ``actions`` modules behind the answer guard. Subclasses set ``label`` and the two modules."""
+
+    label: str
+    steps_module: StepsModule
+    actions_module: ActionsModule
+
+    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
+                   http: HttpFactory) -> list[Step]:
+        return guard_steps(self.label, self.steps_module.test_steps(connector, connection, http))
+
+    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
+                      ctx: JobContext) -> CreatedItem:
+        with answers(self.label):
+            return self.actions_module.create_defect(connection, request, http, ctx)
+
+    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
+             ctx: JobContext) -> GateResult:
+        with answers(self.label):
+            return guard_gate(self.label, self.actions_module.gate(connection, request, http, ctx))

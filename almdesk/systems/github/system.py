@@ -6,16 +6,11 @@ from typing import Any
 
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import answers, guard_gate, guard_steps
+from almdesk.systems.answers import GuardedSystem
 from almdesk.systems.base import (
     ConnectionSettings,
     ConnectorSettings,
-    CreatedItem,
-    DefectRequest,
     Field,
-    GateRequest,
-    GateResult,
-    Step,
     SyncAdapter,
 )
 from almdesk.systems.github import actions, fields, steps
@@ -23,12 +18,14 @@ from almdesk.systems.github.client import api_url
 from almdesk.systems.github.sync import GitHubSyncAdapter
 
 
-class GitHubSystem:
+class GitHubSystem(GuardedSystem):
     """GitHub.com and GitHub Enterprise Server issues."""
 
     name = "github"
     label = "GitHub"
     item_noun = "issue"
+    steps_module = steps
+    actions_module = actions
     connector_fields: tuple[Field, ...] = fields.CONNECTOR_FIELDS
     connection_fields: tuple[Field, ...] = fields.CONNECTION_FIELDS
 
@@ -42,20 +39,6 @@ class GitHubSystem:
 
     def base_url(self, connector: ConnectorSettings) -> str:
         return api_url(connector)
-
-    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
-                   http: HttpFactory) -> list[Step]:
-        return guard_steps(self.label, steps.test_steps(connector, connection, http))
-
-    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
-                      ctx: JobContext) -> CreatedItem:
-        with answers(self.label):
-            return actions.create_defect(connection, request, http, ctx)
-
-    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
-             ctx: JobContext) -> GateResult:
-        with answers(self.label):
-            return guard_gate(self.label, actions.gate(connection, request, http, ctx))
 
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
         return GitHubSyncAdapter(connection, http, ctx)

@@ -6,16 +6,11 @@ from typing import Any
 
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import answers, guard_gate, guard_steps
+from almdesk.systems.answers import GuardedSystem
 from almdesk.systems.base import (
     ConnectionSettings,
     ConnectorSettings,
-    CreatedItem,
-    DefectRequest,
     Field,
-    GateRequest,
-    GateResult,
-    Step,
     SyncAdapter,
 )
 from almdesk.systems.rally import actions, steps
@@ -28,12 +23,14 @@ from almdesk.systems.rally.fields import (
 from almdesk.systems.rally.sync import RallySyncAdapter
 
 
-class RallySystem:
+class RallySystem(GuardedSystem):
     """Rally (Broadcom Agile Central, formerly CA Agile Central) over WSAPI v2.0."""
 
     name = "rally"
     label = "Rally"
     item_noun = "work item"
+    steps_module = steps
+    actions_module = actions
     connector_fields: tuple[Field, ...] = CONNECTOR_FIELDS
     connection_fields: tuple[Field, ...] = CONNECTION_FIELDS
 
@@ -42,20 +39,6 @@ class RallySystem:
 
     def base_url(self, connector: ConnectorSettings) -> str:
         return normalize_server(str(connector.params.get("alm_server") or ""))
-
-    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
-                   http: HttpFactory) -> list[Step]:
-        return guard_steps(self.label, steps.test_steps(connector, connection, http))
-
-    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
-                      ctx: JobContext) -> CreatedItem:
-        with answers(self.label):
-            return actions.create_defect(connection, request, http, ctx)
-
-    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
-             ctx: JobContext) -> GateResult:
-        with answers(self.label):
-            return guard_gate(self.label, actions.gate(connection, request, http, ctx))
 
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
         return RallySyncAdapter(connection, http, ctx)
