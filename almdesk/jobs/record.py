@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from almdesk.errors import CancelledError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent, JobOutcome
@@ -84,9 +84,11 @@ class JobRecorder:
             pending, self._pending = self._pending, []
         if not pending:
             return
+        # one executemany INSERT, not ORM objects: 5,000 events cost ~0.4 s as objects
+        rows = [{"job_id": jid, "time": e.time, "item": e.item[:300], "action": e.action[:40],
+                 "status": e.status[:12], "message": e.message, "url": e.url} for jid, e in pending]
         with self.store.session() as s:
-            s.add_all(JobEventRow(job_id=jid, time=e.time, item=e.item[:300], action=e.action[:40],
-                                  status=e.status[:12], message=e.message, url=e.url) for jid, e in pending)
+            s.execute(insert(JobEventRow), rows)
 
     def finish(self, job_id: int, state: str, message: str, counts: dict[str, int], data: dict[str, Any],
                seconds: float) -> None:
