@@ -43,6 +43,11 @@ class Field:
 
     ``section`` groups fields in the connection editor (General, Target, Scope, Status).
     ``minimum``/``maximum`` bound ``INT`` fields. Secret fields are stored only in the keyring.
+
+    What an empty value means is decided per field. By default an empty value asks for the
+    ``default``. With ``allow_empty`` an *explicit* empty value (``""`` or ``[]``) is a value of its
+    own — the user cleared the field, e.g. "no label" — and is kept through save and reload; only
+    a missing value (``None``, a key that is not there) still gives the ``default``.
     """
 
     name: str
@@ -57,16 +62,20 @@ class Field:
     minimum: int | None = None
     maximum: int | None = None
     choice_labels: tuple[str, ...] = ()  # what forms show for each of ``choices`` (same order)
+    allow_empty: bool = False  # an explicit empty value is kept (cleared), not replaced by the default
 
     def parse(self, raw: Any) -> Any:
         """Turn a raw value (text from a form or the CLI, or a JSON value) into a typed one.
 
         Raises :class:`ConfigError` naming the field and the fix. Empty values give the default
-        (or raise when the field is required).
+        (or raise when the field is required) unless the field ``allow_empty``: then an explicit
+        ``""``/``[]`` stays empty and only ``None`` gives the default.
         """
         if isinstance(raw, str):
             raw = raw.strip()
         empty = raw is None or raw == "" or raw == []
+        if empty and self.allow_empty and raw is not None and not self.required:
+            return [] if self.kind is FieldKind.MULTI_CHOICE else ""
         if empty:
             if self.required and self.default in (None, "", []):
                 raise ConfigError(f"{self.label} is required.", self.help or f"Enter a value for {self.label}.",

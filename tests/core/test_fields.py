@@ -72,3 +72,15 @@ def test_parse_never_crashes(raw: dict[str, str]) -> None:
         parse_fields(FIELDS, raw)
     except ConfigError as exc:
         assert exc.message
+
+
+def test_allow_empty_keeps_an_explicit_empty_value_but_a_missing_one_gets_the_default() -> None:
+    fields = (Field("label", "Label", default="almdesk", allow_empty=True),
+              Field("tags", "Tags", FieldKind.MULTI_CHOICE, default=["x"], choices=("x", "y"), allow_empty=True),
+              Field("kind", "Kind", default="Bug"))
+    assert parse_fields(fields, {}) == {"label": "almdesk", "tags": ["x"], "kind": "Bug"}
+    cleared = parse_fields(fields, {"label": "  ", "tags": "", "kind": ""})
+    assert cleared == {"label": "", "tags": [], "kind": "Bug"}  # kind has no allow_empty: empty asks for Bug
+    assert parse_fields(fields, {"label": "sde", "tags": []}) == {"label": "sde", "tags": [], "kind": "Bug"}
+    # a cleared value parses to itself again (what a reload and a second save do)
+    assert parse_fields(fields, cleared) == cleared
