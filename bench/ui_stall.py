@@ -9,9 +9,9 @@ tasks (all in scope) and a connection; the sync is opened the way *Sync Now* ope
 records the gap between its ticks (wall time) and the UI thread's own CPU time between ticks; the
 largest gap is the longest the window could not react. Target: < 50 ms.
 
-``--simulate-lazy-jobs`` measures the fix proposed in docs/performance.md without changing the app: the
-main window's end-of-job handler reloads the Jobs page only when it is the visible page (here it is
-not), instead of re-reading the newest job's events (5,000 rows) in the UI thread at every job end.
+After ``window.show()`` the bench calls ``almdesk.app.settle_gc()`` as ``almdesk.app.main`` does
+(``--no-settle-gc`` leaves it out, to see what it buys). ``--profile-ui`` prints the UI thread's
+slowest ticks with a cProfile of each (the Python under them, and the Qt calls they made).
 
 Not a test: it prints and asserts nothing. See docs/performance.md.
 """
@@ -57,20 +57,49 @@ class GcClock:
 
 @dataclass
 class Probe:
-    """Tick-gap probe: wall-clock gaps and UI-thread CPU between 5 ms ticks."""
+    """Tick-gap probe: wall-clock gaps and UI-thread CPU between 5 ms ticks (``profile``: a cProfile of
+    each tick, the slowest kept)."""
 
     gaps: list[float] = field(default_factory=list)
     busy: list[float] = field(default_factory=list)
     last: tuple[float, float] = (0.0, 0.0)
+    profile: bool = False
+    slow: list[tuple[float, float, str]] = field(default_factory=list)
+    _prof: Any = None
 
     def start(self) -> None:
         self.last = (time.monotonic(), time.thread_time())
+        self._restart()
+
+    def _restart(self) -> None:
+        if self.profile:
+            import cProfile
+
+            self._prof = cProfile.Profile()
+            self._prof.enable()
 
     def tick(self) -> None:
         now, cpu = time.monotonic(), time.thread_time()
-        self.gaps.append(now - self.last[0])
-        self.busy.append(cpu - self.last[1])
-        self.last = (now, cpu)
+        gap, busy = now - self.last[0], cpu - self.last[1]
+        self.gaps.append(gap)
+        self.busy.append(busy)
+        if self._prof is not None:
+            self._prof.disable()
+            if busy > 0.02:
+                import io
+                import pstats
+
+                out = io.StringIO()
+                pstats.Stats(self._prof, stream=out).sort_stats("cumulative").print_stats(18)
+                self.slow.append((busy, gap, out.getvalue()))
+                self.slow = sorted(self.slow, reverse=True)[:3]
+            self._restart()
+        self.last = (time.monotonic(), time.thread_time())
+
+    def stop(self) -> None:
+        if self._prof is not None:
+            self._prof.disable()
+            self._prof = None
 
     def summary(self) -> dict[str, float]:
         gaps = sorted(self.gaps) or [0.0]
@@ -106,24 +135,11 @@ def hold_true_references() -> list[bool]:
     return [True] * 2_000_000 if sys.getrefcount(True) < before else []
 
 
-def lazy_jobs_view() -> None:
-    """Bench-only patch: MainWindow._job_finished reloads the Jobs page only when it is shown."""
-    from almdesk.ui.main_window import MainWindow
-
-    def job_finished(self: Any) -> None:
-        self.connections.reload(self.connections.current_id())
-        if self.stack.currentWidget() is self.jobs:
-            self.jobs.reload()
-        self._update_actions()
-
-    MainWindow._job_finished = job_finished  # type: ignore[method-assign]
-
-
-def bench_system(system: str, n: int, qapp: Any, freeze: bool = False) -> dict[str, Any]:
+def bench_system(system: str, n: int, qapp: Any, settle: bool = True, profile: bool = False) -> dict[str, Any]:
     import keyring.backends.fail
     from PySide6.QtCore import QEvent, QEventLoop, QTimer
 
-    from almdesk.app import App
+    from almdesk.app import App, settle_gc
     from almdesk.secrets import SecretStore
     from almdesk.services import Services
     from almdesk.ui.sync_console import SyncConsole
@@ -146,11 +162,10 @@ def bench_system(system: str, n: int, qapp: Any, freeze: bool = False) -> dict[s
                                                                   "alm_title_format": TITLE_FORMAT})
             app = App(services)
             app.window.show()
-            if freeze:
-                gc.collect()
-                gc.freeze()  # what the app could do once started: old objects leave the collector's scans
+            if settle:
+                settle_gc()  # as almdesk.app.main does once the window is up
             for kind in ("create", "no-op"):
-                probe = Probe()
+                probe = Probe(profile=profile)
                 gc_clock = GcClock()
                 gc.callbacks.append(gc_clock)
                 timer = QTimer()
@@ -168,7 +183,11 @@ def bench_system(system: str, n: int, qapp: Any, freeze: bool = False) -> dict[s
                 while console.finished_at == 0 and time.monotonic() - started < 1800:
                     qapp.processEvents()
                 timer.stop()
+                probe.stop()
                 gc.callbacks.remove(gc_clock)
+                for busy, gap, stats in probe.slow:
+                    print(f"--- {system} {kind}: slow tick, UI CPU {busy * 1000:.0f} ms, gap {gap * 1000:.0f} ms\n"
+                          + stats, file=sys.stderr)
                 result = console.job_result
                 out[kind] = {**probe.summary(), "seconds": time.monotonic() - started,
                              "state": result.state if result else "?",
@@ -192,15 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=5000, help="tasks per system (default 5000)")
     parser.add_argument("--github-n", type=int, default=450, help="tasks for GitHub (no bulk create)")
     parser.add_argument("--only", default="octane,jira,rally,github")
-    parser.add_argument("--simulate-lazy-jobs", action="store_true",
-                        help="measure the proposed fix: reload the Jobs page at job end only when it is shown")
-    parser.add_argument("--simulate-gc-freeze", action="store_true",
-                        help="measure the proposed fix: gc.freeze() once the window is up, fewer gen-0 collections")
+    parser.add_argument("--no-settle-gc", action="store_true",
+                        help="leave out almdesk.app.settle_gc() (gc.freeze + gen-0 threshold) to see what it buys")
+    parser.add_argument("--profile-ui", action="store_true",
+                        help="print a cProfile of the UI thread's slowest ticks (to stderr; adds overhead)")
     args = parser.parse_args(argv)
-    if args.simulate_lazy_jobs:
-        lazy_jobs_view()
-    if args.simulate_gc_freeze:
-        gc.set_threshold(50_000, 20, 100)
     from PySide6.QtWidgets import QApplication
 
     keep = hold_true_references()
@@ -209,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"almdesk UI stall bench: sync in the GUI (offscreen), sandbox in another process; {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, load average {load:.1f}"
           + ("; PySide6 emit refcount workaround on" if keep else "")
-          + ("; SIMULATED FIX: Jobs page reloaded only when shown" if args.simulate_lazy_jobs else "")
-          + ("; SIMULATED FIX: gc.freeze() after start-up, gc threshold 50,000" if args.simulate_gc_freeze else ""))
+          + ("; WITHOUT settle_gc()" if args.no_settle_gc else ""))
     head = (f"{'system':8} {'run':7} {'tasks':>5} {'state':9} {'rows':>5} {'s':>6} {'ticks':>6} {'median':>6} "
             f"{'p99':>6} {'max gap':>8} {'>50 ms':>6} {'UI CPU max':>10} {'GC max':>9} {'close':>6} | target max gap < 50 ms")
     print(head)
@@ -218,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     for system in args.only.split(","):
         n = min(args.n, args.github_n) if system == "github" else args.n
         print(f"… {system}: {n} tasks", file=sys.stderr, flush=True)
-        runs = bench_system(system, n, qapp, freeze=args.simulate_gc_freeze)
+        runs = bench_system(system, n, qapp, settle=not args.no_settle_gc, profile=args.profile_ui)
         for kind, r in runs.items():
             verdict = "ok" if r["max_ms"] < 50 else f"MISSED by {r['max_ms'] - 50:.0f} ms"
             print(f"{system:8} {kind:7} {n:>5} {r['state']:9} {r['rows']:>5} {r['seconds']:>6.1f} {r['ticks']:>6} "

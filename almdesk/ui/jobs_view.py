@@ -1,7 +1,10 @@
 """The Jobs page: every recorded job with filters, and the selected job's details and item events.
 
-Reads are short store queries (at most ``JOB_LIMIT`` jobs, ``EVENT_LIMIT`` events of one job); a
-job recorded in debug mode has a button that opens its redacted HTTP trace.
+Reads are short store queries: at most ``JOB_LIMIT`` jobs, and the selected job's events a page of
+``EVENT_PAGE`` at a time as the table scrolls (``fetchMore``), so a 100,000-event job costs one page
+and one count. The page loads when first shown and, when jobs end while it is hidden, again when it
+is next shown (:meth:`JobsView.refresh`). A job recorded in debug mode has a button that opens its
+redacted HTTP trace.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,9 +24,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased
 
 from almdesk.jobs.history import get_job, recent_jobs
-from almdesk.jobs.record import job_events
 from almdesk.models import JobEventRow
 from almdesk.services import Services
 from almdesk.ui.dialogs import LinkTable, RowsModel, split_message
@@ -31,7 +36,7 @@ JOB_KINDS = ("test-connector", "test-connection", "sync", "dry-run", "gate", "ga
              "workspaces")
 JOB_STATES = ("succeeded", "failed", "cancelled", "running")
 JOB_LIMIT = 500
-EVENT_LIMIT = 10000
+EVENT_PAGE = 500
 STATE_COLORS = {"succeeded": "#1b7f3b", "failed": "#b3261e", "cancelled": "#777777", "running": "#0b57d0"}
 EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
 
@@ -45,6 +50,56 @@ def _when(iso: str | None) -> str:
 
 def _counts(counts: dict[str, Any]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
+
+
+class EventsModel(RowsModel):
+    """One job's events (settled: see :func:`_settled_clause`), fetched ``EVENT_PAGE`` rows at a time."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(["Time", "Item", "Action", "Status", "Message"], url_column=1, parent=parent)
+        self.services = services
+        self.job_id: int | None = None
+        self.total = 0
+        self.failed = 0
+        self._last_id = 0
+
+    def load(self, job_id: int | None) -> None:
+        """Show ``job_id``'s first page of events (and count them all in SQL)."""
+        self.job_id, self._last_id, self.total, self.failed = job_id, 0, 0, 0
+        rows: list[tuple[Any, ...]] = []
+        urls: list[str] = []
+        colors: list[str] = []
+        if job_id is not None:
+            with self.services.store.session() as s:
+                total, failed = s.execute(
+                    select(func.count(), func.sum(case((JobEventRow.status == "failed", 1), else_=0)))
+                    .where(JobEventRow.job_id == job_id, _settled_clause())).one()
+            self.total, self.failed = int(total or 0), int(failed or 0)
+            rows, urls, colors = self._page()
+        self.set_rows(rows, urls, colors)
+
+    def _page(self) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
+        e = JobEventRow
+        with self.services.store.session() as s:
+            page = s.execute(select(e.id, e.time, e.item, e.action, e.status, e.message, e.url)
+                             .where(e.job_id == self.job_id, e.id > self._last_id, _settled_clause())
+                             .order_by(e.id).limit(EVENT_PAGE)).all()
+        if page:
+            self._last_id = page[-1][0]
+        return ([(_event_time(r[1]), r[2], r[3], r[4], r[5]) for r in page], [r[6] or "" for r in page],
+                [EVENT_COLORS.get(r[4], "") for r in page])
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self.job_id is not None and len(self.rows) < self.total
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        rows, urls, colors = self._page()
+        if not rows:  # the job's events went away under us
+            self.total = len(self.rows)
+            return
+        self.append_rows(rows, urls, colors)
 
 
 class JobsView(QWidget):
@@ -102,7 +157,7 @@ class JobsView(QWidget):
         self.trace_btn.setToolTip("The redacted HTTP exchanges recorded while this job ran (debug mode).")
         self.trace_btn.clicked.connect(self.open_trace)
         self.trace_btn.hide()
-        self.event_model = RowsModel(["Time", "Item", "Action", "Status", "Message"], url_column=1, parent=self)
+        self.event_model = EventsModel(services, parent=self)
         self.events = LinkTable(self.event_model)
         self.events.setObjectName("event_table")
         self.event_label = QLabel()
@@ -131,11 +186,28 @@ class JobsView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
-        self.reload()
+        self.stale = True  # loaded when first shown
+        for col, width in enumerate((48, 140, 110, 130, 80, 64)):
+            self.table.setColumnWidth(col, width)
+        for col, width in enumerate((70, 260, 110, 70)):
+            self.events.setColumnWidth(col, width)
 
     # --- loading ------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.reload()
+
+    def refresh(self) -> None:
+        """Reload now if the page is shown; otherwise when it is next shown (jobs end while it is hidden)."""
+        if self.isVisible():
+            self.reload()
+        else:
+            self.stale = True
+
     def reload(self) -> None:
         """Refresh the connection filter and the job list, keeping the selection where possible."""
+        self.stale = False
         current = self.connection.currentData()
         self.connection.blockSignals(True)
         self.connection.clear()
@@ -159,12 +231,6 @@ class JobsView(QWidget):
                          f"{job['seconds']:.1f}", job["result_message"]))
             colors.append(STATE_COLORS.get(job["state"], ""))
         self.job_model.set_rows(rows, colors=colors)
-        self.table.setColumnWidth(0, 48)
-        self.table.setColumnWidth(1, 140)
-        self.table.setColumnWidth(2, 110)
-        self.table.setColumnWidth(3, 130)
-        self.table.setColumnWidth(4, 80)
-        self.table.setColumnWidth(5, 64)
         more = " (newest shown; narrow the filters to see older ones)" if len(self.jobs) >= JOB_LIMIT else ""
         self.count_label.setText(f"{len(self.jobs)} job(s){more}")
         row = next((i for i, j in enumerate(self.jobs) if j["id"] == keep), 0 if self.jobs else -1)
@@ -190,7 +256,7 @@ class JobsView(QWidget):
             self.title.setText("Select a job to see its details." if self.jobs else "No job matches the filters.")
             self.detail.clear()
             self.trace_btn.hide()
-            self.event_model.set_rows([])
+            self.event_model.load(None)
             self.event_label.clear()
             return
         self.title.setText(f"Job {job['id']}: {job['title']}")
@@ -216,17 +282,9 @@ class JobsView(QWidget):
         self.trace_btn.setEnabled(bool(trace) and Path(trace).exists())
         if trace and not Path(trace).exists():
             self.trace_btn.setToolTip(f"The trace file {trace} no longer exists.")
-        events = _settled(job_events(self.services.store, job["id"], limit=EVENT_LIMIT))
-        self.event_model.set_rows(
-            [(_event_time(e.time), e.item, e.action, e.status, e.message) for e in events],
-            urls=[e.url for e in events], colors=[EVENT_COLORS.get(e.status, "") for e in events])
-        self.events.setColumnWidth(0, 70)
-        self.events.setColumnWidth(1, 260)
-        self.events.setColumnWidth(2, 110)
-        self.events.setColumnWidth(3, 70)
-        failed = sum(1 for e in events if e.status == "failed")
-        more = f" (first {EVENT_LIMIT} shown)" if len(events) >= EVENT_LIMIT else ""
-        self.event_label.setText(f"{len(events)} event(s){more}" + (f", {failed} failed" if failed else ""))
+        self.event_model.load(job["id"])
+        total, failed = self.event_model.total, self.event_model.failed
+        self.event_label.setText(f"{total} event(s)" + (f", {failed} failed" if failed else ""))
 
     def open_trace(self) -> QWidget | None:
         if not self.current or not self.current["trace_path"]:
@@ -239,10 +297,12 @@ class JobsView(QWidget):
         return view
 
 
-def _settled(events: list[JobEventRow]) -> list[JobEventRow]:
-    """Drop "running" events of steps that later reported their result (Test Connection's steps)."""
-    ended = {(e.item, e.action) for e in events if e.status != "running"}
-    return [e for e in events if e.status != "running" or (e.item, e.action) not in ended]
+def _settled_clause() -> Any:
+    """Leave out "running" events of steps that later reported their result (Test Connection's steps)."""
+    later = aliased(JobEventRow)
+    ended = exists().where(and_(later.job_id == JobEventRow.job_id, later.item == JobEventRow.item,
+                                later.action == JobEventRow.action, later.status != "running"))
+    return (JobEventRow.status != "running") | ~ended
 
 
 def _event_time(stamp: float) -> str:

@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
         runner.finished.connect(lambda _h, _r: self._job_finished())
-        runner.started.connect(lambda _h, _t: self.jobs.reload())
+        runner.started.connect(lambda _h, _t: self.jobs.refresh())
         self._build_actions()
         status = self.statusBar()
         warn = services.secrets.warning
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self) -> None:
         self.connections.reload(self.connections.current_id())
-        self.jobs.reload()
+        self.jobs.refresh()  # a hidden Jobs page reloads when it is next shown, not at every job end
         self._update_actions()
 
     def new_item(self) -> None:
