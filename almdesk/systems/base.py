@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from almdesk.errors import ConfigError
+from almdesk.errors import ConfigError, RemoteError, UserFacingError
 
 if TYPE_CHECKING:
     from almdesk.jobs.context import JobContext
@@ -404,12 +404,86 @@ class ItemDraft:
     done: bool  # the task is DONE/NA: close right after creation
 
 
+class FateUnknown(RemoteError):
+    """A write that was sent but whose outcome is unknown: the server may still carry it out.
+
+    A read timeout, an HTTP 504 or a connection reset after the request went out leave the
+    server possibly still working (a create may land seconds later). Sync adapters return it for
+    such drafts (:func:`with_fate`); the engine records the create in its journal and waits
+    twice the connector's timeout before creating that task again (the lookup by title decides).
+    """
+
+
+FATE_UNKNOWN_STATUSES = frozenset({504})  # a gateway gave up waiting; the server behind may finish
+
+
+def fate_unknown(error: BaseException | None, status: int | None = None) -> bool:
+    """True when a failed write may still be carried out by the server.
+
+    A :class:`FateUnknown`; an HTTP ``status`` (given, or an error's ``status`` attribute) of 504; or
+    a failure caused (``__cause__``/``__context__``, also through suppressed ``from None``) by a read
+    timeout or a connection reset/abort after sending. Not a connect timeout, a refused connection,
+    DNS or TLS failures: nothing reached the server then.
+    """
+    import http.client
+
+    import requests
+    import urllib3
+
+    if isinstance(error, FateUnknown):
+        return True
+    if status in FATE_UNKNOWN_STATUSES or getattr(error, "status", None) in FATE_UNKNOWN_STATUSES:
+        return True
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        exc = stack.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError |
+                      urllib3.exceptions.NewConnectionError | requests.exceptions.SSLError |
+                      requests.exceptions.ProxyError):
+            return False
+        if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError |
+                      ConnectionResetError | ConnectionAbortedError | http.client.RemoteDisconnected |
+                      urllib3.exceptions.ProtocolError):
+            return True
+        if isinstance(exc, urllib3.exceptions.MaxRetryError):
+            stack.append(exc.reason)
+        stack.extend(a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))
+        stack.extend((exc.__cause__, exc.__context__))
+    return False
+
+
+def with_fate(error: Exception, status: int | None = None) -> Exception:
+    """``error`` as a :class:`FateUnknown` when :func:`fate_unknown` says so (message kept), else unchanged."""
+    if isinstance(error, FateUnknown) or not isinstance(error, UserFacingError) or not fate_unknown(error, status):
+        return error
+    wrapped = FateUnknown(error.message, "The server may still make the item; the next syncs wait a while "
+                          "before creating it again, then find it by its title.", field=error.field)
+    wrapped.__cause__ = error
+    return wrapped
+
+
 class SyncAdapter(Protocol):
     """What the sync engine needs from a system, for one connection.
 
     ``iter_items`` lists every candidate item of the connection's target (project + label) in
     pages, so a whole sync costs about ceil(N/page) reads. ``create_items`` receives at most
     ``bulk_size`` drafts and returns, in order, a RemoteItem or the UserFacingError for each.
+    A draft whose create was sent but whose outcome is unknown (read timeout, HTTP 504, a
+    connection reset after sending) gets a :class:`FateUnknown` (see :func:`with_fate`): the
+    engine then does not create that task again until twice the connector's timeout has passed,
+    because the server may still make the item after the next sync has looked for it.
+
+    Optional: ``find_items(refs: list[str]) -> dict[str, RemoteItem]`` — the items of ``refs``
+    (refs of stored links that the listing did not show) that still exist in the connection's
+    target, read directly, keyed by the ref asked for (the item's own ref may differ, e.g. a
+    moved Jira issue's new key). Offer it when the listing may lag behind writes (Jira Cloud's
+    search is eventually consistent): without it, a re-sync right after a create takes the new
+    items for deleted ones and creates them again. Refs not found are left out; a failure raises
+    a UserFacingError, and the engine then stops the sync rather than risk duplicates.
     """
 
     bulk_size: int
