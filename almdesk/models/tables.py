@@ -164,7 +164,10 @@ class JournalEntry(Base):
     job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     task_pk: Mapped[int] = mapped_column(Integer)
     op: Mapped[str] = mapped_column(String(20))  # create close reopen update-local
-    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending done failed
+    # pending done failed, or unknown: a create sent whose outcome is unknown (timeout, 504, reset)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
     alm_ref: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # an unknown-fate create: the connector's timeout (s) then; no new create before finished + 2 x timeout
+    timeout: Mapped[float | None] = mapped_column(Float, nullable=True)
