@@ -58,6 +58,7 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
           help="Key of the parent issue; needed when the issue type is a sub-task type. When set, only its "
                "sub-tasks are matched."),
     Field("alm_issue_label", "Label", FieldKind.TEXT, default="SD-Elements", section="Target",
+          allow_empty=True, placeholder="empty: no label",
           help="Label put on every issue almdesk creates and used to find them again; no spaces. Empty: no label "
                "(then every issue of the project is a candidate)."),
     Field("alm_project_version", "Fix version", FieldKind.TEXT, default="", section="Target",
