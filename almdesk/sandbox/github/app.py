@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from almdesk.sandbox.base import SandboxApp, json_response
 from almdesk.sandbox.github import issues as issue_api
 from almdesk.sandbox.github import render, repos
+from almdesk.sandbox.github import search as search_api
 from almdesk.sandbox.github.http import Call, HttpError
 from almdesk.sandbox.github.limits import WRITE_METHODS, RateLimits
 from almdesk.sandbox.github.model import Token
@@ -57,17 +58,20 @@ class GitHubSandbox(SandboxApp):
 
     def __init__(self, seed: int = 0, *, strict_rate_limits: bool = False, issues: int = 320,
                  primary_limit: int = 5000, primary_window: float = 3600.0, secondary_minute: float = 60.0,
-                 secondary_status: int = 403, keep: int = 5000) -> None:
+                 secondary_status: int = 403, search_limit: int = 30, search_window: float = 60.0,
+                 keep: int = 5000) -> None:
         super().__init__(seed)
         self.world, self.tokens = build_world(seed, issues)
         self.limits = RateLimits(primary_limit=primary_limit, primary_window=primary_window, strict=strict_rate_limits,
-                                 minute=secondary_minute, secondary_status=secondary_status)
+                                 minute=secondary_minute, secondary_status=secondary_status, search_limit=search_limit,
+                                 search_window=search_window)
         self.received: deque[Received] = deque(maxlen=keep)
         self.keep_responses = False  # tests turn this on to check responses against the OpenAPI document
         self._received_lock = threading.Lock()
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/"), repos.root),
             ("GET", re.compile(r"/user"), repos.current_user),
+            ("GET", re.compile(r"/search/issues"), search_api.search_issues),
             ("GET", re.compile(r"/user/repos"), repos.user_repos),
             ("GET", re.compile(rf"/users/{SEG}"), repos.user),
             ("GET", re.compile(rf"/repos/{SEG}/{SEG}"), repos.repository),
@@ -128,7 +132,8 @@ class GitHubSandbox(SandboxApp):
             key = f"token:{token.value}" if token else f"ip:{request.remote_addr}"
             if path == "/rate_limit":
                 return self._finish(repos.rate_limit(call, self.limits, key), call)
-            limit_headers, over = self.limits.charge(key, token is not None)
+            resource = "search" if path.startswith("/search/") else "core"
+            limit_headers, over = self.limits.charge(key, token is not None, resource)
             call.headers.update(limit_headers)
             if over:
                 owner = self.world.user(token.login) if token else None

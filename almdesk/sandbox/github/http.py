@@ -45,6 +45,7 @@ class Call:
     web: str  # browser base URL
     token: Token | None
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
+    memo: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # milestone counts, per request
 
     @property
     def login(self) -> str | None:

@@ -31,7 +31,7 @@ def _stamp_time(stamp: str) -> datetime:
 
 
 def _issue_json(call: Call, repo: Repo, item: Issue) -> dict[str, Any]:
-    return render.issue(item, repo, call.world, call.api, call.web)
+    return render.issue(item, repo, call.world, call.api, call.web, counts=call.memo)
 
 
 def list_issues(call: Call, owner: str, name: str) -> Response:

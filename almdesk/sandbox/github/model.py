@@ -118,6 +118,7 @@ class World:
     tokens: dict[str, Token] = field(default_factory=dict)  # token value -> token
     repos: dict[str, Repo] = field(default_factory=dict)  # lower-case full name -> repo
     next_id: int = 1000
+    search_scan_limit: int | None = None  # tests: searches stop after this many issues (incomplete_results)
 
     def new_id(self) -> int:
         self.next_id += 1

@@ -59,8 +59,23 @@ def label(lab: Label, repo: Repo, api: str) -> dict[str, Any]:
             "color": lab.color, "default": lab.default, "description": lab.description}
 
 
-def milestone(ms: Milestone, repo: Repo, world: World, api: str, web: str) -> dict[str, Any]:
-    issues = [i for i in repo.issues.values() if i.milestone == ms.number and not i.pull_request]
+def milestone_counts(repo: Repo) -> dict[int, tuple[int, int]]:
+    """Open and closed issues (pull requests left out) of each of ``repo``'s milestones, in one pass."""
+    counts: dict[int, list[int]] = {number: [0, 0] for number in repo.milestones}
+    for item in repo.issues.values():
+        if item.milestone is not None and not item.pull_request and item.milestone in counts:
+            counts[item.milestone][item.state != "open"] += 1
+    return {number: (pair[0], pair[1]) for number, pair in counts.items()}
+
+
+def milestone(ms: Milestone, repo: Repo, world: World, api: str, web: str,
+              counts: dict[int, dict[int, tuple[int, int]]] | None = None) -> dict[str, Any]:
+    """A milestone; ``counts`` caches :func:`milestone_counts` per repository id for one response (a page of
+    issues renders the same milestones again and again)."""
+    cache = {} if counts is None else counts
+    if repo.id not in cache:
+        cache[repo.id] = milestone_counts(repo)
+    open_issues, closed_issues = cache[repo.id].get(ms.number, (0, 0))
     creator = world.user(ms.creator)
     return {
         "url": f"{api}/repos/{repo.full_name}/milestones/{ms.number}",
@@ -69,13 +84,13 @@ def milestone(ms: Milestone, repo: Repo, world: World, api: str, web: str) -> di
         "id": ms.id, "node_id": node_id("Milestone", ms.id), "number": ms.number, "state": ms.state,
         "title": ms.title, "description": ms.description,
         "creator": simple_user(creator, api, web) if creator else None,
-        "open_issues": sum(1 for i in issues if i.state == "open"),
-        "closed_issues": sum(1 for i in issues if i.state == "closed"),
+        "open_issues": open_issues, "closed_issues": closed_issues,
         "created_at": ms.created_at, "updated_at": ms.updated_at, "closed_at": ms.closed_at, "due_on": ms.due_on,
     }
 
 
-def issue(item: Issue, repo: Repo, world: World, api: str, web: str) -> dict[str, Any]:
+def issue(item: Issue, repo: Repo, world: World, api: str, web: str,
+          counts: dict[int, dict[int, tuple[int, int]]] | None = None) -> dict[str, Any]:
     base = f"{api}/repos/{repo.full_name}/issues/{item.number}"
     user = world.user(item.user)
     closer = world.user(item.closed_by) if item.closed_by else None
@@ -89,7 +104,7 @@ def issue(item: Issue, repo: Repo, world: World, api: str, web: str) -> dict[str
         "html_url": f"{web}/{repo.full_name}/{kind}/{item.number}", "number": item.number,
         "state": item.state, "state_reason": item.state_reason, "title": item.title, "body": item.body,
         "user": simple_user(user, api, web) if user else None, "labels": labels, "assignee": None,
-        "assignees": [], "milestone": milestone(ms, repo, world, api, web) if ms else None,
+        "assignees": [], "milestone": milestone(ms, repo, world, api, web, counts) if ms else None,
         "locked": item.locked, "active_lock_reason": None, "comments": item.comments,
         "closed_at": item.closed_at, "created_at": item.created_at, "updated_at": item.updated_at,
         "closed_by": simple_user(closer, api, web) if closer else None,

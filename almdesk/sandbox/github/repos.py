@@ -34,7 +34,9 @@ def rate_limit(call: Call, limits: RateLimits, key: str) -> Response:
     budget = limits.peek(key, call.token is not None)
     core = {"limit": budget.limit, "remaining": max(0, budget.limit - budget.used), "reset": budget.reset,
             "used": budget.used}
-    search = {"limit": 30, "remaining": 30, "reset": budget.reset, "used": 0}
+    found = limits.peek(key, call.token is not None, "search")
+    search = {"limit": found.limit, "remaining": max(0, found.limit - found.used), "reset": found.reset,
+              "used": found.used}
     return reply({"resources": {"core": core, "search": search}, "rate": core})
 
 
@@ -121,7 +123,7 @@ def milestones(call: Call, owner: str, name: str) -> Response:
             raise invalid("Milestone", "state")
         items = [m for m in repo.milestones.values() if state == "all" or m.state == state]
         items.sort(key=lambda m: (m.due_on or "9999", m.number), reverse=call.arg("direction", "asc") == "desc")
-        return reply([render.milestone(m, repo, call.world, call.api, call.web) for m in call.page(items)])
+        return reply([render.milestone(m, repo, call.world, call.api, call.web, call.memo) for m in call.page(items)])
     call.writable(repo)
     if not at_least(role, "write"):
         raise HttpError(403, "Must have push access to repository")

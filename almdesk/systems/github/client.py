@@ -124,10 +124,13 @@ class GitHubClient:
         """Sleep out a limited answer (``earlier``: limited answers to this same request so far)."""
         if wait.seconds > self.max_wait or earlier >= RATE_LIMIT_WAITS:
             until = time.strftime("%H:%M", time.localtime(time.time() + wait.seconds))
+            hint = ("Try again after that time, or use another token. Gates count with GitHub's search, whose "
+                    "budget of 30 searches a minute is shared by every job using this token."
+                    if wait.kind == "search" else
+                    "Try again after that time, or use another token. Pausing longer between writes "
+                    "(connector setting) avoids the secondary limit.")
             raise RateLimited(f"{wait.reason} while {what}; it asks to wait "
-                              f"{wait.seconds:.0f} s (until about {until}).",
-                              "Try again after that time, or use another token. Pausing longer between writes "
-                              "(connector setting) avoids the secondary limit.")
+                              f"{wait.seconds:.0f} s (until about {until}).", hint)
         self.rate_waits.append(wait)
         self.log(wait.describe(what))
         self.sleep(wait.seconds)

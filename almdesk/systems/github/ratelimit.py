@@ -1,7 +1,8 @@
 """GitHub rate limits on the client side: reading a limited response, and pacing writes.
 
 GitHub answers a limited request with 403 or 429. The wait comes from ``retry-after`` when present,
-else from ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0 (primary limit), else it is at
+else from ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0 (primary limit, or the search API's
+own limit when ``x-ratelimit-resource`` is ``search``), else it is at
 least a minute, doubling on each repeat (secondary limit without a hint) — GitHub's documented rules.
 Writes are paced to stay under the secondary limit (80 content-creating requests a minute, 500 an
 hour) rather than trip it.
@@ -30,7 +31,7 @@ class LimitWait:
     """How long to wait after a limited response, and why."""
 
     seconds: float
-    kind: str  # primary | secondary | throttled (a 429 that names neither)
+    kind: str  # primary | search | secondary | throttled (a 429 that names neither)
     source: str  # retry-after | x-ratelimit-reset | GitHub's rule for secondary limits
     message: str = ""
 
@@ -38,6 +39,8 @@ class LimitWait:
     def reason(self) -> str:
         if self.kind == "throttled":
             return "GitHub asked almdesk to slow down (HTTP 429)"
+        if self.kind == "search":
+            return "GitHub's search rate limit (30 searches a minute per token) was hit"
         return f"GitHub's {self.kind} rate limit was hit"
 
     def describe(self, what: str) -> str:
@@ -100,7 +103,9 @@ def limit_wait(response: requests.Response, repeat: int = 0, now: Callable[[], f
             reset = float(response.headers.get("x-ratelimit-reset", ""))
         except ValueError:
             reset = now() + DEFAULT_SECONDARY_WAIT
-        return LimitWait(max(reset - now(), 0.0) + 1.0, "primary", "x-ratelimit-reset", message)
+        resource = response.headers.get("x-ratelimit-resource", "").lower()
+        return LimitWait(max(reset - now(), 0.0) + 1.0, "search" if resource == "search" else "primary",
+                         "x-ratelimit-reset", message)
     return LimitWait(DEFAULT_SECONDARY_WAIT * 2 ** min(repeat, 4), "secondary",
                      "GitHub's rule: wait at least a minute", message)
 

@@ -114,6 +114,13 @@ def find_milestone(client: GitHubClient, target: Target, title: str,
 
     ``field`` is the input the title came from (the connection's Milestone, or a Release box).
     """
+    match = milestone_named(client, target, title, field)
+    return int(match["number"]), str(match.get("state", "open"))
+
+
+def milestone_named(client: GitHubClient, target: Target, title: str,
+                    field: str = "alm_project_version") -> dict[str, Any]:
+    """The milestone titled ``title`` (exactly, else case-insensitively if unique), as GitHub sent it."""
     found: list[dict[str, Any]] = []
     for page in client.pages(f"/repos/{quote(target.owner)}/{quote(target.repo)}/milestones",
                              what=f"listing the milestones of {target.full_name}", params={"state": "all"},
@@ -127,7 +134,7 @@ def find_milestone(client: GitHubClient, target: Target, title: str,
         hint = f"Milestones of {target.full_name}: {listing(titles)}." if titles else \
             f"{target.full_name} has no milestones yet; create one on GitHub or clear the field."
         raise ConfigError(f"Milestone {title!r} does not exist in {target.full_name}.", hint, field=field)
-    return int(match[0]["number"]), str(match[0].get("state", "open"))
+    return match[0]
 
 
 def label_names(client: GitHubClient, target: Target) -> list[str]:
