@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from almdesk.errors import ConfigError
 from almdesk.models import Connection, Connector, Job, Project, Store, Task
@@ -223,21 +223,27 @@ class Config:
                               field="connector")
         return row
 
-    def _connector_info(self, row: Connector) -> ConnectorInfo:
+    def _connector_info(self, row: Connector, aliases: list[str] | None = None) -> ConnectorInfo:
         return ConnectorInfo(row.id, row.uid, row.name, row.system, dict(row.params), dict(row.network),
                              row.inaccessible, secret_fields(self.registry.get(row.system)),
-                             [c.alias for c in row.connections])
+                             [c.alias for c in row.connections] if aliases is None else aliases)
 
     def connector(self, ref: str | int) -> ConnectorInfo:
         with self.store.session() as s:
-            return self._connector_info(self._connector_row(s, ref))
+            row = self._connector_row(s, ref)
+            aliases = list(s.scalars(select(Connection.alias).where(Connection.connector_id == row.id)
+                                     .order_by(Connection.id)))
+            return self._connector_info(row, aliases)
 
     def connectors(self) -> list[ConnectorInfo]:
-        """All connectors by name, in one query (with their connections' aliases)."""
+        """All connectors by name, with their connections' aliases: two queries, no connection objects."""
         with self.store.session() as s:
-            rows = s.scalars(select(Connector).options(selectinload(Connector.connections))
-                             .order_by(Connector.name)).all()
-            return [self._connector_info(row) for row in rows if row.system in self.registry]
+            aliases: dict[int, list[str]] = {}
+            for connector_id, alias in s.execute(select(Connection.connector_id, Connection.alias)
+                                                 .order_by(Connection.id)):
+                aliases.setdefault(connector_id, []).append(alias)
+            rows = s.scalars(select(Connector).order_by(Connector.name)).all()
+            return [self._connector_info(row, aliases.get(row.id, [])) for row in rows if row.system in self.registry]
 
     def delete_connector(self, ref: str | int) -> None:
         info = self.connector(ref)

@@ -1,40 +1,83 @@
 """Opening the SQLite store: WAL, foreign keys, migrations after a timestamped backup, sessions.
 
 One short session per action (``with store.session() as s: ...``); ids, not ORM objects, cross
-threads.
+threads. Opening a store that is already at the newest schema reads ``alembic_version`` with plain
+``sqlite3`` and never imports Alembic (a quarter of a second of every start-up); Alembic is imported
+only to create, upgrade or refuse a database.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from almdesk.errors import ConfigError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+_REVISION_RE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:\"([^\"]*)\"|'([^']*)'|None)", re.M)
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str:
+    """The newest schema revision, as Alembic computes it."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+@cache
+def quick_head() -> str | None:
+    """The head revision read from the migration scripts' ``revision``/``down_revision`` lines without
+    importing Alembic; None when it cannot be told for sure (then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        found = {m.group(1): m.group(2) or m.group(3) for m in _REVISION_RE.finditer(script.read_text("utf-8"))}
+        if "revision" not in found or "down_revision" not in found:
+            continue
+        revisions.add(found["revision"] or "")
+        if found["down_revision"]:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(path: Path) -> str | None:
+    """The revision in the database's ``alembic_version`` table (plain sqlite3), None if there is none."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("select version_num from alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return str(row[0]) if row else None
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -60,12 +103,19 @@ class Store:
             self.migrate(revision)
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as conn:
             rev: str | None = MigrationContext.configure(conn).get_current_revision()
             return rev
 
     def migrate(self, revision: str = "head") -> None:
         """Upgrade to ``revision``; refuse a DB written by a newer almdesk; back up before changing."""
+        if revision == "head" and (head := quick_head()) is not None and stored_revision(self.path) == head:
+            return  # already at the newest schema: no Alembic import, no script walk
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config())
         current = self.current_revision()
         known = {rev.revision for rev in script.walk_revisions()}

@@ -1,4 +1,9 @@
-"""Connections: the list (with each connection's last job) and the editor grouped by section."""
+"""Connections: the list (with each connection's last job) and the editor grouped by section.
+
+The editor's connector and project choices are read once when needed (not at every reload), and a
+job's end refreshes only its own connection's row (:meth:`ConnectionPage.job_finished`), so a list
+of 1,000 connections is not rebuilt in the UI thread after every sync.
+"""
 
 from __future__ import annotations
 
@@ -104,9 +109,10 @@ class ConnectionEditor(QWidget):
         lay.addWidget(self.tabs, 1)
         lay.addWidget(self.banner)
         lay.addLayout(buttons)
-        self.refresh_choices()
+        self.choices_stale = True  # filled by the first load() or refresh_choices()
 
     def refresh_choices(self) -> None:
+        self.choices_stale = False
         for combo, items in ((self.connector, [(c.name, c.id) for c in self.services.config.connectors()]),
                              (self.project, [(p["name"], p["name"]) for p in self.services.config.projects()])):
             current = combo.currentData()
@@ -148,7 +154,8 @@ class ConnectionEditor(QWidget):
 
     def load(self, info: ConnectionInfo | None) -> None:
         self.info = info
-        self.refresh_choices()
+        if self.choices_stale:
+            self.refresh_choices()
         self.banner.hide()
         for err in self.errors.values():
             err.hide()
@@ -277,9 +284,34 @@ class ConnectionPage(QWidget):
             if info.id == select_id:
                 self.list.setCurrentItem(item)
         self._guard = False
-        self.editor.refresh_choices()
+        self.editor.choices_stale = True
         if select_id is None and self.list.topLevelItemCount() and self.editor.info is None:
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+            self.list.setCurrentItem(self.list.topLevelItem(0))  # loads the editor, which refreshes them
+        if self.editor.choices_stale:
+            self.editor.refresh_choices()
+
+    def job_finished(self, job_id: int | None) -> None:
+        """Refresh the row (and the editor's "Last job") of the connection whose job ended."""
+        job = get_job(self.services.store, job_id) if job_id else None
+        cid = job["connection_id"] if job else None
+        if cid is None:
+            return
+        try:
+            info = self.services.config.connection(int(cid))
+        except ConfigError:  # deleted meanwhile
+            return
+        last = get_job(self.services.store, info.last_job_id) if info.last_job_id else None
+        text = "never run" if last is None else f"{'✔' if last['succeeded'] else '✖'} {last['result_message']}"
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == info.id:
+                item.setText(3, text)
+                item.setToolTip(3, text)
+                break
+        if self.editor.info is not None and self.editor.info.id == info.id:
+            self.editor.info = info
+            self.editor.last_job.setText(f"{last['state']} · {last['last_run'] or ''} · {last['result_message']}"
+                                         if last else "never run")
 
     def new(self) -> None:
         if not self.confirm_discard():

@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.dock = JobDock(services, runner, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
-        runner.finished.connect(lambda _h, _r: self._job_finished())
+        runner.finished.connect(lambda _h, result: self._job_finished(result))
         runner.started.connect(lambda _h, _t: self.jobs.refresh())
         self._build_actions()
         status = self.statusBar()
@@ -137,8 +137,10 @@ class MainWindow(QMainWindow):
         self.act_dry.setEnabled(on_connection)
         self.act_test.setEnabled(page in (0, 1))
 
-    def _job_finished(self) -> None:
-        self.connections.reload(self.connections.current_id())
+    def _job_finished(self, result: object = None) -> None:
+        from almdesk.jobs.record import JobResult
+
+        self.connections.job_finished(result.job_id if isinstance(result, JobResult) else None)
         self.jobs.refresh()  # a hidden Jobs page reloads when it is next shown, not at every job end
         self._update_actions()
 

@@ -54,3 +54,26 @@ def test_newer_db_is_refused(tmp_path: Path) -> None:
         Store(path)
     assert "newer version of almdesk" in info.value.message
     assert "--data-dir" in info.value.hint
+
+
+def test_quick_head_matches_alembic() -> None:
+    from almdesk.models.store import quick_head
+
+    assert quick_head() == head_revision()
+
+
+def test_store_at_head_opens_without_importing_alembic(tmp_path: Path) -> None:
+    """Start-up cost: a store already at the newest schema is checked with sqlite3, not Alembic."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "a.db"
+    Store(path).close()
+    code = ("import sys; from pathlib import Path; from almdesk.models.store import Store, stored_revision; "
+            f"s = Store(Path({str(path)!r})); print(stored_revision(s.path), 'alembic' in sys.modules); s.close()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [head_revision(), "False"]
+    with sqlite3.connect(path) as raw:  # another connection holds the WAL open: still read
+        raw.execute("select 1")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [head_revision(), "False"]
