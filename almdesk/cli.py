@@ -151,7 +151,12 @@ def parse_kv(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def read_secrets(keys: Sequence[str], stdin: TextIO, persistent: bool = True, warning: str = "") -> dict[str, str]:
+def read_secrets(keys: Sequence[str], stdin: TextIO, persistent: bool = True, warning: str = "",
+                 optional: Sequence[str] = ()) -> dict[str, str]:
+    """One secret per key from standard input (a line each) or a no-echo prompt on a terminal.
+
+    A key in ``optional`` may be given as an empty line (or Enter at the prompt): it is then left out.
+    """
     if keys and not persistent:
         raise ConfigError(f"Cannot store secrets: {warning}",
                           "Run almdesk in a desktop session with an unlocked keyring (or, for a throwaway "
@@ -159,7 +164,7 @@ def read_secrets(keys: Sequence[str], stdin: TextIO, persistent: bool = True, wa
     values: dict[str, str] = {}
     for key in keys:
         if stdin.isatty():
-            value = getpass.getpass(f"{key}: ")
+            value = getpass.getpass(f"{key} (optional, Enter to skip): " if key in optional else f"{key}: ")
         else:
             line = stdin.readline()
             if not line:
@@ -167,6 +172,8 @@ def read_secrets(keys: Sequence[str], stdin: TextIO, persistent: bool = True, wa
                                  "Pipe one line per --secret, in the order given.")
             value = line.rstrip("\r\n")
         if not value:
+            if key in optional:
+                continue
             raise UsageError(f"The secret {key} is empty.", "Give a value.", field=key)
         values[key] = value
     return values
@@ -185,9 +192,9 @@ class Cli:
         self.services = Services.open(args.data_dir)
         self.config = self.services.config
 
-    def read_secrets(self, keys: Sequence[str]) -> dict[str, str]:
+    def read_secrets(self, keys: Sequence[str], optional: Sequence[str] = ()) -> dict[str, str]:
         store = self.services.secrets
-        return read_secrets(keys, self.stdin, store.persistent, store.warning)
+        return read_secrets(keys, self.stdin, store.persistent, store.warning, optional)
 
     def say(self, text: str) -> None:
         if not self.json:
@@ -367,8 +374,11 @@ class Cli:
         secrets: dict[str, dict[str, str]] = {}
         for name, keys in plan.missing_secrets.items():
             if keys:
-                self.say(f"Connector {name!r} needs: {', '.join(keys)} (one line each on standard input)")
-                secrets[name] = self.read_secrets(keys)
+                needed = plan.required_secrets.get(name, [])
+                optional = [k for k in keys if k not in needed]
+                shown = ", ".join(k + ("" if k in needed else " (optional: an empty line skips it)") for k in keys)
+                self.say(f"Connector {name!r} needs: {shown} (one line each on standard input)")
+                secrets[name] = self.read_secrets(keys, optional)
         summary = apply_import(self.config, plan, secrets)
         for warning in summary.get("warnings", []):
             self.say(f"warning: {warning}")

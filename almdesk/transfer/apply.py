@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from almdesk.config import Config
+from almdesk.config import NETWORK_FIELDS, Config
 from almdesk.errors import ConfigError
 from almdesk.models import Connector, Project
 from almdesk.systems.base import FieldErrors
@@ -15,7 +15,14 @@ from almdesk.transfer.reading import Collector, ImportPlan
 log = logging.getLogger(__name__)
 
 
-def _check_secrets(plan: ImportPlan, secrets: Mapping[str, Mapping[str, str]]) -> None:
+def _secret_label(config: Config, plan: ImportPlan, connector: str, key: str) -> str:
+    """The label of a connector's secret field (the system's or the proxy password), for messages."""
+    system = next((pc.system for pc in plan.connectors if pc.name == connector), None)
+    fields = (*config.registry.get(system).connector_fields, *NETWORK_FIELDS) if system else NETWORK_FIELDS
+    return next((f.label for f in fields if f.name == key), key)
+
+
+def _check_secrets(config: Config, plan: ImportPlan, secrets: Mapping[str, Mapping[str, str]]) -> None:
     errors = Collector()
     for name in secrets:
         if name not in plan.missing_secrets:
@@ -29,7 +36,8 @@ def _check_secrets(plan: ImportPlan, secrets: Mapping[str, Mapping[str, str]]) -
                                                               f"Use: {', '.join(keys)}."), key)
         for key in plan.required_secrets.get(name, []):
             if not given.get(key):
-                errors.add(f"connector {name!r}", ConfigError(f"the secret {key} is required.",
+                label = _secret_label(config, plan, name, key)
+                errors.add(f"connector {name!r}", ConfigError(f"{label} ({key}) is required.",
                                                               "Enter it when the import asks for it."), key)
     if errors.errors:
         raise FieldErrors(errors.errors)
@@ -37,7 +45,7 @@ def _check_secrets(plan: ImportPlan, secrets: Mapping[str, Mapping[str, str]]) -
 
 def apply_import(config: Config, plan: ImportPlan, secrets: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
     """Write the plan: projects, connectors (secrets to the keyring), connections. All or nothing."""
-    _check_secrets(plan, secrets)
+    _check_secrets(config, plan, secrets)
     made_projects: list[int] = []
     made_connectors: list[int] = []
     made_connections: list[int] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from almdesk.config import FREQUENCIES, NETWORK_FIELDS, Config, connection_fields
+from almdesk.config import FREQUENCIES, NETWORK_FIELDS, PROXY_PASSWORD, Config, connection_fields
 from almdesk.errors import ConfigError
 from almdesk.models import Connector, Project
 from almdesk.systems.base import FieldErrors, FieldKind, parse_fields
@@ -104,10 +104,14 @@ def _plan_connector(config: Config, raw: dict[str, Any], plan: ImportPlan, error
                              "ignored (not imported).")
     secret_names = [f.name for f in system.connector_fields if f.kind is FieldKind.SECRET]
     omitted = raw.get("secrets_omitted")  # our export names the secrets it left out
-    wanted += [str(k) for k in omitted if k in secret_names] if isinstance(omitted, list) else []
+    omitted_names = [str(k) for k in omitted] if isinstance(omitted, list) else []
+    wanted += [k for k in omitted_names if k in secret_names]
     required = [n for n in secret_names if fields[n].required]
     asked = [n for n in secret_names if n in required or n in wanted]
-    net_raw = {k: v for k, v in network.items() if k in {f.name for f in NETWORK_FIELDS}}
+    net_raw = {k: v for k, v in network.items() if k in {f.name for f in NETWORK_FIELDS} and k != PROXY_PASSWORD}
+    if network.get(PROXY_PASSWORD) not in (None, ""):
+        plan.secrets_in_file.append(f"{item}: network.{PROXY_PASSWORD}")
+    _ask_proxy_password(net_raw, omitted_names, asked, required)
     try:
         config.validate_connector(system_name, params, {k: PLACEHOLDER for k in asked}, net_raw)
     except ConfigError as exc:
@@ -122,6 +126,22 @@ def _plan_connector(config: Config, raw: dict[str, Any], plan: ImportPlan, error
     if asked:
         plan.missing_secrets[name] = asked
         plan.required_secrets[name] = required
+
+
+def _ask_proxy_password(network: dict[str, Any], omitted: list[str], asked: list[str], required: list[str]) -> None:
+    """Ask for the proxy password when the connector goes through an authenticated proxy.
+
+    An explicit proxy with a user is an authenticated proxy: its password is asked for (optional, as a
+    proxy may take a user name alone) and it is required when our export says the connector had one. A
+    password listed as omitted is asked for even without a proxy user (the exporter kept one).
+    """
+    mode = str(network.get("proxy_mode") or "system").strip()
+    user = str(network.get("proxy_user") or "").strip()
+    authenticated = mode == "explicit" and bool(user)
+    if authenticated or PROXY_PASSWORD in omitted:
+        asked.append(PROXY_PASSWORD)
+    if authenticated and PROXY_PASSWORD in omitted:
+        required.append(PROXY_PASSWORD)
 
 
 def _resolve_connector(config: Config, plan: ImportPlan, ref: Any) -> tuple[str, str, PlannedConnector | None]:

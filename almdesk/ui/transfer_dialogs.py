@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.config import NETWORK_FIELDS
 from almdesk.errors import UserFacingError
 from almdesk.services import Services
+from almdesk.systems.base import FieldKind
 from almdesk.ui.dialogs import error_label, show_error
 
 UNAVAILABLE = "Configuration import/export is not available in this build (almdesk.transfer is missing)."
@@ -77,8 +79,10 @@ class SecretsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Import configuration")
         self.edits: dict[tuple[str, str], QLineEdit] = {}
-        intro = QLabel(summary + ("\n\nThe file carries no secrets: enter them now (* = required; an optional one "
-                                  "can be entered later in the connector's form)." if missing else ""))
+        intro = QLabel(summary + ("\n\nThe file carries no secrets: enter them now, the proxy password of a "
+                                  "connector behind an authenticated proxy included (* = required; an optional one "
+                                  "can be entered later in the connector's form). They go to the keyring only."
+                                  if missing else ""))
         intro.setWordWrap(True)
         body = QWidget()
         bl = QVBoxLayout(body)
@@ -160,8 +164,9 @@ def _labels(services: Services, plan: Any) -> dict[tuple[str, str], str]:
             fields = services.registry.get(str(getattr(pc, "system", ""))).connector_fields
         except UserFacingError:
             continue
-        for f in fields:
-            out[(str(getattr(pc, "name", "")), f.name)] = f.label
+        for f in (*fields, *NETWORK_FIELDS):
+            if f.kind is FieldKind.SECRET:
+                out[(str(getattr(pc, "name", "")), f.name)] = f.label
     return out
 
 

@@ -135,7 +135,7 @@ def test_missing_or_unknown_secret_is_refused_before_writing(populated: Services
     before = snapshot(populated, vault)
     with pytest.raises(FieldErrors) as err:
         apply_import(cfg, plan, {"Toy A": {"token": "x-secret"}})
-    assert "Connector 'Toy B', token: the secret token is required" in str(err.value)
+    assert "Connector 'Toy B', token: API token (token) is required" in str(err.value)
     with pytest.raises(FieldErrors, match="not one of its secret fields"):
         apply_import(cfg, plan, {"Toy A": {"token": "x-secret", "pin": "1234"}, "Toy B": {"token": "y-secret"}})
     assert snapshot(populated, vault) == before
