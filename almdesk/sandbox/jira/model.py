@@ -7,8 +7,10 @@ classic *Close Issue / Reopen Issue* workflow while Tasks use the simplified *To
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
 CATEGORIES: dict[str, tuple[int, str, str]] = {  # key -> (id, name, colour)
@@ -140,8 +142,8 @@ class Issue:
     resolved: datetime | None = None
     custom: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def number(self) -> int:
+    @cached_property
+    def number(self) -> int:  # an issue's key never changes in the sandbox
         return int(self.key.rsplit("-", 1)[1])
 
 
@@ -149,10 +151,48 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=1 << 16)
 def jira_time(value: datetime) -> str:
-    """Jira's timestamp format: 2025-01-07T10:11:12.345+0000."""
+    """Jira's timestamp format: 2025-01-07T10:11:12.345+0000 (cached: a listing renders the same stamps again)."""
     value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+class SearchChains:
+    """The evaluated, sorted results of Cloud searches, one per ``nextPageToken`` chain (issue ids).
+
+    A chain is made by a search's first page and read by the pages after it, so a listing of N issues
+    evaluates its JQL once instead of once per page. At most ``size`` chains are kept (least recently used
+    go first); a chain is only served to the user and the query that made it.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._chains: OrderedDict[int, tuple[str, str, list[int]]] = OrderedDict()
+        self._next = 0
+        self.evaluations = 0  # searches evaluated (chains made or remade), for tests
+
+    def get(self, chain: int, user: str, jql: str) -> list[int] | None:
+        entry = self._chains.get(chain)
+        if entry is None or entry[0] != user or entry[1] != jql:
+            return None
+        self._chains.move_to_end(chain)
+        return entry[2]
+
+    def put(self, chain: int | None, user: str, jql: str, ids: list[int]) -> int:
+        """Keep ``ids`` as chain ``chain`` (a new chain when None); returns the chain's number."""
+        self.evaluations += 1
+        if chain is None:
+            self._next += 1
+            chain = self._next
+        self._chains[chain] = (user, jql, ids)
+        self._chains.move_to_end(chain)
+        while len(self._chains) > self.size:
+            self._chains.popitem(last=False)
+        return chain
+
+    def __len__(self) -> int:
+        return len(self._chains)
 
 
 class JiraData:
@@ -174,6 +214,7 @@ class JiraData:
         self.next_version_id = 10000
         self.search_lag = 0  # Cloud: searches a new issue stays invisible to (unless reconciled)
         self.unindexed: dict[int, int] = {}  # issue id -> searches left before search sees it
+        self.search_chains = SearchChains()  # Cloud search results kept for their nextPageToken chains
 
     # --- lookups (case-insensitive names, as Jira resolves them) ----------------------------
     def project(self, id_or_key: str) -> Project | None:

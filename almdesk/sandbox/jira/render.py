@@ -206,11 +206,13 @@ class Renderer:
         return value
 
     def issue(self, issue: Issue, fields: list[str] | None, expand: str = "",
-              transitions: list[Transition] | None = None) -> dict[str, Any]:
+              transitions: list[Transition] | None = None, *, wanted: list[str] | None = None) -> dict[str, Any]:
+        """One issue; ``wanted`` is ``select_fields(fields)`` when the caller renders a page of them."""
         out: dict[str, Any] = {"expand": "renderedFields,names,schema,operations,editmeta,changelog,"
                                          "versionedRepresentations", "id": str(issue.id),
                                "self": f"{self.rest}/issue/{issue.id}", "key": issue.key}
-        wanted = self.select_fields(fields)
+        if wanted is None:
+            wanted = self.select_fields(fields)
         if wanted:
             out["fields"] = {fid: self.field_value(issue, fid) for fid in wanted}
         if transitions is not None:

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ class Evaluator:
                                "your query.")
         match = self.node(query.where) if query.where is not None else (lambda i: True)
         visible = self.user is not None and "BROWSE_PROJECTS" in self.user.permissions
-        found = [i for i in self.data.issues.values() if visible and match(i)]
+        found = [i for i in self.data.issues.values() if match(i)] if visible else []
         order = query.order_by or [("created", True)]
         found.sort(key=lambda i: i.id, reverse=True)
         for name, desc in reversed(order):
@@ -58,10 +58,10 @@ class Evaluator:
     def node(self, node: jql.Node) -> Predicate:
         if isinstance(node, jql.And):
             parts = [self.node(n) for n in node.items]
-            return lambda i: all(p(i) for p in parts)
+            return _chain(parts, every=True)
         if isinstance(node, jql.Or):
             parts = [self.node(n) for n in node.items]
-            return lambda i: any(p(i) for p in parts)
+            return _chain(parts, every=False)
         if isinstance(node, jql.Not):
             inner = self.node(node.item)
             return lambda i: not inner(i)
@@ -72,26 +72,26 @@ class Evaluator:
         name = c.field.lower()
         data = self.data
         if name == "project":
-            return self.ids(c, lambda i: {i.project}, lambda v: self._one(data.project_by_any(v), v, "project"))
+            return self.ids(c, lambda i: (i.project,), lambda v: self._one(data.project_by_any(v), v, "project"))
         if name in ("issuetype", "type"):
-            return self.ids(c, lambda i: {i.issuetype}, lambda v: {t.id for t in data.issue_types.values()
+            return self.ids(c, lambda i: (i.issuetype,), lambda v: {t.id for t in data.issue_types.values()
                                                                     if t.name.lower() == v.lower() or t.id == v}
                             or _raise(_value_error(v, "issuetype")))
         if name == "status":
-            return self.ids(c, lambda i: {i.status}, lambda v: {s.id for s in data.statuses.values()
+            return self.ids(c, lambda i: (i.status,), lambda v: {s.id for s in data.statuses.values()
                                                                  if s.name.lower() == v.lower() or s.id == v}
                             or _raise(_value_error(v, "status")))
         if name == "statuscategory":
-            return self.ids(c, lambda i: {data.statuses[i.status].category}, self._category)
+            return self.ids(c, lambda i: (data.statuses[i.status].category,), self._category)
         if name == "priority":
-            return self.ids(c, lambda i: {i.priority} if i.priority else set(),
+            return self.ids(c, lambda i: (i.priority,) if i.priority else (),
                             lambda v: {p[0]} if (p := data.priority_named(v)) else _raise(_value_error(v, "priority")))
         if name == "resolution":
-            return self.ids(c, lambda i: {i.resolution} if i.resolution else set(), self._resolution)
+            return self.ids(c, lambda i: (i.resolution,) if i.resolution else (), self._resolution)
         if name == "labels":
-            return self.ids(c, lambda i: set(i.labels), lambda v: {v}, multi=True)
+            return self.ids(c, lambda i: i.labels, lambda v: {v}, multi=True)
         if name == "fixversion":
-            return self.ids(c, lambda i: set(i.fix_versions), self._version, multi=True)
+            return self.ids(c, lambda i: i.fix_versions, self._version, multi=True)
         if name in ("key", "issuekey", "id", "issue"):
             return self.keys(c, lambda i: i)
         if name == "parent":
@@ -104,12 +104,12 @@ class Evaluator:
         f = data.field_by_any(c.field)
         if f is not None and f.custom:
             if f.allowed:
-                return self.ids(c, lambda i: {str(i.custom[f.id]).lower()} if i.custom.get(f.id) else set(),
+                return self.ids(c, lambda i: (str(i.custom[f.id]).lower(),) if i.custom.get(f.id) else (),
                                 lambda v: {v.lower()} if v.lower() in (a.lower() for a in f.allowed)
                                 else _raise(jql.JqlError(f"The option '{v}' for field '{f.name}' does not exist.")))
             if c.op in ("~", "!~"):
                 return self.text(c, f.id)
-            return self.ids(c, lambda i: {str(i.custom[f.id])} if i.custom.get(f.id) else set(), lambda v: {v})
+            return self.ids(c, lambda i: (str(i.custom[f.id]),) if i.custom.get(f.id) else (), lambda v: {v})
         raise jql.JqlError(f"Field '{c.field}' does not exist or you do not have permission to view it.")
 
     @staticmethod
@@ -150,8 +150,9 @@ class Evaluator:
     def _unsupported(self, c: jql.Clause) -> jql.JqlError:
         return jql.JqlError(f"The operator '{c.op.upper()}' is not supported by the '{c.field}' field.")
 
-    def ids(self, c: jql.Clause, actual: Callable[[Issue], set[str]], resolve: Callable[[str], set[str]],
+    def ids(self, c: jql.Clause, actual: Callable[[Issue], Collection[str]], resolve: Callable[[str], set[str]],
             multi: bool = False) -> Predicate:
+        """``actual`` gives an issue's values (a tuple or list; no set is built per issue)."""
         if c.op in ("is", "is not"):
             if not isinstance(c.operand, jql.Empty):
                 raise self._unsupported(c)
@@ -166,10 +167,15 @@ class Evaluator:
             wanted |= resolve(v)
         positive = c.op in ("=", "in")
         unresolved = "__none__" in wanted
+        if positive and not unresolved:
+            if len(wanted) == 1:
+                (one,) = wanted
+                return lambda i: one in actual(i)
+            return lambda i: not wanted.isdisjoint(actual(i))
 
         def match(i: Issue) -> bool:
             have = actual(i)
-            hit = bool(have & wanted) or (unresolved and not have)
+            hit = not wanted.isdisjoint(have) or (unresolved and not have)
             if positive:
                 return hit
             return not hit and (bool(have) or not multi)
@@ -233,7 +239,8 @@ class Evaluator:
         low = name.lower()
         data = self.data
         if low in ("key", "issuekey", "id"):
-            return lambda i: (data.projects[i.project].key, i.number)
+            keys = {pid: p.key for pid, p in data.projects.items()}
+            return lambda i: (keys[i.project], i.number)
         if low in ("created", "createddate"):
             return lambda i: i.created
         if low in ("updated", "updateddate"):
@@ -250,6 +257,24 @@ class Evaluator:
         if low == "project":
             return lambda i: data.projects[i.project].key
         raise jql.JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
+
+
+def _chain(parts: list[Predicate], *, every: bool) -> Predicate:
+    """``all``/``any`` of the predicates, as nested closures (no generator per issue)."""
+    if not parts:
+        return (lambda i: True) if every else (lambda i: False)
+    head = parts[0]
+    for part in parts[1:]:
+        head = _both(head, part) if every else _either(head, part)
+    return head
+
+
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda i: a(i) and b(i)
+
+
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda i: a(i) or b(i)
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -306,13 +331,14 @@ def _expand_param(value: Any) -> str:
 
 def _render_page(call: Call, issues: list[Issue], fields: list[str] | None, expand: str) -> list[dict[str, Any]]:
     render = call.render
+    wanted = render.select_fields(fields)
     out = []
     for issue in issues:
         transitions = None
         if "transitions" in expand:
             transitions = (call.data.workflow_for(issue).available(issue.status)
                            if call.can("TRANSITION_ISSUES") else [])
-        out.append(render.issue(issue, fields, expand, transitions))
+        out.append(render.issue(issue, fields, expand, transitions, wanted=wanted))
     return out
 
 
@@ -342,23 +368,30 @@ def search_dc(call: Call) -> Response:
                           "total": len(found), "issues": _render_page(call, page, fields, expand)})
 
 
-def _token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "f": fingerprint}).encode()
+def _token(offset: int, fingerprint: str, chain: int) -> str:
+    raw = json.dumps({"o": offset, "f": fingerprint, "c": chain}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _untoken(token: str, fingerprint: str) -> int:
+def _untoken(token: str, fingerprint: str) -> tuple[int, int]:
+    """The offset and the result chain a ``nextPageToken`` stands for (400 when it is not one of ours)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if raw["f"] == fingerprint:
-            return int(raw["o"])
-    except (ValueError, KeyError, TypeError):
+            return int(raw["o"]), int(raw.get("c", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass
     raise ApiError(400, ["The provided next page token is invalid or expired."])
 
 
 def search_jql(call: Call) -> Response:
-    """Cloud's enhanced search: token paging, no total, ``id`` only unless fields are asked for."""
+    """Cloud's enhanced search: token paging, no total, ``id`` only unless fields are asked for.
+
+    A real Jira answers from an index; the sandbox evaluates the JQL over its issues once per token chain
+    and keeps the sorted result (issue ids) for the chain's next pages (see :class:`SearchChains`), so a
+    chain pages through one consistent result. A token whose chain was evicted is still valid: the query
+    is evaluated again and the page taken at the token's offset (the sandbox's behaviour before the cache).
+    """
     if call.request.method == "POST":
         body = call.object_body()
         text = str(body.get("jql") or "")
@@ -381,12 +414,21 @@ def search_jql(call: Call) -> Response:
     cap = call.options.get("max_results") or (CLOUD_MAX_IDS if ids_only else CLOUD_MAX_FIELDS)
     max_results = max(1, min(max_results, cap))
     fingerprint = hashlib.sha1(f"{text}|{fields}|{max_results}".encode()).hexdigest()[:12]
-    offset = _untoken(str(token), fingerprint) if token else 0
-    found = _visible_now(call, _run(call, text, bounded=True), reconcile)
-    page = found[offset:offset + max_results]
+    offset, chain = _untoken(str(token), fingerprint) if token else (0, 0)
+    chains = call.data.search_chains
+    who = call.user.key if call.user is not None else ""
+    ids = chains.get(chain, who, text) if token else None
+    if ids is None:
+        found = _visible_now(call, _run(call, text, bounded=True), reconcile)
+        ids = [i.id for i in found]
+        chain = chains.put(chain or None, who, text, ids)
+    else:
+        _tick_lag(call)  # every search counts towards a lagging issue's visibility
+    issues = call.data.issues
+    page = [issue for iid in ids[offset:offset + max_results] if (issue := issues.get(iid)) is not None]
     out: dict[str, Any] = {"issues": _render_page(call, page, fields, expand)}
-    if offset + max_results < len(found):
-        out["nextPageToken"] = _token(offset + max_results, fingerprint)
+    if offset + max_results < len(ids):
+        out["nextPageToken"] = _token(offset + max_results, fingerprint, chain)
         out["isLast"] = False
     else:
         out["isLast"] = True
@@ -401,11 +443,16 @@ def _visible_now(call: Call, found: list[Issue], reconcile: list[Any]) -> list[I
         return found
     wanted = {int(i) for i in reconcile if str(i).isdigit()}
     out = [i for i in found if i.id not in pending or i.id in wanted]
+    _tick_lag(call)
+    return out
+
+
+def _tick_lag(call: Call) -> None:
+    pending = call.data.unindexed
     for iid in list(pending):
         pending[iid] -= 1
         if pending[iid] <= 0:
             del pending[iid]
-    return out
 
 
 def approximate_count(call: Call) -> Response:
