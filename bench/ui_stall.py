@@ -215,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave out almdesk.app.settle_gc() (gc.freeze + gen-0 threshold) to see what it buys")
     parser.add_argument("--profile-ui", action="store_true",
                         help="print a cProfile of the UI thread's slowest ticks (to stderr; adds overhead)")
+    parser.add_argument("--switch-interval", type=float, default=0.0,
+                        help="sys.setswitchinterval(SECONDS) in this process (the app keeps Python's 0.005)")
     args = parser.parse_args(argv)
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     from PySide6.QtWidgets import QApplication
 
     keep = hold_true_references()
@@ -224,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"almdesk UI stall bench: sync in the GUI (offscreen), sandbox in another process; {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, load average {load:.1f}"
           + ("; PySide6 emit refcount workaround on" if keep else "")
-          + ("; WITHOUT settle_gc()" if args.no_settle_gc else ""))
+          + ("; WITHOUT settle_gc()" if args.no_settle_gc else "")
+          + f"; switch interval {sys.getswitchinterval() * 1000:g} ms")
     head = (f"{'system':8} {'run':7} {'tasks':>5} {'state':9} {'rows':>5} {'s':>6} {'ticks':>6} {'median':>6} "
             f"{'p99':>6} {'max gap':>8} {'>50 ms':>6} {'UI CPU max':>10} {'GC max':>9} {'close':>6} | target max gap < 50 ms")
     print(head)

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import select
 
 from almdesk.config import FREQUENCIES, ConnectionInfo, connection_fields
 from almdesk.errors import ConfigError
-from almdesk.jobs.history import get_job, jobs_by_id
+from almdesk.jobs.history import get_job
+from almdesk.models import Job
 from almdesk.services import Services
 from almdesk.systems.base import FieldErrors
 from almdesk.ui.connector_page import scrolled
@@ -273,10 +275,10 @@ class ConnectionPage(QWidget):
         self._guard = True
         self.list.clear()
         connections = self.services.config.connections()
-        last_jobs = jobs_by_id(self.services.store, [c.last_job_id for c in connections if c.last_job_id])
+        last_jobs = self._last_jobs([c.last_job_id for c in connections if c.last_job_id])
         for info in connections:
             job = last_jobs.get(info.last_job_id or 0)
-            last = "never run" if job is None else f"{'✔' if job['succeeded'] else '✖'} {job['result_message']}"
+            last = "never run" if job is None else f"{'✔' if job[0] else '✖'} {job[1]}"
             item = QTreeWidgetItem([info.alias, info.system, info.project, last])
             item.setToolTip(3, last)
             item.setData(0, Qt.ItemDataRole.UserRole, info.id)
@@ -289,6 +291,16 @@ class ConnectionPage(QWidget):
             self.list.setCurrentItem(self.list.topLevelItem(0))  # loads the editor, which refreshes them
         if self.editor.choices_stale:
             self.editor.refresh_choices()
+
+    def _last_jobs(self, ids: list[int]) -> dict[int, tuple[bool, str]]:
+        """(succeeded, result message) of each job in ``ids``: plain columns, one query per 500 ids."""
+        out: dict[int, tuple[bool, str]] = {}
+        with self.services.store.session() as s:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                out.update((r[0], (bool(r[1]), r[2] or "")) for r in s.execute(
+                    select(Job.id, Job.succeeded, Job.result_message).where(Job.id.in_(chunk))))
+        return out
 
     def job_finished(self, job_id: int | None) -> None:
         """Refresh the row (and the editor's "Last job") of the connection whose job ended."""
