@@ -22,7 +22,8 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.sandbox.github import GitHubSandbox, Received
+from almdesk.sandbox.base import serve
+from almdesk.sandbox.github import GitHubSandbox, Received, create
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest, ItemDraft
 from almdesk.systems.github import SYSTEM
 
@@ -150,6 +151,25 @@ def test_almdesk_requests_and_their_answers_validate(openapi: Document, gh_app: 
     adapter.close()
     received = list(gh_app.received)
     assert {r.method for r in received} == {"GET", "POST", "PATCH"}
+    checked, problems = check(openapi, received, requests_too=True)
+    assert not problems, "\n".join(problems)
+    assert checked == len(received)
+
+
+def test_search_answers_validate(openapi: Document) -> None:
+    """``/search/issues``: results (with milestones, labels, pull requests), refusals and the spent search budget."""
+    app = create(seed=3, issues=60, search_limit=6)
+    app.keep_responses = True
+    with serve(app) as server:
+        api = server.describe()["params"]["url"]
+        headers = {"Authorization": f"token {app.tokens['admin']}"}
+        for params in ({"q": 'repo:almdesk-demo/webapp is:issue is:open label:"bug","severity:high"', "per_page": 1},
+                       {"q": "repo:almdesk-demo/webapp", "per_page": 100, "sort": "created", "order": "asc"},
+                       {"q": 'repo:almdesk-demo/webapp milestone:"v1.0" is:pr'}, {"q": "repo:almdesk-demo/webapp x:y"},
+                       {"q": "repo:other-org/secret"}, {"q": "repo:almdesk-demo/webapp"}, {"q": "is:issue"}):
+            requests.get(f"{api}/search/issues", params=params, headers=headers, timeout=10)
+    received = list(app.received)
+    assert [r.status for r in received] == [200, 200, 200, 422, 422, 200, 403]
     checked, problems = check(openapi, received, requests_too=True)
     assert not problems, "\n".join(problems)
     assert checked == len(received)

@@ -273,6 +273,8 @@ def search_issues(call: Call) -> Response:
         body = render.issue(item, repo, call.world, call.api, call.web, counts=call.memo)
         for key_name in SEARCH_ONLY_KEYS:
             body.pop(key_name, None)
+        if body.get("body") is None:  # the search item's body is a non-nullable, optional string in the spec
+            body.pop("body", None)
         body["score"] = 1.0
         items.append(body)
     return reply({"total_count": total, "incomplete_results": incomplete, "items": items})

@@ -3,7 +3,8 @@
 Creating is not idempotent, so a failed POST whose fate is unknown (connection reset, timeout, 5xx)
 is followed by a look at the newest issues: if one with the same title appeared since we started,
 it is ours and is returned; otherwise the POST is sent again — except after a timeout or a 504, when
-GitHub may still be creating it: then the create fails, and the next sync finds the issue by its title
+GitHub may still be creating it: then the create fails with a :class:`~almdesk.systems.base.FateUnknown`
+(the engine waits before creating that task again), and a later sync finds the issue by its title
 (sending it again made duplicates in the fault soak, bench/soak.py).
 """
 
@@ -18,7 +19,7 @@ import requests
 
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.session import json_body
-from almdesk.systems.base import RemoteItem
+from almdesk.systems.base import FateUnknown, RemoteItem, with_fate
 from almdesk.systems.github.client import GitHubClient, transient
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import Target
@@ -89,7 +90,10 @@ class Issues:
                                                retry_transport=False)
             except RemoteError as exc:
                 if not transient(exc) or attempt == CREATE_ATTEMPTS:
-                    raise
+                    fate = with_fate(exc)
+                    if fate is exc:
+                        raise
+                    raise fate from exc
                 problem = exc.message.rstrip(".")
                 in_flight = isinstance(exc.__context__, requests.exceptions.ReadTimeout)
             else:
@@ -100,7 +104,7 @@ class Issues:
                     raise RemoteError(f"{self.client.server} sent an unexpected reply while {what}.",
                                       "Check that the API URL points at GitHub's REST API.")
                 if response.status_code not in UNKNOWN_FATE or attempt == CREATE_ATTEMPTS:
-                    raise error_for(response, what, repo=self.target.full_name)
+                    raise with_fate(error_for(response, what, repo=self.target.full_name), response.status_code)
                 problem = f"HTTP {response.status_code}"
                 in_flight = response.status_code == STILL_WORKING
             found = self.find_created(title, started)
@@ -108,7 +112,7 @@ class Issues:
                 self.client.log(f"{problem} while {what}, but GitHub did create it (#{found['number']}).")
                 return found
             if in_flight:
-                raise RemoteError(f"{problem} while {what}; GitHub may still create it.",
+                raise FateUnknown(f"{problem} while {what}; GitHub may still create it.",
                                   "Sync again later: an issue that was created is found by its title, not "
                                   "created twice.")
             delay = 0.5 * 2 ** (attempt - 1)
