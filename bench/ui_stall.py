@@ -10,7 +10,8 @@ records the gap between its ticks (wall time) and the UI thread's own CPU time b
 largest gap is the longest the window could not react. Target: < 50 ms.
 
 After ``window.show()`` the bench calls ``almdesk.app.settle_gc()`` as ``almdesk.app.main`` does
-(``--no-settle-gc`` leaves it out, to see what it buys). ``--profile-ui`` prints the UI thread's
+(gc.freeze, gen-0 threshold, 1 ms switch interval; ``--no-settle-gc`` leaves it out, to see what it
+buys; ``--switch-interval S`` overrides the interval). ``--profile-ui`` prints the UI thread's
 slowest ticks with a cProfile of each (the Python under them, and the Qt calls they made).
 
 Not a test: it prints and asserts nothing. See docs/performance.md.
@@ -135,7 +136,8 @@ def hold_true_references() -> list[bool]:
     return [True] * 2_000_000 if sys.getrefcount(True) < before else []
 
 
-def bench_system(system: str, n: int, qapp: Any, settle: bool = True, profile: bool = False) -> dict[str, Any]:
+def bench_system(system: str, n: int, qapp: Any, settle: bool = True, profile: bool = False,
+                 switch_interval: float = 0.0) -> dict[str, Any]:
     import keyring.backends.fail
     from PySide6.QtCore import QEvent, QEventLoop, QTimer
 
@@ -164,6 +166,8 @@ def bench_system(system: str, n: int, qapp: Any, settle: bool = True, profile: b
             app.window.show()
             if settle:
                 settle_gc()  # as almdesk.app.main does once the window is up
+            if switch_interval:
+                sys.setswitchinterval(switch_interval)
             for kind in ("create", "no-op"):
                 probe = Probe(profile=profile)
                 gc_clock = GcClock()
@@ -216,10 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-ui", action="store_true",
                         help="print a cProfile of the UI thread's slowest ticks (to stderr; adds overhead)")
     parser.add_argument("--switch-interval", type=float, default=0.0,
-                        help="sys.setswitchinterval(SECONDS) in this process (the app keeps Python's 0.005)")
+                        help="sys.setswitchinterval(SECONDS) after settle_gc() (which sets the app's own, 0.001)")
     args = parser.parse_args(argv)
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
     from PySide6.QtWidgets import QApplication
 
     keep = hold_true_references()
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
           f"Python {sys.version.split()[0]}, load average {load:.1f}"
           + ("; PySide6 emit refcount workaround on" if keep else "")
           + ("; WITHOUT settle_gc()" if args.no_settle_gc else "")
-          + f"; switch interval {sys.getswitchinterval() * 1000:g} ms")
+          + (f"; switch interval {args.switch_interval * 1000:g} ms" if args.switch_interval else ""))
     head = (f"{'system':8} {'run':7} {'tasks':>5} {'state':9} {'rows':>5} {'s':>6} {'ticks':>6} {'median':>6} "
             f"{'p99':>6} {'max gap':>8} {'>50 ms':>6} {'UI CPU max':>10} {'GC max':>9} {'close':>6} | target max gap < 50 ms")
     print(head)
@@ -237,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     for system in args.only.split(","):
         n = min(args.n, args.github_n) if system == "github" else args.n
         print(f"… {system}: {n} tasks", file=sys.stderr, flush=True)
-        runs = bench_system(system, n, qapp, settle=not args.no_settle_gc, profile=args.profile_ui)
+        runs = bench_system(system, n, qapp, settle=not args.no_settle_gc, profile=args.profile_ui,
+                            switch_interval=args.switch_interval)
         for kind, r in runs.items():
             verdict = "ok" if r["max_ms"] < 50 else f"MISSED by {r['max_ms'] - 50:.0f} ms"
             print(f"{system:8} {kind:7} {n:>5} {r['state']:9} {r['rows']:>5} {r['seconds']:>6.1f} {r['ticks']:>6} "
