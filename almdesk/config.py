@@ -330,10 +330,10 @@ class Config:
                 errors.update(exc.errors)
             except ConfigError as exc:
                 errors[exc.field or "params"] = exc
-            title = parsed.get("alm_title_format") or ""
-            if parsed and ("$task_id" not in title or "$title" not in title):
-                errors["alm_title_format"] = ConfigError("Title format must contain $task_id and $title.",
-                                                         "For example: $task_id $title", field="alm_title_format")
+            if parsed:  # the title format (${task_id} spellings too) and the $context it may need
+                from almdesk.sync.titles import check_title_settings
+
+                errors.update(check_title_settings(parsed))
         if errors:
             raise FieldErrors(errors)
         assert info is not None

@@ -1,7 +1,9 @@
 """ALM item titles: the full title written at creation and the *fixed* title used for lookup.
 
 ``alm_title_format`` (sdetools, default ``$task_id $title``) may use ``$task_id``, ``$title``,
-``$context``, ``$application`` and ``$project`` (``${name}`` works too). The task id is written
+``$context``, ``$application`` and ``$project`` (``${name}`` works too). ``$context`` is the connection's
+``alm_context`` setting (SD Elements' context; a format using it needs one), ``$application`` and
+``$project`` come from the connection's project. The task id is written
 ``T21:`` so that a lookup for T2 never matches T222. The fixed title is the format with an empty
 title (``[App Proj] T21:``); matching an item's title against it is done for all tasks at once with
 one regular expression that extracts the task id, so 5,000 items cost 5,000 matches, not 25 million.
@@ -46,8 +48,18 @@ class TitleFormat:
             if names.count(needed) != 1:
                 raise ConfigError(f"Title format must contain ${needed} exactly once.",
                                   "For example: $task_id $title", field="alm_title_format")
+        if "context" in names and not _clean(context):
+            raise ConfigError("Title format uses $context, but Context is empty.",
+                              "Enter the connection's Context (SD Elements' alm_context), or take $context out "
+                              "of the title format.", field="alm_context")
         values = {"context": _clean(context), "application": _clean(application), "project": _clean(project)}
         return cls(template, values, _compile(template, values))
+
+    @classmethod
+    def of(cls, params: Mapping[str, object], *, application: str = "", project: str = "") -> TitleFormat:
+        """The format of a connection's parsed params (``alm_title_format`` with its ``alm_context``)."""
+        return cls.parse(str(params.get("alm_title_format") or ""), context=str(params.get("alm_context") or ""),
+                         application=application, project=project)
 
     def full(self, task_id: str, title: str) -> str:
         """The title an item is created with (collapsed to one line, at most 255 characters)."""
@@ -78,6 +90,19 @@ class TitleFormat:
             return self.values.get(name, "")
 
         return _clean(_VAR.sub(sub, self.template))
+
+
+def check_title_settings(params: Mapping[str, object]) -> dict[str, ConfigError]:
+    """Errors of a connection's title settings by field (empty when fine), for validating before a save.
+
+    The format must be valid (``$task_id`` and ``$title`` once each, known variables; ``${name}`` works)
+    and a format using ``$context`` needs ``alm_context``. The project's names are not needed here.
+    """
+    try:
+        TitleFormat.of(params, application="application", project="project")
+    except ConfigError as exc:
+        return {exc.field or "alm_title_format": exc}
+    return {}
 
 
 def _compile(template: str, values: Mapping[str, str]) -> re.Pattern[str]:

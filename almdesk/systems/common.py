@@ -1,4 +1,8 @@
-"""Connection params shared by every system (sdetools names and defaults, DESIGN §3)."""
+"""Connection params shared by every system (sdetools names and defaults, DESIGN §3).
+
+``alm_context`` is SD Elements' connection context: the text ``$context`` in ``alm_title_format``
+stands for (sdetools: "``${context}`` needs ``alm_context``").
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,10 @@ COMMON_CONNECTION_FIELDS: tuple[Field, ...] = (
           help="Comma-separated; a task must carry every one of them."),
     Field("alm_title_format", "Title format", FieldKind.TEXT, default="$task_id $title", section="Target",
           help="Must contain $task_id and $title; may use $context, $application, $project."),
+    Field("alm_context", "Context", FieldKind.TEXT, default="", section="Target", placeholder="e.g. Shop Web",
+          help="What $context in the title format stands for (SD Elements' alm_context), the same for every item "
+               "of this connection; needed when the title format uses $context. Part of the lookup title: "
+               "changing it later means existing items are no longer found by their titles."),
     Field("conflict_policy", "Conflict policy", FieldKind.CHOICE, default="alm", choices=("alm", "sde", "timestamp"),
           section="Status", help="alm: the ALM status wins; sde: almdesk's wins; timestamp: the later change wins."),
     Field("alm_priority_map", "Priority map", FieldKind.TEXT, default="", section="Status",

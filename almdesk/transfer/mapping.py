@@ -19,7 +19,7 @@ PROJECT_KEYS = ("sde_businessunit", "sde_application", "sde_project")
 SECRET_KEYS = ("alm_pass", "alm_api_token", "alm_api_key", "alm_client_secret")
 # SD Elements bookkeeping that means nothing to almdesk.
 SDE_INTERNAL = frozenset({"alm_reference_context", "session_capture_socket", "start_fresh", "selected_tasks",
-                          "how_tos_in_scope", "alm_context", "debug_mode"})
+                          "how_tos_in_scope", "debug_mode"})
 RENAMES_ALL = {"title_format": "alm_title_format"}
 PLACEHOLDER = "\x00placeholder\x00"
 

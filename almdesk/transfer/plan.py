@@ -8,6 +8,7 @@ from typing import Any
 from almdesk.config import FREQUENCIES, NETWORK_FIELDS, PROXY_PASSWORD, Config, connection_fields
 from almdesk.errors import ConfigError
 from almdesk.models import Connector, Project
+from almdesk.sync.titles import check_title_settings
 from almdesk.systems.base import FieldErrors, FieldKind, parse_fields
 from almdesk.transfer.mapping import (
     FALLBACK_MAP,
@@ -253,10 +254,8 @@ def _plan_connection(config: Config, raw: dict[str, Any], plan: ImportPlan, erro
                    "frequency")
     try:
         parsed = parse_fields(tuple(conn_fields.values()), params)
-        title = str(parsed.get("alm_title_format") or "")
-        if "$task_id" not in title or "$title" not in title:
-            errors.add(item, ConfigError("the title format must contain $task_id and $title.",
-                                         "For example: $task_id $title"), "alm_title_format")
+        for key, exc in check_title_settings(parsed).items():
+            errors.add(item, exc, key)
     except ConfigError as exc:
         errors.add_fields(item, exc, {"alm_title_format": "title_format"})
     plan.connections.append(PlannedConnection(alias, connector, str(project or ""), params, frequency,
