@@ -8,6 +8,8 @@ clients that follow ``url`` fields (PyGithub) stay on the same server and prefix
 from __future__ import annotations
 
 import base64
+from collections import Counter
+from operator import attrgetter, countOf
 from typing import Any
 from urllib.parse import quote
 
@@ -61,11 +63,8 @@ def label(lab: Label, repo: Repo, api: str) -> dict[str, Any]:
 
 def milestone_counts(repo: Repo) -> dict[int, tuple[int, int]]:
     """Open and closed issues (pull requests left out) of each of ``repo``'s milestones, in one pass."""
-    counts: dict[int, list[int]] = {number: [0, 0] for number in repo.milestones}
-    for item in repo.issues.values():
-        if item.milestone is not None and not item.pull_request and item.milestone in counts:
-            counts[item.milestone][item.state != "open"] += 1
-    return {number: (pair[0], pair[1]) for number, pair in counts.items()}
+    tally = Counter(map(attrgetter("milestone", "state", "pull_request"), repo.issues.values()))  # one C-level pass
+    return {number: (tally[(number, "open", False)], tally[(number, "closed", False)]) for number in repo.milestones}
 
 
 def milestone(ms: Milestone, repo: Repo, world: World, api: str, web: str,
@@ -133,7 +132,7 @@ def repository(repo: Repo, world: World, role: str | None, api: str, web: str, *
     owner = world.user(repo.owner) or User(repo.owner, 0, "Organization")
     r = f"{api}/repos/{repo.full_name}"
     host = web.split("://", 1)[-1]
-    open_count = sum(1 for i in repo.issues.values() if i.state == "open")
+    open_count = countOf(map(attrgetter("state"), repo.issues.values()), "open")
     body: dict[str, Any] = {
         "id": repo.id, "node_id": node_id("Repository", repo.id), "name": repo.name, "full_name": repo.full_name,
         "owner": simple_user(owner, api, web), "private": repo.private, "html_url": f"{web}/{repo.full_name}",

@@ -20,8 +20,10 @@ label list (so edits are seen).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -181,47 +183,39 @@ def _labels_of(item: Issue) -> frozenset[str]:
     return names
 
 
-def matcher(query: Query, repo: Repo) -> Callable[[Issue], bool] | None:
-    """A predicate for ``repo``'s issues (None: nothing in ``repo`` can match)."""
+def matching(query: Query, repo: Repo, issues: list[Issue]) -> list[Issue]:
+    """The issues of ``repo`` (from ``issues``) that match, filter by filter (comprehensions: 100,000 issues in
+    a few tens of milliseconds)."""
     by_title: dict[str, set[int]] = {}
     for ms in repo.milestones.values():
         by_title.setdefault(ms.title.lower(), set()).add(ms.number)
-    ms_groups: list[set[int]] = []
+    if query.state:
+        issues = [i for i in issues if i.state == query.state]
+    if query.kind:
+        pulls = query.kind == "pr"
+        issues = [i for i in issues if i.pull_request is pulls]
+    if not repo.has_issues:
+        issues = [i for i in issues if i.pull_request]
+    if query.no_milestone:
+        issues = [i for i in issues if i.milestone is None]
     for titles in query.milestones:
-        numbers = set().union(*(by_title.get(t, set()) for t in titles))
-        if not numbers:
-            return None
-        ms_groups.append(numbers)
-    excluded_ms = set().union(*(by_title.get(t, set()) for t in query.excluded_milestones))
-    kind, state, groups, excluded = query.kind, query.state, query.label_groups, query.excluded_labels
-    words = query.words
-
-    def match(item: Issue) -> bool:
-        if state and item.state != state:
-            return False
-        if kind and item.pull_request != (kind == "pr"):
-            return False
-        if not item.pull_request and not repo.has_issues:
-            return False
-        if query.no_milestone and item.milestone is not None:
-            return False
-        if any(item.milestone not in numbers for numbers in ms_groups):
-            return False
-        if excluded_ms and item.milestone in excluded_ms:
-            return False
-        if groups or excluded or query.no_label:
-            names = _labels_of(item)
-            if query.no_label and names:
-                return False
-            if any(names.isdisjoint(group) for group in groups) or not excluded.isdisjoint(names):
-                return False
-        if words:
-            text = f"{item.title}\n{item.body or ''}".lower()
-            if not all(w in text for w in words):
-                return False
-        return True
-
-    return match
+        numbers: set[int | None] = set().union(*(by_title.get(t, set()) for t in titles))
+        issues = [i for i in issues if i.milestone in numbers]
+    excluded_ms: set[int | None] = set().union(*(by_title.get(t, set()) for t in query.excluded_milestones))
+    if excluded_ms:
+        issues = [i for i in issues if i.milestone not in excluded_ms]
+    if query.label_groups or query.excluded_labels or query.no_label:
+        labelled = [(i, _labels_of(i)) for i in issues]
+        if query.no_label:
+            labelled = [(i, names) for i, names in labelled if not names]
+        for group in query.label_groups:
+            labelled = [(i, names) for i, names in labelled if not names.isdisjoint(group)]
+        if query.excluded_labels:
+            labelled = [(i, names) for i, names in labelled if names.isdisjoint(query.excluded_labels)]
+        issues = [i for i, _ in labelled]
+    for word in query.words:
+        issues = [i for i in issues if word in f"{i.title}\n{i.body or ''}".lower()]
+    return issues
 
 
 def search_issues(call: Call) -> Response:
@@ -246,28 +240,28 @@ def search_issues(call: Call) -> Response:
     limit = call.world.search_scan_limit
     scanned = 0
     incomplete = False
-    found: list[tuple[Repo, Issue]] = []
+    found: list[tuple[Repo, list[Issue]]] = []
     for repo in repos:
-        match = matcher(query, repo)
-        if match is None:
-            continue
         issues = list(repo.issues.values())
         if limit is not None and scanned + len(issues) > limit:
             issues, incomplete = issues[:max(0, limit - scanned)], True
         scanned += len(issues)
-        found += [(repo, i) for i in issues if match(i)]
-    total = len(found)
+        found.append((repo, matching(query, repo, issues)))
+    total = sum(len(issues) for _, issues in found)
     per_page, number = _paging(call)
     if (number - 1) * per_page >= SEARCH_WINDOW and total > 0:
         raise search_error("Only the first 1000 search results are available", "invalid")
-    if sort in ("created", "updated", "comments"):
-        key: Callable[[tuple[Repo, Issue]], Any] = {
-            "created": lambda p: (p[1].created_at, p[1].number), "updated": lambda p: (p[1].updated_at, p[1].number),
-            "comments": lambda p: (p[1].comments, p[1].number)}[sort]
-        found.sort(key=key, reverse=order == "desc")
-    else:  # best match: the sandbox has no relevance, newest first
-        found.sort(key=lambda p: (p[1].created_at, p[1].number), reverse=True)
-    page = call.page(found[:SEARCH_WINDOW])
+    if sort not in ("updated", "comments"):
+        sort, order = ("created", order) if sort == "created" else ("created", "desc")  # best match: newest first
+    key: Callable[[Issue], Any] = attrgetter({"created": "created_at", "updated": "updated_at",
+                                              "comments": "comments"}[sort], "number")
+    window = min(SEARCH_WINDOW, total)
+    # only the first 1,000 can be paged: pick them without sorting everything (a count asks for one)
+    wanted = min(window, number * per_page)
+    pick = heapq.nlargest if order == "desc" else heapq.nsmallest
+    top = pick(wanted, ((key(i), n, repo, i) for n, (repo, issues) in enumerate(found) for i in pick(wanted, issues,
+                                                                                                       key=key)))
+    page = call.page([(repo, i) for _, _, repo, i in top] + [None] * (window - len(top)))  # keeps Link's "last"
     items = []
     for repo, item in page:
         body = render.issue(item, repo, call.world, call.api, call.web, counts=call.memo)
