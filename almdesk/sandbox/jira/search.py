@@ -50,7 +50,11 @@ class Evaluator:
         visible = self.user is not None and "BROWSE_PROJECTS" in self.user.permissions
         found = [i for i in self.data.issues.values() if match(i)] if visible else []
         order = query.order_by or [("created", True)]
-        found.sort(key=lambda i: i.id, reverse=True)
+        unique = next((n for n, (name, _) in enumerate(order) if name.lower() in ("key", "issuekey", "id")), None)
+        if unique is None:
+            found.sort(key=lambda i: i.id, reverse=True)  # ties: newest first
+        else:
+            order = order[:unique + 1]  # keys are unique: later sort fields and the tie-break change nothing
         for name, desc in reversed(order):
             found.sort(key=self.sort_key(name), reverse=desc)
         return found
