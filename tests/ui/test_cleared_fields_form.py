@@ -57,3 +57,24 @@ def test_cleared_github_labels_stay_cleared_after_save_and_reload(qtbot: QtBot, 
     # saving the reloaded form unchanged keeps them cleared
     assert again.save()
     assert services.config.connection(cid).params["github_issue_label"] == ""
+
+
+def test_title_format_with_context_and_no_context_shows_the_error_under_context(qtbot: QtBot, services: Services,
+                                                                                shot: Shot) -> None:
+    info = sandbox.create("github").describe("http://127.0.0.1:9")
+    connector = services.config.save_connector("GitHub", "github", info["params"], info["secrets"])
+    services.config.add_project("Shop")
+    cid = services.config.save_connection("gh-shop", connector, "Shop", info["connection_params"])
+    page = ConnectionEditor(services)
+    qtbot.addWidget(page)
+    page.resize(640, 560)
+    page.load(services.config.connection(cid))
+    _editor(page, "alm_title_format").setText("[$context] $task_id $title")
+    assert not page.save()
+    target = page.forms["Target"]
+    assert target.errors["alm_context"].text().startswith("Title format uses $context, but Context is empty.")
+    page.show()
+    shot(page, "connection_context_error")
+    _editor(page, "alm_context").setText("Team A")
+    assert page.save()
+    assert services.config.connection(cid).params["alm_context"] == "Team A"
