@@ -17,7 +17,9 @@ The search API has its own rate limit (30 requests a minute with a token, ``x-ra
 search``); the client waits it out like any limited answer (see :mod:`.ratelimit`). A search that
 timed out on GitHub's side answers ``incomplete_results: true`` with a partial ``total_count``: the gate
 then says so and lists instead. GitHub serves at most the first 1,000 results of a search
-(:data:`SEARCH_WINDOW`).
+(:data:`SEARCH_WINDOW`). GitHub's search index trails writes (usually by seconds): an issue opened or
+relabelled just before the gate may not be counted yet; a gate run from CI right after filing defects
+should allow for that.
 """
 
 from __future__ import annotations
