@@ -11,8 +11,6 @@ import html
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,33 +20,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from almdesk.errors import ConfigError
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.systems.base import DefectRequest
-from almdesk.ui.dialogs import TargetBox, UrlOpener, error_label, show_error, split_message, with_error
+from almdesk.ui.dialogs import TargetJobDialog, UrlOpener
 from almdesk.ui.runner import JobRunner
 
 FIELDS = ("target", "workspace", "name", "description", "release", "severity", "phase")
 OK_STYLE = "background: #e6f4ea; color: #0d5223; padding: 8px; border: 1px solid #8cc79f; border-radius: 4px;"
 
 
-class DefectDialog(QDialog):
+class DefectDialog(TargetJobDialog):
     """Creates one defect (or issue) on a connection or a connector + workspace."""
+
+    FIELD_ALIASES = {"summary": "name", "title": "name", "severities": "severity", "phases": "phase"}
 
     def __init__(self, services: Services, runner: JobRunner, connection_id: int | None = None,
                  connector_id: int | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.handle: int | None = None
-        self.job_result: JobResult | None = None
+        super().__init__(services, runner, connection_id, connector_id, parent, prefix="defect", fields=FIELDS,
+                         target_label="Create on", label_alignment=Qt.AlignmentFlag.AlignTop)
         self.url = ""
         self.noun = "defect"
         self.opener: UrlOpener = QDesktopServices.openUrl
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Create defect")
-        self.target = TargetBox(services, runner, connection_id, connector_id)
         self.name = QLineEdit()
         self.name.setPlaceholderText("a short summary of the problem")
         self.description = QPlainTextEdit()
@@ -60,27 +54,11 @@ class DefectDialog(QDialog):
         self.severity.setPlaceholderText("e.g. High (optional)")
         self.phase = QLineEdit()
         self.phase.setPlaceholderText("e.g. New (optional; the server's default otherwise)")
-        self.inputs: dict[str, QWidget] = {"target": self.target.combo, "workspace": self.target.workspace,
-                                           "name": self.name, "description": self.description,
-                                           "release": self.release, "severity": self.severity, "phase": self.phase}
-        for key, widget in self.inputs.items():
-            widget.setObjectName(f"defect_{key}")
-        self.errors: dict[str, QLabel] = {name: error_label(f"error_{name}") for name in FIELDS}
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        self.form.addRow("Create on", with_error(self.target, self.errors["target"]))
-        self.workspace_box = with_error(self.target.workspace_row, self.errors["workspace"])
-        self.form.addRow("Workspace", self.workspace_box)
-        self.form.addRow("Name *", with_error(self.name, self.errors["name"]))
-        self.form.addRow("Description", with_error(self.description, self.errors["description"]))
-        self.form.addRow("Release", with_error(self.release, self.errors["release"]))
-        self.form.addRow("Severity", with_error(self.severity, self.errors["severity"]))
-        self.form.addRow("Phase", with_error(self.phase, self.errors["phase"]))
-        self.target.changed.connect(self._target_changed)
-        self.error = error_label("defect_error")
-        self.status = QLabel()
-        self.status.setObjectName("defect_status")
-        self.status.setWordWrap(True)
+        self.add_input("Name *", "name", self.name)
+        self.add_input("Description", "description", self.description)
+        self.add_input("Release", "release", self.release)
+        self.add_input("Severity", "severity", self.severity)
+        self.add_input("Phase", "phase", self.phase)
         self.created = QLabel()
         self.created.setObjectName("defect_created")
         self.created.setWordWrap(True)
@@ -105,20 +83,10 @@ class DefectDialog(QDialog):
         lay.addWidget(self.created)
         lay.addLayout(buttons)
         self.resize(620, 520)
-        self._target_changed()
-        runner.finished.connect(self._finished)
-        self._attached = True
-        if self.target.empty():
-            self.create_btn.setEnabled(False)
-            show_error(self.error, "There is no connector or connection to create a defect on.",
-                       "Create a connector (and a connection) first, or try the sandbox.")
+        self.start(self.create_btn, "create a defect on")
 
     def _target_changed(self) -> None:
-        _connection, connector = self.target.ids()
-        self.form.setRowVisible(self.workspace_box, connector is not None)
-        label = self.form.labelForField(self.workspace_box)
-        if isinstance(label, QLabel):
-            label.setText(self.target.workspace_label())
+        super()._target_changed()
         system = self.target.system_name()
         self.noun = self.services.registry.get(system).item_noun if system else "defect"
         self.setWindowTitle(f"Create {self.noun}")
@@ -129,52 +97,29 @@ class DefectDialog(QDialog):
                              release=self.release.text().strip(), severity=self.severity.text().strip(),
                              phase=self.phase.text().strip(), workspace=self.target.workspace_value())
 
-    def clear_errors(self) -> None:
-        for label in (*self.errors.values(), self.error):
-            show_error(label, "")
-
-    def show_failure(self, message: str, hint: str = "", field: str | None = None) -> None:
-        name = self.target.input_for(field)
-        name = {"summary": "name", "title": "name", "severities": "severity", "phases": "phase"}.get(name, name)
-        if name not in self.errors and field:
-            message += f" (setting {field})"
-        show_error(self.errors.get(name, self.error), message, hint)
-        widget = self.inputs.get(name)
-        if widget is not None:
-            widget.setFocus()
-
     def submit(self) -> int | None:
-        self.clear_errors()
         self.created.hide()
         request = self.request()
         if not request.name:
+            self.clear_errors()
             self.show_failure("Name is required.", "Give the defect a short summary.", "name")
             return None
-        connection, connector = self.target.ids()
-        try:
-            spec = self.services.defect_spec(request, connection=connection, connector=connector)
-        except ConfigError as exc:
-            self.show_failure(exc.message, exc.hint, exc.field)
+        spec = self.make_spec(lambda connection, connector: self.services.defect_spec(
+            request, connection=connection, connector=connector))
+        if spec is None:
             return None
         self.status.setText("Creating…")
-        self.create_btn.setEnabled(False)
+        self.set_running(True)
         self.handle = self.runner.submit(spec)
         return self.handle
 
-    def _finished(self, handle: int, result: JobResult | None) -> None:
-        if handle != self.handle:
-            return
-        self.handle = None
-        self.job_result = result
-        self.create_btn.setEnabled(True)
-        if result is None or result.state == "cancelled":
-            self.status.setText("Cancelled.")
-            return
+    def set_running(self, running: bool) -> None:
+        self.create_btn.setEnabled(not running)
+
+    def job_done(self, result: JobResult) -> None:
         data = result.outcome.data
         if result.state != "succeeded":
-            hint = str(data.get("hint") or "")
-            self.status.setText("Not created.")
-            self.show_failure(split_message(result.outcome.message, hint), hint, data.get("field"))
+            self.job_failed(result, "Not created.")
             return
         self.status.setText("")
         self.url = str(data.get("url") or "")
@@ -188,9 +133,3 @@ class DefectDialog(QDialog):
     def open_created(self) -> None:
         if self.url:
             self.opener(QUrl(self.url))
-
-    def done(self, code: int) -> None:
-        if self._attached:
-            self._attached = False
-            self.runner.finished.disconnect(self._finished)
-        super().done(code)

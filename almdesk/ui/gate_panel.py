@@ -16,8 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -29,21 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk.config import connection_fields
-from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.systems.base import OPERATORS, ConnectionSettings, GateRequest
-from almdesk.ui.dialogs import (
-    LinkTable,
-    RowsModel,
-    TargetBox,
-    error_label,
-    show_error,
-    split_csv,
-    split_message,
-    with_error,
-)
+from almdesk.ui.dialogs import LinkTable, RowsModel, TargetJobDialog, show_error, split_csv, split_message
 from almdesk.ui.runner import JobRunner
 
 PASS_STYLE = "color: white; background: #1b7f3b; padding: 6px 18px; border-radius: 6px;"
@@ -52,19 +40,16 @@ PAGE = 50
 FIELDS = ("target", "workspace", "release", "phases", "severities", "labels", "threshold", "operator")
 
 
-class GateDialog(QDialog):
+class GateDialog(TargetJobDialog):
     """Runs a release gate on a connection (or a connector + workspace) and shows the verdict."""
+
+    FIELD_ALIASES = {"phase": "phases", "severity": "severities", "label": "labels"}
 
     def __init__(self, services: Services, runner: JobRunner, connection_id: int | None = None,
                  connector_id: int | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.handle: int | None = None
-        self.job_result: JobResult | None = None
+        super().__init__(services, runner, connection_id, connector_id, parent, prefix="gate", fields=FIELDS,
+                         target_label="Run on", label_alignment=Qt.AlignmentFlag.AlignVCenter)
         self.setWindowTitle("Release gate")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.target = TargetBox(services, runner, connection_id, connector_id)
         self.release = QLineEdit()
         self.release.setPlaceholderText("release name, e.g. Release 3.2")
         self.phases = QLineEdit()
@@ -79,22 +64,10 @@ class GateDialog(QDialog):
         self.operator.addItems(list(OPERATORS))
         self.operator.setCurrentText("<=")
         self.operator.setToolTip("The gate passes when: matching count OPERATOR threshold.")
-        self.errors: dict[str, QLabel] = {name: error_label(f"error_{name}") for name in FIELDS}
-        self.inputs: dict[str, QWidget] = {"target": self.target.combo, "workspace": self.target.workspace,
-                                           "release": self.release, "phases": self.phases,
-                                           "severities": self.severities, "labels": self.labels,
-                                           "threshold": self.threshold, "operator": self.operator}
-        for name, widget in self.inputs.items():
-            widget.setObjectName(f"gate_{name}")
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.form.addRow("Run on", with_error(self.target, self.errors["target"]))
-        self.workspace_box = with_error(self.target.workspace_row, self.errors["workspace"])
-        self.form.addRow("Workspace", self.workspace_box)
-        self.form.addRow("Release", with_error(self.release, self.errors["release"]))
-        self.form.addRow("Phases", with_error(self.phases, self.errors["phases"]))
-        self.form.addRow("Severities", with_error(self.severities, self.errors["severities"]))
-        self.form.addRow("Labels", with_error(self.labels, self.errors["labels"]))
+        self.add_input("Release", "release", self.release)
+        self.add_input("Phases", "phases", self.phases)
+        self.add_input("Severities", "severities", self.severities)
+        self.add_input("Labels", "labels", self.labels)
         cond = QWidget()
         cl = QHBoxLayout(cond)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -102,9 +75,8 @@ class GateDialog(QDialog):
         cl.addWidget(self.operator)
         cl.addWidget(self.threshold)
         cl.addStretch(1)
-        self.form.addRow("Condition", with_error(cond, self.errors["operator"]))
-        self.target.changed.connect(self._target_changed)
-        self.error = error_label("gate_error")
+        self.register("threshold", self.threshold)
+        self.add_input("Condition", "operator", self.operator, shown=cond)
         self.run_btn = QPushButton("&Run gate")
         self.run_btn.setObjectName("run_gate")
         self.run_btn.setDefault(True)
@@ -139,9 +111,7 @@ class GateDialog(QDialog):
         self.query.setWordWrap(True)
         self.query.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.query.setStyleSheet("color: #444444;")
-        self.status = QLabel("Fill in the release and the condition, then press Run gate.")
-        self.status.setObjectName("gate_status")
-        self.status.setWordWrap(True)
+        self.status.setText("Fill in the release and the condition, then press Run gate.")
         self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4, parent=self)
         self.items = LinkTable(self.items_model)
         self.items.setObjectName("gate_items")
@@ -179,21 +149,9 @@ class GateDialog(QDialog):
         lay.addWidget(self.items, 1)
         lay.addWidget(self.more_box)
         self.resize(760, 620)
-        self._target_changed()
-        runner.finished.connect(self._finished)
-        self._attached = True
+        self.start(self.run_btn, "run a gate on")
         if self.target.empty():
-            self.run_btn.setEnabled(False)
             self.status.clear()
-            show_error(self.error, "There is no connector or connection to run a gate on.",
-                       "Create a connector (and a connection) first, or try the sandbox.")
-
-    def _target_changed(self) -> None:
-        _conn, connector = self.target.ids()
-        self.form.setRowVisible(self.workspace_box, connector is not None)
-        label = self.form.labelForField(self.workspace_box)
-        if isinstance(label, QLabel):
-            label.setText(self.target.workspace_label())
 
     def request(self) -> GateRequest:
         return GateRequest(release=self.release.text().strip(), phases=split_csv(self.phases.text()),
@@ -201,30 +159,13 @@ class GateDialog(QDialog):
                            threshold=self.threshold.value(), operator=self.operator.currentText(),
                            workspace=self.target.workspace_value())
 
-    def clear_errors(self) -> None:
-        for label in (*self.errors.values(), self.error):
-            show_error(label, "")
-
-    def show_failure(self, message: str, hint: str = "", field: str | None = None) -> None:
-        """Show an error under the input it names (or above the buttons) and focus that input."""
-        name = self.target.input_for(field)
-        name = {"phase": "phases", "severity": "severities", "label": "labels"}.get(name, name)
-        if name not in self.errors and field:
-            message += f" (setting {field})"
-        label = self.errors.get(name, self.error)
-        show_error(label, message, hint)
-        widget = self.inputs.get(name)
-        if widget is not None:
-            widget.setFocus()
-
     def run(self) -> int | None:
-        self.clear_errors()
-        connection, connector = self.target.ids()
-        try:
-            spec = self.services.gate_spec(self.request(), connection=connection, connector=connector)
-        except ConfigError as exc:
-            self.show_failure(exc.message, exc.hint, exc.field)
+        request = self.request()
+        spec = self.make_spec(lambda connection, connector: self.services.gate_spec(
+            request, connection=connection, connector=connector))
+        if spec is None:
             return None
+        connection, connector = self.target.ids()
         self.job_result = None
         self.verdict.hide()
         self.items.hide()
@@ -234,8 +175,7 @@ class GateDialog(QDialog):
         self.count.clear()
         self.query.clear()
         self.status.setText("Counting the matching items…")
-        self.run_btn.setEnabled(False)
-        self.cancel_btn.setEnabled(True)
+        self.set_running(True)
         self.handle = self.runner.submit(spec)
         return self.handle
 
@@ -243,24 +183,20 @@ class GateDialog(QDialog):
         if self.handle is not None:
             self.runner.cancel(self.handle)
 
+    def set_running(self, running: bool) -> None:
+        self.run_btn.setEnabled(not running)
+        self.cancel_btn.setEnabled(running)
+
     def _finished(self, handle: int, result: JobResult | None) -> None:
         if handle == self._page_handle:
             self._page_finished(result)
             return
-        if handle != self.handle:
-            return
-        self.handle = None
-        self.job_result = result
-        self.run_btn.setEnabled(True)
-        self.cancel_btn.setEnabled(False)
-        if result is None or result.state == "cancelled":
-            self.status.setText("Cancelled.")
-            return
+        super()._finished(handle, result)
+
+    def job_done(self, result: JobResult) -> None:
         data: dict[str, Any] = result.outcome.data
         if "passed" not in data:  # the gate could not run: bad input or server trouble
-            hint = str(data.get("hint") or "")
-            self.status.setText("The gate could not run.")
-            self.show_failure(split_message(result.outcome.message, hint), hint, data.get("field"))
+            self.job_failed(result, "The gate could not run.")
             return
         self.show_verdict(data)
 
@@ -316,12 +252,6 @@ class GateDialog(QDialog):
         if result is not None and result.state == "failed":
             hint = str(result.outcome.data.get("hint") or "")
             show_error(self.error, split_message(result.outcome.message, hint), hint)
-
-    def done(self, code: int) -> None:
-        if self._attached:
-            self._attached = False
-            self.runner.finished.disconnect(self._finished)
-        super().done(code)
 
 
 def gate_page_spec(services: Services, request: GateRequest, connection: int | None, connector: int | None, *,
