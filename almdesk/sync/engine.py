@@ -13,6 +13,11 @@
    status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
    statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
 
+A create that fails with an unknown fate (read timeout, HTTP 504, a reset after sending:
+:func:`almdesk.systems.base.fate_unknown`) is journaled as ``unknown`` with the connector's timeout;
+for twice that timeout the following syncs do not create the task again and report it as waiting
+("an earlier create may still land"), since the server may make the item after they have looked for it.
+
 Per-item failures are reported and the sync goes on; an authentication failure, a server that cannot
 be reached at all, or three server failures in a row stop it with the server's message (the job
 fails, the next sync resumes).
@@ -33,7 +38,7 @@ from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, 
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Store, Task
 from almdesk.net.session import HttpFactory
-from almdesk.sync.journal import Journal, SyncLock
+from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal, SyncLock
 from almdesk.sync.links import Links
 from almdesk.sync.plan import (
     ItemIndex,
@@ -45,11 +50,18 @@ from almdesk.sync.plan import (
 )
 from almdesk.sync.scope import Scope
 from almdesk.sync.titles import TitleFormat
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, SyncAdapter, System
+from almdesk.systems.base import (
+    ConnectionSettings,
+    ItemDraft,
+    RemoteItem,
+    SyncAdapter,
+    System,
+    fate_unknown,
+)
 
 MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
 COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",
-              "failed")
+              "waiting", "failed")
 T = TypeVar("T")
 
 
@@ -94,6 +106,8 @@ class SyncRun:
         self._unsettled: set[int] = set()  # tasks whose journal entries must survive this run
         self._resumed: set[int] = set()  # tasks created by almdesk whose item may still need closing
         self.links = Links(store, self.connection_id)
+        self.timeout = float(connection.connector.network.timeout or 0.0)  # the connector's, seconds
+        self._waiting_until: datetime | None = None  # the latest end of a waiting task's window
 
     # --- entry point --------------------------------------------------------------------------
     def run(self) -> JobOutcome:
@@ -116,6 +130,9 @@ class SyncRun:
             links = self.links.load()
             leftover = journal.leftover_creates()
             self._resumed = set(leftover)
+            waiting = journal.waiting_creates()
+            if waiting:
+                self._waiting_until = max(waiting.values())
             if leftover:
                 self.ctx.log(f"Resuming: an earlier sync was interrupted around {len(leftover)} creation(s); "
                              "items it made are found by title, not created again.")
@@ -126,7 +143,7 @@ class SyncRun:
                 # nothing in scope: the settings were checked, listing the ALM would change nothing
                 index = self._read_items(adapter, fmt) if tasks else ItemIndex(fmt)
                 self._find_missing(adapter, index, tasks, links)
-                plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover)
+                plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover, waiting=waiting)
                 if self.dry_run:
                     return self._dry_run_outcome(plan, len(tasks), out_of_scope, index, started)
                 stopped = self._execute(adapter, plan, links, journal)
@@ -232,7 +249,7 @@ class SyncRun:
                          started: float) -> JobOutcome:
         counts = self.ctx.counts
         names = {"create": "created", "close": "closed", "reopen": "reopened", "update-local": "local_updated",
-                 "link": "linked", "unchanged": "unchanged", "skip": "skipped"}
+                 "link": "linked", "unchanged": "unchanged", "skip": "skipped", "wait": "waiting"}
         rows = []
         for entry in plan:
             counts[names[entry.action]] += 1
@@ -243,7 +260,7 @@ class SyncRun:
             rows.append(entry.as_dict())
             self.ctx.event(self._label(entry), entry.action, "planned", entry.reason, entry.item.url if entry.item
                            else "")
-        changes = sum(1 for e in plan if e.action not in ("unchanged", "skip", "link"))
+        changes = sum(1 for e in plan if e.action not in ("unchanged", "skip", "link", "wait"))
         self.ctx.progress(1, 1, "Dry run finished")
         message = (f"Dry run of {self.connection.alias}: {changes} change(s) planned for {in_scope} task(s) in scope "
                    f"({self._summary(counts)}); nothing was written.")
@@ -269,6 +286,9 @@ class SyncRun:
             elif entry.action == "skip":
                 counts["skipped"] += 1
                 self._event(entry, "skip", "skipped", entry.reason)
+            elif entry.action == "wait":
+                counts["waiting"] += 1
+                self._event(entry, "wait", "waiting", entry.reason)
         self._apply_local(locals_)
         try:
             after_create = self._create_all(adapter, creates, journal)
@@ -323,8 +343,9 @@ class SyncRun:
             with self.store.session() as s:
                 self.links.put(s, [(e.task.pk, r) for e, r in zip(chunk, results, strict=True)
                                    if isinstance(r, RemoteItem)])
-                Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else (jid, "failed", "")
-                                        for r, jid in zip(results, ids, strict=True)])
+                Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else
+                                        (jid, UNKNOWN if fate_unknown(r) else "failed", "")
+                                        for r, jid in zip(results, ids, strict=True)], timeout=self.timeout)
             failures: list[Exception] = []
             cancelled: CancelledError | None = None
             for entry, result in zip(chunk, results, strict=True):
@@ -343,7 +364,7 @@ class SyncRun:
                         self._resumed.add(entry.task.pk)
                         follow_up.append(entry)
                 else:
-                    self._fail(entry, "create", result)
+                    self._fail(entry, "create", result, unknown=fate_unknown(result))
                     failures.append(result)
             for _ in chunk:
                 self._tick(f"Creating {self.noun}s")
@@ -379,9 +400,12 @@ class SyncRun:
         self._judge([], all_failed=False)
 
     # --- failures -----------------------------------------------------------------------------
-    def _fail(self, entry: PlanEntry, action: str, error: Exception) -> None:
+    def _fail(self, entry: PlanEntry, action: str, error: Exception, *, unknown: bool = False) -> None:
         self.ctx.counts["failed"] += 1
         text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
+        if unknown:
+            text += (f" The {self.noun} may still be made: the next syncs do not create it again for "
+                     f"{WAIT_FACTOR * self.timeout:g} s, then look for it by title.")
         self._event(entry, action, "failed", text)
 
     def _judge(self, failures: list[Exception], *, all_failed: bool) -> None:
@@ -426,8 +450,12 @@ class SyncRun:
                         err.hint or "Run the sync again when the server is reachable; it resumes where it stopped."
                         ) from err
         failed = counts.get("failed", 0)
+        waiting = counts.get("waiting", 0)
+        until = f" (sync again after {self._waiting_until.astimezone().strftime('%H:%M:%S')})" if (
+            self._waiting_until) else ""
         message = (f"Synced {self.connection.alias}: {in_scope} task(s) in scope; {summary}."
-                   + (f" {failed} failed; see the job's events." if failed else ""))
+                   + (f" {failed} failed; see the job's events." if failed else "")
+                   + (f" {waiting} waiting: an earlier create may still land{until}." if waiting else ""))
         data = {"in_scope": in_scope, "out_of_scope": out_of_scope, "requests": self.http.requests,
                 "seconds": round(time.monotonic() - started, 3)}
         return JobOutcome(failed == 0, message, counts, data)

@@ -10,6 +10,12 @@ marks them ``done`` (or ``failed``). What a resumed sync learns from leftovers:
 * a ``create`` of a task that was DONE/NA — if the item turns up open, the close that should have
   followed the creation is finished (whatever the conflict policy says), so the task's status is not
   lost to the ALM's "new item" state.
+* a ``create`` marked ``unknown`` — it was sent and failed in a way that leaves its fate open (read
+  timeout, HTTP 504, a reset after sending; :func:`almdesk.systems.base.fate_unknown`), with the
+  connector's ``timeout`` then. The server may still make the item after the next sync has looked
+  for it, so for :data:`WAIT_FACTOR` × that timeout after the failure the task is not created again
+  (:meth:`Journal.waiting_creates`; the sync reports it as waiting); after that the lookup by title
+  decides (found: linked; not found: created).
 
 A completed sync forgets what it settled (see :meth:`Journal.settle`). :class:`SyncLock` keeps two syncs of the same
 connection (GUI and cron, two windows) from running at once; the OS drops it when a process dies.
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -30,6 +36,8 @@ from almdesk.errors import ConfigError
 from almdesk.models import JournalEntry, Link, Store
 
 OPS = ("create", "close", "reopen", "update-local")
+UNKNOWN = "unknown"  # the state of a create whose outcome is unknown
+WAIT_FACTOR = 2.0  # an unknown-fate create blocks re-creating its task for this many connector timeouts
 
 
 class Journal:
@@ -45,6 +53,26 @@ class Journal:
         with self.store.session() as s:
             return set(s.scalars(select(JournalEntry.task_pk).where(
                 JournalEntry.connection_id == self.connection_id, JournalEntry.op == "create")))
+
+    def waiting_creates(self, now: datetime | None = None) -> dict[int, datetime]:
+        """Task pks whose create failed with an unknown fate too recently to create them again: each with
+        the time until which the server may still make the item (failure + WAIT_FACTOR × timeout)."""
+        now = now or datetime.now(UTC)
+        with self.store.session() as s:
+            rows = s.execute(select(JournalEntry.task_pk, JournalEntry.finished, JournalEntry.created,
+                                    JournalEntry.timeout).where(
+                JournalEntry.connection_id == self.connection_id, JournalEntry.op == "create",
+                JournalEntry.state == UNKNOWN)).all()
+        out: dict[int, datetime] = {}
+        for pk, finished, created, timeout in rows:
+            at = finished or created
+            if at is None:
+                continue
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at  # SQLite returns naive UTC
+            until = at + timedelta(seconds=WAIT_FACTOR * float(timeout or 0.0))
+            if until > now and (pk not in out or until > out[pk]):
+                out[pk] = until
+        return out
 
     def leftovers(self) -> int:
         """How many entries an earlier sync left unfinished (pending)."""
@@ -70,12 +98,16 @@ class Journal:
         Journal.finish_many(s, [(entry_id, state, alm_ref)])
 
     @staticmethod
-    def finish_many(s: Session, entries: Sequence[tuple[int, str, str]]) -> None:
-        """Mark ``(id, state, alm_ref)`` entries in one statement, inside the caller's transaction."""
+    def finish_many(s: Session, entries: Sequence[tuple[int, str, str]], *, timeout: float | None = None) -> None:
+        """Mark ``(id, state, alm_ref)`` entries in one statement, inside the caller's transaction.
+
+        ``unknown`` entries also get ``timeout`` (the connector's, in seconds): see :meth:`waiting_creates`.
+        """
         if not entries:
             return
         now = datetime.now(UTC)
-        s.execute(update(JournalEntry), [{"id": i, "state": state, "finished": now, **({"alm_ref": ref} if ref else {})}
+        s.execute(update(JournalEntry), [{"id": i, "state": state, "finished": now, **({"alm_ref": ref} if ref else {}),
+                                          **({"timeout": timeout} if state == UNKNOWN else {})}
                                          for i, state, ref in entries])
 
     def settle(self, keep: Iterable[int] = ()) -> None:

@@ -5,6 +5,8 @@ Input is plain data (task snapshots, stored links, the ALM items listed once); o
 
 ``create``        no item: create it (closed right after when the task is DONE/NA)
 ``skip``          no item, and the task's status is not in ``sde_statuses_in_scope``
+``wait``          no item, but an earlier create of the task failed with an unknown fate (timeout, 504,
+                  reset) so recently that the server may still make it: not created again yet
 ``close``/``reopen``  change the ALM item's status (policy ``sde``, a later task change, or finishing
                   an interrupted creation of a DONE task)
 ``update-local``  change the task's status to the ALM's (policy ``alm`` or a later ALM change)
@@ -122,8 +124,14 @@ class Rules:
 
 
 def make_plan(tasks: Iterable[TaskSnapshot], links: Mapping[int, LinkSnapshot], index: ItemIndex,
-              fmt: TitleFormat, rules: Rules, may_create: Any, leftover_creates: set[int]) -> list[PlanEntry]:
-    """One entry per task, in the order given. ``may_create(status) -> bool`` is the creation gate."""
+              fmt: TitleFormat, rules: Rules, may_create: Any, leftover_creates: set[int], *,
+              waiting: Mapping[int, datetime] | None = None) -> list[PlanEntry]:
+    """One entry per task, in the order given. ``may_create(status) -> bool`` is the creation gate.
+
+    ``waiting`` maps task pks whose earlier create may still land to the time until which they are not
+    created again (see :meth:`almdesk.sync.journal.Journal.waiting_creates`).
+    """
+    waiting = waiting or {}
     plan: list[PlanEntry] = []
     for task in tasks:
         link = links.get(task.pk)
@@ -142,7 +150,11 @@ def make_plan(tasks: Iterable[TaskSnapshot], links: Mapping[int, LinkSnapshot], 
         if item is None:
             title = fmt.full(task.task_id, task.title)
             why = f"linked item {stale} is no longer in the ALM target; " if stale else ""
-            if may_create(task.status):
+            if may_create(task.status) and task.pk in waiting:
+                action = "wait"
+                reason = why + (f"waiting: an earlier create may still land (not created again before "
+                                f"{_stamp(waiting[task.pk])})")
+            elif may_create(task.status):
                 action = "create"
                 reason = why + ("new item, closed right after creation" if task.done else "new item")
             else:

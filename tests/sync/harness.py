@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request, Response
 from almdesk.config import Config
 from almdesk.jobs.context import JobContext
 from almdesk.jobs.record import JobResult, JobSpec, job_events, run_recorded
-from almdesk.models import JobEventRow, Link, Store, Task
+from almdesk.models import Connector, JobEventRow, Link, Store, Task
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
 from almdesk.secrets import SecretStore
@@ -120,6 +120,13 @@ class SyncEnv:
                   "sde_min_priority": 1, **params}
         self.config.save_connection(alias, self.connector, project, values)
         return alias
+
+    def set_timeout(self, seconds: float) -> None:
+        """The connector's network timeout (an unknown-fate create blocks re-creating for twice it)."""
+        with self.store.session() as s:
+            row = s.scalar(select(Connector).where(Connector.name == self.connector))
+            assert row is not None
+            row.network = {**(row.network or {}), "timeout": seconds}
 
     def settings(self, alias: str) -> ConnectionSettings:
         return self.config.connection_settings(alias)

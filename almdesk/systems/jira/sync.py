@@ -23,7 +23,7 @@ from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.systems.answers import answers, guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, with_fate
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
 from almdesk.systems.jira.errors import JiraApiError
@@ -118,7 +118,11 @@ class JiraSyncAdapter:
         payloads = [issue_fields(found, cloud=self.client.cloud, summary=d.title, text=d.text,
                                  labels=[self.target.label, *d.tags] if self.target.label else list(d.tags),
                                  priority=self._mapper.name_for(d.priority)) for d in drafts]
-        results = self.client.create_issues(payloads)
+        try:
+            results = self.client.create_issues(payloads)
+        except UserFacingError as exc:  # a timeout, a reset after sending or a 504: Jira may still make them
+            fate = with_fate(exc)
+            return [fate for _ in drafts]
         created = {str(r["key"]): r for r in results if isinstance(r, dict)}
         out: list[RemoteItem | Exception] = []
         for draft, result in zip(drafts, results, strict=True):

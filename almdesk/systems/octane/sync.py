@@ -18,7 +18,7 @@ from almdesk.errors import RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.systems.answers import guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, with_fate
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.actions import html_text
@@ -118,7 +118,10 @@ class OctaneSyncAdapter:
             results = self.client.create(self.workspace, target.collection, [self._entity(d) for d in drafts],
                                          fields=FIELDS)
         except UserFacingError as exc:
-            return [exc for _ in drafts]
+            # a timeout, a reset after sending or a 504 (the client's message names the status): Octane may
+            # still make the items, and the engine must not create them again at once
+            fate = with_fate(exc, 504 if "(HTTP 504)" in exc.message else None)
+            return [fate for _ in drafts]
         out: list[RemoteItem | Exception] = [r if isinstance(r, Exception) else self._item(r) for r in results]
         to_close = [i for i, (d, r) in enumerate(zip(drafts, out, strict=True))
                     if d.done and isinstance(r, RemoteItem) and not r.done]

@@ -17,7 +17,7 @@ from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.systems.answers import guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
+from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, with_fate
 from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
 from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
 from almdesk.systems.rally.query import all_of, clause
@@ -135,7 +135,10 @@ class RallySyncAdapter:
             results = self.client.batch(entries, workspace=workspace.ref,
                                         what=f"creating {len(drafts)} {self.card.label} item(s)")
         except UserFacingError as exc:
-            return [exc for _ in drafts]
+            # a timeout, a reset after sending or a 504 (the client's message names the status): Rally may
+            # still make the items, and the engine must not create them again at once
+            fate = with_fate(exc, 504 if "(HTTP 504)" in exc.message else None)
+            return [fate for _ in drafts]
         made: list[RemoteItem | Exception] = []
         for draft, result in zip(drafts, results, strict=True):
             errors = [self.client.clean(e) for e in messages(result, "Errors")] if isinstance(result, dict) \
