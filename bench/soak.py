@@ -44,14 +44,14 @@ def print_fault(rows: list[FaultReport], patient: bool) -> bool:
     print(f"\nFault soak ({FAULT_SPEC}; Retry-After 1 s; slow = 1.5 s vs 1 s timeout; "
           f"{'patient' if patient else 'back to back'})")
     head = (f"{'system':8} {'syncs':>5} {'ok':>4} {'failed':>6} {'crash':>5} {'tasks':>5} {'dup':>4} {'lost':>4} "
-            f"{'wrong':>5} {'settle':>6} {'integrity':>9} {'requests':>8} {'s':>7}  faults injected")
+            f"{'wrong':>5} {'settle':>6} {'waiting':>7} {'integrity':>9} {'requests':>8} {'s':>7}  faults injected")
     print(head)
     print("-" * len(head))
     for r in rows:
         c = r.check
         faults = ", ".join(f"{k} {v}" for k, v in sorted(r.faults.items()))
         print(f"{r.system:8} {r.syncs:>5} {r.succeeded:>4} {r.failed:>6} {len(r.crashes):>5} {r.tasks:>5} "
-              f"{c.duplicates:>4} {c.lost:>4} {c.wrong_done:>5} {r.settle_syncs:>6} {c.integrity:>9} "
+              f"{c.duplicates:>4} {c.lost:>4} {c.wrong_done:>5} {r.settle_syncs:>6} {r.waiting:>7} {c.integrity:>9} "
               f"{r.requests:>8} {r.seconds:>7.1f}  {faults}")
     total = FaultReport("total", syncs=sum(r.syncs for r in rows), succeeded=sum(r.succeeded for r in rows),
                         failed=sum(r.failed for r in rows))
@@ -64,7 +64,8 @@ def print_fault(rows: list[FaultReport], patient: bool) -> bool:
     print(f"{'total':8} {total.syncs:>5} {total.succeeded:>4} {total.failed:>6} {len(crashes):>5} "
           f"{sum(r.tasks for r in rows):>5} {dup:>4} {lost:>4} {wrong:>5}")
     print(f"duplicates {dup}, lost {lost}, crashes {len(crashes)} (targets 0, 0, 0); wrong done states {wrong}; "
-          f"{injected} faults in {requests} requests ({100 * injected / max(1, requests):.1f} %)")
+          f"{injected} faults in {requests} requests ({100 * injected / max(1, requests):.1f} %); "
+          f"{sum(r.waiting for r in rows)} task-syncs waiting for an unknown-fate create")
     for r in rows:
         for line in r.crashes[:5] + r.check.examples[:5]:
             print(f"  {r.system}: {line}")

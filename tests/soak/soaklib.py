@@ -128,6 +128,8 @@ class FaultReport:
     failed: int = 0  # ended with a UserFacingError or item failures (expected under faults)
     crashes: list[str] = field(default_factory=list)
     settle_syncs: int = 0
+    waits: int = 0  # settling syncs that found tasks waiting for an unknown-fate create (then slept 2 x timeout)
+    waiting: int = 0  # task-syncs reported as waiting, over the whole soak
     converged: bool = False
     tasks: int = 0
     faults: dict[str, int] = field(default_factory=dict)
@@ -141,8 +143,10 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
                flips_per_round: int = 1, patient: bool = False, registry: Registry | None = None,
                progress: Callable[[str], None] | None = None) -> FaultReport:
     """``patient``: after a sync during which an answer was slowed past the timeout, wait until the server
-    has finished that request before the next sync (back to back, a create the server completes after
-    the next sync's lookup is made twice: the engine's known window, see docs/performance.md)."""
+    has finished that request before the next sync. Back to back (the default, the worst case) the next
+    sync may look before the server made the item; the engine then reports the task as waiting (an
+    unknown-fate create) instead of creating it again. While settling, a sync with waiting tasks is
+    followed by a pause of twice the connector's timeout, as a user would sync again later."""
     registry = registry or make_registry()
     target = Target.start(system, registry, seed=seed, **SANDBOX_OPTIONS.get(system, {}))
     report = FaultReport(system)
@@ -163,6 +167,7 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
             if patient and faults.counts.get("slow", 0) != slow_before:
                 time.sleep(slow_seconds)
             report.syncs += 1
+            report.waiting += result.outcome.counts.get("waiting", 0)
             crash = crash_of(env, result)
             if crash:
                 report.crashes.append(f"sync {i + 1}: {crash}")
@@ -181,9 +186,12 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
                 report.crashes.append(f"settling sync: {crash}")
             c = result.outcome.counts
             if result.state == "succeeded" and not any(c.get(k, 0) for k in ("created", "closed", "reopened",
-                                                                               "failed")):
+                                                                               "failed", "waiting")):
                 report.converged = True
                 break
+            if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot have
+                report.waits += 1
+                time.sleep(2 * timeout + 0.1)
         report.tasks = len(book.done)
         report.requests = target.app.requests
         report.check = check_alm(env, alias, book)

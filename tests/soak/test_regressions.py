@@ -8,8 +8,7 @@ from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
 
-from almdesk.errors import RemoteError
-from almdesk.systems.base import ItemDraft, RemoteItem
+from almdesk.systems.base import FateUnknown, ItemDraft, RemoteItem
 from tests.soak.soaklib import SANDBOX_OPTIONS, SCOPE, set_timeout
 from tests.sync.harness import Handler, SyncEnv, Target, intercept, make_registry
 
@@ -43,7 +42,7 @@ def test_github_create_that_timed_out_is_not_sent_again(tmp_path: Path) -> None:
             result = adapter.create_items([ItemDraft("T1", fmt.full("T1", "Slow"), "text", 8, [], False)])
         finally:
             adapter.close()
-        assert isinstance(result[0], RemoteError) and "may still create it" in result[0].message, result
+        assert isinstance(result[0], FateUnknown) and "may still create it" in result[0].message, result
         assert len(posts) == 1, "the create was sent again while the server was still making the first"
         assert done.wait(5)
         items = env.alm_items(alias)
