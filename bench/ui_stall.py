@@ -184,7 +184,7 @@ def bench_system(system: str, n: int, qapp: Any, settle: bool = True, profile: b
                 QTimer.singleShot(1_800_000, loop.quit)
                 console.show()  # submits the job, as Sync Now does
                 loop.exec()  # the real event loop, until the job ends
-                while console.finished_at == 0 and time.monotonic() - started < 1800:
+                while (console.finished_at == 0 or not console.drained()) and time.monotonic() - started < 1800:
                     qapp.processEvents()
                 timer.stop()
                 probe.stop()

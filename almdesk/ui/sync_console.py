@@ -1,20 +1,24 @@
 """The sync console: one sync or dry run, live — progress, counts, ETA, Cancel, and every item's row.
 
-Job events arrive one signal each; they are only queued in :meth:`SyncConsole._on_event` and put
-into the table by a timer every ``FLUSH_MS`` in one batch, so thousands of events never stall the
-window. A dry run ends with its plan; a long sync that ends while the window is in the background
-says so in the tray (or the main window's status bar).
+Job events arrive one signal each; they are only queued in :meth:`SyncConsole._on_event`, counted
+by a timer every ``FLUSH_MS``, and put into the table ``DRAIN_ROWS`` at a time (the event loop runs
+between two such slices), so thousands of events never stall the window. The rows live in Qt's own item model (:class:`ItemRowsModel`) and the "Show" filter proxy is
+attached only while a filter is chosen: painting the table calls no Python, so it never waits for
+the sync worker to hand back the GIL (a Python ``data()`` per cell did, hundreds of times a paint).
+A dry run ends with its plan; a long sync that ends while the window is in the background says so
+in the tray (or the main window's status bar).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,10 +35,11 @@ from PySide6.QtWidgets import (
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
-from almdesk.ui.dialogs import LinkTable, RowsModel, refilter
+from almdesk.ui.dialogs import LINK_COLOR, LinkTable, refilter
 from almdesk.ui.runner import JobRunner
 
 FLUSH_MS = 100
+DRAIN_ROWS = 50  # rows put into the table per slice (~40 µs each: a few ms of UI thread)
 NOTIFY_AFTER = 10.0  # seconds: longer syncs announce their end when the window is in the background
 EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
 KEY_RE = re.compile(r"^(?:created|linked to|closed|reopened)\s+([^\s:()]+)")
@@ -43,6 +48,7 @@ SHOW = ("All rows", "Changes only", "Failures only")
 COUNTERS = {("create", "ok"): "created", ("close", "ok"): "closed", ("reopen", "ok"): "reopened",
             ("update-local", "ok"): "local updated", ("link", "ok"): "linked", ("skip", "skipped"): "skipped"}
 COUNT_ORDER = ("created", "closed", "reopened", "local updated", "linked", "skipped", "failed", "planned")
+COLUMN_WIDTHS = (300, 90, 110, 70)
 
 
 def _alm_key(ev: JobEvent) -> str:
@@ -50,16 +56,80 @@ def _alm_key(ev: JobEvent) -> str:
     return match.group(1) if match else ""
 
 
+class ItemRowsModel(QStandardItemModel):
+    """The console's rows in Qt's item model (text, colour, link look stored in C++), with the row
+    tuples, URLs and colours also kept as Python lists (filter, tests, :class:`LinkTable` clicks).
+
+    Same interface as :class:`~almdesk.ui.dialogs.RowsModel` (``rows``, ``urls``, ``colors``,
+    ``url_column``, ``set_rows``, ``append_rows``), but no Python runs when a view paints it."""
+
+    def __init__(self, headers: Sequence[str], url_column: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(list(headers))
+        self.url_column = url_column
+        self.rows: list[tuple[Any, ...]] = []
+        self.urls: list[str] = []
+        self.colors: list[str] = []
+        self._link_font = QFont()
+        self._link_font.setUnderline(True)
+        self._link_brush = QBrush(LINK_COLOR)
+        self._brushes: dict[str, QBrush] = {}
+
+    def _items(self, row: tuple[Any, ...], url: str, color: str) -> list[QStandardItem]:
+        brush = self._brushes.setdefault(color, QBrush(QColor(color))) if color else None
+        # as few Qt calls as possible: each one may wait for a busy worker thread to hand back the GIL
+        # (the table is read-only through its edit triggers; the message, often cut, has its tooltip)
+        items = []
+        last = len(row) - 1
+        for col, value in enumerate(row):
+            text = "" if value is None else str(value)
+            item = QStandardItem(text)
+            if col == self.url_column and url:
+                item.setForeground(self._link_brush)
+                item.setFont(self._link_font)
+                item.setToolTip(url)
+            elif brush is not None:
+                item.setForeground(brush)
+            if col == last and text:
+                item.setToolTip(text)
+            items.append(item)
+        return items
+
+    def set_rows(self, rows: Sequence[tuple[Any, ...]], urls: Sequence[str] = (), colors: Sequence[str] = ()) -> None:
+        self.removeRows(0, self.rowCount())
+        self.rows, self.urls, self.colors = [], [], []
+        self.append_rows(rows, urls, colors)
+
+    def append_rows(self, rows: Sequence[tuple[Any, ...]], urls: Sequence[str] = (),
+                    colors: Sequence[str] = ()) -> None:
+        if not rows:
+            return
+        urls = list(urls) or [""] * len(rows)
+        colors = list(colors) or [""] * len(rows)
+        self.rows.extend(rows)  # first: a filter asked about a new row reads it here
+        self.urls.extend(urls)
+        self.colors.extend(colors)
+        for row, url, color in zip(rows, urls, colors, strict=True):
+            self.appendRow(self._items(row, url, color))
+
+
 class _ShowFilter(QSortFilterProxyModel):
-    def __init__(self, model: RowsModel, parent: QObject | None = None) -> None:
+    """"Changes only" / "Failures only" over the console's rows; attached only while one is chosen
+    (its ``filterAcceptsRow`` is Python, called for every row inserted)."""
+
+    def __init__(self, model: ItemRowsModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.setSourceModel(model)
         self.rows_model = model
         self.mode = 0
 
     def set_mode(self, mode: int) -> None:
         self.mode = mode
-        refilter(self)
+        if mode and self.sourceModel() is not self.rows_model:
+            self.setSourceModel(self.rows_model)
+        elif not mode and self.sourceModel() is self.rows_model:
+            self.setSourceModel(QStandardItemModel(self))
+        else:
+            refilter(self)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self.mode == 0:
@@ -114,15 +184,12 @@ class SyncConsole(QDialog):
         self.show_combo = QComboBox()
         self.show_combo.setObjectName("sync_show")
         self.show_combo.addItems(list(SHOW))
-        self.model = RowsModel(["Task", "Action", "ALM item", "Status", "Message"], url_column=2, parent=self)
+        self.model = ItemRowsModel(["Task", "Action", "ALM item", "Status", "Message"], url_column=2, parent=self)
         self.proxy = _ShowFilter(self.model, self)
-        self.table = LinkTable(self.model)
+        self.table = LinkTable(self.model)  # type: ignore[arg-type]  # RowsModel's interface, in C++
         self.table.setObjectName("sync_table")
-        self.table.setModel(self.proxy)
-        for col, width in enumerate((300, 90, 110, 70)):
-            self.table.setColumnWidth(col, width)
-        self.show_combo.currentIndexChanged.connect(self.proxy.set_mode)
-        self.show_combo.currentIndexChanged.connect(lambda _i: self._render_counts())
+        self._set_widths()
+        self.show_combo.currentIndexChanged.connect(self.set_show)
         self.summary = QLabel()
         self.summary.setObjectName("sync_summary")
         self.summary.setWordWrap(True)
@@ -159,11 +226,36 @@ class SyncConsole(QDialog):
         self.flush_timer = QTimer(self)
         self.flush_timer.setInterval(FLUSH_MS)
         self.flush_timer.timeout.connect(self.flush)
+        self.queue: deque[tuple[tuple[Any, ...], str, str]] = deque()  # rows not yet in the table
+        self.drain_timer = QTimer(self)
+        self.drain_timer.setSingleShot(True)
+        self.drain_timer.setInterval(0)
+        self.drain_timer.timeout.connect(self._drain)
         self._attached = False
         self._batched: Any = None
         self._submitting = False
         self._progress: tuple[int, int] | None = None
         self._render_counts()
+
+    def _set_widths(self) -> None:
+        for col, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(col, width)
+
+    def set_show(self, mode: int) -> None:
+        """All rows (the model itself), changes only or failures only (through the filter proxy)."""
+        widths = [self.table.columnWidth(c) for c in range(len(COLUMN_WIDTHS))]
+        self.proxy.set_mode(mode)
+        model = self.proxy if mode else self.model
+        if self.table.model() is not model:
+            self.table.setModel(model)
+            for col, width in enumerate(widths):
+                self.table.setColumnWidth(col, width)
+        self._render_counts()
+
+    def view_index(self, row: int, column: int) -> QModelIndex:
+        """The table's index of the model's ``row``/``column`` (through the proxy when one is shown)."""
+        index = self.model.index(row, column)
+        return self.proxy.mapFromSource(index) if self.table.model() is self.proxy else index
 
     # --- lifecycle ----------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
@@ -283,8 +375,23 @@ class SyncConsole(QDialog):
             urls.append(ev.url)
             colors.append(EVENT_COLORS.get(ev.status, ""))
         self.events_seen += len(batch)
-        self.model.append_rows(rows, urls, colors)
+        self.queue.extend(zip(rows, urls, colors, strict=True))
         self._render_counts()
+        self._drain()
+
+    def _drain(self) -> None:
+        """Put the next ``DRAIN_ROWS`` queued rows into the table; come back after the event loop ran."""
+        if not self.queue:
+            return
+        take = [self.queue.popleft() for _ in range(min(DRAIN_ROWS, len(self.queue)))]
+        self.model.append_rows([t[0] for t in take], [t[1] for t in take], [t[2] for t in take])
+        self._render_counts()
+        if self.queue:
+            self.drain_timer.start()
+
+    def drained(self) -> bool:
+        """Every row received is in the table."""
+        return not self.queue and not self.pending
 
     def _render_counts(self) -> None:
         parts = []
@@ -297,7 +404,8 @@ class SyncConsole(QDialog):
                 parts.append(text)
         if self.dry_run:
             parts = [f"{self.counts.get('planned', 0)} planned change(s)"]
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount() if self.proxy.mode else total
         rows = f"{total} row(s)" if shown == total else f"showing {shown} of {total} row(s)"
         self.counters.setText(" · ".join(parts) + f" · {rows}")
 
@@ -355,9 +463,12 @@ class SyncConsole(QDialog):
             rows.append((task, action, key, "skipped" if action == "skip" else "planned", entry.get("reason", "")))
             urls.append(str(entry.get("url") or ""))
             colors.append(EVENT_COLORS["skipped"] if action == "skip" else "")
-        self.model.set_rows(rows, urls, colors)
+        self.queue.clear()
+        self.model.set_rows([])
+        self.queue.extend(zip(rows, urls, colors, strict=True))
         self.counts = Counter({"planned": sum(1 for e in plan if e.get("action") not in ("skip", "link"))})
         self._render_counts()
+        self._drain()
 
     def notify(self, message: str, ok: bool) -> str:
         """Tell a user who is elsewhere that the sync ended: tray message, else the status bar."""

@@ -33,7 +33,7 @@ def open_console(qtbot: QtBot, services: Services, runner: JobRunner, spec: JobS
 
 
 def wait_done(qtbot: QtBot, console: SyncConsole, timeout: int = 60000) -> None:
-    qtbot.waitUntil(lambda: console.finished_at > 0, timeout=timeout)
+    qtbot.waitUntil(lambda: console.finished_at > 0 and console.drained(), timeout=timeout)
 
 
 def test_dry_run_shows_the_plan_then_sync_creates_items(qtbot: QtBot, services: Services, runner: JobRunner,
@@ -72,7 +72,7 @@ def test_dry_run_shows_the_plan_then_sync_creates_items(qtbot: QtBot, services: 
     assert console.model.urls[i].startswith(octane.server.url)
     opened: list[QUrl] = []
     console.table.opener = opened.append
-    console.table.clicked.emit(console.proxy.mapFromSource(console.model.index(i, 2)))
+    console.table.clicked.emit(console.view_index(i, 2))
     assert opened and opened[0].toString() == console.model.urls[i]
     assert console.bar.value() == console.bar.maximum()
     assert "✔" in console.summary.text()
