@@ -92,7 +92,9 @@ def test_create_items_in_one_bulk_request(jira: SandboxServer, http: HttpFactory
     assert writes[0][1].endswith("/issue/bulk?") and writes[0][2] == 201
     first, second, third = results
     assert isinstance(first, RemoteItem) and not first.done and first.title == drafts[0].title
-    assert first.status == ""  # not read back: the next listing says which first status it got
+    assert first.status == "Open"  # the status the first new issue starts in, read once with its transitions
+    reads = [p for m, p, _ in app.log[before:] if m == "GET"]
+    assert len(reads) == 1 and "/issue/" in reads[0] and "transitions" in reads[0]  # no separate look-up
     assert isinstance(second, ConfigError) and "newline" in second.message
     assert isinstance(third, RemoteItem) and third.done and third.status == "Closed"
     issue = app.data.issue(first.key)
@@ -202,8 +204,12 @@ def test_closing_new_items_costs_one_post_each(jira: SandboxServer, http: HttpFa
     assert all(isinstance(m, RemoteItem) and m.done and m.status == "Closed" for m in made)
     calls = [(m, p.split("?")[0].rsplit("/", 1)[-1]) for m, p, _ in app.log[before:]]
     assert calls.count(("POST", "transitions")) == 4
-    assert calls.count(("GET", "transitions")) == 1
-    assert len(calls) == 1 + 1 + 4  # bulk, transition lookup, 4 transitions (their "to" is the new status)
+    assert calls.count(("GET", "transitions")) == 0  # the first new issue came with its transitions
+    assert calls[1] == ("GET", made[0].key)
+    assert len(calls) == 1 + 1 + 4  # bulk, the first new issue, 4 transitions (their "to" is the new status)
+    more = adapter.create_items([ItemDraft("T64", "T64: next chunk", "", 5, [], True)])
+    calls = [(m, p.split("?")[0].rsplit("/", 1)[-1]) for m, p, _ in app.log[before:]][6:]
+    assert calls == [("POST", "bulk"), ("POST", "transitions")] and more[0].status == "Closed"  # once a sync
 
 
 def test_new_issues_are_not_read_back(sandbox_factory: Callable[..., SandboxServer], http: HttpFactory) -> None:
@@ -212,8 +218,31 @@ def test_new_issues_are_not_read_back(sandbox_factory: Callable[..., SandboxServ
     adapter.prepare()
     before = len(app_of(server).log)
     (made,) = adapter.create_items([ItemDraft("T70", "T70: lagging index", "", 5, [], False)])
-    assert [m for m, _, _ in app_of(server).log[before:]] == ["POST"]  # the bulk create, no search after it
+    log = app_of(server).log[before:]
+    assert [m for m, _, _ in log] == ["POST", "GET"]  # the bulk create and its first issue, no search after it
+    assert "/issue/" in log[1][1] and "search" not in log[1][1]
     assert isinstance(made, RemoteItem) and made.title == "T70: lagging index" and not made.done
+    assert made.status == "Open"
     for _ in range(2):
         assert made.key not in [i.key for i in adapter.iter_items()]  # the search index lags behind
     assert made.key in [i.key for i in adapter.iter_items()]  # …for a while (2 searches here)
+
+
+def test_status_of_new_issues_unreadable_leaves_them_created(jira: SandboxServer, http: HttpFactory,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = adapter_for(jira, http)
+    adapter.prepare()
+    logged: list[str] = []
+    monkeypatch.setattr(adapter.ctx, "log", lambda text, level="info": logged.append(text))
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise UserFacingError("Jira did not answer in time.", "Try again.")
+
+    monkeypatch.setattr(adapter.client, "issue", failing)
+    made = adapter.create_items([ItemDraft("T80", "T80: status unknown", "", 5, [], False),
+                                 ItemDraft("T81", "T81: done", "", 5, [], True)])
+    assert [type(m) for m in made] == [RemoteItem, RemoteItem]
+    first, second = made
+    assert isinstance(first, RemoteItem) and first.status == "" and not first.done  # left to the next listing
+    assert isinstance(second, RemoteItem) and second.done and second.status == "Closed"  # closed all the same
+    assert any("could not read its status" in text for text in logged)

@@ -226,11 +226,14 @@ class JiraClient:
         perms = body.get("permissions") or {}
         return {p: bool((perms.get(p) or {}).get("havePermission")) for p in permissions}
 
-    def issue(self, key: str, fields: Sequence[str] = ("summary", "status", "updated", "issuetype")
-              ) -> dict[str, Any] | None:
+    def issue(self, key: str, fields: Sequence[str] = ("summary", "status", "updated", "issuetype"), *,
+              expand: str = "") -> dict[str, Any] | None:
+        """One issue (None when Jira says 404); ``expand="transitions.fields"`` adds its transitions."""
+        params = {"fields": ",".join(fields)}
+        if expand:
+            params["expand"] = expand
         try:
-            issue: dict[str, Any] = self.request("GET", f"issue/{key}", what=f"issue {key}",
-                                                 params={"fields": ",".join(fields)})
+            issue: dict[str, Any] = self.request("GET", f"issue/{key}", what=f"issue {key}", params=params)
         except JiraApiError as exc:
             if exc.status == 404:
                 return None

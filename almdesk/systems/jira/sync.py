@@ -6,10 +6,13 @@ sub-tasks) in the biggest pages Jira serves: 100 on Cloud's ``/search/jql`` once
 whose task is done by the close transition. ``set_done`` runs the close or reopen transition by name,
 listing the available names when it is missing.
 
-New issues are not read back: the bulk answer gives their id and key, the title is the draft's, and
-a new issue is open (its first status is filled in by the next listing). Cloud's search would not
-even show them at once (it is eventually consistent). A closed one takes the status its close
-transition leads to. ``prepare`` checks the settings in three requests (four with ``deployment: auto``).
+New issues are not read back: the bulk answer gives their id and key and the title is the draft's.
+Their status is the one the first new issue of the sync starts in, read once (``GET issue`` with its
+transitions, which also gives the close transition): new issues of one project and type share a
+workflow, so the links store the right status at once and the first re-sync has no link to rewrite
+(50,000 link updates were the peak of that re-sync's memory). Cloud's search would not even show new
+issues at once (it is eventually consistent); reading one issue is not. A closed one takes the status
+its close transition leads to. ``prepare`` checks the settings in three requests (four with ``deployment: auto``).
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class JiraSyncAdapter:
         # the close transition from each starting status of a new issue (new issues of one type and project
         # share a workflow, so one look-up serves every chunk)
         self._close_from: dict[str, dict[str, Any] | None] = {}
+        self._new_status: str | None = None  # the status new issues start in, read once per sync
 
     # --- contract -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -132,6 +136,11 @@ class JiraSyncAdapter:
                 continue
             key = str(result["key"])
             out.append(RemoteItem(ref=key, key=key, title=draft.title, url=self.client.browse_url(key), done=False))
+        first = next((r for r in out if isinstance(r, RemoteItem)), None)
+        status = self._status_of_new(first.key) if first is not None else ""
+        if status:
+            done = self.target.is_done(status)
+            out = [replace(r, status=status, done=done) if isinstance(r, RemoteItem) else r for r in out]
         closing = [n for n, (d, r) in enumerate(zip(drafts, out, strict=True))
                    if d.done and isinstance(r, RemoteItem) and not r.done]
         if closing:
@@ -141,6 +150,34 @@ class JiraSyncAdapter:
                 if isinstance(item, RemoteItem):
                     out[n] = closed.get(item.key, item)
         return out
+
+    def _status_of_new(self, key: str) -> str:
+        """The status new issues start in: read from the just-created ``key`` once per sync ("" when unknown).
+
+        The issue comes with its transitions (``expand=transitions.fields``); when they carry their fields,
+        the close transition from that status is kept for :meth:`_close_new`, which then needs no look-up.
+        A failure is logged and leaves the status to the next listing: the issues exist already.
+        """
+        if self._new_status is not None:
+            return self._new_status
+        self._new_status = ""
+        try:
+            issue = self.client.issue(key, ("status",), expand="transitions.fields")
+        except UserFacingError as exc:
+            self.ctx.log(f"Created {key} but could not read its status: {exc}", "warning")
+            return ""
+        fields = issue.get("fields") if isinstance(issue, dict) else None
+        status = fields.get("status") if isinstance(fields, dict) else None
+        name = status.get("name") if isinstance(status, dict) else None
+        if not isinstance(name, str) or not name:
+            return ""
+        self._new_status = name
+        listed = issue.get("transitions") if isinstance(issue, dict) else None
+        if (isinstance(listed, list) and all(isinstance(t, dict) and isinstance(t.get("fields"), dict) for t in listed)
+                and name not in self._close_from):
+            wanted = self.target.close_transition.lower()
+            self._close_from[name] = next((t for t in listed if str(t.get("name", "")).lower() == wanted), None)
+        return name
 
     def _close_new(self, items: list[RemoteItem], created: dict[str, dict[str, Any]]) -> dict[str, RemoteItem]:
         """Close just-created issues: one transition lookup per starting status (per sync), one POST each.
