@@ -20,7 +20,8 @@ import ctypes
 import os
 import sys
 
-M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+M_TRIM_THRESHOLD = -1  # glibc's malloc.h
+M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 128 * 1024  # glibc's default starting threshold, kept fixed
 OFF_SWITCH = "ALMDESK_MEMTUNE"
 
@@ -46,7 +47,10 @@ def tune_malloc(threshold: int = MMAP_THRESHOLD) -> bool:
         mallopt = ctypes.CDLL(None).mallopt  # the C library this process already runs on
         mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
         mallopt.restype = ctypes.c_int
-        return bool(mallopt(M_MMAP_THRESHOLD, int(threshold)) == 1)
+        # glibc raised the trim threshold with the mmap threshold after each big free so far (imports free
+        # some); mallopt(M_MMAP_THRESHOLD) leaves it there, so it is set back too (glibc's default is 128 KiB).
+        trimmed = mallopt(M_TRIM_THRESHOLD, int(threshold)) == 1
+        return bool(mallopt(M_MMAP_THRESHOLD, int(threshold)) == 1 and trimmed)
     except Exception:  # a start-up nicety must never stop the app
         return False
 
