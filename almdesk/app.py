@@ -1,8 +1,11 @@
 """Composition root: builds the services, the job runner and the main window. No globals.
 
 ``almdesk`` with no command, or ``almdesk-gui``, lands here. With an empty store the window offers
-"Try it with the sandbox"; ``--demo`` (or ``ALMDESK_DEMO=1``) accepts that offer at once. The demo
-(sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
+"Try it with the sandbox"; ``--demo`` (or ``ALMDESK_DEMO=1``) accepts that offer at once.
+
+Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
+and, once it has painted, imports and opens the services (store, keyring, systems) and fills the
+pages. The demo (sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
 moves the start-up objects out of the garbage collector's scans, so a long sync does not pause the
 UI for full collections, and shortens the interpreter's thread switch interval so a sync worker
 hands the GIL back to the UI thread sooner.
@@ -18,18 +21,17 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.jobs.record import JobSpec
-from almdesk.services import Services
+from almdesk.paths import Paths
 from almdesk.ui.main_window import MainWindow
-from almdesk.ui.runner import JobRunner
 
 if TYPE_CHECKING:
     from almdesk.demo import Demo
+    from almdesk.services import Services
 
 log = logging.getLogger(__name__)
 SCHEDULE_INTERVAL_MS = 60_000
@@ -52,14 +54,62 @@ def settle_gc() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 
+def ui_settings(paths: Paths) -> QSettings:
+    return QSettings(str(paths.root / "ui.ini"), QSettings.Format.IniFormat)
+
+
+class Startup(QObject):
+    """Shows the main window's shell at once; after its first paint opens the services and builds
+    :class:`App` over the same window. ``app`` is set when ready; ``exit_code`` if it could not start."""
+
+    def __init__(self, data_dir: str | None = None, *, demo: bool = False) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.demo = demo
+        self.app: App | None = None
+        self.exit_code: int | None = None
+        self.window = MainWindow(settings=ui_settings(Paths.resolve(data_dir)))
+        self.window.installEventFilter(self)
+        self._painted = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self.open)
+        return False
+
+    def open(self) -> App | None:
+        """Import and open the services, then fill the window (idempotent)."""
+        if self.app is not None or self.exit_code is not None:
+            return self.app
+        from almdesk.services import Services
+
+        try:
+            services = Services.open(self.data_dir)
+        except UserFacingError as exc:
+            QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
+            self.exit_code = exc.exit_code
+            QApplication.quit()
+            return None
+        self.app = App(services, demo=self.demo, window=self.window)
+        settle_gc()
+        return self.app
+
+
 class App:
     """The running application: services, runner, window and (in demo mode) the sandboxes."""
 
-    def __init__(self, services: Services, *, demo: bool = False) -> None:
+    def __init__(self, services: Services, *, demo: bool = False, window: MainWindow | None = None) -> None:
+        from almdesk.ui.runner import JobRunner
+
         self.services = services
         self.runner = JobRunner(services)
-        settings = QSettings(str(services.paths.root / "ui.ini"), QSettings.Format.IniFormat)
-        self.window = MainWindow(services, self.runner, settings)
+        if window is None:
+            self.window = MainWindow(services, self.runner, ui_settings(services.paths))
+        else:  # the shell already shown by Startup
+            self.window = window
+            window.attach(services, self.runner)
         self._demo: Demo | None = None
         self.scheduler = QTimer(self.window)
         self.scheduler.setInterval(SCHEDULE_INTERVAL_MS)
@@ -112,6 +162,8 @@ class App:
             self.window.connectors.new()
 
     def start_demo(self) -> None:
+        from almdesk.jobs.record import JobSpec
+
         if self.demo.servers:
             return
 
@@ -150,16 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setApplicationName("almdesk")
     qapp.setOrganizationName("almdesk")
     qapp.setApplicationDisplayName("almdesk")
-    try:
-        services = Services.open(args.data_dir)
-    except UserFacingError as exc:
-        QMessageBox.critical(None, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
-        return exc.exit_code
-    app = App(services, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
-    app.window.show()
-    settle_gc()
+    startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
+    startup.window.show()  # the shell paints first; the store is opened right after (Startup.open)
     code = qapp.exec()
-    app.close()
+    if startup.exit_code is not None:
+        return startup.exit_code
+    if startup.app is not None:
+        startup.app.close()
     return int(code)
 
 

@@ -1,10 +1,16 @@
-"""The main window: navigation, pages, toolbar, job dock and status bar."""
+"""The main window: navigation, pages, toolbar, job dock and status bar.
+
+The window can be built as a *shell* (``MainWindow()``: navigation, menus, toolbar, an "Opening…"
+page) and shown before the store, the keyring and the systems are even imported; :meth:`attach`
+then builds the pages over the services. ``MainWindow(services, runner)`` does both at once.
+"""
 
 from __future__ import annotations
 
 import platform
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
@@ -21,11 +27,15 @@ from PySide6.QtWidgets import (
 
 from almdesk import __version__
 from almdesk.errors import ConfigError
-from almdesk.services import Services
-from almdesk.ui.connection_page import ConnectionPage
-from almdesk.ui.connector_page import ConnectorPage
-from almdesk.ui.job_dock import JobDock
-from almdesk.ui.runner import JobRunner
+
+if TYPE_CHECKING:
+    from almdesk.services import Services
+    from almdesk.ui.connection_page import ConnectionPage
+    from almdesk.ui.connector_page import ConnectorPage
+    from almdesk.ui.job_dock import JobDock
+    from almdesk.ui.jobs_view import JobsView
+    from almdesk.ui.projects_view import ProjectsView
+    from almdesk.ui.runner import JobRunner
 
 PAGES = ("Connectors", "Connections", "Projects", "Jobs")
 
@@ -33,44 +43,73 @@ PAGES = ("Connectors", "Connections", "Projects", "Jobs")
 class MainWindow(QMainWindow):
     """Navigation on the left, the selected page (list + editor) on the right, jobs at the bottom."""
 
-    def __init__(self, services: Services, runner: JobRunner, settings: QSettings | None = None,
-                 sandbox_hint: str = "") -> None:
+    services: Services
+    runner: JobRunner
+    connectors: ConnectorPage
+    connections: ConnectionPage
+    projects: ProjectsView
+    jobs: JobsView
+    dock: JobDock
+
+    def __init__(self, services: Services | None = None, runner: JobRunner | None = None,
+                 settings: QSettings | None = None, sandbox_hint: str = "") -> None:
         super().__init__()
-        self.services = services
-        self.runner = runner
         self.settings = settings
+        self.attached = False
         self.setWindowTitle("almdesk — ALM connections console")
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.addItems(list(PAGES))
         self.nav.setMaximumWidth(170)
         self.stack = QStackedWidget()
-        self.connectors = ConnectorPage(services, runner)
-        self.connections = ConnectionPage(services)
-        from almdesk.ui.jobs_view import JobsView
-        from almdesk.ui.projects_view import ProjectsView
-
-        self.projects = ProjectsView(services, runner)
-        self.jobs = JobsView(services)
-        for page in (self.connectors, self.connections, self.projects, self.jobs):
-            self.stack.addWidget(page)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        self.nav.currentRowChanged.connect(lambda _r: self._update_actions())
-        self.connectors.changed.connect(self.connections.editor.refresh_choices)
-        self.projects.changed.connect(self.connections.editor.refresh_choices)
+        self.opening = QLabel("Opening the store…")
+        self.opening.setObjectName("opening")
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.opening)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.nav)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
         split.setSizes([150, 1100])
         self.setCentralWidget(split)
+        self._build_actions()
+        self.resize(1280, 800)
+        if settings is not None and isinstance(geometry := settings.value("geometry"), QByteArray):
+            self.restoreGeometry(geometry)
+        if services is not None and runner is not None:
+            self.attach(services, runner, sandbox_hint)
+
+    def attach(self, services: Services, runner: JobRunner, sandbox_hint: str = "") -> None:
+        """Build the pages, the job dock and the status bar over ``services`` (once)."""
+        from almdesk.ui.connection_page import ConnectionPage
+        from almdesk.ui.connector_page import ConnectorPage
+        from almdesk.ui.job_dock import JobDock
+        from almdesk.ui.jobs_view import JobsView
+        from almdesk.ui.projects_view import ProjectsView
+
+        assert not self.attached, "attach() once"
+        self.services = services
+        self.runner = runner
+        self.connectors = ConnectorPage(services, runner)
+        self.connections = ConnectionPage(services)
+        self.projects = ProjectsView(services, runner)
+        self.jobs = JobsView(services)
+        self.stack.removeWidget(self.opening)
+        self.opening.deleteLater()
+        for page in (self.connectors, self.connections, self.projects, self.jobs):
+            self.stack.addWidget(page)
+        self.attached = True
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(lambda _r: self._update_actions())
+        self.connectors.changed.connect(self.connections.editor.refresh_choices)
+        self.projects.changed.connect(self.connections.editor.refresh_choices)
 
         self.dock = JobDock(services, runner, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
+        self.view_menu.addAction(self.dock.toggleViewAction())
         runner.finished.connect(lambda _h, result: self._job_finished(result))
         runner.started.connect(lambda _h, _t: self.jobs.refresh())
-        self._build_actions()
         status = self.statusBar()
         warn = services.secrets.warning
         self.keyring_label = QLabel(("⚠ " + warn) if warn else f"Keyring: {services.secrets.backend_name}")
@@ -82,14 +121,15 @@ class MainWindow(QMainWindow):
         if sandbox_hint:
             status.showMessage(sandbox_hint, 15000)
         self.nav.setCurrentRow(0)
-        self.resize(1280, 800)
         self._restore()
+        self._update_actions()
 
     # --- actions ----------------------------------------------------------------------------
     def _action(self, text: str, slot: Callable[[], object], shortcut: str | QKeySequence.StandardKey | None = None,
                 tip: str = "") -> QAction:
         act = QAction(text, self)
-        act.triggered.connect(lambda _checked=False: slot())
+        # before attach() (the shell) only Quit does something
+        act.triggered.connect(lambda _checked=False: slot() if self.attached or slot == self.close else None)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         act.setToolTip(tip or text.replace("&", ""))
@@ -122,15 +162,20 @@ class MainWindow(QMainWindow):
         actions = self.menuBar().addMenu("&Actions")
         for act in (self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
             actions.addAction(act)
-        view = self.menuBar().addMenu("&View")
+        self.view_menu = view = self.menuBar().addMenu("&View")
         for i, name in enumerate(PAGES):
             view.addAction(self._action(name, lambda i=i: self.nav.setCurrentRow(i), f"Ctrl+{i + 1}"))
-        view.addAction(self.dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&About almdesk", self.about))
         self._update_actions()
 
     def _update_actions(self) -> None:
+        if not self.attached:  # the shell, before the store is open
+            for act in (self.act_new, self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
+                act.setEnabled(False)
+            return
+        for act in (self.act_new, self.act_gate, self.act_defect):
+            act.setEnabled(True)
         page = self.nav.currentRow()
         on_connection = page == 1 and self.connections.current_id() is not None
         self.act_sync.setEnabled(on_connection)
@@ -257,16 +302,16 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         if self.settings is None:
             return
-        geometry = self.settings.value("geometry")
         state = self.settings.value("state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
         page = self.settings.value("page", 0)
         QTimer.singleShot(0, lambda: self.nav.setCurrentRow(int(page or 0)))  # type: ignore[call-overload]
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.attached:
+            event.accept()
+            return
         for page in (self.connectors, self.connections):
             if not page.confirm_discard():
                 event.ignore()
