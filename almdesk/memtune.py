@@ -3,10 +3,11 @@ fragment the heap.
 
 glibc serves allocations of 128 KiB and more with ``mmap`` and returns them to the system on ``free``,
 but after the first such free it raises its threshold (up to 32 MiB) and serves later big blocks from
-the heap. A sync that reads hundreds of ~200 KB search pages then leaves a fragmented heap behind: a
-50,000-issue Jira re-sync peaked at 279 MB resident with 140 MB of live Python objects (179 MB with the
-threshold fixed; docs/performance.md, "Peak memory"). :func:`tune_malloc` fixes the threshold at
-128 KiB with ``mallopt(M_MMAP_THRESHOLD, …)``, which also turns glibc's dynamic adjustment off.
+the heap, where a long sync reading hundreds of big search pages can leave fragmentation behind.
+:func:`tune_malloc` fixes the threshold at 128 KiB with ``mallopt(M_MMAP_THRESHOLD, …)``, which also
+turns glibc's dynamic adjustment off, and sets the trim threshold back to 128 KiB. (Measured effect on
+today's 50,000-task syncs: 0–1 MB; Jira's 279 MB re-sync peak had another cause, see
+docs/performance.md, "Peak memory".)
 
 Called first thing by the command line's and the GUI's ``main``. No Qt, no other import of almdesk.
 It never raises: elsewhere than glibc (macOS, Windows, musl) it does nothing. A threshold the user set
