@@ -41,13 +41,14 @@ from almdesk.ui.runner import JobRunner
 FLUSH_MS = 100
 DRAIN_ROWS = 50  # rows put into the table per slice (~40 µs each: a few ms of UI thread)
 NOTIFY_AFTER = 10.0  # seconds: longer syncs announce their end when the window is in the background
-EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
+EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "waiting": "#8a5a00"}
 KEY_RE = re.compile(r"^(?:created|linked to|closed|reopened)\s+([^\s:()]+)")
 SHOW = ("All rows", "Changes only", "Failures only")
 # live counters: (action, status) -> counter name
 COUNTERS = {("create", "ok"): "created", ("close", "ok"): "closed", ("reopen", "ok"): "reopened",
-            ("update-local", "ok"): "local updated", ("link", "ok"): "linked", ("skip", "skipped"): "skipped"}
-COUNT_ORDER = ("created", "closed", "reopened", "local updated", "linked", "skipped", "failed", "planned")
+            ("update-local", "ok"): "local updated", ("link", "ok"): "linked", ("skip", "skipped"): "skipped",
+            ("wait", "waiting"): "waiting"}
+COUNT_ORDER = ("created", "closed", "reopened", "local updated", "linked", "skipped", "waiting", "failed", "planned")
 COLUMN_WIDTHS = (300, 90, 110, 70)
 
 

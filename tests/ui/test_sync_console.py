@@ -198,3 +198,38 @@ def test_eta_and_closing_mid_run(qtbot: QtBot, services: Services, runner: JobRu
     with qtbot.waitSignal(runner.finished, timeout=20000) as blocker:
         console.close()  # the job goes on without its console
     assert blocker.args[1].state == "succeeded"
+
+
+def test_waiting_tasks_are_counted_and_coloured(qtbot: QtBot, services: Services, runner: JobRunner,
+                                                 octane: OctaneEnv, shot: Shot) -> None:
+    """A task whose earlier create timed out (journaled as unknown fate) shows as waiting, not created."""
+    from sqlalchemy import select
+
+    from almdesk.models.tables import Task
+    from almdesk.sync.journal import UNKNOWN, Journal
+
+    add_tasks(services, octane.project_id, 10)
+    dry = open_console(qtbot, services, runner, services.sync_spec(octane.connection_id, dry_run=True))
+    wait_done(qtbot, dry)
+    assert dry.job_result is not None
+    task_id = next(p["task_id"] for p in dry.job_result.outcome.data["plan"] if p["action"] == "create")
+    dry.close()
+    with services.store.session() as s:
+        pk = s.scalar(select(Task.id).where(Task.project_id == octane.project_id, Task.task_id == task_id))
+    journal = Journal(services.store, octane.connection_id)
+    entry = journal.begin("create", [(pk, "")])[0]
+    with services.store.session() as s:
+        Journal.finish_many(s, [(entry, UNKNOWN, "")], timeout=60.0)
+
+    console = open_console(qtbot, services, runner, services.sync_spec(octane.connection_id))
+    wait_done(qtbot, console)
+    result = console.job_result
+    assert result is not None and result.state == "succeeded", result and result.outcome.message
+    assert result.outcome.counts["waiting"] == 1
+    assert "1 waiting" in console.counters.text()
+    rows = console.model.rows
+    waits = [i for i, r in enumerate(rows) if r[3] == "waiting"]
+    assert len(waits) == 1 and task_id in rows[waits[0]][0] and rows[waits[0]][1] == "wait"
+    assert not any(task_id in r[0] and r[1] == "create" for r in rows), "not created again"
+    assert console.model.colors[waits[0]] == "#8a5a00"
+    shot(console, "sync_waiting")
