@@ -4,8 +4,9 @@
 "Try it with the sandbox"; ``--demo`` (or ``ALMDESK_DEMO=1``) accepts that offer at once.
 
 Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
-and, once it has painted, imports and opens the services (store, keyring, systems) and fills the
-pages. The demo (sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
+and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
+models, the four systems, the pages' modules) and probes the keyring while the shell keeps
+responding; back in the UI thread the store is opened and the page on screen is built. The demo (sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
 moves the start-up objects out of the garbage collector's scans, so a long sync does not pause the
 UI for full collections, and shortens the interpreter's thread switch interval so a sync worker
 hands the GIL back to the UI thread sooner.
@@ -18,10 +19,11 @@ import gc
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from almdesk.errors import UserFacingError
@@ -31,7 +33,9 @@ from almdesk.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from almdesk.demo import Demo
+    from almdesk.secrets import SecretStore
     from almdesk.services import Services
+    from almdesk.systems.registry import Registry
 
 log = logging.getLogger(__name__)
 SCHEDULE_INTERVAL_MS = 60_000
@@ -58,9 +62,32 @@ def ui_settings(paths: Paths) -> QSettings:
     return QSettings(str(paths.root / "ui.ini"), QSettings.Format.IniFormat)
 
 
+def prepare() -> tuple[Registry, SecretStore]:
+    """The slow, thread-safe part of start-up, run in a worker thread: import the services' modules
+    (SQLAlchemy, requests, the models), the four systems and the pages' modules, and probe the
+    keyring. Creates no Qt object and opens no store.
+
+    The :class:`~almdesk.secrets.SecretStore` may be built here and used from the UI thread: keyring's
+    back-ends hold no per-thread state (Secret Service opens a D-Bus connection for every call)."""
+    import almdesk.services
+    import almdesk.ui.connection_page
+    import almdesk.ui.connector_page
+    import almdesk.ui.job_dock
+    import almdesk.ui.jobs_view
+    import almdesk.ui.projects_view
+    import almdesk.ui.runner  # noqa: F401  (the imports are the point: done here, off the UI thread)
+    from almdesk.secrets import SecretStore
+    from almdesk.systems.registry import Registry
+
+    return Registry.default(), SecretStore()
+
+
 class Startup(QObject):
-    """Shows the main window's shell at once; after its first paint opens the services and builds
-    :class:`App` over the same window. ``app`` is set when ready; ``exit_code`` if it could not start."""
+    """Shows the main window's shell at once; after its first paint runs :func:`prepare` in a worker
+    thread (the shell keeps responding), then opens the store and builds :class:`App` over the same
+    window in the UI thread. ``app`` is set when ready; ``exit_code`` if it could not start."""
+
+    _prepared = Signal(object)  # emitted by the worker thread, delivered (queued) in the UI thread
 
     def __init__(self, data_dir: str | None = None, *, demo: bool = False) -> None:
         super().__init__()
@@ -71,22 +98,47 @@ class Startup(QObject):
         self.window = MainWindow(settings=ui_settings(Paths.resolve(data_dir)))
         self.window.installEventFilter(self)
         self._painted = False
+        self._worker: threading.Thread | None = None
+        self._prepared.connect(self._finish, Qt.ConnectionType.QueuedConnection)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Paint and not self._painted:
             self._painted = True
             self.window.removeEventFilter(self)
-            QTimer.singleShot(0, self.open)
+            QTimer.singleShot(0, self.start)
         return False
 
-    def open(self) -> App | None:
-        """Import and open the services, then fill the window (idempotent)."""
+    def start(self) -> None:
+        """Run :func:`prepare` in a worker thread; :meth:`open` follows in the UI thread."""
+        if self._worker is not None or self.app is not None or self.exit_code is not None:
+            return
+        # while the worker imports, hand the GIL back to the UI thread sooner (settle_gc keeps this)
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._worker = threading.Thread(target=self._prepare, name="almdesk-startup", daemon=True)
+        self._worker.start()
+
+    def _prepare(self) -> None:
+        try:
+            result: Any = prepare()
+        except BaseException as exc:
+            result = exc
+        self._prepared.emit(result)
+
+    def _finish(self, result: object) -> None:
+        if isinstance(result, BaseException):
+            raise result
+        registry, secrets = result  # type: ignore[misc]
+        self.open(registry, secrets)
+
+    def open(self, registry: Registry | None = None, secrets: SecretStore | None = None) -> App | None:
+        """Open the services (with what :func:`prepare` made, or importing and probing here), then fill
+        the window (idempotent)."""
         if self.app is not None or self.exit_code is not None:
             return self.app
         from almdesk.services import Services
 
         try:
-            services = Services.open(self.data_dir)
+            services = Services.open(self.data_dir, registry=registry, secrets=secrets)
         except UserFacingError as exc:
             QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
             self.exit_code = exc.exit_code
@@ -179,9 +231,7 @@ class App:
         if handle != getattr(self, "_demo_handle", None):
             return
         self.runner.finished.disconnect(self._demo_ready)
-        self.window.connectors.reload()
-        self.window.connections.reload()
-        getattr(self.window.projects, "reload", lambda: None)()
+        self.window.reload_pages()
         self.window.statusBar().showMessage("Demo mode: connectors point at the built-in sandbox.", 20000)
 
     def close(self) -> None:
