@@ -2,11 +2,15 @@
 
 Keys are ``almdesk`` / ``<connector uid>/<field name>``: the uid survives renames. With no usable
 keyring backend the store keeps secrets for this session only and says so (``warning``).
+
+The backend is chosen by keyring itself (environment, ``keyringrc.cfg``, then the viable backend of
+highest priority), see :func:`default_backend`.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 
 import keyring
 import keyring.backend
@@ -16,13 +20,32 @@ SERVICE = "almdesk"
 log = logging.getLogger(__name__)
 
 _NO_BACKEND = ("fail", "null", "chainer")
+_MACOS_API = "keyring.backends.macOS.api"
+
+
+def default_backend() -> keyring.backend.KeyringBackend:
+    """``keyring.get_keyring()``, minus a cost that buys nothing off macOS.
+
+    keyring loads every backend plugin to rank them; its macOS plugin imports ``macOS.api``, which
+    calls ``ctypes.util.find_library`` three times — on Linux each runs ``ldconfig``/``gcc``
+    subprocesses, 40–120 ms of the start-up. Off macOS that backend is never viable whatever the
+    import does (its priority first checks ``platform.system()``), so the import is made to fail
+    fast (a ``None`` in ``sys.modules``, which the plugin catches). The chosen backend is the same."""
+    if sys.platform == "darwin" or _MACOS_API in sys.modules:
+        return keyring.get_keyring()
+    sys.modules[_MACOS_API] = None  # type: ignore[assignment]
+    try:
+        return keyring.get_keyring()
+    finally:
+        if sys.modules.get(_MACOS_API, 0) is None:
+            del sys.modules[_MACOS_API]
 
 
 class SecretStore:
     """Get/set/delete secrets per connector uid and field name."""
 
     def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
-        self._backend = backend or keyring.get_keyring()
+        self._backend = backend or default_backend()
         self._memory: dict[str, str] = {}
         self.warning = ""
         name = type(self._backend).__module__.lower() + "." + type(self._backend).__name__.lower()
