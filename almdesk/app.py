@@ -99,6 +99,8 @@ class Startup(QObject):
         self.window.installEventFilter(self)
         self._painted = False
         self._worker: threading.Thread | None = None
+        self._services: Services | None = None
+        self.settled = False  # settle_gc() done
         self._prepared.connect(self._finish, Qt.ConnectionType.QueuedConnection)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -128,25 +130,41 @@ class Startup(QObject):
         if isinstance(result, BaseException):
             raise result
         registry, secrets = result  # type: ignore[misc]
-        self.open(registry, secrets)
+        # one short step per turn of the event loop (each well under 0.1 s): the store, then the window
+        if self._open_services(registry, secrets) is not None:
+            QTimer.singleShot(0, self._build)
 
     def open(self, registry: Registry | None = None, secrets: SecretStore | None = None) -> App | None:
         """Open the services (with what :func:`prepare` made, or importing and probing here), then fill
-        the window (idempotent)."""
+        the window, at once (idempotent)."""
         if self.app is not None or self.exit_code is not None:
             return self.app
-        from almdesk.services import Services
-
-        try:
-            services = Services.open(self.data_dir, registry=registry, secrets=secrets)
-        except UserFacingError as exc:
-            QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
-            self.exit_code = exc.exit_code
-            QApplication.quit()
+        if self._open_services(registry, secrets) is None:
             return None
-        self.app = App(services, demo=self.demo, window=self.window)
-        settle_gc()
+        return self._build()
+
+    def _open_services(self, registry: Registry | None, secrets: SecretStore | None) -> Services | None:
+        if self._services is None and self.exit_code is None:
+            from almdesk.services import Services
+
+            try:
+                self._services = Services.open(self.data_dir, registry=registry, secrets=secrets)
+            except UserFacingError as exc:
+                QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
+                self.exit_code = exc.exit_code
+                QApplication.quit()
+        return self._services
+
+    def _build(self) -> App | None:
+        if self.app is None and self._services is not None:
+            self.app = App(self._services, demo=self.demo, window=self.window)
+            QTimer.singleShot(0, self._settle)  # a full collection (~50 ms): in a turn of its own
         return self.app
+
+    def _settle(self) -> None:
+        if not self.settled:
+            settle_gc()
+            self.settled = True
 
 
 class App:

@@ -1,15 +1,28 @@
-"""Start-up: the main window's shell paints before the store is imported; the pages follow."""
+"""Start-up: the main window's shell paints before the store is imported; the slow part runs in a
+worker thread while the shell keeps responding; the page on screen follows, the others when shown."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
+import almdesk.app
 from almdesk.app import App, Startup
+
+
+def _untune(startup: Startup, qtbot: QtBot) -> None:
+    """Startup tunes the process as it tunes the app's (settle_gc): wait for it, then undo it."""
+    qtbot.waitUntil(lambda: startup.settled, timeout=5000)
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    sys.setswitchinterval(0.005)
 
 
 def test_app_module_imports_no_store_keyring_or_http() -> None:
@@ -33,14 +46,60 @@ def test_shell_first_then_pages(qtbot: QtBot, tmp_path: Path, monkeypatch: pytes
     app = startup.app
     assert app is not None and window.attached and app.window is window
     assert window.stack.count() == 4 and window.act_new.isEnabled()
-    assert window.jobs.stale  # the Jobs page reads nothing until it is shown
+    # the page on screen is built; the others when first shown (or used)
+    assert window.built("connectors") and window.stack.currentWidget() is window.connectors
+    assert not any(window.built(name) for name in ("connections", "projects", "jobs"))
+    assert window.keyring_label.text() == f"Keyring: {app.services.secrets.backend_name}"
     qtbot.waitUntil(lambda: bool(offered), timeout=5000)  # empty store: the sandbox is offered
+    window.nav.setCurrentRow(1)
+    assert window.built("connections") and window.stack.currentWidget() is window.connections
+    assert window.stack.count() == 4 and window.stack.currentIndex() == 1
+    assert window.jobs.stale  # built on use; the Jobs page reads nothing until it is shown
     window.nav.setCurrentRow(3)
-    assert not window.jobs.stale
+    assert not window.jobs.stale and window.stack.currentWidget() is window.jobs
+    assert [window.stack.indexOf(p) for p in (window.connectors, window.connections, window.projects,
+                                               window.jobs)] == [0, 1, 2, 3]
     app.runner.shutdown()
     app.services.close()
-    import gc  # Startup.open() tuned this test process as it tunes the app's (settle_gc): undo it
+    _untune(startup, qtbot)
 
-    gc.unfreeze()
-    gc.set_threshold(700, 10, 10)
-    sys.setswitchinterval(0.005)
+
+def test_shell_responds_while_loading(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow part of start-up runs in a worker thread: here it waits until an event-loop timer has
+    fired five times, which cannot happen if it blocks the UI thread. Then the window fills."""
+    monkeypatch.setattr(App, "offer_demo", lambda self: None)
+    ticks: list[int] = []
+    five_ticks = threading.Event()
+    threads: list[threading.Thread] = []
+    real_prepare = almdesk.app.prepare
+
+    def slow_prepare() -> object:
+        threads.append(threading.current_thread())
+        assert five_ticks.wait(timeout=15), "the UI thread's timer did not fire while start-up was loading"
+        return real_prepare()
+
+    monkeypatch.setattr(almdesk.app, "prepare", slow_prepare)
+    startup = Startup(str(tmp_path / "data"))
+    window = startup.window
+    qtbot.addWidget(window)
+    timer = QTimer()
+    timer.setInterval(10)
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) >= 5:
+            five_ticks.set()
+
+    timer.timeout.connect(tick)
+    timer.start()
+    window.show()
+    qtbot.waitUntil(lambda: startup.app is not None, timeout=30000)
+    timer.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    assert len(ticks) >= 5 and window.attached and window.act_new.isEnabled()
+    assert window.stack.currentWidget() is window.connectors
+    app = startup.app
+    assert app is not None
+    app.runner.shutdown()
+    app.services.close()
+    _untune(startup, qtbot)
