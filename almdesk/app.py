@@ -62,19 +62,51 @@ def ui_settings(paths: Paths) -> QSettings:
     return QSettings(str(paths.root / "ui.ini"), QSettings.Format.IniFormat)
 
 
+SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled (its collection takes ~50 ms)
+LATER_MODULES = ("almdesk.ui.connection_page", "almdesk.ui.projects_view", "almdesk.ui.jobs_view")
+
+
+def lighten_pyside_import_hook() -> bool:
+    """Make PySide6's per-import scan cheaper; same answers. Returns whether it was changed.
+
+    Once PySide6 is imported, every module imported after it is scanned once for the text "PySide6"
+    (``shibokensupport.feature._mod_uses_pyside``, for its opt-in ``__feature__`` switches) through
+    ``inspect.getsource``, which also fills ``linecache`` with the whole source. For the ~470 modules
+    of the start-up that cost 0.08–0.13 s. This reads a plain ``.py`` file's bytes instead (the text is
+    ASCII, so the answer is the same) and leaves every other module to PySide6's own scan. Private
+    PySide6 API: if it is not there as expected, nothing is changed."""
+    feature = sys.modules.get("shibokensupport.feature")
+    scan = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or not callable(scan) or getattr(scan, "_almdesk", False):
+        return False
+
+    def uses_pyside(module: object) -> bool:
+        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+        if isinstance(origin, str) and origin.endswith(".py"):
+            try:
+                with open(origin, "rb") as source:
+                    return b"PySide6" in source.read()
+            except OSError:
+                pass
+        return bool(scan(module))
+
+    uses_pyside._almdesk = True  # type: ignore[attr-defined]
+    uses_pyside.pyside_scan = scan  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[union-attr]
+    return True
+
+
 def prepare() -> tuple[Registry, SecretStore]:
     """The slow, thread-safe part of start-up, run in a worker thread: import the services' modules
-    (SQLAlchemy, requests, the models), the four systems and the pages' modules, and probe the
-    keyring. Creates no Qt object and opens no store.
+    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, and
+    probe the keyring. Creates no Qt object and opens no store. (The other pages' modules,
+    :data:`LATER_MODULES`, are imported by the same thread once the window is filling.)
 
     The :class:`~almdesk.secrets.SecretStore` may be built here and used from the UI thread: keyring's
     back-ends hold no per-thread state (Secret Service opens a D-Bus connection for every call)."""
     import almdesk.services
-    import almdesk.ui.connection_page
     import almdesk.ui.connector_page
     import almdesk.ui.job_dock
-    import almdesk.ui.jobs_view
-    import almdesk.ui.projects_view
     import almdesk.ui.runner  # noqa: F401  (the imports are the point: done here, off the UI thread)
     from almdesk.secrets import SecretStore
     from almdesk.systems.registry import Registry
@@ -116,6 +148,7 @@ class Startup(QObject):
             return
         # while the worker imports, hand the GIL back to the UI thread sooner (settle_gc keeps this)
         sys.setswitchinterval(SWITCH_INTERVAL)
+        lighten_pyside_import_hook()
         self._worker = threading.Thread(target=self._prepare, name="almdesk-startup", daemon=True)
         self._worker.start()
 
@@ -125,6 +158,11 @@ class Startup(QObject):
         except BaseException as exc:
             result = exc
         self._prepared.emit(result)
+        if not isinstance(result, BaseException):  # the pages not shown yet: imported here, not when shown
+            import importlib
+
+            for name in LATER_MODULES:
+                importlib.import_module(name)
 
     def _finish(self, result: object) -> None:
         if isinstance(result, BaseException):
@@ -158,7 +196,7 @@ class Startup(QObject):
     def _build(self) -> App | None:
         if self.app is None and self._services is not None:
             self.app = App(self._services, demo=self.demo, window=self.window)
-            QTimer.singleShot(0, self._settle)  # a full collection (~50 ms): in a turn of its own
+            QTimer.singleShot(SETTLE_DELAY_MS, self._settle)  # after the filled window's first paint
         return self.app
 
     def _settle(self) -> None:

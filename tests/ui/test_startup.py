@@ -103,3 +103,20 @@ def test_shell_responds_while_loading(qtbot: QtBot, tmp_path: Path, monkeypatch:
     app.runner.shutdown()
     app.services.close()
     _untune(startup, qtbot)
+
+
+def test_lighter_pyside_import_scan_gives_pyside_s_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheaper scan answers as PySide6's own for every module loaded in this process."""
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not hasattr(feature, "_mod_uses_pyside"):
+        pytest.skip("this PySide6 has no per-import scan")
+    original = getattr(feature._mod_uses_pyside, "pyside_scan", feature._mod_uses_pyside)  # a Startup ran
+    monkeypatch.setattr(feature, "_mod_uses_pyside", original)  # restored after the test
+    assert almdesk.app.lighten_pyside_import_hook()
+    assert not almdesk.app.lighten_pyside_import_hook()  # once
+    lighter = feature._mod_uses_pyside
+    modules = [m for m in list(sys.modules.values()) if m is not None]
+    assert len(modules) > 300
+    answers = {m.__name__: lighter(m) for m in modules}
+    assert answers == {m.__name__: original(m) for m in modules}
+    assert answers["almdesk.ui.main_window"] and not answers["almdesk.services"] and not answers["sys"]
