@@ -56,6 +56,7 @@ from almdesk.systems.base import (
     RemoteItem,
     SyncAdapter,
     System,
+    error_chain,
     fate_unknown,
 )
 
@@ -467,21 +468,8 @@ def unreachable(error: BaseException) -> bool:
     Nothing was sent then, and the next request would fail the same way: a global failure. Read
     errors and resets are not: the server is there, and one request's failure is that item's.
     """
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [error]
-    while stack:
-        exc = stack.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
-        if isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError |
-                      urllib3.exceptions.ConnectTimeoutError):
-            return True
-        if isinstance(exc, urllib3.exceptions.MaxRetryError):
-            stack.append(exc.reason)
-        stack.extend(a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))
-        stack.extend((exc.__cause__, exc.__context__))
-    return False
+    return any(isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError |
+                          urllib3.exceptions.ConnectTimeoutError) for exc in error_chain(error))
 
 
 def _like(error: UserFacingError, message: str, hint: str | None = None) -> UserFacingError:

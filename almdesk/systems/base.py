@@ -434,13 +434,7 @@ def fate_unknown(error: BaseException | None, status: int | None = None) -> bool
         return True
     if status in FATE_UNKNOWN_STATUSES or getattr(error, "status", None) in FATE_UNKNOWN_STATUSES:
         return True
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [error]
-    while stack:
-        exc = stack.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
+    for exc in error_chain(error):
         if isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError |
                       urllib3.exceptions.NewConnectionError | requests.exceptions.SSLError |
                       requests.exceptions.ProxyError):
@@ -449,11 +443,26 @@ def fate_unknown(error: BaseException | None, status: int | None = None) -> bool
                       ConnectionResetError | ConnectionAbortedError | http.client.RemoteDisconnected |
                       urllib3.exceptions.ProtocolError):
             return True
+    return False
+
+
+def error_chain(error: BaseException | None) -> Iterator[BaseException]:
+    """``error`` and every exception behind it, each once: ``__cause__`` and ``__context__`` (also
+    through ``from None``), exceptions among its ``args``, and urllib3's ``MaxRetryError.reason``."""
+    import urllib3
+
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        exc = stack.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        yield exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError):
             stack.append(exc.reason)
         stack.extend(a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))
         stack.extend((exc.__cause__, exc.__context__))
-    return False
 
 
 def with_fate(error: Exception, status: int | None = None) -> Exception:
