@@ -5,8 +5,8 @@
 
 Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
 and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
-models, the four systems, the pages' modules) and probes the keyring while the shell keeps
-responding; back in the UI thread the store is opened and the page on screen is built. The demo (sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
+models, the four systems, the pages' modules), probes the keyring and opens the store while the shell
+keeps responding; back in the UI thread the page on screen is built. The demo (sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
 moves the start-up objects out of the garbage collector's scans, so a long sync does not pause the
 UI for full collections, and shortens the interpreter's thread switch interval so a sync worker
 hands the GIL back to the UI thread sooner.
@@ -33,9 +33,7 @@ from almdesk.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from almdesk.demo import Demo
-    from almdesk.secrets import SecretStore
     from almdesk.services import Services
-    from almdesk.systems.registry import Registry
 
 log = logging.getLogger(__name__)
 SCHEDULE_INTERVAL_MS = 60_000
@@ -96,28 +94,28 @@ def lighten_pyside_import_hook() -> bool:
     return True
 
 
-def prepare() -> tuple[Registry, SecretStore]:
+def prepare(data_dir: str | None) -> Services:
     """The slow, thread-safe part of start-up, run in a worker thread: import the services' modules
-    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, and
-    probe the keyring. Creates no Qt object and opens no store. (The other pages' modules,
-    :data:`LATER_MODULES`, are imported by the same thread once the window is filling.)
+    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, probe
+    the keyring and open the store — :meth:`Services.open`. Creates no Qt object. (The other pages'
+    modules, :data:`LATER_MODULES`, are imported by the same thread once the window is filling.)
 
-    The :class:`~almdesk.secrets.SecretStore` may be built here and used from the UI thread: keyring's
-    back-ends hold no per-thread state (Secret Service opens a D-Bus connection for every call)."""
-    import almdesk.services
+    What is made here is then used from the UI thread, as it is from the job runner's threads: the
+    store's engine pools its SQLite connections for any thread (SQLAlchemy's ``QueuePool``, without
+    ``check_same_thread``), and keyring's back-ends hold no per-thread state (Secret Service opens a
+    D-Bus connection for every call)."""
     import almdesk.ui.connector_page
     import almdesk.ui.job_dock
     import almdesk.ui.runner  # noqa: F401  (the imports are the point: done here, off the UI thread)
-    from almdesk.secrets import SecretStore
-    from almdesk.systems.registry import Registry
+    from almdesk.services import Services
 
-    return Registry.default(), SecretStore()
+    return Services.open(data_dir)
 
 
 class Startup(QObject):
     """Shows the main window's shell at once; after its first paint runs :func:`prepare` in a worker
-    thread (the shell keeps responding), then opens the store and builds :class:`App` over the same
-    window in the UI thread. ``app`` is set when ready; ``exit_code`` if it could not start."""
+    thread (the shell keeps responding), then builds :class:`App` over the same window in the UI
+    thread. ``app`` is set when ready; ``exit_code`` if it could not start."""
 
     _prepared = Signal(object)  # emitted by the worker thread, delivered (queued) in the UI thread
 
@@ -154,7 +152,7 @@ class Startup(QObject):
 
     def _prepare(self) -> None:
         try:
-            result: Any = prepare()
+            result: Any = prepare(self.data_dir)
         except BaseException as exc:
             result = exc
         self._prepared.emit(result)
@@ -165,33 +163,29 @@ class Startup(QObject):
                 importlib.import_module(name)
 
     def _finish(self, result: object) -> None:
-        if isinstance(result, BaseException):
+        if isinstance(result, UserFacingError):
+            self._cannot_start(result)
+        elif isinstance(result, BaseException):
             raise result
-        registry, secrets = result  # type: ignore[misc]
-        # one short step per turn of the event loop (each well under 0.1 s): the store, then the window
-        if self._open_services(registry, secrets) is not None:
-            QTimer.singleShot(0, self._build)
+        elif self.app is None and self.exit_code is None:
+            self._services = result  # type: ignore[assignment]
+            self._build()
 
-    def open(self, registry: Registry | None = None, secrets: SecretStore | None = None) -> App | None:
-        """Open the services (with what :func:`prepare` made, or importing and probing here), then fill
-        the window, at once (idempotent)."""
-        if self.app is not None or self.exit_code is not None:
-            return self.app
-        if self._open_services(registry, secrets) is None:
-            return None
-        return self._build()
-
-    def _open_services(self, registry: Registry | None, secrets: SecretStore | None) -> Services | None:
-        if self._services is None and self.exit_code is None:
+    def open(self) -> App | None:
+        """Open the services and fill the window here and now, in the calling thread (idempotent)."""
+        if self.app is None and self._services is None and self.exit_code is None:
             from almdesk.services import Services
 
             try:
-                self._services = Services.open(self.data_dir, registry=registry, secrets=secrets)
+                self._services = Services.open(self.data_dir)
             except UserFacingError as exc:
-                QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
-                self.exit_code = exc.exit_code
-                QApplication.quit()
-        return self._services
+                self._cannot_start(exc)
+        return self._build()
+
+    def _cannot_start(self, exc: UserFacingError) -> None:
+        QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
+        self.exit_code = exc.exit_code
+        QApplication.quit()
 
     def _build(self) -> App | None:
         if self.app is None and self._services is not None:

@@ -73,10 +73,10 @@ def test_shell_responds_while_loading(qtbot: QtBot, tmp_path: Path, monkeypatch:
     threads: list[threading.Thread] = []
     real_prepare = almdesk.app.prepare
 
-    def slow_prepare() -> object:
+    def slow_prepare(data_dir: str | None) -> object:
         threads.append(threading.current_thread())
         assert five_ticks.wait(timeout=15), "the UI thread's timer did not fire while start-up was loading"
-        return real_prepare()
+        return real_prepare(data_dir)
 
     monkeypatch.setattr(almdesk.app, "prepare", slow_prepare)
     startup = Startup(str(tmp_path / "data"))
@@ -120,3 +120,25 @@ def test_lighter_pyside_import_scan_gives_pyside_s_answers(monkeypatch: pytest.M
     answers = {m.__name__: lighter(m) for m in modules}
     assert answers == {m.__name__: original(m) for m in modules}
     assert answers["almdesk.ui.main_window"] and not answers["almdesk.services"] and not answers["sys"]
+
+
+def test_store_that_cannot_open_is_reported_from_the_worker(qtbot: QtBot, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from almdesk.errors import ConfigError
+    from almdesk.services import Services
+
+    def refuse(*_args: object, **_kwargs: object) -> Services:
+        raise ConfigError("The store is from a newer almdesk.", "Upgrade almdesk.")
+
+    shown: list[str] = []
+    monkeypatch.setattr(Services, "open", refuse)
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    startup = Startup(str(tmp_path / "data"))
+    qtbot.addWidget(startup.window)
+    startup.window.show()
+    qtbot.waitUntil(lambda: startup.exit_code is not None, timeout=20000)
+    assert startup.exit_code == ConfigError.exit_code and startup.app is None
+    assert shown == ["The store is from a newer almdesk.\n\nUpgrade almdesk."]
+    assert not startup.window.attached
