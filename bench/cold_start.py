@@ -4,11 +4,12 @@ Run ``.venv/bin/python bench/cold_start.py [--connections 1000] [--events 100000
 directory is filled once (4 connectors, 100 projects, the connections, one job per connection with
 its share of the events; secrets in a throw-away keyring), then each run starts a **fresh Python
 process** (``bench/cold_start.py --child DIR``, Qt offscreen) that starts as ``almdesk.app.main`` does:
-``Startup`` shows the main window's shell (only PySide6 imported), and after its first paint opens the
-services (store + the OS keyring), builds ``App`` and fills the pages. Printed per run: process spawn →
-first paint (target < 1 s) and spawn → first paint with the pages filled, and inside the child: imports,
-shell built, shown, painted, paint → ready, and the UI block: the largest gap between the ticks of a
-10 ms event-loop timer from the first paint to ready (how long the shell did not respond). The children may write ``.pyc`` files (as an installed
+``Startup`` shows the main window's shell (only PySide6 imported); after its first paint a worker thread
+imports the rest, probes the OS keyring and opens the store, then ``App`` is built and the page on screen
+filled in the UI thread. Printed per run: process spawn → first paint (target < 1 s) and spawn → first
+paint with the page filled, and inside the child: imports, shell built, shown, painted, paint → ready,
+and the UI block: the largest gap between the ticks of a 10 ms event-loop timer from the first paint to
+ready (how long the shell did not respond). The children may write ``.pyc`` files (as an installed
 package has them; ``--no-bytecode`` keeps ``PYTHONDONTWRITEBYTECODE`` and compiles almdesk's modules at
 every start).
 
