@@ -78,15 +78,17 @@ def lighten_pyside_import_hook() -> bool:
     if feature is None or not callable(scan) or getattr(scan, "_almdesk", False):
         return False
 
-    def uses_pyside(module: object) -> bool:
-        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+    def uses_pyside(*args: object, **kwargs: object) -> Any:
+        if len(args) != 1 or kwargs:  # not the call this was written for: PySide6's own answer
+            return scan(*args, **kwargs)
+        origin = getattr(getattr(args[0], "__spec__", None), "origin", None)
         if isinstance(origin, str) and origin.endswith(".py"):
             try:
                 with open(origin, "rb") as source:
                     return b"PySide6" in source.read()
             except OSError:
                 pass
-        return bool(scan(module))
+        return scan(*args)
 
     uses_pyside._almdesk = True  # type: ignore[attr-defined]
     uses_pyside.pyside_scan = scan  # type: ignore[attr-defined]
