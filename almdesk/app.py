@@ -294,7 +294,6 @@ class App:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    __import__("almdesk.memtune").memtune.tune_malloc()  # first: fixed glibc mmap threshold (almdesk/memtune.py)
     argv = list(argv if argv is not None else sys.argv)
     parser = argparse.ArgumentParser(prog="almdesk-gui")
     parser.add_argument("--data-dir")

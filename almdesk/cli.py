@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from almdesk import __version__, memtune
+from almdesk import __version__
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
@@ -431,7 +431,6 @@ def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    memtune.tune_malloc()  # glibc: a fixed mmap threshold, so big response bodies leave no heap fragmentation
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     parser = build_parser()

@@ -6,11 +6,8 @@ itself runs in a fresh child (``bench/memory.py --child``, the way ``almdesk syn
 reports its peak resident set (``VmHWM``), the peak right after its imports, and — in a
 third run with ``tracemalloc`` on — the peak of Python allocations. Three child runs per system:
 the first sync (N creations), a no-op re-sync, and the no-op re-sync again under tracemalloc.
-Target: < 200 MB. The child starts as the product does: ``almdesk.memtune.tune_malloc()`` first, as
-``almdesk.cli:main`` and ``almdesk.app:main`` call it (glibc's mmap threshold fixed at 128 KiB, so big
-response bodies leave no heap fragmentation behind; see docs/performance.md). ``--no-memtune`` measures
-without it (the figures before issue 9's fix); ``--mmap-threshold N`` runs the children with glibc's
-``MALLOC_MMAP_THRESHOLD_=N`` instead. GitHub is left out by default: it has no bulk create, so 50,000 issues are 50,000
+Target: < 200 MB. ``--mmap-threshold N`` runs the children with glibc's ``MALLOC_MMAP_THRESHOLD_=N``
+(to tell heap fragmentation from real use; see docs/performance.md). GitHub is left out by default: it has no bulk create, so 50,000 issues are 50,000
 POSTs (pass ``--only github`` to run it anyway).
 
 Not a test: it prints and asserts nothing. See docs/performance.md.
@@ -53,9 +50,6 @@ def child(db: str, alias: str, trace: bool) -> int:
 
     With tracing and ``ALMDESK_MEM_TOP=N`` the N biggest allocation sites at the traced peak go to stderr.
     """
-    from almdesk import memtune
-
-    tuned = memtune.tune_malloc()  # first, as the CLI's and the GUI's main do
     top = int(os.environ.get("ALMDESK_MEM_TOP", "0") or 0)
     if trace:
         import tracemalloc
@@ -106,7 +100,7 @@ def child(db: str, alias: str, trace: bool) -> int:
     seconds = time.perf_counter() - started
     out: dict[str, Any] = {"state": result.state, "message": result.outcome.message,
                            "counts": result.outcome.counts, "seconds": seconds, "requests": http.requests,
-                           "rss_imports": rss_imports, "memtune": tuned,
+                           "rss_imports": rss_imports,
                            "rss_peak": peak_rss()}
     if trace:
         import tracemalloc
@@ -158,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=2, metavar=("DB", "ALIAS"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mmap-threshold", type=int, default=0,
-                        help="glibc: MALLOC_MMAP_THRESHOLD_ for the children (replaces the start-up tuning)")
-    parser.add_argument("--no-memtune", action="store_true",
-                        help="children skip almdesk.memtune's start-up tuning (ALMDESK_MEMTUNE=0): the old figures")
+                        help="glibc: MALLOC_MMAP_THRESHOLD_ for the children")
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child[0], args.child[1], args.trace)
@@ -174,8 +166,6 @@ def main(argv: list[str] | None = None) -> int:
     child_env: dict[str, str] = {}
     if args.mmap_threshold:
         child_env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
-    if args.no_memtune:
-        child_env["ALMDESK_MEMTUNE"] = "0"
     for name in args.only.split(","):
         print(f"… {name}: preparing {args.n:,} tasks and syncing", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
@@ -188,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdict = "(RSS inflated by tracemalloc itself)"
             print(f"{name:8} {run:13} {r['state']:9} {c.get('created', 0):>7} {c.get('unchanged', 0):>9} "
                   f"{r['requests']:>8} {r['seconds']:>7.1f} {r['rss_imports'] / MB:>14.0f} MB "
-                  f"{r['rss_peak'] / MB:>6.0f} MB {traced} | {verdict}"
-                  f"{'' if r.get('memtune') else ' (no start-up tuning)'}")
+                  f"{r['rss_peak'] / MB:>6.0f} MB {traced} | {verdict}")
     return 0
 
 
