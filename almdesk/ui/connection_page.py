@@ -276,10 +276,12 @@ class ConnectionPage(QWidget):
         self.list.clear()
         connections = self.services.config.connections()
         last_jobs = self._last_jobs([c.last_job_id for c in connections if c.last_job_id])
+        registry = self.services.registry
         for info in connections:
             job = last_jobs.get(info.last_job_id or 0)
             last = "never run" if job is None else f"{'✔' if job[0] else '✖'} {job[1]}"
-            item = QTreeWidgetItem([info.alias, info.system, info.project, last])
+            system = registry.get(info.system).label if info.system in registry else info.system
+            item = QTreeWidgetItem([info.alias, system, info.project, last])
             item.setToolTip(3, last)
             item.setData(0, Qt.ItemDataRole.UserRole, info.id)
             self.list.addTopLevelItem(item)

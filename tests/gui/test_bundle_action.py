@@ -25,7 +25,9 @@ def test_bundle_for_selected_connection(qtbot, services: Services, toy_server: S
     window = MainWindow(services, runner, QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.nav.setCurrentRow(1)
-    window.connections.list.setCurrentItem(window.connections.list.topLevelItem(0))
+    first = window.connections.list.topLevelItem(0)
+    assert first.text(1) == services.registry.get("toy").label  # the system's label, not its key
+    window.connections.list.setCurrentItem(first)
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: shown.append(text))
     with qtbot.waitSignal(runner.finished, timeout=20000):
