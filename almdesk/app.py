@@ -6,7 +6,8 @@
 Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
 and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
 models, the four systems, the pages' modules), probes the keyring and opens the store while the shell
-keeps responding; back in the UI thread the page on screen is built. The demo (sandboxes, werkzeug) is imported only when it is used. Once the window is up, :func:`settle_gc`
+keeps responding; back in the UI thread the page on screen is built. The demo (sandboxes, werkzeug)
+is imported only when it is used. Once the window is up, :func:`settle_gc`
 moves the start-up objects out of the garbage collector's scans, so a long sync does not pause the
 UI for full collections, and shortens the interpreter's thread switch interval so a sync worker
 hands the GIL back to the UI thread sooner.
@@ -167,8 +168,10 @@ class Startup(QObject):
     def _finish(self, result: object) -> None:
         if isinstance(result, UserFacingError):
             self._cannot_start(result)
-        elif isinstance(result, BaseException):
-            raise result
+        elif isinstance(result, BaseException):  # a bug: say so rather than leave "Opening the store…" up
+            log.error("start-up failed", exc_info=result)
+            self._cannot_start(UserFacingError(f"Start-up failed: {type(result).__name__}: {result}",
+                                               "This is a bug in almdesk; the log has the details."))
         elif self.app is None and self.exit_code is None:
             self._services = result  # type: ignore[assignment]
             self._build()

@@ -142,3 +142,24 @@ def test_store_that_cannot_open_is_reported_from_the_worker(qtbot: QtBot, tmp_pa
     assert startup.exit_code == ConfigError.exit_code and startup.app is None
     assert shown == ["The store is from a newer almdesk.\n\nUpgrade almdesk."]
     assert not startup.window.attached
+
+
+def test_a_bug_during_start_up_is_reported_not_left_loading(qtbot: QtBot, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from almdesk.errors import UserFacingError
+    from almdesk.services import Services
+
+    def broken(*_args: object, **_kwargs: object) -> Services:
+        raise RuntimeError("boom")
+
+    shown: list[str] = []
+    monkeypatch.setattr(Services, "open", broken)
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    startup = Startup(str(tmp_path / "data"))
+    qtbot.addWidget(startup.window)
+    startup.window.show()
+    qtbot.waitUntil(lambda: startup.exit_code is not None, timeout=20000)
+    assert startup.exit_code == UserFacingError.exit_code and startup.app is None
+    assert shown and shown[0].startswith("Start-up failed: RuntimeError: boom") and "bug" in shown[0]
