@@ -48,6 +48,8 @@ from almdesk.ui.forms import ERROR_STYLE
 from almdesk.ui.runner import JobRunner
 
 LINK_COLOR = QColor("#0b57d0")
+# text colour of an item event by its status (sync console, Jobs page)
+EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "waiting": "#8a5a00"}
 Index = QModelIndex | QPersistentModelIndex
 UrlOpener = Callable[[QUrl], Any]
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from almdesk.jobs.history import get_job, recent_jobs
 from almdesk.models import JobEventRow
 from almdesk.services import Services
-from almdesk.ui.dialogs import LinkTable, RowsModel, split_message
+from almdesk.ui.dialogs import EVENT_COLORS, LinkTable, RowsModel, split_message
 
 JOB_KINDS = ("test-connector", "test-connection", "sync", "dry-run", "gate", "gate-items", "defect", "import",
              "workspaces")
@@ -38,7 +38,6 @@ JOB_STATES = ("succeeded", "failed", "cancelled", "running")
 JOB_LIMIT = 500
 EVENT_PAGE = 500
 STATE_COLORS = {"succeeded": "#1b7f3b", "failed": "#b3261e", "cancelled": "#777777", "running": "#0b57d0"}
-EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777"}
 
 
 LOG_SHOWN = 20  # job log lines shown under a job's details

@@ -35,13 +35,12 @@ from PySide6.QtWidgets import (
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
-from almdesk.ui.dialogs import LINK_COLOR, LinkTable, refilter
+from almdesk.ui.dialogs import EVENT_COLORS, LINK_COLOR, LinkTable, refilter
 from almdesk.ui.runner import JobRunner
 
 FLUSH_MS = 100
 DRAIN_ROWS = 50  # rows put into the table per slice (~40 µs each: a few ms of UI thread)
 NOTIFY_AFTER = 10.0  # seconds: longer syncs announce their end when the window is in the background
-EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "waiting": "#8a5a00"}
 KEY_RE = re.compile(r"^(?:created|linked to|closed|reopened)\s+([^\s:()]+)")
 SHOW = ("All rows", "Changes only", "Failures only")
 # live counters: (action, status) -> counter name
