@@ -170,6 +170,20 @@ def test_reading_a_search_limited_answer() -> None:
     assert wait is not None and wait.kind == "search" and wait.seconds == 31.0
 
 
+def test_a_search_limited_answer_with_retry_after_is_still_the_search_limit() -> None:
+    resp = requests.Response()
+    resp.status_code = 429
+    resp.headers.update({"retry-after": "20", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030",
+                         "x-ratelimit-resource": "search"})
+    resp._content = json.dumps({"message": "API rate limit exceeded for user ID 1."}).encode()
+    wait = limit_wait(resp, now=lambda: 1000.0)
+    assert wait is not None and (wait.kind, wait.source, wait.seconds) == ("search", "retry-after", 20.0)
+    assert wait.reason.startswith("GitHub's search rate limit (30 searches a minute per token)")
+    resp.headers["x-ratelimit-resource"] = "core"
+    core = limit_wait(resp, now=lambda: 1000.0)
+    assert core is not None and core.kind == "primary" and core.reason == "GitHub's primary rate limit was hit"
+
+
 # --- the query builder ------------------------------------------------------------------------------------
 
 NAME = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(lambda s: s.strip() == s)

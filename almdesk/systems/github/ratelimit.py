@@ -95,6 +95,8 @@ def limit_wait(response: requests.Response, repeat: int = 0, now: Callable[[], f
         kind = "primary"
     else:
         kind = "throttled" if response.status_code == 429 else "secondary"
+    if kind == "primary" and response.headers.get("x-ratelimit-resource", "").lower() == "search":
+        kind = "search"  # the search API's own budget (30 a minute), whichever header gives the wait
     after = _retry_after(response.headers.get("retry-after", ""))
     if after is not None:
         return LimitWait(max(after, 1.0), kind, "retry-after", message)
@@ -103,8 +105,7 @@ def limit_wait(response: requests.Response, repeat: int = 0, now: Callable[[], f
             reset = float(response.headers.get("x-ratelimit-reset", ""))
         except ValueError:
             reset = now() + DEFAULT_SECONDARY_WAIT
-        resource = response.headers.get("x-ratelimit-resource", "").lower()
-        return LimitWait(max(reset - now(), 0.0) + 1.0, "search" if resource == "search" else "primary",
+        return LimitWait(max(reset - now(), 0.0) + 1.0, "search" if kind == "search" else "primary",
                          "x-ratelimit-reset", message)
     return LimitWait(DEFAULT_SECONDARY_WAIT * 2 ** min(repeat, 4), "secondary",
                      "GitHub's rule: wait at least a minute", message)
