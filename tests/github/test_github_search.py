@@ -57,6 +57,19 @@ def test_gate_counts_with_one_search_request_after_the_lookups(gh_app: GitHubSan
     assert not gh_app.requests_to("GET", r"/repos/[^/]+/[^/]+/issues")  # nothing listed
 
 
+def test_the_search_names_the_repository_as_github_does(gh_app: GitHubSandbox, connection: ConnectionSettings,
+                                                        http: HttpFactory, ctx: JobContext) -> None:
+    """A repository renamed since the connection was made: GitHub still answers its old name (redirect), but
+    search only knows the new one, so the query uses the name the repository read gave."""
+    repo = repo_of(gh_app)
+    gh_app.world.repos["almdesk-demo/old-webapp"] = repo  # the old name still leads to the repository
+    renamed = dataclasses.replace(connection, params={**connection.params, "alm_project": "old-webapp"})
+    result = SYSTEM.gate(renamed, GateRequest(threshold=0), http, ctx)
+    assert result.count == expected_open(repo)
+    [search] = searches(gh_app)
+    assert dict(parse_qsl(search.query))["q"] == "repo:almdesk-demo/webapp is:issue is:open"
+
+
 def test_label_or_counts_an_issue_with_two_severities_once(gh_app: GitHubSandbox, connection: ConnectionSettings,
                                                            http: HttpFactory, ctx: JobContext) -> None:
     repo = repo_of(gh_app)

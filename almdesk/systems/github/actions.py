@@ -156,7 +156,7 @@ def gate(connection: ConnectionSettings, request: GateRequest, http: HttpFactory
     client = _client(connection, http, ctx)
     try:
         with _inputs(request.workspace):
-            fetch_repo(client, target)
+            repo = fetch_repo(client, target)
         wanted = [v.strip() for v in (*request.labels, *request.severities, *request.phases) if v.strip()]
         known = {n.lower(): n for n in label_names(client, target)} if wanted else {}
         all_of = _check_labels([v.strip() for v in request.labels if v.strip()], known, target, "Label", "labels")
@@ -167,7 +167,8 @@ def gate(connection: ConnectionSettings, request: GateRequest, http: HttpFactory
         milestone = milestone_named(client, target, release, "release") if release else None
         title = str(milestone.get("title") or release) if milestone else ""
         flt = _Filter(target, int(milestone["number"]) if milestone else None, all_of, severities, phases)
-        query = issue_query(target.full_name, milestone=title, all_of=all_of,
+        # the repository's name as GitHub gives it now: search does not follow a renamed repository's old name
+        query = issue_query(repo.full_name, milestone=title, all_of=all_of,
                             any_of=[g for g in (severities, phases) if g])
         count = _search_count(client, query, target, ctx)
         matched = list(flt.listed(client)) if count is None else None
