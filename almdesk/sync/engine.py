@@ -52,6 +52,7 @@ from almdesk.sync.scope import Scope
 from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import (
     ConnectionSettings,
+    FateUnknown,
     ItemDraft,
     RemoteItem,
     SyncAdapter,
@@ -115,9 +116,7 @@ class SyncRun:
         started = time.monotonic()
         for key in COUNT_KEYS:
             self.ctx.counts.setdefault(key, 0)
-        fmt = TitleFormat.parse(str(self.params.get("alm_title_format") or ""),
-                                context=str(self.params.get("alm_context") or ""),
-                                application=self.connection.application, project=self.connection.project)
+        fmt = TitleFormat.of(self.params, application=self.connection.application, project=self.connection.project)
         scope = Scope.from_params(self.params)
         rules = Rules.from_params(self.params)
         self.http.add_secrets(v for v in self.connection.connector.secrets.values() if v)
@@ -132,10 +131,9 @@ class SyncRun:
             leftover = journal.leftover_creates()
             self._resumed = set(leftover)
             waiting = journal.waiting_creates()
-            if waiting:
-                self._waiting_until = max(waiting.values())
-            if leftover:
-                self.ctx.log(f"Resuming: an earlier sync was interrupted around {len(leftover)} creation(s); "
+            interrupted = leftover - waiting.keys()  # a waiting task's create was not interrupted: it is reported
+            if interrupted:
+                self.ctx.log(f"Resuming: an earlier sync was interrupted around {len(interrupted)} creation(s); "
                              "items it made are found by title, not created again.")
             self.ctx.progress(0, 0, f"Connecting to {self.system.label}…")
             adapter = self.system.sync_adapter(self.connection, self.http, self.ctx)
@@ -145,6 +143,8 @@ class SyncRun:
                 index = self._read_items(adapter, fmt) if tasks else ItemIndex(fmt)
                 self._find_missing(adapter, index, tasks, links)
                 plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover, waiting=waiting)
+                # the tasks still waiting (not one whose late item was found, nor one out of scope) set the time
+                self._waiting_until = max((waiting[e.task.pk] for e in plan if e.action == "wait"), default=None)
                 if self.dry_run:
                     return self._dry_run_outcome(plan, len(tasks), out_of_scope, index, started)
                 stopped = self._execute(adapter, plan, links, journal)
@@ -404,6 +404,8 @@ class SyncRun:
     def _fail(self, entry: PlanEntry, action: str, error: Exception, *, unknown: bool = False) -> None:
         self.ctx.counts["failed"] += 1
         text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
+        if isinstance(error, FateUnknown):
+            text = error.message  # its hint says what the sentence below says, with the actual wait
         if unknown:
             text += (f" The {self.noun} may still be made: the next syncs do not create it again for "
                      f"{WAIT_FACTOR * self.timeout:g} s, then look for it by title.")

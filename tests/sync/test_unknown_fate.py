@@ -14,18 +14,21 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from almdesk.errors import RemoteError
+from almdesk.jobs.context import JobContext
 from almdesk.models import JournalEntry
 from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import json_response
 from almdesk.sync.journal import UNKNOWN, Journal
 from almdesk.systems.base import FateUnknown, NetworkSettings, fate_unknown, with_fate
-from tests.sync.harness import Handler, SyncEnv, intercept, tasks
+from almdesk.systems.registry import Registry
+from tests.sync.harness import Handler, SyncEnv, Target, intercept, real_systems, tasks
 
 TIMEOUT = 1.0
 TITLE = "Fate unknown"
@@ -163,3 +166,62 @@ def test_which_failures_leave_a_create_s_fate_unknown() -> None:
     assert isinstance(wrapped, FateUnknown) and wrapped.message == timed_out.message
     for conn in held:
         conn.close()
+
+
+def test_an_unknown_fate_create_says_once_how_long_the_next_syncs_wait(sync_registry: Registry,
+                                                                        tmp_path: Path) -> None:
+    """The failed create's event names the server's answer and the wait once (the FateUnknown's own hint
+    would say it a second time, vaguer); the journal keeps the connector's timeout for the window."""
+    if "octane" not in real_systems():
+        pytest.skip("the ALM Octane sandbox is not available")
+    target = Target.start("octane", sync_registry)
+    try:
+        env = SyncEnv(tmp_path, target, sync_registry)
+        env.set_timeout(7.0)
+        alias = env.connection(env.project(tasks("T1", "T2", title=TITLE)))
+
+        def gateway(request: Request, call: Handler) -> Response:
+            if request.method == "POST" and TITLE.encode() in request.get_data():
+                return json_response({"message": "gateway timeout"}, 504)
+            return call(request)
+
+        intercept(env.target.app, gateway)
+        result = env.sync(alias)
+        failed = [e for e in env.events(result) if e.status == "failed"]
+        assert len(failed) == 2, [e.message for e in env.events(result)]
+        for event in failed:
+            assert "(HTTP 504)" in event.message, event.message
+            assert event.message.count("may still") == 1, event.message
+            assert "do not create it again for 14 s, then look for it by title" in event.message, event.message
+        with env.store.session() as s:
+            entries = s.scalars(select(JournalEntry)).all()
+        assert [(e.state, e.timeout) for e in entries] == [(UNKNOWN, 7.0), (UNKNOWN, 7.0)]
+    finally:
+        target.stop()
+
+
+def test_the_summary_names_the_end_of_the_still_waiting_tasks_window(toy: SyncEnv) -> None:
+    """Of two journaled unknown-fate creates, the one whose item has landed is linked, not waited for: the
+    summary's 'sync again after' is the other's window end, and no interrupted sync is reported."""
+    project = toy.project(tasks("T1", "T2"))
+    alias = toy.connection(project)
+    cid = toy.config.connection(alias).id
+    assert cid is not None
+    pks = {t: toy.task(project, t).id for t in ("T1", "T2")}
+    journal = Journal(toy.store, cid)
+    ids = journal.begin("create", [(pks["T1"], ""), (pks["T2"], "")])
+    with toy.store.session() as s:  # T1's create was sent with a long timeout, T2's with a short one
+        Journal.finish_many(s, [(ids[0], UNKNOWN, "")], timeout=600.0)
+        Journal.finish_many(s, [(ids[1], UNKNOWN, "")], timeout=60.0)
+    toy.pre_create(alias, [("T1", "Task T1")])  # T1's item has landed since
+    until = journal.waiting_creates()
+    assert set(until) == set(pks.values()) and until[pks["T1"]] > until[pks["T2"]]
+
+    ctx = JobContext()
+    result = toy.sync(alias, ctx=ctx)
+    counts = result.outcome.counts
+    assert (counts["linked"], counts["waiting"], counts["created"]) == (1, 1, 0), counts
+    expected = until[pks["T2"]].astimezone().strftime("%H:%M:%S")
+    assert f"1 waiting: an earlier create may still land (sync again after {expected})." in result.outcome.message, \
+        result.outcome.message
+    assert not any("interrupted" in line for _, line in ctx.lines), ctx.lines
