@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from almdesk.errors import ConfigError
@@ -68,7 +68,8 @@ def stored_revision(path: Path) -> str | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # as a URI (percent-encoded: a '#', '?' or '%' in a directory name is part of the path)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
         return None
     try:
@@ -95,7 +96,8 @@ class Store:
     def __init__(self, path: Path, *, migrate: bool = True, revision: str = "head") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(f"sqlite:///{self.path}", future=True)
+        # URL.create: the path as it is (an f-string URL would decode a '%41' in a directory name)
+        self.engine: Engine = create_engine(URL.create("sqlite", database=str(self.path)), future=True)
         event.listen(self.engine, "connect", _on_connect)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.backup_path: Path | None = None

@@ -77,3 +77,20 @@ def test_store_at_head_opens_without_importing_alembic(tmp_path: Path) -> None:
         raw.execute("select 1")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == [head_revision(), "False"]
+
+
+@pytest.mark.parametrize("name", ["a#b", "a%41b", "a?b", "a b"])
+def test_store_in_a_directory_with_url_characters(tmp_path: Path, name: str) -> None:
+    """A data directory whose name has '#', '%', '?' or a space: the store opens that very file, and a store
+    at head is still told by the quick sqlite3 read (no Alembic)."""
+    from almdesk.models.store import stored_revision
+
+    path = tmp_path / name / "almdesk.db"
+    store = Store(path)
+    with store.session() as s:
+        s.add(Connector(name="kept", system="jira", params={}))
+    store.close()
+    assert [p.name for p in (tmp_path / name).glob("*.db")] == ["almdesk.db"]
+    assert stored_revision(path) == head_revision()
+    with Store(path).session() as s:
+        assert s.query(Connector).one().name == "kept"
