@@ -14,8 +14,9 @@ the items, and only the first 1,000 results can be paged (422 beyond, as GitHub)
 :attr:`World.search_scan_limit` (``app.world``) makes every search stop after that many issues, like a GitHub
 search that timed out: ``incomplete_results: true`` and a partial ``total_count``.
 
-Counting is one pass over the issues, each issue's lower-case label set cached beside a copy of its
-label list (so edits are seen).
+Counting filters the issues one qualifier at a time (a comprehension each), each issue's lower-case label
+set cached beside a copy of its label list (so edits are seen); only the page asked for is picked in order
+(``heapq``), not the whole result sorted.
 """
 
 from __future__ import annotations

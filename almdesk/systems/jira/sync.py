@@ -180,7 +180,8 @@ class JiraSyncAdapter:
         return name
 
     def _close_new(self, items: list[RemoteItem], created: dict[str, dict[str, Any]]) -> dict[str, RemoteItem]:
-        """Close just-created issues: one transition lookup per starting status (per sync), one POST each.
+        """Close just-created issues: at most one transition lookup per starting status (per sync; none for the
+        status read by :meth:`_status_of_new`, whose transitions came with it), one POST each.
 
         The new status is the one the transition leads to (``to`` in Jira's transition list); only when
         Jira does not say are the moved issues read back. Items that cannot be closed stay open (the
