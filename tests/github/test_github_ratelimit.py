@@ -109,6 +109,8 @@ def test_primary_limit_too_far_away_fails_with_the_reset_time() -> None:
             list(adapter.iter_items())
         assert time.monotonic() - started < 5
     assert "primary rate limit" in caught.value.message and "until about" in caught.value.message
+    hint = caught.value.hint
+    assert "requests an hour" in hint and "between writes" not in hint  # pacing writes does not help here
 
 
 def response(status: int, headers: dict[str, str] | None = None, body: Any = None) -> requests.Response:

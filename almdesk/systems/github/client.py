@@ -27,6 +27,14 @@ API_VERSION = "2022-11-28"
 PER_PAGE = 100  # GitHub's maximum page size
 TRANSPORT_RETRIES = 3
 SERVER_RETRIES = 3
+# what to change, by LimitWait.kind, after "Try again after that time, or use another token."
+LIMIT_HINTS = {
+    "search": "Gates count with GitHub's search, whose budget of 30 searches a minute is shared by every job "
+              "using this token.",
+    "primary": "The token's budget of requests an hour (5,000 with a personal token on GitHub.com) is shared by "
+               "every job and tool using it.",
+    "": "Pausing longer between writes (connector setting) avoids the secondary limit.",
+}
 RATE_LIMIT_WAITS = 6  # limited answers in a row to one request before giving up
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH"})
 
@@ -124,11 +132,7 @@ class GitHubClient:
         """Sleep out a limited answer (``earlier``: limited answers to this same request so far)."""
         if wait.seconds > self.max_wait or earlier >= RATE_LIMIT_WAITS:
             until = time.strftime("%H:%M", time.localtime(time.time() + wait.seconds))
-            hint = ("Try again after that time, or use another token. Gates count with GitHub's search, whose "
-                    "budget of 30 searches a minute is shared by every job using this token."
-                    if wait.kind == "search" else
-                    "Try again after that time, or use another token. Pausing longer between writes "
-                    "(connector setting) avoids the secondary limit.")
+            hint = "Try again after that time, or use another token. " + LIMIT_HINTS.get(wait.kind, LIMIT_HINTS[""])
             raise RateLimited(f"{wait.reason} while {what}; it asks to wait "
                               f"{wait.seconds:.0f} s (until about {until}).", hint)
         self.rate_waits.append(wait)
