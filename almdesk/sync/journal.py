@@ -2,7 +2,7 @@
 
 Before a write the engine records ``pending`` entries (one per task, op ``create``/``close``/
 ``reopen``) in their own committed transaction; after it, the same transaction that stores the link
-marks them ``done`` (or ``failed``). What a resumed sync learns from leftovers:
+marks them ``done`` (or ``failed``, or ``unknown``: see below). What a resumed sync learns from leftovers:
 
 * a ``create`` whose outcome is unknown (``pending``) — the server may have made the item. Nothing
   is re-sent blindly: the next sync's lookup pass finds items by fixed title and links them, and only
@@ -49,7 +49,8 @@ class Journal:
         self.job_id = job_id
 
     def leftover_creates(self) -> set[int]:
-        """Task pks with a ``create`` entry left by an earlier, interrupted sync."""
+        """Task pks with a ``create`` entry an earlier sync left: interrupted (``pending``), ``failed`` or
+        ``unknown`` — an item found for them by title may be almdesk's own (see :meth:`settle`)."""
         with self.store.session() as s:
             return set(s.scalars(select(JournalEntry.task_pk).where(
                 JournalEntry.connection_id == self.connection_id, JournalEntry.op == "create")))

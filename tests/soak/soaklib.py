@@ -35,6 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from almdesk.models import Connector, JournalEntry
 from almdesk.sandbox.base import Faults, json_response
+from almdesk.sync.journal import WAIT_FACTOR
 from almdesk.systems.registry import Registry
 from tests.sync.harness import Handler, SyncEnv, Target, intercept, make_registry
 
@@ -191,7 +192,7 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
                 break
             if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot have
                 report.waits += 1
-                time.sleep(2 * timeout + 0.1)
+                time.sleep(WAIT_FACTOR * timeout + 0.1)
         report.tasks = len(book.done)
         report.requests = target.app.requests
         report.check = check_alm(env, alias, book)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from almdesk.sandbox.base import Faults
+from almdesk.sync.journal import WAIT_FACTOR
 from almdesk.systems.registry import Registry
 from tests.sync.conftest import TARGETS
 from tests.sync.harness import SyncEnv, Target
@@ -48,7 +49,7 @@ def test_repeated_syncs_converge_under_faults(system: str, kind: str, tmp_path: 
             converged = result.state == "succeeded" and c.get("created", 0) == 0 and c.get("closed", 0) == 0 \
                 and c.get("waiting", 0) == 0
             if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot
-                time.sleep(2 * TIMEOUT + 0.1)
+                time.sleep(WAIT_FACTOR * TIMEOUT + 0.1)
             # a sync of a few requests may meet no fault: sync again (a no-op under faults) until one came
             injected = faults.counts.get("reset", 0) if kind == "resets" else sum(faults.counts.values())
             if converged and injected:

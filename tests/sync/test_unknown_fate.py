@@ -25,7 +25,7 @@ from almdesk.jobs.context import JobContext
 from almdesk.models import JournalEntry
 from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import json_response
-from almdesk.sync.journal import UNKNOWN, Journal
+from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal
 from almdesk.systems.base import FateUnknown, NetworkSettings, fate_unknown, with_fate
 from almdesk.systems.registry import Registry
 from tests.sync.harness import Handler, SyncEnv, Target, intercept, real_systems, tasks
@@ -96,7 +96,7 @@ def _run(env: SyncEnv, lands: bool) -> tuple[str, Callable[[], None]]:
     assert len(items) == (2 if lands else 2 - len(failed)), items  # the held create made its items, or none
 
     def after_window() -> None:
-        time.sleep(2 * TIMEOUT + 0.2)  # the window runs from the failure, which is over a second ago
+        time.sleep(WAIT_FACTOR * TIMEOUT + 0.2)  # the window runs from the failure, which is over a second ago
 
     return alias, after_window
 
