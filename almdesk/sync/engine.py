@@ -454,7 +454,7 @@ class SyncRun:
                         ) from err
         failed = counts.get("failed", 0)
         waiting = counts.get("waiting", 0)
-        until = f" (sync again after {self._waiting_until.astimezone().strftime('%H:%M:%S')})" if (
+        until = f" (sync again after {self._waiting_until.astimezone().strftime('%H:%M:%S %Z')})" if (
             self._waiting_until) else ""
         message = (f"Synced {self.connection.alias}: {in_scope} task(s) in scope; {summary}."
                    + (f" {failed} failed; see the job's events." if failed else "")

@@ -223,7 +223,7 @@ def test_the_summary_names_the_end_of_the_still_waiting_tasks_window(toy: SyncEn
     result = toy.sync(alias, ctx=ctx)
     counts = result.outcome.counts
     assert (counts["linked"], counts["waiting"], counts["created"]) == (1, 1, 0), counts
-    expected = until[pks["T2"]].astimezone().strftime("%H:%M:%S")
+    expected = until[pks["T2"]].astimezone().strftime("%H:%M:%S %Z")  # local time, named: the events say UTC
     assert f"1 waiting: an earlier create may still land (sync again after {expected})." in result.outcome.message, \
         result.outcome.message
     assert not any("interrupted" in line for _, line in ctx.lines), ctx.lines
