@@ -4,7 +4,9 @@ The sandbox holds one create request past the connector's 1 s timeout and makes 
 the test lets it, after an immediate re-sync has looked for them: that re-sync must not create them
 again but report them as waiting ("an earlier create may still land"); once twice the timeout has
 passed, the lookup by title decides — the late items are found and linked, or (when the slow create
-never landed) the tasks are created.
+never landed) the tasks are created. Also: which transport failures leave a create's fate unknown, a
+504 bulk create on Octane, Jira and Rally (the event says the wait once), and the summary's "sync again
+after" time with two journaled unknown-fate creates.
 """
 
 from __future__ import annotations
