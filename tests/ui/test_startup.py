@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 import almdesk.app
 from almdesk.app import App, Startup
+from almdesk.errors import ConfigError, UserFacingError
 
 
 def _untune(startup: Startup, qtbot: QtBot) -> None:
@@ -122,44 +123,28 @@ def test_lighter_pyside_import_scan_gives_pyside_s_answers(monkeypatch: pytest.M
     assert answers["almdesk.ui.main_window"] and not answers["almdesk.services"] and not answers["sys"]
 
 
-def test_store_that_cannot_open_is_reported_from_the_worker(qtbot: QtBot, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("error", "message"), [
+    (ConfigError("The store is from a newer almdesk.", "Upgrade almdesk."),
+     "The store is from a newer almdesk.\n\nUpgrade almdesk."),
+    (RuntimeError("boom"), "Start-up failed: RuntimeError: boom\n\nThis is a bug in almdesk; the log has the details."),
+], ids=["store-refused", "bug"])
+def test_a_start_up_failure_in_the_worker_is_reported_not_left_loading(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    from almdesk.errors import ConfigError
     from almdesk.services import Services
 
-    def refuse(*_args: object, **_kwargs: object) -> Services:
-        raise ConfigError("The store is from a newer almdesk.", "Upgrade almdesk.")
+    def fail(*_args: object, **_kwargs: object) -> Services:
+        raise error
 
     shown: list[str] = []
-    monkeypatch.setattr(Services, "open", refuse)
+    monkeypatch.setattr(Services, "open", fail)
     monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
     startup = Startup(str(tmp_path / "data"))
     qtbot.addWidget(startup.window)
     startup.window.show()
     qtbot.waitUntil(lambda: startup.exit_code is not None, timeout=20000)
-    assert startup.exit_code == ConfigError.exit_code and startup.app is None
-    assert shown == ["The store is from a newer almdesk.\n\nUpgrade almdesk."]
+    expected = error.exit_code if isinstance(error, UserFacingError) else UserFacingError.exit_code
+    assert startup.exit_code == expected and startup.app is None
+    assert shown == [message]
     assert not startup.window.attached
-
-
-def test_a_bug_during_start_up_is_reported_not_left_loading(qtbot: QtBot, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtWidgets import QMessageBox
-
-    from almdesk.errors import UserFacingError
-    from almdesk.services import Services
-
-    def broken(*_args: object, **_kwargs: object) -> Services:
-        raise RuntimeError("boom")
-
-    shown: list[str] = []
-    monkeypatch.setattr(Services, "open", broken)
-    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
-    startup = Startup(str(tmp_path / "data"))
-    qtbot.addWidget(startup.window)
-    startup.window.show()
-    qtbot.waitUntil(lambda: startup.exit_code is not None, timeout=20000)
-    assert startup.exit_code == UserFacingError.exit_code and startup.app is None
-    assert shown and shown[0].startswith("Start-up failed: RuntimeError: boom") and "bug" in shown[0]
