@@ -40,9 +40,14 @@ class ConfigError(UserFacingError):
 
 
 class RemoteError(UserFacingError):
-    """The server could not be reached, or refused our credentials."""
+    """The server could not be reached, or refused our credentials. ``status`` is the HTTP status
+    behind it (0 when there was no answer)."""
 
     exit_code = EXIT_REMOTE
+
+    def __init__(self, message: str, hint: str = "", *, field: str | None = None, status: int = 0) -> None:
+        super().__init__(message, hint, field=field)
+        self.status = status
 
 
 class AuthError(RemoteError):

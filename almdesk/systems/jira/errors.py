@@ -23,8 +23,7 @@ class JiraApiError(RemoteError):
 
     def __init__(self, message: str, hint: str = "", *, status: int = 0, messages: list[str] | None = None,
                  errors: dict[str, str] | None = None, field: str | None = None) -> None:
-        super().__init__(message, hint, field=field)
-        self.status = status
+        super().__init__(message, hint, field=field, status=status)
         self.messages = messages or []
         self.errors = errors or {}
 

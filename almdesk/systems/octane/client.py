@@ -166,7 +166,7 @@ class OctaneClient:
             if not text:
                 json_body(resp, WHAT)  # explains HTML or garbage bodies
             return RemoteError(f"ALM Octane failed while {what} (HTTP {status}){detail}.",
-                               "The server is failing or overloaded; try again later.")
+                               "The server is failing or overloaded; try again later.", status=status)
         if not text and not code:
             json_body(resp, WHAT)
         return UserFacingError(f"ALM Octane rejected {what} (HTTP {status}){detail}.",

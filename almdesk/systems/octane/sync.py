@@ -118,9 +118,9 @@ class OctaneSyncAdapter:
             results = self.client.create(self.workspace, target.collection, [self._entity(d) for d in drafts],
                                          fields=FIELDS)
         except UserFacingError as exc:
-            # a timeout, a reset after sending or a 504 (the client's message names the status): Octane may
-            # still make the items, and the engine must not create them again at once
-            fate = with_fate(exc, 504 if "(HTTP 504)" in exc.message else None)
+            # a timeout, a reset after sending or a 504: Octane may still make the items, and the engine
+            # must not create them again at once
+            fate = with_fate(exc)
             return [fate for _ in drafts]
         out: list[RemoteItem | Exception] = [r if isinstance(r, Exception) else self._item(r) for r in results]
         to_close = [i for i, (d, r) in enumerate(zip(drafts, out, strict=True))

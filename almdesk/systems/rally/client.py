@@ -163,7 +163,7 @@ class RallyClient:
                               "try again.")
         if code >= 500:
             raise RemoteError(f"Rally failed while answering {what} (HTTP {code}){': ' + detail if detail else ''}.",
-                              "Rally may be busy or down; try again in a few minutes.")
+                              "Rally may be busy or down; try again in a few minutes.", status=code)
         raise RemoteError(f"Rally answered HTTP {code} to {what}{': ' + detail if detail else ''}.",
                           "Check the server URL and the connector's network settings.", field="alm_server")
 

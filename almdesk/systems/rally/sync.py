@@ -135,9 +135,9 @@ class RallySyncAdapter:
             results = self.client.batch(entries, workspace=workspace.ref,
                                         what=f"creating {len(drafts)} {self.card.label} item(s)")
         except UserFacingError as exc:
-            # a timeout, a reset after sending or a 504 (the client's message names the status): Rally may
-            # still make the items, and the engine must not create them again at once
-            fate = with_fate(exc, 504 if "(HTTP 504)" in exc.message else None)
+            # a timeout, a reset after sending or a 504: Rally may still make the items, and the engine
+            # must not create them again at once
+            fate = with_fate(exc)
             return [fate for _ in drafts]
         made: list[RemoteItem | Exception] = []
         for draft, result in zip(drafts, results, strict=True):
