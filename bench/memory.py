@@ -73,28 +73,11 @@ def child(db: str, alias: str, trace: bool) -> int:
                         child.top_report = "\n".join(lines)  # type: ignore[attr-defined]
 
             threading.Thread(target=sample, daemon=True).start()
-    import keyring.backends.fail
-
-    from almdesk.config import Config
-    from almdesk.jobs.record import JobSpec, run_recorded
-    from almdesk.models import Store
-    from almdesk.net.session import HttpFactory
-    from almdesk.secrets import SecretStore
-    from almdesk.sync import sync_job
-    from tests.sync.harness import make_registry
+    from almdesk.jobs.record import run_recorded
+    from tests.sync.sync_child import prepare
 
     rss_imports = peak_rss()
-    secrets = SecretStore(keyring.backends.fail.Keyring())
-    for key, value in json.loads(sys.stdin.read() or "{}").items():
-        uid, _, name = key.partition("/")
-        secrets.set(uid, name, value)
-    registry = make_registry()
-    store = Store(Path(db))
-    config = Config(store, secrets, registry)
-    settings = config.connection_settings(alias)
-    http = HttpFactory(settings.connector.network)
-    fn = sync_job(store, settings, registry.get(settings.connector.system), http)
-    spec = JobSpec("sync", f"Sync {alias}", fn, config.connector(settings.connector.name).id, settings.id)
+    store, spec, http = prepare(db, alias, sys.stdin.read())
     started = time.perf_counter()
     result = run_recorded(store, spec)
     seconds = time.perf_counter() - started

@@ -21,19 +21,25 @@ from almdesk.sync import sync_job
 from tests.sync.harness import make_registry
 
 
-def main() -> int:
-    db, alias = sys.argv[1], sys.argv[2]
+def prepare(db: str, alias: str, secrets_json: str) -> tuple[Store, JobSpec, HttpFactory]:
+    """The store, the sync job of ``alias`` and its HTTP factory, with ``{"uid/field": secret}`` secrets
+    kept in memory only (also used by ``bench/memory.py``)."""
     secrets = SecretStore(keyring.backends.fail.Keyring())
-    for key, value in json.loads(sys.stdin.read() or "{}").items():
+    for key, value in json.loads(secrets_json or "{}").items():
         uid, _, name = key.partition("/")
         secrets.set(uid, name, value)
     registry = make_registry()
     store = Store(Path(db))
     config = Config(store, secrets, registry)
     settings = config.connection_settings(alias)
-    system = registry.get(settings.connector.system)
-    fn = sync_job(store, settings, system, HttpFactory(settings.connector.network))
+    http = HttpFactory(settings.connector.network)
+    fn = sync_job(store, settings, registry.get(settings.connector.system), http)
     spec = JobSpec("sync", f"Sync {alias}", fn, config.connector(settings.connector.name).id, settings.id)
+    return store, spec, http
+
+
+def main() -> int:
+    store, spec, _http = prepare(sys.argv[1], sys.argv[2], sys.stdin.read())
     result = run_recorded(store, spec)
     print(json.dumps({"state": result.state, "message": result.outcome.message, "counts": result.outcome.counts}))
     store.close()
