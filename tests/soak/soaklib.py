@@ -18,12 +18,8 @@ and the ALM is checked for duplicates and lost tasks.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from almdesk.models import Connector, JournalEntry
-from almdesk.sandbox.base import Faults, json_response
+from almdesk.sandbox.base import Faults
 from almdesk.sync.journal import WAIT_FACTOR
 from almdesk.systems.registry import Registry
-from tests.sync.harness import Handler, SyncEnv, Target, intercept, make_registry
+from tests.sync.harness import SyncEnv, Target, intercept, make_registry
+from tests.sync.kill import RequestKiller, run_sync_child
 
-ROOT = Path(__file__).resolve().parents[2]
 FAULT_SPEC = "500:0.03,429:0.03,reset:0.02,slow:0.01,expire:0.01"
 SANDBOX_OPTIONS: dict[str, dict[str, Any]] = {"jira": {"rate_limit": None}, "github": {"primary_limit": 10**9}}
 SCOPE = {"sde_statuses_in_scope": "TODO,DONE", "conflict_policy": "sde", "sde_min_priority": 1}
@@ -225,73 +221,22 @@ class KillAt:
     when: str
     delay: float = 0.0
 
+    def matches(self, request: Request) -> bool:
+        return True  # any request
+
     def __str__(self) -> str:
         return f"request {self.nth} {self.when}" + (f" +{self.delay * 1000:.0f} ms" if self.delay else "")
 
 
-class AnyRequestKiller:
-    """Sandbox hook: SIGKILL the child at its :class:`KillAt` point."""
-
-    def __init__(self) -> None:
-        self.pid = 0
-        self.point: KillAt | None = None
-        self.seen = 0
-        self.fired = False
-        self.killed_at = ""
-        self._lock = threading.Lock()
-
-    def arm(self, point: KillAt | None) -> None:
-        with self._lock:
-            self.point, self.seen, self.fired, self.pid, self.killed_at = point, 0, False, 0, ""
-
-    def disarm(self) -> None:
-        """No more kills (what happened stays readable)."""
-        with self._lock:
-            self.point = None
-
-    def _kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def __call__(self, request: Request, call: Handler) -> Response:
-        with self._lock:
-            point, fire = self.point, False
-            if point is not None and not self.fired and self.pid:
-                self.seen += 1
-                fire = self.fired = self.seen == point.nth
-                if fire:
-                    self.killed_at = f"{request.method} {request.path}"
-        if fire and point is not None and point.when == "before":
-            self._kill()
-            return json_response({"message": "client gone"}, 503)
-        response = call(request)
-        if fire and point is not None:
-            if point.delay:
-                threading.Timer(point.delay, self._kill).start()
-            else:
-                self._kill()
-        return response
-
-
-def run_child(env: SyncEnv, alias: str, killer: AnyRequestKiller, point: KillAt | None,
+def run_child(env: SyncEnv, alias: str, killer: RequestKiller, point: KillAt | None,
               timeout: float = 300) -> tuple[int, dict[str, Any] | None, str]:
     """One sync in a child process; returns (exit code, its JSON result or None, stderr tail)."""
-    uid = env.config.connector(env.connector).uid
-    secrets = {f"{uid}/{k}": v for k, v in env.target.info["secrets"].items()}
-    killer.arm(point)
-    proc = subprocess.Popen([sys.executable, "-m", "tests.sync.sync_child", str(env.store.path), alias],
-                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    killer.pid = proc.pid
-    out, err = proc.communicate(json.dumps(secrets), timeout=timeout)
-    killer.disarm()
+    code, out, err = run_sync_child(env, alias, killer, point, timeout)
     try:
         parsed = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
     except ValueError:
         parsed = None
-    return proc.returncode, parsed, err[-1500:]
+    return code, parsed, err[-1500:]
 
 
 @dataclass
@@ -326,7 +271,7 @@ def crash_soak(system: str, tmp: Path, *, kills: int, seed: int = 1, new_per_rou
         book = Book(random.Random(seed + 1))
         project = env.project()
         alias = env.connection(project, **SCOPE)
-        killer = AnyRequestKiller()
+        killer = RequestKiller()
         intercept(target.app, killer)
         expected_requests = 8  # learnt from each clean run: the kill point is drawn within it
         attempts = 0

@@ -10,23 +10,17 @@ done tasks closed, the journal settled and the database passing ``PRAGMA integri
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from almdesk.models import JournalEntry
-from almdesk.sandbox.base import json_response
 from tests.sync.conftest import TARGETS
-from tests.sync.harness import Handler, SyncEnv, intercept, is_write
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sync.harness import SyncEnv, intercept, is_write
+from tests.sync.kill import RequestKiller, run_sync_child
 
 
 @dataclass(frozen=True)
@@ -35,6 +29,7 @@ class KillPoint:
     nth: int
     when: str  # before | after
     required: bool = True  # False: the run may finish without reaching it (nothing left to write)
+    delay: float = 0.0  # kill at once
 
     def matches(self, request: Request) -> bool:
         if self.kind == "write":
@@ -42,50 +37,12 @@ class KillPoint:
         return request.method == "GET" and self.kind in request.path
 
 
-class Killer:
-    """Sandbox hook: SIGKILL the current child at its kill point."""
-
-    def __init__(self) -> None:
-        self.pid = 0
-        self.point: KillPoint | None = None
-        self.seen = 0
-        self.fired = False
-        self._lock = threading.Lock()
-
-    def arm(self, point: KillPoint | None) -> None:
-        with self._lock:
-            self.point, self.seen, self.fired, self.pid = point, 0, False, 0
-
-    def __call__(self, request: Request, call: Handler) -> Response:
-        with self._lock:
-            point = self.point
-            fire = False
-            if point is not None and not self.fired and self.pid and point.matches(request):
-                self.seen += 1
-                fire = self.seen == point.nth
-                self.fired = fire
-        if fire and point is not None and point.when == "before":
-            os.kill(self.pid, signal.SIGKILL)
-            return json_response({"message": "client gone"}, 503)
-        response = call(request)
-        if fire:
-            os.kill(self.pid, signal.SIGKILL)
-        return response
-
-
-def run_child(env: SyncEnv, alias: str, killer: Killer, point: KillPoint | None) -> tuple[int, str]:
-    uid = env.config.connector(env.connector).uid
-    secrets = {f"{uid}/{k}": v for k, v in env.target.info["secrets"].items()}
-    killer.arm(point)
-    proc = subprocess.Popen([sys.executable, "-m", "tests.sync.sync_child", str(env.store.path), alias],
-                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    killer.pid = proc.pid
-    out, err = proc.communicate(json.dumps(secrets), timeout=120)
+def run_child(env: SyncEnv, alias: str, killer: RequestKiller, point: KillPoint | None) -> tuple[int, str]:
+    code, out, err = run_sync_child(env, alias, killer, point, timeout=120)
     if point is not None and (point.required or killer.fired):
         assert killer.fired, f"kill point {point} never reached; child said {out} {err[-2000:]}"
-        assert proc.returncode == -signal.SIGKILL, (proc.returncode, out, err[-2000:])
-    return proc.returncode, out
+        assert code == -signal.SIGKILL, (code, out, err[-2000:])
+    return code, out
 
 
 TOY_CHAIN = [KillPoint("/api/items", 1, "before"), KillPoint("write", 2, "after"), KillPoint("write", 1, "before"),
@@ -110,7 +67,7 @@ def test_sigkill_at_several_points_then_resume(system: str, tmp_path: Path, sync
                               + [{"task_id": "T100", "priority": 2}])  # out of scope
         extra = {"toyalm_bulk_size": 4, "toyalm_page_size": 10} if system == "toyalm" else {}
         alias = env.connection(project, sde_min_priority=5, sde_statuses_in_scope="TODO,DONE", **extra)
-        killer = Killer()
+        killer = RequestKiller()
         intercept(target.app, killer)
         for point in TOY_CHAIN if system == "toyalm" else REAL_CHAIN:
             run_child(env, alias, killer, point)
