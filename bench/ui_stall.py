@@ -120,22 +120,6 @@ def start_sandbox(system: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     return proc, json.loads(line)
 
 
-def hold_true_references() -> list[bool]:
-    """PySide6 6.12.0 on Python 3.11 drops a reference to True at every signal emit (the app aborts with
-    ``bool_dealloc`` after ~10,000 emits; see tests/ui/test_pyside_emit.py). Hold enough references for
-    the bench to live through two 5,000-task syncs — the app itself needs the pin in the report."""
-    from PySide6.QtCore import QObject, Signal
-
-    class _Probe(QObject):
-        ping = Signal(int)
-
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for i in range(8):
-        probe.ping.emit(i)
-    return [True] * 2_000_000 if sys.getrefcount(True) < before else []
-
-
 def bench_system(system: str, n: int, qapp: Any, settle: bool = True, profile: bool = False,
                  switch_interval: float = 0.0) -> dict[str, Any]:
     import keyring.backends.fail
@@ -224,12 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    keep = hold_true_references()
     qapp = QApplication([sys.argv[0]])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     print(f"almdesk UI stall bench: sync in the GUI (offscreen), sandbox in another process; {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, load average {load:.1f}"
-          + ("; PySide6 emit refcount workaround on" if keep else "")
           + ("; WITHOUT settle_gc()" if args.no_settle_gc else "")
           + (f"; switch interval {args.switch_interval * 1000:g} ms" if args.switch_interval else ""))
     head = (f"{'system':8} {'run':7} {'tasks':>5} {'state':9} {'rows':>5} {'s':>6} {'ticks':>6} {'median':>6} "
@@ -246,7 +228,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{system:8} {kind:7} {n:>5} {r['state']:9} {r['rows']:>5} {r['seconds']:>6.1f} {r['ticks']:>6} "
                   f"{r['median_ms']:>6.1f} {r['p99_ms']:>6.1f} {r['max_ms']:>8.1f} {r['over_50']:>6} "
                   f"{r['busy_max_ms']:>10.1f} {r['gc_ms']:>6.1f}/g{r['gc_gen']} {r['close_ms']:>6.0f} | {verdict}")
-    del keep
     return 0
 
 
