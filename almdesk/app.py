@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -132,7 +132,6 @@ class Startup(QObject):
         self.window.installEventFilter(self)
         self._painted = False
         self._worker: threading.Thread | None = None
-        self._services: Services | None = None
         self.settled = False  # settle_gc() done
         self._prepared.connect(self._finish, Qt.ConnectionType.QueuedConnection)
 
@@ -144,7 +143,7 @@ class Startup(QObject):
         return False
 
     def start(self) -> None:
-        """Run :func:`prepare` in a worker thread; :meth:`open` follows in the UI thread."""
+        """Run :func:`prepare` in a worker thread; :meth:`_finish` follows in the UI thread."""
         if self._worker is not None or self.app is not None or self.exit_code is not None:
             return
         # while the worker imports, hand the GIL back to the UI thread sooner (settle_gc keeps this)
@@ -173,30 +172,13 @@ class Startup(QObject):
             self._cannot_start(UserFacingError(f"Start-up failed: {type(result).__name__}: {result}",
                                                "This is a bug in almdesk; the log has the details."))
         elif self.app is None and self.exit_code is None:
-            self._services = result  # type: ignore[assignment]
-            self._build()
-
-    def open(self) -> App | None:
-        """Open the services and fill the window here and now, in the calling thread (idempotent)."""
-        if self.app is None and self._services is None and self.exit_code is None:
-            from almdesk.services import Services
-
-            try:
-                self._services = Services.open(self.data_dir)
-            except UserFacingError as exc:
-                self._cannot_start(exc)
-        return self._build()
+            self.app = App(cast("Services", result), demo=self.demo, window=self.window)
+            QTimer.singleShot(SETTLE_DELAY_MS, self._settle)  # after the filled window's first paint
 
     def _cannot_start(self, exc: UserFacingError) -> None:
         QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
         self.exit_code = exc.exit_code
         QApplication.quit()
-
-    def _build(self) -> App | None:
-        if self.app is None and self._services is not None:
-            self.app = App(self._services, demo=self.demo, window=self.window)
-            QTimer.singleShot(SETTLE_DELAY_MS, self._settle)  # after the filled window's first paint
-        return self.app
 
     def _settle(self) -> None:
         if not self.settled:
@@ -307,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setOrganizationName("almdesk")
     qapp.setApplicationDisplayName("almdesk")
     startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
-    startup.window.show()  # the shell paints first; the store is opened right after (Startup.open)
+    startup.window.show()  # the shell paints first; the store is opened right after, in a worker
     code = qapp.exec()
     if startup.exit_code is not None:
         return startup.exit_code
