@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from almdesk.errors import ConfigError
 from almdesk.models import JournalEntry, Link, Store
+from almdesk.sync.plan import aware
 
 OPS = ("create", "close", "reopen", "update-local")
 UNKNOWN = "unknown"  # the state of a create whose outcome is unknown
@@ -66,10 +67,9 @@ class Journal:
                 JournalEntry.state == UNKNOWN)).all()
         out: dict[int, datetime] = {}
         for pk, finished, created, timeout in rows:
-            at = finished or created
+            at = aware(finished or created)
             if at is None:
                 continue
-            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at  # SQLite returns naive UTC
             until = at + timedelta(seconds=WAIT_FACTOR * float(timeout or 0.0))
             if until > now and (pk not in out or until > out[pk]):
                 out[pk] = until
