@@ -125,7 +125,6 @@ class FaultReport:
     failed: int = 0  # ended with a UserFacingError or item failures (expected under faults)
     crashes: list[str] = field(default_factory=list)
     settle_syncs: int = 0
-    waits: int = 0  # settling syncs that found tasks waiting for an unknown-fate create (then slept 2 x timeout)
     waiting: int = 0  # task-syncs reported as waiting, over the whole soak
     converged: bool = False
     tasks: int = 0
@@ -187,7 +186,6 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
                 report.converged = True
                 break
             if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot have
-                report.waits += 1
                 time.sleep(WAIT_FACTOR * timeout + 0.1)
         report.tasks = len(book.done)
         report.requests = target.app.requests
