@@ -10,12 +10,14 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QWidget
 
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.services import Services
+from almdesk.ui import transfer_dialogs
 from almdesk.ui.runner import JobRunner
 
 SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
@@ -47,6 +49,22 @@ def runner(services: Services) -> Iterator[JobRunner]:
     r = JobRunner(services)
     yield r
     r.shutdown()
+
+
+@pytest.fixture
+def boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Message boxes shown by the transfer dialogs, recorded instead of blocking."""
+    shown: list[tuple[str, str]] = []
+
+    def record(kind: str) -> Callable[..., Any]:
+        def box(_parent: Any, _title: str, text: str, *a: Any) -> Any:
+            shown.append((kind, text))
+            return None
+        return box
+
+    monkeypatch.setattr(transfer_dialogs.QMessageBox, "information", record("info"))
+    monkeypatch.setattr(transfer_dialogs.QMessageBox, "warning", record("warning"))
+    return shown
 
 
 @pytest.fixture

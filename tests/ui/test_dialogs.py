@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from pytestqt.qtbot import QtBot
@@ -101,22 +99,6 @@ def test_pick_workspace_shows_a_sign_in_failure(qtbot: QtBot, services: Services
 
     _driver = drive_modal(qtbot, look)
     assert pick_workspace(None, services, runner, octane.connector_id) is None
-
-
-@pytest.fixture
-def boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Message boxes shown by the transfer dialogs, recorded instead of blocking."""
-    shown: list[tuple[str, str]] = []
-
-    def record(kind: str) -> Callable[..., Any]:
-        def box(_parent: Any, _title: str, text: str, *a: Any) -> Any:
-            shown.append((kind, text))
-            return None
-        return box
-
-    monkeypatch.setattr(transfer_dialogs.QMessageBox, "information", record("info"))
-    monkeypatch.setattr(transfer_dialogs.QMessageBox, "warning", record("warning"))
-    return shown
 
 
 def test_export_then_import_asks_for_secrets(qtbot: QtBot, services: Services, octane: OctaneEnv, tmp_path: Path,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -20,20 +18,6 @@ from tests.ui.test_dialogs import drive_modal
 
 Shot = Callable[[QWidget, str], Path]
 PROXY = {"proxy_mode": "explicit", "proxy_url": "http://proxy.example.com:3128", "proxy_user": "carol"}
-
-
-@pytest.fixture
-def boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    shown: list[tuple[str, str]] = []
-
-    def record(kind: str) -> Callable[..., Any]:
-        def box(_parent: Any, _title: str, text: str, *a: Any) -> Any:
-            shown.append((kind, text))
-        return box
-
-    monkeypatch.setattr(transfer_dialogs.QMessageBox, "information", record("info"))
-    monkeypatch.setattr(transfer_dialogs.QMessageBox, "warning", record("warning"))
-    return shown
 
 
 def test_import_dialog_asks_for_the_proxy_password_and_stores_it_in_the_keyring(
