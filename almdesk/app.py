@@ -44,13 +44,12 @@ SWITCH_INTERVAL = 0.001  # seconds a thread may hold the GIL while another waits
 
 def settle_gc() -> None:
     """Once the window is up: collect, then freeze the survivors (PySide, SQLAlchemy, the app's own
-    objects) so collections no longer scan them, and collect gen 0 less often. Full collections of a
-    start-up heap took 100–160 ms — every thread, the UI's included, waits for them; after this the
-    longest collection during a 5,000-task sync is 7–22 ms (a 50,000 gen-0 threshold gave 25–42 ms).
+    objects) so collections no longer scan them, and collect gen 0 less often (full collections stop
+    every thread, the UI's included).
 
     Also ``sys.setswitchinterval(SWITCH_INTERVAL)``: the UI thread re-enters Python for every cell it
-    paints (model ``data()``), and each time waits up to the switch interval for a busy sync worker
-    to drop the GIL (measured: largest stall 79–203 ms at 5 ms, 54–91 ms at 1 ms)."""
+    paints and each time waits up to the switch interval for a busy sync worker to drop the GIL.
+    The figures behind both are in docs/performance.md ("Runtime tuning")."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
@@ -61,7 +60,7 @@ def ui_settings(paths: Paths) -> QSettings:
     return QSettings(str(paths.root / "ui.ini"), QSettings.Format.IniFormat)
 
 
-SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled (its collection takes ~50 ms)
+SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled
 LATER_MODULES = ("almdesk.ui.connection_page", "almdesk.ui.projects_view", "almdesk.ui.jobs_view")
 
 
@@ -70,8 +69,8 @@ def lighten_pyside_import_hook() -> bool:
 
     Once PySide6 is imported, every module imported after it is scanned once for the text "PySide6"
     (``shibokensupport.feature._mod_uses_pyside``, for its opt-in ``__feature__`` switches) through
-    ``inspect.getsource``, which also fills ``linecache`` with the whole source. For the ~470 modules
-    of the start-up that cost 0.08–0.13 s. This reads a plain ``.py`` file's bytes instead (the text is
+    ``inspect.getsource``, which also fills ``linecache`` with the whole source (its cost at start-up
+    is in docs/performance.md). This reads a plain ``.py`` file's bytes instead (the text is
     ASCII, so the answer is the same) and leaves every other module to PySide6's own scan. Private
     PySide6 API: if it is not there as expected, nothing is changed."""
     feature = sys.modules.get("shibokensupport.feature")

@@ -34,13 +34,13 @@ LOG_TAIL_BYTES = 256 * 1024
 TRACE_LIMIT_BYTES = 8 * 1024 * 1024
 MAX_JOBS = 20
 LIBRARIES = ("PySide6", "PySide6_Essentials", "shiboken6", "requests", "urllib3", "truststore", "keyring", "SQLAlchemy", "alembic",
-             "platformdirs", "werkzeug", "jira", "PyGithub", "pyral")
+             "platformdirs", "werkzeug")
 
 
 def versions(services: Services) -> dict[str, Any]:
     """Versions of almdesk, Python, the OS, Qt (PySide6 ships its Qt) and the libraries; no Qt import."""
     libs: dict[str, str] = {}
-    for name in LIBRARIES:
+    for name in (*LIBRARIES, *(p for system in services.registry for p in system.client_packages)):
         try:
             libs[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -15,10 +15,11 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from almdesk import __version__
+from almdesk.base.fields import FieldErrors, split_list
+from almdesk.base.records import DefectRequest, GateRequest, normalize_operator
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
-from almdesk.systems.base import DefectRequest, FieldErrors, GateRequest, normalize_operator, split_list
 
 
 class UsageError(ConfigError):

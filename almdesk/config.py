@@ -14,19 +14,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from almdesk.base.fields import Field, FieldErrors, FieldKind, parse_fields
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings, NetworkSettings
 from almdesk.errors import ConfigError
 from almdesk.models import Connection, Connector, Job, Project, Store, Task
 from almdesk.secrets import SecretStore
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    Field,
-    FieldErrors,
-    FieldKind,
-    NetworkSettings,
-    System,
-    parse_fields,
-)
+from almdesk.systems.base import System
 from almdesk.systems.common import COMMON_CONNECTION_FIELDS
 from almdesk.systems.registry import Registry
 
@@ -75,7 +68,7 @@ def parse_network(raw: dict[str, Any]) -> NetworkSettings:
     values = parse_fields(NETWORK_FIELDS, {k: v for k, v in raw.items() if k in {f.name for f in NETWORK_FIELDS}})
     errors: dict[str, ConfigError] = {}
     if values["proxy_mode"] == "explicit":
-        from almdesk.systems.base import check_url
+        from almdesk.base.fields import check_url
 
         try:
             values["proxy_url"] = check_url(values["proxy_url"] or "", NETWORK_FIELDS[1])
@@ -323,9 +316,7 @@ class Config:
             try:
                 system = self.registry.get(info.system)
                 parsed = parse_fields(connection_fields(system), params)
-                check = getattr(system, "check_connection", None)  # optional cross-field checks
-                if check is not None:
-                    parsed = check(parsed, self.connector_settings(info.id))
+                parsed = system.check_connection(parsed, self.connector_settings(info.id))
             except FieldErrors as exc:
                 errors.update(exc.errors)
             except ConfigError as exc:

@@ -28,7 +28,7 @@ def default_backend() -> keyring.backend.KeyringBackend:
 
     keyring loads every backend plugin to rank them; its macOS plugin imports ``macOS.api``, which
     calls ``ctypes.util.find_library`` three times — on Linux each runs ``ldconfig``/``gcc``
-    subprocesses, 40–120 ms of the start-up. Off macOS that backend is never viable whatever the
+    subprocesses at start-up. Off macOS that backend is never viable whatever the
     import does (its priority first checks ``platform.system()``), so the import is made to fail
     fast (a ``None`` in ``sys.modules``, which the plugin catches). The chosen backend is the same."""
     if sys.platform == "darwin" or _MACOS_API in sys.modules:

@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.wrappers import Request, Response  # noqa: E402
 
+from almdesk.base.records import GateRequest, GateResult  # noqa: E402
 from almdesk.jobs.context import JobContext  # noqa: E402
 from almdesk.net.session import HttpFactory  # noqa: E402
-from almdesk.systems.base import GateRequest, GateResult  # noqa: E402
 from tests.sync.harness import Handler, SyncEnv, Target, intercept, make_registry, real_systems  # noqa: E402
 
 SANDBOX_OPTIONS: dict[str, dict[str, Any]] = {"jira": {"rate_limit": None}, "github": {"primary_limit": 10**9}}

@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from almdesk.base.records import ItemDraft  # noqa: E402
 from almdesk.net.session import HttpFactory  # noqa: E402
 from almdesk.sync import demo_tasks  # noqa: E402
-from almdesk.systems.base import ItemDraft  # noqa: E402
 from almdesk.systems.common import PHASES, VERIFICATIONS  # noqa: E402
 from tests.sync.harness import SyncEnv, Target, make_registry, real_systems  # noqa: E402
 

@@ -9,16 +9,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.fields import Field, FieldKind
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError
 from almdesk.net.session import HttpFactory, json_body, send
 from almdesk.sandbox.base import SandboxApp, json_response
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    Field,
-    FieldKind,
-    Step,
-)
+from almdesk.systems.base import Declared
 
 TOKEN = "toy-token-0123456789"
 
@@ -40,7 +37,7 @@ class ToySandbox(SandboxApp):
                 "secrets": {"token": TOKEN}, "connection_params": {"toy_project": "DEMO"}}
 
 
-class ToySystem:
+class ToySystem(Declared):
     name = "toy"
     label = "Toy ALM"
     item_noun = "item"

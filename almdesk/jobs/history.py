@@ -41,11 +41,3 @@ def get_job(store: Store, job_id: int) -> dict[str, Any] | None:
         out = job_dict(job, alias.alias if alias else "")
         out["data"] = dict(job.data)
         return out
-
-
-def jobs_by_id(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Several jobs in one query (e.g. each connection's last job for the connections list)."""
-    if not ids:
-        return {}
-    with store.session() as s:
-        return {job.id: job_dict(job) for job in s.scalars(select(Job).where(Job.id.in_(ids)))}

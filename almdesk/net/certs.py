@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.diag_route import Route, describe_error
 from almdesk.net.diag_x509 import DerError, X509Facts, format_name, host_matches, parse_der
-from almdesk.systems.base import NetworkSettings
 
 _ENCODING_DER = 2  # _ssl.ENCODING_DER, for Certificate.public_bytes() before Python 3.13
 _PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----\s+.*?-----END CERTIFICATE-----", re.DOTALL)

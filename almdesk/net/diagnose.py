@@ -1,6 +1,6 @@
 """The network steps every system's Test Connection starts with: DNS, TCP, TLS, HTTP.
 
-:func:`network_steps` returns four :class:`~almdesk.systems.base.Step` objects sharing one
+:func:`network_steps` returns four :class:`~almdesk.base.records.Step` objects sharing one
 :class:`Diagnosis`. Each step opens what it needs itself (no socket is kept between steps), so
 the list may stop anywhere. Failures are :class:`~almdesk.errors.UserFacingError` with ``field``
 set to the setting at fault (``url``, ``proxy_url``, ``ca_bundle``, ``verify``). A detail starting
@@ -17,13 +17,14 @@ from dataclasses import replace
 import requests
 import urllib3
 
+from almdesk.base.records import Step
+from almdesk.base.settings import NetworkSettings, is_loopback
 from almdesk.errors import RemoteError
 from almdesk.net.certs import CertInfo, Handshake, handshake, route_for, unverified_context
 from almdesk.net.diag_route import Route, read_head
 from almdesk.net.diag_tls import CAUSE_TEXT, cause, certificate_error, handshake_error, not_tls_error
 from almdesk.net.diag_x509 import DerError
 from almdesk.net.session import HttpFactory, build_ssl_context, send
-from almdesk.systems.base import NetworkSettings, Step, is_loopback
 
 WARNING = "⚠ "
 EXPIRY_WARNING_DAYS = 30

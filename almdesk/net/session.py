@@ -1,7 +1,7 @@
 """One factory for ``requests`` sessions: timeouts, retries, TLS, proxies, pacing, trace and counting.
 
 Every system client gets its sessions from an :class:`HttpFactory` built from the connector's
-:class:`~almdesk.systems.base.NetworkSettings`; nothing else in almdesk configures HTTP.
+:class:`~almdesk.base.settings.NetworkSettings`; nothing else in almdesk configures HTTP.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from almdesk import __version__
-from almdesk.errors import AuthError, RemoteError, UserFacingError
+from almdesk.base.settings import NetworkSettings
+from almdesk.errors import RemoteError, UserFacingError
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.trace import TraceRecorder
-from almdesk.systems.base import NetworkSettings
 
 USER_AGENT = f"almdesk/{__version__}"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -339,8 +339,3 @@ def json_body(response: requests.Response, what: str = "the server") -> Any:
                               "proxy page).") from None
         raise RemoteError(f"{what} sent a reply that is not valid JSON (HTTP {response.status_code}): {snippet!r}.",
                           "The server or a proxy in between may be failing; try again.") from None
-
-
-def raise_for_auth(response: requests.Response, what: str, hint: str) -> None:
-    if response.status_code == 401:
-        raise AuthError(f"{what} refused the credentials (HTTP 401).", hint, field="secret")

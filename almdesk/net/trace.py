@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from almdesk.net.redact import redact_headers, redact_text, redact_url, scrub
+from almdesk.net.redact import GENERIC, Redaction, redact_headers, redact_text, redact_url, scrub
 
 BODY_LIMIT = 64 * 1024
 
@@ -25,10 +25,14 @@ def _body_text(body: Any) -> str:
 
 
 class TraceRecorder:
-    """Appends redacted exchanges to ``path`` (JSON lines). Thread-safe; used as a response hook."""
+    """Appends redacted exchanges to ``path`` (JSON lines). Thread-safe; used as a response hook.
 
-    def __init__(self, path: Path, secrets: Iterable[str] = ()) -> None:
+    ``rules`` add the secret names of the system the trace is for (its declaration).
+    """
+
+    def __init__(self, path: Path, secrets: Iterable[str] = (), rules: Redaction = GENERIC) -> None:
         self.path = path
+        self.rules = rules
         self.secrets = [s for s in secrets if s]
         self._lock = threading.Lock()
         self.count = 0
@@ -42,14 +46,15 @@ class TraceRecorder:
         entry = {
             "time": time.time(),
             "method": req.method,
-            "url": scrub(redact_url(req.url or ""), self.secrets),
+            "url": scrub(redact_url(req.url or "", self.rules), self.secrets),
             "status": response.status_code,
             "elapsed_ms": round(response.elapsed.total_seconds() * 1000, 1),
-            "request_headers": {k: redact_text(v, self.secrets) for k, v in redact_headers(dict(req.headers)).items()},
-            "request_body": redact_text(_body_text(req.body), self.secrets),
-            "response_headers": {k: redact_text(v, self.secrets)
-                                 for k, v in redact_headers(dict(response.headers)).items()},
-            "response_body": redact_text(_body_text(response.content), self.secrets),
+            "request_headers": {k: redact_text(v, self.secrets, self.rules)
+                                for k, v in redact_headers(dict(req.headers), self.rules).items()},
+            "request_body": redact_text(_body_text(req.body), self.secrets, self.rules),
+            "response_headers": {k: redact_text(v, self.secrets, self.rules)
+                                 for k, v in redact_headers(dict(response.headers), self.rules).items()},
+            "response_body": redact_text(_body_text(response.content), self.secrets, self.rules),
         }
         line = json.dumps(entry, ensure_ascii=False)
         with self._lock, self.path.open("a", encoding="utf-8") as fh:

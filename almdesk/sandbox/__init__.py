@@ -1,32 +1,27 @@
-"""Loopback simulators of the four systems, for the demo mode and the tests.
+"""Loopback simulators of the systems, for the demo mode and the tests.
 
 Each system's sandbox lives in ``almdesk.sandbox.<system>`` and exposes
-``create(seed: int = 0, **options) -> SandboxApp``.
+``create(seed: int = 0, **options) -> SandboxApp``; :func:`available` finds them (no list to keep),
+in the registry's order of systems.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 from collections.abc import Iterable
 from typing import Any
 
 from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
 
-SANDBOX_SYSTEMS = ("octane", "jira", "github", "rally")
-
 
 def available() -> list[str]:
-    names = []
-    for name in SANDBOX_SYSTEMS:
-        try:
-            importlib.import_module(f"almdesk.sandbox.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"almdesk.sandbox.{name}":
-                continue
-            raise
-        names.append(name)
-    return names
+    """The systems that have a sandbox package, the registry's systems first in its order."""
+    from almdesk.systems.registry import SYSTEM_NAMES
+
+    found = [m.name for m in pkgutil.iter_modules(__path__) if m.ispkg]
+    return sorted(found, key=lambda n: (SYSTEM_NAMES.index(n) if n in SYSTEM_NAMES else len(SYSTEM_NAMES), n))
 
 
 def create(system: str, seed: int = 0, **options: Any) -> SandboxApp:

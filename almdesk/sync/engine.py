@@ -14,7 +14,7 @@
    statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
 
 A create that fails with an unknown fate (read timeout, HTTP 504, a reset after sending:
-:func:`almdesk.systems.base.fate_unknown`) is journaled as ``unknown`` with the connector's timeout;
+:func:`almdesk.base.failures.fate_unknown`) is journaled as ``unknown`` with the connector's timeout;
 for twice that timeout the following syncs do not create the task again and report it as waiting
 ("an earlier create may still land"), since the server may make the item after they have looked for it.
 
@@ -34,6 +34,9 @@ import requests
 import urllib3
 from sqlalchemy import select
 
+from almdesk.base.failures import FateUnknown, error_chain, fate_unknown
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Store, Task
@@ -50,16 +53,7 @@ from almdesk.sync.plan import (
 )
 from almdesk.sync.scope import Scope
 from almdesk.sync.titles import TitleFormat
-from almdesk.systems.base import (
-    ConnectionSettings,
-    FateUnknown,
-    ItemDraft,
-    RemoteItem,
-    SyncAdapter,
-    System,
-    error_chain,
-    fate_unknown,
-)
+from almdesk.systems.base import SyncAdapter, System
 
 MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
 COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",

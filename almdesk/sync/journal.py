@@ -11,7 +11,7 @@ marks them ``done`` (or ``failed``, or ``unknown``: see below). What a resumed s
   followed the creation is finished (whatever the conflict policy says), so the task's status is not
   lost to the ALM's "new item" state.
 * a ``create`` marked ``unknown`` — it was sent and failed in a way that leaves its fate open (read
-  timeout, HTTP 504, a reset after sending; :func:`almdesk.systems.base.fate_unknown`), with the
+  timeout, HTTP 504, a reset after sending; :func:`almdesk.base.failures.fate_unknown`), with the
   connector's ``timeout`` then. The server may still make the item after the next sync has looked
   for it, so for :data:`WAIT_FACTOR` × that timeout after the failure the task is not created again
   (:meth:`Journal.waiting_creates`; the sync reports it as waiting); after that the lookup by title
@@ -74,12 +74,6 @@ class Journal:
             if until > now and (pk not in out or until > out[pk]):
                 out[pk] = until
         return out
-
-    def leftovers(self) -> int:
-        """How many entries an earlier sync left unfinished (pending)."""
-        with self.store.session() as s:
-            return len(s.scalars(select(JournalEntry.id).where(
-                JournalEntry.connection_id == self.connection_id, JournalEntry.state == "pending")).all())
 
     def begin(self, op: str, items: Iterable[tuple[int, str]]) -> list[int]:
         """Record pending entries ``(task_pk, alm_ref)`` and commit them; return their ids."""

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from almdesk.base.records import RemoteItem
 from almdesk.models import Link, Store
 from almdesk.sync.plan import LinkSnapshot, PlanEntry
-from almdesk.systems.base import RemoteItem
 
 IN_CHUNK = 500  # ids per "IN (…)" (SQLite allowed 999 bound parameters before 3.32)
 

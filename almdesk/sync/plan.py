@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from almdesk.base.records import RemoteItem
 from almdesk.sync.scope import task_done
 from almdesk.sync.titles import TitleFormat
-from almdesk.systems.base import RemoteItem
 
-WRITE_ACTIONS = ("create", "close", "reopen")
 POLICIES = ("alm", "sde", "timestamp")
 
 
@@ -92,14 +91,11 @@ class ItemIndex:
     fmt: TitleFormat
     by_ref: dict[str, RemoteItem] = field(default_factory=dict)
     by_task: dict[str, list[RemoteItem]] = field(default_factory=dict)
-    unmatched: int = 0
 
     def add(self, item: RemoteItem) -> None:
         self.by_ref[item.ref] = item
         tid = self.fmt.task_id_of(item.title)
-        if tid is None:
-            self.unmatched += 1
-        else:
+        if tid is not None:
             self.by_task.setdefault(tid, []).append(item)
 
     def __len__(self) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from almdesk.systems.base import split_list
+from almdesk.base.fields import split_list
 
 DONE_STATUSES = frozenset({"DONE", "NA"})
 

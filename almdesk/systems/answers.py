@@ -3,10 +3,11 @@
 Clients read JSON answers by key (``page["issues"]``, ``body.get("count")``). A proxy page, a cut or
 re-shaped answer (``null``, a string where an object was, a missing key) makes that raise KeyError,
 TypeError, AttributeError, ValueError or IndexError deep inside a client — found by the server-answer
-fuzzer (tests/fuzz). The system packages wrap their entry points with these helpers (Test Connection
-steps, Create Defect, the gate and its item pages, the sync adapter's methods and item iterator), so
+fuzzer (tests/fuzz). The guard covers each system's entry points (Test Connection steps,
+Create Defect, the gate and its item pages, the sync adapter's methods and item iterator), so
 such answers end as a :class:`RemoteError` naming the system, with the traceback logged for the
-support bundle, instead of an "internal error".
+support bundle, instead of an "internal error". The registry puts every system behind
+:class:`GuardedSystem`, so a system package does not apply the guard itself.
 """
 
 from __future__ import annotations
@@ -17,18 +18,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from almdesk.base.records import CreatedItem, DefectRequest, GateRequest, GateResult, RemoteItem, Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import RemoteError
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    CreatedItem,
-    DefectRequest,
-    GateRequest,
-    GateResult,
-    Step,
-)
+from almdesk.systems.base import SyncAdapter, System
 
 if TYPE_CHECKING:
     from almdesk.jobs.context import JobContext
@@ -90,60 +85,75 @@ def guard_gate(label: str, result: GateResult) -> GateResult:
     return result
 
 
-def guard_adapter(label: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator for a sync adapter: guard prepare/create_items/set_done/close and iter_items."""
+class GuardedAdapter:
+    """A sync adapter behind the answer guard: its methods and its item iterator (the rest passes)."""
 
-    def decorate(cls: type[T]) -> type[T]:
+    def __init__(self, label: str, adapter: SyncAdapter) -> None:
+        self._label = label
+        self._adapter = adapter
+        self.bulk_size = adapter.bulk_size
+        self.page_size = adapter.page_size
         for name in ADAPTER_METHODS:
-            setattr(cls, name, guarded(label, getattr(cls, name)))
-        iter_items: Callable[[Any], Iterator[Any]] = getattr(cls, "iter_items")  # noqa: B009
+            setattr(self, name, guarded(label, getattr(adapter, name)))
+        find = getattr(adapter, "find_items", None)  # optional (see SyncAdapter)
+        if find is not None:
+            self.find_items = guarded(label, find)
 
-        @functools.wraps(iter_items)
-        def guarded_iter(self: Any) -> Iterator[Any]:
-            with answers(label):
-                yield from iter_items(self)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
 
-        setattr(cls, "iter_items", guarded_iter)  # noqa: B010
-        return cls
-
-    return decorate
-
-
-class StepsModule(Protocol):
-    """A system's ``steps`` module."""
-
-    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
-                   http: HttpFactory) -> list[Step]: ...
-
-
-class ActionsModule(Protocol):
-    """A system's ``actions`` module."""
-
-    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
-                      ctx: JobContext) -> CreatedItem: ...
-
-    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
-             ctx: JobContext) -> GateResult: ...
+    def iter_items(self) -> Iterator[RemoteItem]:
+        with answers(self._label):
+            yield from self._adapter.iter_items()
 
 
 class GuardedSystem:
-    """Test Connection, Create Defect and the gate of a system, delegated to its ``steps`` and
-    ``actions`` modules behind the answer guard. Subclasses set ``label`` and the two modules."""
+    """A system behind the answer guard, as the registry hands it out.
 
-    label: str
-    steps_module: StepsModule
-    actions_module: ActionsModule
+    Test Connection steps, Create Defect, the gate and its item pages, the workspace list and the
+    sync adapter of the wrapped system end a shape error as :func:`unexpected_answer`; the
+    declaration and everything else is the system's own.
+    """
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.name = system.name
+        self.label = system.label
+        self.item_noun = system.item_noun
+        self.connector_fields = system.connector_fields
+        self.connection_fields = system.connection_fields
+        self.capabilities = system.capabilities
+        self.target = system.target
+        self.sde_map = system.sde_map
+        self.secret_query_keys = system.secret_query_keys
+        self.secret_names = system.secret_names
+        self.client_packages = system.client_packages
+        self.check_connector = system.check_connector
+        self.check_connection = system.check_connection
+        self.base_url = system.base_url
+
+    def __getattr__(self, name: str) -> Any:  # a system's own extras (e.g. Octane's parse_location)
+        return getattr(self.system, name)
 
     def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
                    http: HttpFactory) -> list[Step]:
-        return guard_steps(self.label, self.steps_module.test_steps(connector, connection, http))
+        with answers(self.label):
+            return guard_steps(self.label, self.system.test_steps(connector, connection, http))
 
     def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
                       ctx: JobContext) -> CreatedItem:
         with answers(self.label):
-            return self.actions_module.create_defect(connection, request, http, ctx)
+            return self.system.create_defect(connection, request, http, ctx)
 
     def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
              ctx: JobContext) -> GateResult:
         with answers(self.label):
-            return guard_gate(self.label, self.actions_module.gate(connection, request, http, ctx))
+            return guard_gate(self.label, self.system.gate(connection, request, http, ctx))
+
+    def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]:
+        with answers(self.label):
+            return self.system.workspaces(connector, http)
+
+    def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
+        with answers(self.label):
+            return GuardedAdapter(self.label, self.system.sync_adapter(connection, http, ctx))

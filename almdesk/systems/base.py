@@ -1,478 +1,150 @@
-"""What a system is: its field schema, its connector/connection settings, and the protocol it implements.
+"""What a system is: one declaration (fields, target input, SD Elements mapping, capabilities) and
+the protocols its operations follow.
 
-The GUI builds its forms from :class:`Field` lists and the CLI validates ``--param`` values with
-them. A system package (``almdesk.systems.octane`` …) exposes ``SYSTEM``, an object satisfying
-:class:`System`.
+A system package (``almdesk.systems.octane`` …) exposes ``SYSTEM``, an object satisfying
+:class:`System`, usually a :class:`Declared` subclass. The registry (:mod:`almdesk.systems.registry`)
+checks each declaration and puts every system behind the common answer guard; nothing outside the
+system's package needs to know about it. The data a system is built from (fields, settings,
+records) is the ground floor, :mod:`almdesk.base`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
-from almdesk.errors import ConfigError, RemoteError, UserFacingError
+from almdesk.base.fields import Field
+from almdesk.base.records import (
+    CreatedItem,
+    DefectRequest,
+    GateRequest,
+    GateResult,
+    ItemDraft,
+    RemoteItem,
+    Step,
+)
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
+from almdesk.errors import ConfigError
 
 if TYPE_CHECKING:
     from almdesk.jobs.context import JobContext
     from almdesk.net.session import HttpFactory
 
 
-class FieldKind(enum.StrEnum):
-    """The kinds of value a field holds; each maps to one editor widget."""
+class Capability(enum.StrEnum):
+    """What a system can do; the GUI and the CLI offer only what a system declares."""
 
-    TEXT = "text"
-    SECRET = "secret"
-    URL = "url"
-    INT = "int"
-    CHOICE = "choice"
-    MULTI_CHOICE = "multi-choice"
-    BOOL = "bool"
+    TEST = "test"  # Test Connection steps
+    SYNC = "sync"  # a sync adapter: the system is the ALM side of a sync
+    GATE = "gate"  # a release gate counting its defects
+    DEFECT = "defect"  # Create Defect
+    WORKSPACES = "workspaces"  # lists the workspaces a connector can use, to pick from after sign-in
+    TASK_SOURCE = "task_source"  # a project's tasks come from it (SD Elements)
+    REMOTE_ADMIN = "remote_admin"  # it keeps ALM connectors and connections of its own (SD Elements)
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+ALM_TARGET = frozenset({Capability.TEST, Capability.SYNC, Capability.GATE, Capability.DEFECT})
 
 
 @dataclass(frozen=True)
-class Field:
-    """One setting of a connector or a connection.
+class TargetInput:
+    """What names a connection's target (the ALM project) when a gate or defect runs on a connector.
 
-    ``section`` groups fields in the connection editor (General, Target, Scope, Status).
-    ``minimum``/``maximum`` bound ``INT`` fields. Secret fields are stored only in the keyring.
-
-    What an empty value means is decided per field. By default an empty value asks for the
-    ``default``. With ``allow_empty`` an *explicit* empty value (``""`` or ``[]``) is a value of its
-    own — the user cleared the field, e.g. "no label" — and is kept through save and reload; only
-    a missing value (``None``, a key that is not there) still gives the ``default``.
+    ``label`` and ``placeholder`` are what the form shows; ``fields`` are the connection params a
+    target typed there stands in for (e.g. Octane's ``workspace``, GitHub's owner and repository).
     """
 
-    name: str
-    label: str
-    kind: FieldKind = FieldKind.TEXT
-    default: Any = None
-    required: bool = False
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    section: str = "Target"
-    placeholder: str = ""
-    minimum: int | None = None
-    maximum: int | None = None
-    choice_labels: tuple[str, ...] = ()  # what forms show for each of ``choices`` (same order)
-    allow_empty: bool = False  # an explicit empty value is kept (cleared), not replaced by the default
-
-    def parse(self, raw: Any) -> Any:
-        """Turn a raw value (text from a form or the CLI, or a JSON value) into a typed one.
-
-        Raises :class:`ConfigError` naming the field and the fix. Empty values give the default
-        (or raise when the field is required) unless the field ``allow_empty``: then an explicit
-        ``""``/``[]`` stays empty and only ``None`` gives the default.
-        """
-        if isinstance(raw, str):
-            raw = raw.strip()
-        empty = raw is None or raw == "" or raw == []
-        if empty and self.allow_empty and raw is not None and not self.required:
-            return [] if self.kind is FieldKind.MULTI_CHOICE else ""
-        if empty:
-            if self.required and self.default in (None, "", []):
-                raise ConfigError(f"{self.label} is required.", self.help or f"Enter a value for {self.label}.",
-                                  field=self.name)
-            return self.default
-        kind = self.kind
-        if kind is FieldKind.INT:
-            try:
-                value = int(raw)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{self.label} must be a whole number, not {raw!r}.",
-                                  self._range_hint(), field=self.name) from None
-            if (self.minimum is not None and value < self.minimum) or (
-                    self.maximum is not None and value > self.maximum):
-                raise ConfigError(f"{self.label} is {value}, outside the allowed range.", self._range_hint(),
-                                  field=self.name)
-            return value
-        if kind is FieldKind.BOOL:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            raise ConfigError(f"{self.label} must be true or false, not {raw!r}.", "Use true or false.",
-                              field=self.name)
-        if kind is FieldKind.CHOICE:
-            text = str(raw)
-            if self.choices and text not in self.choices:
-                raise ConfigError(f"{self.label} cannot be {text!r}.", f"Choose one of: {', '.join(self.choices)}.",
-                                  field=self.name)
-            return text
-        if kind is FieldKind.MULTI_CHOICE:
-            items = [str(i).strip() for i in raw] if isinstance(raw, list | tuple) else split_list(str(raw))
-            if self.choices:
-                bad = [i for i in items if i not in self.choices]
-                if bad:
-                    raise ConfigError(f"{self.label} has unknown value(s): {', '.join(bad)}.",
-                                      f"Use any of: {', '.join(self.choices)}.", field=self.name)
-            return items
-        if kind is FieldKind.URL:
-            return check_url(str(raw), self)
-        return str(raw)
-
-    def _range_hint(self) -> str:
-        if self.minimum is not None and self.maximum is not None:
-            return f"Enter a number from {self.minimum} to {self.maximum}."
-        if self.minimum is not None:
-            return f"Enter a number of at least {self.minimum}."
-        return "Enter a whole number."
-
-    def to_text(self, value: Any) -> str:
-        """Render a typed value back to the text a form or the CLI shows."""
-        if value is None:
-            return ""
-        if self.kind is FieldKind.MULTI_CHOICE and isinstance(value, list | tuple):
-            return ",".join(str(v) for v in value)
-        if self.kind is FieldKind.BOOL:
-            return "true" if value else "false"
-        return str(value)
+    label: str = "Workspace"
+    placeholder: str = "workspace / project (empty: the connector's own)"
+    fields: tuple[str, ...] = ()
 
 
-def split_list(text: str) -> list[str]:
-    """Split a comma-separated list, dropping blanks."""
-    return [part.strip() for part in text.split(",") if part.strip()]
+@dataclass(frozen=True)
+class SystemMap:
+    """How one system's sdetools / SD Elements parameters map to its almdesk field names.
 
-
-def check_url(text: str, fld: Field | None = None) -> str:
-    """Validate an http(s) URL; return it without a trailing slash."""
-    name = fld.name if fld else None
-    label = fld.label if fld else "URL"
-    text = text.strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        raise ConfigError(f"{label} is not a valid address.", "Write it like https://server.example.com.",
-                          field=name) from None
-    if parts.scheme not in ("http", "https"):
-        raise ConfigError(f"{label} must start with https:// or http://.",
-                          f"Write the full address, for example https://{text or 'server.example.com'}.",
-                          field=name)
-    try:
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"{label} has an invalid port.", "The port must be a number from 1 to 65535.",
-                          field=name) from None
-    if not parts.hostname:
-        raise ConfigError(f"{label} has no host name.", "Write it like https://server.example.com.", field=name)
-    del port
-    return text.rstrip("/")
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for localhost and loopback addresses (plain http is fine there)."""
-    return bool(host) and (host in ("localhost", "::1") or str(host).startswith("127."))
-
-
-def parse_fields(fields: Sequence[Field], raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Parse every field of ``fields`` from ``raw``; collect all errors, not just the first.
-
-    Raises :class:`FieldErrors` (a :class:`ConfigError`) listing each bad field. Unknown keys are
-    an error too, so a typo in ``--param`` is caught. With ``partial`` only keys present are parsed.
-    """
-    known = {f.name for f in fields}
-    errors: dict[str, ConfigError] = {}
-    for key in raw:
-        if key not in known:
-            errors[key] = ConfigError(f"Unknown setting {key!r}.",
-                                      f"Known settings: {', '.join(sorted(known))}.", field=key)
-    out: dict[str, Any] = {}
-    for f in fields:
-        if f.kind is FieldKind.SECRET or (partial and f.name not in raw):
-            continue
-        try:
-            out[f.name] = f.parse(raw.get(f.name))
-        except ConfigError as exc:
-            errors[f.name] = exc
-    if errors:
-        raise FieldErrors(errors)
-    return out
-
-
-class FieldErrors(ConfigError):
-    """Several field-level errors at once; ``errors`` maps field name to its error."""
-
-    def __init__(self, errors: Mapping[str, ConfigError]) -> None:
-        self.errors = dict(errors)
-        first = next(iter(self.errors.values()))
-        lines = [str(e) for e in self.errors.values()]
-        super().__init__("\n".join(lines) if len(lines) > 1 else first.message,
-                         "" if len(lines) > 1 else first.hint, field=first.field)
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings handed to a system (plain data; ids not ORM objects cross threads).
-
-
-@dataclass
-class NetworkSettings:
-    """How a connector reaches its server."""
-
-    verify: bool = True
-    ca_bundle: str = ""
-    proxy_mode: str = "system"  # system | explicit | none
-    proxy_url: str = ""
-    proxy_user: str = ""
-    no_proxy: str = ""
-    timeout: float = 30.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> NetworkSettings:
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
-
-
-@dataclass
-class ConnectorSettings:
-    """A connector as a system sees it: parsed params, secrets from the keyring, network."""
-
-    name: str
-    system: str
-    params: dict[str, Any]
-    secrets: dict[str, str] = field(default_factory=dict)
-    network: NetworkSettings = field(default_factory=NetworkSettings)
-    uid: str = ""
-
-    def secret(self, key: str) -> str:
-        return self.secrets.get(key, "")
-
-
-@dataclass
-class ConnectionSettings:
-    """A connection: its connector, parsed params (system + common), and the project it syncs."""
-
-    alias: str
-    connector: ConnectorSettings
-    params: dict[str, Any]
-    project: str = ""
-    business_unit: str = ""
-    application: str = ""
-    debug: bool = False
-    id: int | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass
-class Step:
-    """One step of Test Connection: a title and a callable that returns a one-line detail.
-
-    The callable raises :class:`~almdesk.errors.UserFacingError` when the step fails; the message
-    says what failed and the hint how to fix it.
+    Per sdetools name, candidate almdesk field names: the first one the system really declares wins,
+    so the mapping follows the schema as it evolves. Used by import/export (:mod:`almdesk.transfer`).
     """
 
-    key: str
-    title: str
-    run: Callable[[], str]
+    sde_ids: tuple[str, ...] = ()
+    url_fields: tuple[str, ...] = ("url", "server_url", "alm_server", "server", "location")
+    renames: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    auth_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # sdetools secret → auth value
+    default_host: str = ""
+    enterprise_suffix: str = ""  # appended to the URL of a server other than default_host
+    cloud_hosts: tuple[str, ...] = ()  # host suffixes of the vendor's cloud
+    auth_on_premises: Mapping[str, str] = field(default_factory=dict)  # sdetools secret → auth off the cloud
+    retired: Mapping[str, str] = field(default_factory=dict)  # sdetools names almdesk does not need, and why
 
 
-@dataclass
-class StepResult:
-    key: str
-    title: str
-    status: str  # pending | running | ok | failed | skipped | warning
-    detail: str = ""
-    hint: str = ""
-    seconds: float = 0.0
-    field: str | None = None
-    exit_code: int = 0  # the failing error's CLI exit code (3: unreachable / authentication)
+_USER = ("alm_user", "user", "username", "email")
+_PASS = ("alm_pass", "password", "api_token", "token")
+SDE_TOKEN_NAMES = ("alm_api_token", "api_token", "token", "personal_access_token", "pat", "alm_api_key", "api_key")
+SDE_USER_NAMES = _USER
+# The mapping of a system that declares none: the common sdetools names.
+FALLBACK_MAP = SystemMap(renames={"alm_user": _USER}, secrets={"alm_pass": _PASS, "alm_api_token": SDE_TOKEN_NAMES})
 
 
-@dataclass
-class CreatedItem:
-    """What Create Defect / create issue returns."""
+class StepsModule(Protocol):
+    """A system's ``steps`` module."""
 
-    id: str
-    key: str
-    url: str
-    title: str = ""
+    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
+                   http: HttpFactory) -> list[Step]: ...
 
 
-@dataclass
-class DefectRequest:
-    name: str
-    description: str = ""
-    release: str = ""
-    severity: str = ""
-    phase: str = ""
-    workspace: str = ""  # overrides the connection's workspace/project when given
+class ActionsModule(Protocol):
+    """A system's ``actions`` module."""
+
+    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
+                      ctx: JobContext) -> CreatedItem: ...
+
+    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
+             ctx: JobContext) -> GateResult: ...
 
 
-OPERATORS: dict[str, Callable[[int, int], bool]] = {
-    "<": lambda c, t: c < t,
-    "<=": lambda c, t: c <= t,
-    "=": lambda c, t: c == t,
-    ">=": lambda c, t: c >= t,
-    ">": lambda c, t: c > t,
-}
-# XL Release's Octane plugin: LT passes when count <= threshold, GT when count >= threshold.
-XLR_OPERATORS = {"LT": "<=", "GT": ">=", "EQ": "="}
+class Declared:
+    """Defaults of a system's declaration; a system class overrides what differs.
 
-
-def normalize_operator(op: str) -> str:
-    """Map an operator (explicit or XL Release's LT/GT/EQ) to one of ``< <= = >= >``."""
-    op = op.strip()
-    op = XLR_OPERATORS.get(op.upper(), op)
-    if op == "==":
-        op = "="
-    if op not in OPERATORS:
-        raise ConfigError(f"Operator {op!r} is not known.", "Use one of < <= = >= > (or LT, GT, EQ).",
-                          field="operator")
-    return op
-
-
-@dataclass
-class GateRequest:
-    release: str = ""
-    phases: list[str] = field(default_factory=list)
-    severities: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    threshold: int = 0
-    operator: str = "<="
-    workspace: str = ""
-
-
-@dataclass
-class GateItem:
-    id: str
-    key: str
-    title: str
-    url: str
-    status: str = ""
-
-
-@dataclass
-class GateResult:
-    count: int
-    threshold: int
-    operator: str
-    query: str  # human-readable description of what was counted
-    requests: int = 0
-    items: Callable[[int, int], list[GateItem]] | None = None  # (offset, limit) -> page, on demand
-
-    @property
-    def passed(self) -> bool:
-        return OPERATORS[self.operator](self.count, self.threshold)
-
-    @property
-    def message(self) -> str:
-        verdict = "passed" if self.passed else "failed"
-        return f"Gate {verdict}: {self.count} matching item(s); condition count {self.operator} {self.threshold}."
-
-
-# ---------------------------------------------------------------------------------------------
-# Sync adapter contract (the engine in almdesk.sync drives it)
-
-
-@dataclass
-class RemoteItem:
-    """An ALM item as the sync engine sees it."""
-
-    ref: str  # the id used in API calls (Octane id, Jira key, GitHub number, Rally ObjectID)
-    key: str  # what people see (Octane id, PROJ-12, #12, US12)
-    title: str
-    url: str
-    done: bool
-    status: str = ""
-    updated: datetime | None = None  # timezone-aware
-
-
-@dataclass
-class ItemDraft:
-    """A task to create in the ALM."""
-
-    task_id: str
-    title: str  # full title (alm_title_format applied)
-    text: str
-    priority: int
-    tags: list[str]
-    done: bool  # the task is DONE/NA: close right after creation
-
-
-class FateUnknown(RemoteError):
-    """A write that was sent but whose outcome is unknown: the server may still carry it out.
-
-    A read timeout, an HTTP 504 or a connection reset after the request went out leave the
-    server possibly still working (a create may land seconds later). Sync adapters return it for
-    such drafts (:func:`with_fate`); the engine records the create in its journal and waits
-    twice the connector's timeout before creating that task again (the lookup by title decides).
+    Test Connection, Create Defect and the gate are delegated to the system's ``steps_module`` and
+    ``actions_module``. ``secret_query_keys``/``secret_names`` are names this system's wire protocol uses for
+    credentials that the generic redaction would not recognise (Rally's ``?key=``); the trace
+    masks them. ``client_packages`` are the vendor client libraries whose versions the support
+    bundle lists.
     """
 
+    capabilities: frozenset[Capability] = ALM_TARGET
+    target: TargetInput = TargetInput()
+    sde_map: SystemMap = FALLBACK_MAP
+    secret_query_keys: tuple[str, ...] = ()
+    secret_names: tuple[str, ...] = ()
+    client_packages: tuple[str, ...] = ()
+    steps_module: StepsModule
+    actions_module: ActionsModule
 
-FATE_UNKNOWN_STATUSES = frozenset({504})  # a gateway gave up waiting; the server behind may finish
+    def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
+                   http: HttpFactory) -> list[Step]:
+        return self.steps_module.test_steps(connector, connection, http)
 
+    def create_defect(self, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory,
+                      ctx: JobContext) -> CreatedItem:
+        return self.actions_module.create_defect(connection, request, http, ctx)
 
-def fate_unknown(error: BaseException | None, status: int | None = None) -> bool:
-    """True when a failed write may still be carried out by the server.
+    def gate(self, connection: ConnectionSettings, request: GateRequest, http: HttpFactory,
+             ctx: JobContext) -> GateResult:
+        return self.actions_module.gate(connection, request, http, ctx)
 
-    A :class:`FateUnknown`; an HTTP ``status`` (given, or an error's ``status`` attribute) of 504; or
-    a failure caused (``__cause__``/``__context__``, also through suppressed ``from None``) by a read
-    timeout or a connection reset/abort after sending. Not a connect timeout, a refused connection,
-    DNS or TLS failures: nothing reached the server then.
-    """
-    import http.client
+    def check_connection(self, params: dict[str, Any], connector: ConnectorSettings | None = None) -> dict[str, Any]:
+        """Cross-field checks of a connection's params (none by default); raises ConfigError/FieldErrors."""
+        return params
 
-    import requests
-    import urllib3
-
-    if isinstance(error, FateUnknown):
-        return True
-    if status in FATE_UNKNOWN_STATUSES or getattr(error, "status", None) in FATE_UNKNOWN_STATUSES:
-        return True
-    for exc in error_chain(error):
-        if isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError |
-                      urllib3.exceptions.NewConnectionError | requests.exceptions.SSLError |
-                      requests.exceptions.ProxyError):
-            return False
-        if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError |
-                      ConnectionResetError | ConnectionAbortedError | http.client.RemoteDisconnected |
-                      urllib3.exceptions.ProtocolError):
-            return True
-    return False
-
-
-def error_chain(error: BaseException | None) -> Iterator[BaseException]:
-    """``error`` and every exception behind it, each once: ``__cause__`` and ``__context__`` (also
-    through ``from None``), exceptions among its ``args``, and urllib3's ``MaxRetryError.reason``."""
-    import urllib3
-
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [error]
-    while stack:
-        exc = stack.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
-        yield exc
-        if isinstance(exc, urllib3.exceptions.MaxRetryError):
-            stack.append(exc.reason)
-        stack.extend(a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))
-        stack.extend((exc.__cause__, exc.__context__))
-
-
-def with_fate(error: Exception, status: int | None = None) -> Exception:
-    """``error`` as a :class:`FateUnknown` when :func:`fate_unknown` says so (message kept), else unchanged."""
-    if isinstance(error, FateUnknown) or not isinstance(error, UserFacingError) or not fate_unknown(error, status):
-        return error
-    wrapped = FateUnknown(error.message, "The server may still make the item; the next syncs wait a while "
-                          "before creating it again, then find it by its title.", field=error.field)
-    wrapped.__cause__ = error
-    return wrapped
+    def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]:
+        """(id, name) of the workspaces the connector can use; only with :attr:`Capability.WORKSPACES`."""
+        raise ConfigError(f"{getattr(self, 'label', 'This system')} has no workspaces to pick from.",
+                          "Type the workspace or project instead.", field="workspace")
 
 
 class SyncAdapter(Protocol):
@@ -517,6 +189,17 @@ class System(Protocol):
     connector_fields: tuple[Field, ...]
     connection_fields: tuple[Field, ...]  # system-specific connection params (Target/Status)
     item_noun: str  # "defect", "issue", "work item"
+    capabilities: frozenset[Capability]
+    target: TargetInput
+    sde_map: SystemMap
+    secret_query_keys: tuple[str, ...]
+    secret_names: tuple[str, ...]
+    client_packages: tuple[str, ...]
+
+    def check_connection(self, params: dict[str, Any], connector: ConnectorSettings | None = None) -> dict[str, Any]:
+        ...
+
+    def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]: ...
 
     def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
         """Cross-field checks and derivations (e.g. Octane Location → shared space/workspace).

@@ -6,7 +6,7 @@ stands for (sdetools: "``${context}`` needs ``alm_context``").
 
 from __future__ import annotations
 
-from almdesk.systems.base import Field, FieldKind
+from almdesk.base.fields import Field, FieldKind
 
 PHASES = ("requirements", "architecture-design", "development", "testing", "deployment")
 STATUSES = ("TODO", "DONE", "NA")

@@ -1,7 +1,10 @@
-"""The systems almdesk knows, looked up by name.
+"""The systems almdesk knows, looked up by name, each behind the common answer guard.
 
-Each system lives in its own package ``almdesk.systems.<name>`` exposing ``SYSTEM``. The registry
-is a plain object built by the composition root (or a test), never a module global.
+Each system lives in its own package ``almdesk.systems.<name>`` exposing ``SYSTEM``; adding one is
+its package, its sandbox package, its tests and its name in :data:`SYSTEM_NAMES`. The registry
+checks each declaration (a capability needs its operation) and hands out every system as a
+:class:`~almdesk.systems.answers.GuardedSystem`. It is a plain object built by the composition root
+(or a test), never a module global.
 """
 
 from __future__ import annotations
@@ -10,16 +13,37 @@ import importlib
 from collections.abc import Iterable, Iterator
 
 from almdesk.errors import ConfigError
-from almdesk.systems.base import System
+from almdesk.systems.answers import GuardedSystem
+from almdesk.systems.base import ALM_TARGET, Capability, System
 
 SYSTEM_NAMES = ("octane", "jira", "github", "rally")
 
+# The operation each capability needs the system to implement (beyond the declaration).
+NEEDS: dict[Capability, str] = {
+    Capability.TEST: "test_steps", Capability.SYNC: "sync_adapter", Capability.GATE: "gate",
+    Capability.DEFECT: "create_defect", Capability.WORKSPACES: "workspaces",
+}
+
+
+def check_declaration(system: System) -> None:
+    """Raise TypeError when ``system`` declares a capability without the operation it needs."""
+    for cap in system.capabilities:
+        op = NEEDS.get(cap)
+        if op and not callable(getattr(system, op, None)):
+            raise TypeError(f"system {system.name!r} declares {cap.value!r} but has no {op}()")
+    for f in system.target.fields:
+        if f not in {fld.name for fld in (*system.connection_fields, *system.connector_fields)}:
+            raise TypeError(f"system {system.name!r}: target field {f!r} is not one of its fields")
+
 
 class Registry:
-    """Name → System. ``Registry.default()`` loads the four built-in systems that are installed."""
+    """Name → System. ``Registry.default()`` loads the built-in systems that are installed."""
 
     def __init__(self, systems: Iterable[System]) -> None:
-        self._systems = {s.name: s for s in systems}
+        self._systems: dict[str, System] = {}
+        for s in systems:
+            check_declaration(s)
+            self._systems[s.name] = s if isinstance(s, GuardedSystem) else GuardedSystem(s)
 
     @classmethod
     def default(cls, extra: Iterable[System] = ()) -> Registry:
@@ -47,6 +71,14 @@ class Registry:
 
     def names(self) -> list[str]:
         return list(self._systems)
+
+    def having(self, *capabilities: Capability) -> list[System]:
+        """The systems that declare every one of ``capabilities``."""
+        return [s for s in self._systems.values() if set(capabilities) <= s.capabilities]
+
+    def alm_targets(self) -> list[System]:
+        """The systems a connection can sync into (test, sync, gate, defect)."""
+        return self.having(*ALM_TARGET)
 
     def __iter__(self) -> Iterator[System]:
         return iter(self._systems.values())

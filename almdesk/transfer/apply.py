@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from almdesk.base.fields import FieldErrors
 from almdesk.config import NETWORK_FIELDS, Config
 from almdesk.errors import ConfigError
 from almdesk.models import Connector, Project
-from almdesk.systems.base import FieldErrors
 from almdesk.transfer.reading import Collector, ImportPlan
 
 log = logging.getLogger(__name__)

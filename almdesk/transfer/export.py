@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from almdesk.base.fields import Field, FieldKind
 from almdesk.config import Config, connection_fields
 from almdesk.models import Connection, Project
-from almdesk.systems.base import Field, FieldKind, System
+from almdesk.systems.base import System
 
 EXPORT_FORMAT = 1
 

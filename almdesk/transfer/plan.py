@@ -5,19 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from almdesk.base.fields import FieldErrors, FieldKind, parse_fields
 from almdesk.config import FREQUENCIES, NETWORK_FIELDS, PROXY_PASSWORD, Config, connection_fields
 from almdesk.errors import ConfigError
 from almdesk.models import Connector, Project
 from almdesk.sync.titles import check_title_settings
-from almdesk.systems.base import FieldErrors, FieldKind, parse_fields
 from almdesk.transfer.mapping import (
-    FALLBACK_MAP,
     PLACEHOLDER,
     PROJECT_KEYS,
     RENAMES_ALL,
     SDE_INTERNAL,
     SECRET_KEYS,
-    SYSTEM_MAPS,
     URL_KEYS,
     build_url,
     first_field,
@@ -44,7 +42,7 @@ def _plan_connector(config: Config, raw: dict[str, Any], plan: ImportPlan, error
         errors.failed.update({name, f"#{raw.get('id')}"})
         return
     system = config.registry.get(system_name)
-    smap = SYSTEM_MAPS.get(system_name, FALLBACK_MAP)
+    smap = system.sde_map
     fields = {f.name: f for f in system.connector_fields}
     conn_fields = {f.name: f for f in connection_fields(system)}
     file_params = raw.get("params") or {}
@@ -207,7 +205,7 @@ def _plan_connection(config: Config, raw: dict[str, Any], plan: ImportPlan, erro
                                          field="connector"))
             return
     system = config.registry.get(system_name)
-    smap = SYSTEM_MAPS.get(system_name, FALLBACK_MAP)
+    smap = system.sde_map
     conn_fields = {f.name: f for f in connection_fields(system)}
     connector_keys = {f.name for f in system.connector_fields} | set(URL_KEYS) | set(smap.renames) | set(
         smap.retired) | {"alm_validate_cert"}

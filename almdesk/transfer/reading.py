@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from almdesk.base.fields import FieldErrors
 from almdesk.errors import ConfigError
-from almdesk.systems.base import FieldErrors
 
 
 @dataclass

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
+from almdesk.base.fields import FieldErrors
 from almdesk.config import FREQUENCIES, ConnectionInfo, connection_fields
 from almdesk.errors import ConfigError
 from almdesk.jobs.history import get_job
 from almdesk.models import Job
 from almdesk.services import Services
-from almdesk.systems.base import FieldErrors
 from almdesk.ui.connector_page import scrolled
 from almdesk.ui.forms import ERROR_STYLE, FieldForm, confirm_discard
 

@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.base.fields import FieldErrors, parse_fields
 from almdesk.config import NETWORK_FIELDS, ConnectorInfo
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
-from almdesk.systems.base import FieldErrors, parse_fields
+from almdesk.systems.base import Capability
 from almdesk.ui.forms import ERROR_STYLE, FieldForm, confirm_discard
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
@@ -166,7 +167,7 @@ class ConnectorEditor(QWidget):
         self.tabs.addTab(scrolled(self.network), "Network")
         self.form.set_values({})
         self.network.set_values({})
-        if hasattr(system, "workspaces") and "workspace" in self.form.editors:
+        if Capability.WORKSPACES in system.capabilities and "workspace" in self.form.editors:
             pick = QPushButton("Pick workspace after sign-in…")
             pick.setObjectName("pick_workspace")
             pick.clicked.connect(self.pick_workspace)

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.base.records import DefectRequest
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
-from almdesk.systems.base import DefectRequest
 from almdesk.ui.dialogs import TargetJobDialog, UrlOpener
 from almdesk.ui.runner import JobRunner
 

@@ -44,6 +44,7 @@ from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
+from almdesk.systems.base import Capability, TargetInput
 from almdesk.ui.forms import ERROR_STYLE
 from almdesk.ui.runner import JobRunner
 
@@ -246,14 +247,13 @@ class WorkspacePicker(QDialog):
         settings = self.services.config.connector_settings(connector_id)
         system = self.services.registry.get(settings.system)
         http = self.services.http_for(settings, job_hint="workspaces")
-        lister = getattr(system, "workspaces", None)
 
         def run(ctx: JobContext) -> JobOutcome:
-            if lister is None:
+            if Capability.WORKSPACES not in system.capabilities:
                 return JobOutcome(False, f"{system.label} has no workspaces to pick from.")
             http.add_secrets(settings.secrets.values())
             ctx.progress(0, 1, "Listing workspaces")
-            found: list[tuple[str, str]] = lister(settings, http)
+            found = system.workspaces(settings, http)
             ctx.progress(1, 1, "done")
             return JobOutcome(True, f"{len(found)} workspace(s) found.",
                               data={"workspaces": [[str(i), str(n)] for i, n in found]})
@@ -323,17 +323,6 @@ def pick_workspace(parent: QWidget | None, services: Services, runner: JobRunner
         dialog.deleteLater()
 
 
-# What "workspace" means when a gate or defect runs on a connector: (label, placeholder) per system.
-WORKSPACE_INPUTS = {
-    "octane": ("Workspace", "workspace id, e.g. 1002 (empty: the connector's own)"),
-    "jira": ("Project key", "e.g. SHOP"),
-    "github": ("Repository", "repo or owner/repo"),
-    "rally": ("Workspace", "Rally workspace name"),
-}
-# Connection settings a workspace given on a connector stands in for.
-WORKSPACE_FIELDS = {"workspace", "alm_project", "rally_workspace", "github_repo_owner"}
-
-
 class TargetBox(QWidget):
     """Where a gate or defect runs: a connection, or a connector plus a workspace typed or picked.
 
@@ -398,13 +387,18 @@ class TargetBox(QWidget):
         """The workspace typed for a connector target ("" for a connection: it has its own)."""
         return self.workspace.text().strip() if self.ids()[1] is not None else ""
 
+    def target_input(self) -> TargetInput:
+        """What the chosen connector's system calls its target (label, placeholder, fields)."""
+        system = self.system_name()
+        return self.services.registry.get(system).target if system else TargetInput()
+
     def workspace_label(self) -> str:
-        return WORKSPACE_INPUTS.get(self.system_name(), ("Workspace", ""))[0]
+        return self.target_input().label
 
     def input_for(self, field: str | None) -> str:
         """The dialog input a failed job's ``field`` belongs to ("workspace" or the field itself)."""
         _connection, connector = self.ids()
-        if field in WORKSPACE_FIELDS:
+        if field == "workspace" or field in self.target_input().fields:
             return "workspace" if connector is not None else ""
         if field in ("connection", "connector"):
             return "target"
@@ -414,9 +408,8 @@ class TargetBox(QWidget):
         _connection, connector = self.ids()
         self.workspace_row.setVisible(connector is not None)
         system = self.system_name()
-        placeholder = WORKSPACE_INPUTS.get(system, ("", "workspace / project (empty: the connector's own)"))[1]
-        self.workspace.setPlaceholderText(placeholder)
-        can_pick = bool(system) and hasattr(self.services.registry.get(system), "workspaces")
+        self.workspace.setPlaceholderText(self.target_input().placeholder)
+        can_pick = bool(system) and Capability.WORKSPACES in self.services.registry.get(system).capabilities
         self.pick_btn.setVisible(can_pick)
 
     def pick(self) -> None:

@@ -1,6 +1,6 @@
 """Forms built from a system's field schema, with inline, field-level error messages.
 
-A :class:`FieldForm` shows one editor per :class:`~almdesk.systems.base.Field` (line edit, masked
+A :class:`FieldForm` shows one editor per :class:`~almdesk.base.fields.Field` (line edit, masked
 secret, spin box, combo, checkable list, check box), a help tooltip, and a red message under any
 field the last validation rejected.
 """
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.base.fields import Field, FieldErrors, FieldKind
 from almdesk.errors import ConfigError
-from almdesk.systems.base import Field, FieldErrors, FieldKind
 
 ERROR_STYLE = "color: #b3261e;"
 

@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.base.records import OPERATORS, GateRequest
+from almdesk.base.settings import ConnectionSettings
 from almdesk.config import connection_fields
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
-from almdesk.systems.base import OPERATORS, ConnectionSettings, GateRequest
 from almdesk.ui.dialogs import LinkTable, RowsModel, TargetJobDialog, show_error, split_csv, split_message
 from almdesk.ui.runner import JobRunner
 

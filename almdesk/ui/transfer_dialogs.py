@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.base.fields import FieldKind
 from almdesk.config import NETWORK_FIELDS
 from almdesk.errors import UserFacingError
 from almdesk.services import Services
-from almdesk.systems.base import FieldKind
 from almdesk.ui.dialogs import error_label, show_error
 
 UNAVAILABLE = "Configuration import/export is not available in this build (almdesk.transfer is missing)."

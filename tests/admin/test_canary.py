@@ -23,13 +23,14 @@ from urllib.parse import quote
 import pytest
 
 from almdesk import sandbox
+from almdesk.base.fields import FieldKind
+from almdesk.base.records import DefectRequest, GateRequest
 from almdesk.bundle import support_bundle
 from almdesk.errors import UserFacingError
 from almdesk.models import Task
 from almdesk.sandbox.base import SandboxApp, SandboxServer, serve
 from almdesk.secrets import SecretStore
 from almdesk.services import Services
-from almdesk.systems.base import DefectRequest, FieldKind, GateRequest
 from almdesk.systems.registry import Registry
 from almdesk.transfer import export_config
 from tests.admin.conftest import DictKeyring

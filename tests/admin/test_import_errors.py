@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.fields import FieldErrors
 from almdesk.config import Config
 from almdesk.errors import ConfigError
 from almdesk.services import Services
-from almdesk.systems.base import FieldErrors
 from almdesk.transfer import apply_import, plan_import
 from tests.admin.conftest import DictKeyring
 from tests.admin.helpers import snapshot

@@ -13,10 +13,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.fields import Field, FieldKind
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError
 from almdesk.net.session import HttpFactory, json_body, send
 from almdesk.sandbox.base import SandboxApp, json_response
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Field, FieldKind, Step
+from almdesk.systems.base import Declared
 
 SECRET = "tr4cer-Secret-q9Zx!%/+=="
 USER = "trace-user@example.com"
@@ -57,9 +60,10 @@ class TracerSandbox(SandboxApp):
                 "secrets": {"secret": SECRET}, "connection_params": {"space": "S1"}}
 
 
-class TracerSystem:
+class TracerSystem(Declared):
     name = "tracer"
     label = "Tracer"
+    secret_names = ("zsessionid",)  # like Rally, it declares its session header
     item_noun = "item"
     connector_fields = (
         Field("url", "Server URL", FieldKind.URL, required=True),

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from almdesk import sandbox
+from almdesk.base.fields import FieldKind
 from almdesk.cli import main
 from almdesk.errors import EXIT_OK, EXIT_REMOTE
 from almdesk.sandbox.base import SandboxServer, serve
-from almdesk.systems.base import FieldKind
 from almdesk.systems.registry import Registry
 
 REGISTRY = Registry.default()

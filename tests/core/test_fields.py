@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from almdesk.base.fields import Field, FieldErrors, FieldKind, parse_fields
+from almdesk.base.records import normalize_operator
 from almdesk.errors import ConfigError
-from almdesk.systems.base import Field, FieldErrors, FieldKind, normalize_operator, parse_fields
 
 FIELDS = (
     Field("url", "Server URL", FieldKind.URL, required=True),

@@ -28,6 +28,8 @@ from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Response
 
 from almdesk import sandbox
+from almdesk.base.records import DefectRequest, GateRequest, ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.config import Config
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext
@@ -35,7 +37,6 @@ from almdesk.models import Store
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxApp
 from almdesk.secrets import SecretStore
-from almdesk.systems.base import ConnectionSettings, DefectRequest, GateRequest, ItemDraft, RemoteItem
 from almdesk.systems.registry import Registry
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.fields import parse_fields
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings, NetworkSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.github import GitHubSandbox, create
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, NetworkSettings, parse_fields
 from almdesk.systems.common import COMMON_CONNECTION_FIELDS
 from almdesk.systems.github import SYSTEM
 

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.records import DefectRequest, GateRequest
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.github import GitHubSandbox
 from almdesk.sandbox.github.model import Repo
-from almdesk.systems.base import ConnectionSettings, DefectRequest, GateRequest
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.issues import PUBLIC_NOTE
 from tests.github.conftest import make_connection

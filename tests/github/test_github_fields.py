@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from almdesk.base.fields import FieldErrors, FieldKind, parse_fields
 from almdesk.errors import ConfigError
-from almdesk.systems.base import FieldErrors, FieldKind, parse_fields
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.fields import check_connection, normalize_api_url, priority_labels
 from almdesk.systems.registry import Registry

@@ -20,11 +20,12 @@ import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from almdesk.base.records import DefectRequest, GateRequest, ItemDraft
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import serve
 from almdesk.sandbox.github import GitHubSandbox, Received, create
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest, ItemDraft
 from almdesk.systems.github import SYSTEM
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "github-api.github.com-2022.json"

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import requests
 
+from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import serve
 from almdesk.sandbox.github import create
-from almdesk.systems.base import ItemDraft, RemoteItem
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.client import RateLimited
 from almdesk.systems.github.ratelimit import WriteLimiter, is_limited, limit_wait

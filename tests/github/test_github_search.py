@@ -16,13 +16,14 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from almdesk.base.records import GateRequest
+from almdesk.base.settings import ConnectionSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.github import GitHubSandbox, create
 from almdesk.sandbox.github.model import Label, Milestone, Repo
 from almdesk.sandbox.github.search import parse
-from almdesk.systems.base import ConnectionSettings, GateRequest
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.client import RateLimited
 from almdesk.systems.github.ratelimit import limit_wait

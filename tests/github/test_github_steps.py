@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.github import GitHubSandbox
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings
 from almdesk.systems.github import SYSTEM
 from tests.github.conftest import make_connection, make_connector
 

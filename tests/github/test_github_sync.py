@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import AuthError, CancelledError, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import Faults, serve
 from almdesk.sandbox.github import GitHubSandbox, create
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.issues import PUBLIC_NOTE
 from tests.github.conftest import make_connection, make_connector, stop_soon

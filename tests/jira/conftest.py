@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.fields import parse_fields
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.jira import JiraSandbox, create
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, parse_fields
 from almdesk.systems.common import COMMON_CONNECTION_FIELDS
 from almdesk.systems.jira import SYSTEM
 

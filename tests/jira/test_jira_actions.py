@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from almdesk.base.records import DefectRequest, GateRequest
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import DefectRequest, GateRequest
 from almdesk.systems.jira import SYSTEM
 from tests.jira.conftest import app_of, connection_for, connector_for
 

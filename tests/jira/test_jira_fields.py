@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from almdesk.base.fields import parse_fields
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import ConfigError
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, parse_fields
 from almdesk.systems.jira import SYSTEM
 from almdesk.systems.jira.adf import from_adf, to_adf
 from almdesk.systems.jira.fields import JiraTarget, normalize_url

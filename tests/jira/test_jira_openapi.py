@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 import requests
 
-from almdesk.jobs.actions import run_steps
+from almdesk.base.records import DefectRequest, GateRequest, ItemDraft
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import AlmSession, HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import DefectRequest, GateRequest, ItemDraft
+from almdesk.services.actions import run_steps
 from almdesk.systems.jira import SYSTEM
 from tests.jira.conftest import connection_for, connector_for, start
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+from almdesk.base.records import StepResult
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
-from almdesk.jobs.actions import run_steps
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, StepResult
+from almdesk.services.actions import run_steps
 from almdesk.systems.jira import SYSTEM
 from tests.jira.conftest import app_of, connection_for, connector_for
 

@@ -7,12 +7,12 @@ from datetime import UTC
 
 import pytest
 
+from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
 from almdesk.sandbox.jira.app import RateLimiter
-from almdesk.systems.base import ItemDraft, RemoteItem
 from almdesk.systems.jira import SYSTEM
 from almdesk.systems.jira.sync import JiraSyncAdapter, parse_time
 from tests.jira.conftest import app_of, connection_for, connector_for

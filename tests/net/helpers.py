@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import UserFacingError
 from almdesk.net.diagnose import network_steps
-from almdesk.systems.base import NetworkSettings
 
 
 @dataclass

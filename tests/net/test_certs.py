@@ -12,11 +12,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.certs import CertInfo, append_to_bundle, bundle_file, fetch_certificate, read_bundle
 from almdesk.net.diag_x509 import DerError, parse_der
 from almdesk.net.session import HttpFactory, send
-from almdesk.systems.base import NetworkSettings
 
 from .conftest import Site
 from .helpers import diagnose

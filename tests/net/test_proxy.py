@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import RemoteError
 from almdesk.net.certs import fetch_certificate
 from almdesk.net.session import HttpFactory, send
-from almdesk.systems.base import NetworkSettings
 
 from .conftest import Site, Tinyproxy
 from .helpers import diagnose

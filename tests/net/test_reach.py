@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.diagnose import WARNING, network_steps
 from almdesk.net.session import HttpFactory, send
-from almdesk.systems.base import NetworkSettings
 
 from .conftest import Site
 from .helpers import diagnose

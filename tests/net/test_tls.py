@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import RemoteError, UserFacingError
 from almdesk.net.diagnose import WARNING
 from almdesk.net.session import HttpFactory, send
-from almdesk.systems.base import NetworkSettings
 
 from .conftest import Site
 from .helpers import diagnose

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import requests
 
+from almdesk.base.records import DefectRequest
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import DefectRequest
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for
 

@@ -9,11 +9,12 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from almdesk.base.records import GateRequest, ItemDraft, RemoteItem
+from almdesk.base.settings import NetworkSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import Faults, SandboxServer, serve
 from almdesk.sandbox.octane import API_KEY, create
-from almdesk.systems.base import GateRequest, ItemDraft, NetworkSettings, RemoteItem
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for, stop_later
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import requests
 
+from almdesk.base.records import GateRequest, GateResult, normalize_operator
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
 from almdesk.sandbox.octane import API_KEY
-from almdesk.systems.base import GateRequest, GateResult, normalize_operator
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
 from almdesk.sandbox.octane import query as sq
-from almdesk.systems.base import NetworkSettings
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane.client import OctaneClient
 from almdesk.systems.octane.fields import site

@@ -6,10 +6,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from almdesk.base.records import ItemDraft
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import ItemDraft
 from almdesk.systems.octane import SYSTEM
 from almdesk.systems.octane.client import OctaneClient
 from almdesk.systems.octane.fields import site

@@ -8,9 +8,9 @@ from typing import Any
 
 import requests
 
+from almdesk.base.fields import parse_fields
 from almdesk.sandbox.base import Faults, SandboxServer, serve
 from almdesk.sandbox.octane import ADMIN_USER, API_KEY, NOACCESS_KEY, READONLY_KEY, create
-from almdesk.systems.base import parse_fields
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of
 

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.octane import NOACCESS_KEY, READONLY_KEY, create
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for, stop_later
 
@@ -185,8 +185,8 @@ def test_plain_http_to_remote_host_is_flagged() -> None:
 
 def test_steps_run_in_the_shared_test_job(make_server: Callable[..., SandboxServer], http: HttpFactory) -> None:
     """The app's Test Connection job runs our steps after its own; keys stay unique, all pass."""
-    from almdesk.jobs.actions import test_job
     from almdesk.jobs.context import JobContext
+    from almdesk.services.actions import test_job
 
     server = make_server()
     connector = connector_for(server)

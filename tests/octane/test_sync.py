@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
+from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import ItemDraft, RemoteItem
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import requests
 
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.sandbox.rally import RallyApp, create
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings
 
 ITEMS = 24  # stories in the seeded project; defects and tasks scale with it
 API = "/slm/webservice/v2.0"
@@ -79,7 +79,7 @@ class WsapiClient:
 
 @pytest.fixture
 def connector(rally_desc: dict[str, Any]) -> ConnectorSettings:
-    from almdesk.systems.base import parse_fields
+    from almdesk.base.fields import parse_fields
     from almdesk.systems.rally import SYSTEM
 
     params = SYSTEM.check_connector(parse_fields(SYSTEM.connector_fields, rally_desc["params"]))
@@ -92,7 +92,7 @@ def connection(connector: ConnectorSettings, rally_desc: dict[str, Any]) -> Conn
 
 
 def make_connection(connector: ConnectorSettings, raw: dict[str, Any]) -> ConnectionSettings:
-    from almdesk.systems.base import parse_fields
+    from almdesk.base.fields import parse_fields
     from almdesk.systems.common import COMMON_CONNECTION_FIELDS
     from almdesk.systems.rally import SYSTEM
 

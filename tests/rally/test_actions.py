@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.records import DefectRequest, GateRequest
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.rally import RallyApp
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest
 from almdesk.systems.rally import SYSTEM
 from almdesk.systems.rally.client import RallyApiError, RallyClient
 from tests.rally.conftest import make_connection

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import RemoteError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
 from almdesk.sandbox.rally import RallyApp, create
-from almdesk.systems.base import ConnectorSettings, ItemDraft, RemoteItem
 from almdesk.systems.rally import SYSTEM
 from almdesk.systems.rally.client import RallyClient
 from almdesk.systems.rally.query import clause

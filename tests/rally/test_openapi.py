@@ -10,11 +10,12 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
+from almdesk.base.records import DefectRequest, GateRequest, ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import AlmSession, HttpFactory
 from almdesk.sandbox.base import SandboxServer
 from almdesk.sandbox.rally import RallyApp
-from almdesk.systems.base import ConnectorSettings, DefectRequest, GateRequest, ItemDraft, RemoteItem
 from almdesk.systems.rally import SYSTEM
 from tests.rally.conftest import make_connection
 from tests.rally.wsapi_spec import build

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from almdesk.base.settings import ConnectorSettings
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.rally.query import Binary, Clause, parse
-from almdesk.systems.base import ConnectorSettings
 from almdesk.systems.rally.client import RallyClient, short_ref
 from almdesk.systems.rally.query import all_of, any_of, clause
 
@@ -49,7 +49,7 @@ def test_conjunctions_are_binary_and_keep_every_value(names: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def live(rally_desc: dict[str, object]) -> Iterator[tuple[RallyClient, str, str]]:
-    from almdesk.systems.base import parse_fields
+    from almdesk.base.fields import parse_fields
     from almdesk.systems.rally import SYSTEM
 
     params = SYSTEM.check_connector(parse_fields(SYSTEM.connector_fields, rally_desc["params"]))  # type: ignore[arg-type]

@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
+from almdesk.net.redact import Redaction
 from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
 from almdesk.sandbox.base import SandboxApp, SandboxServer, serve
 from almdesk.sandbox.rally import RallyApp
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step
 from almdesk.systems.rally import SYSTEM
 from tests.rally.conftest import make_connection
 
@@ -175,7 +177,7 @@ def test_check_connector(rally_server: SandboxServer) -> None:
 
 def test_debug_trace_keeps_the_key_out(connector: ConnectorSettings, connection: ConnectionSettings,
                                        tmp_path: Path) -> None:
-    trace = TraceRecorder(tmp_path / "trace.jsonl")
+    trace = TraceRecorder(tmp_path / "trace.jsonl", rules=Redaction(SYSTEM.secret_names, SYSTEM.secret_query_keys))
     http = HttpFactory(trace=trace)
     _, error = run(SYSTEM.test_steps(connector, connection, http))
     assert error is None and trace.count == http.requests > 5

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import CancelledError, ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import json_response
 from almdesk.sandbox.rally import RallyApp
-from almdesk.systems.base import ConnectorSettings, ItemDraft, RemoteItem
 from almdesk.systems.rally import SYSTEM
 from almdesk.systems.rally.sync import RallySyncAdapter
 from tests.rally.conftest import make_connection

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
 
-from almdesk.systems.base import FateUnknown, ItemDraft, RemoteItem
+from almdesk.base.failures import FateUnknown
+from almdesk.base.records import ItemDraft, RemoteItem
 from tests.soak.soaklib import SANDBOX_OPTIONS, SCOPE, set_timeout
 from tests.sync.harness import Handler, SyncEnv, Target, intercept, make_registry
 

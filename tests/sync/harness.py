@@ -20,6 +20,8 @@ import keyring.backends.fail
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.config import Config
 from almdesk.jobs.context import JobContext
 from almdesk.jobs.record import JobResult, JobSpec, job_events, run_recorded
@@ -30,7 +32,7 @@ from almdesk.secrets import SecretStore
 from almdesk.sync import sync_job
 from almdesk.sync.tasks_io import TaskRow, task_from_dict, upsert_tasks
 from almdesk.sync.titles import TitleFormat
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, System
+from almdesk.systems.base import System
 from almdesk.systems.registry import SYSTEM_NAMES, Registry
 from tests.sync.toyalm import ToyAlmApp, ToyAlmSystem
 

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.models import Connection, JournalEntry
@@ -19,7 +21,6 @@ from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import Faults, json_response
 from almdesk.sync.engine import unreachable
 from almdesk.sync.journal import Journal, SyncLock
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from tests.sync.harness import Handler, SyncEnv, intercept, tasks
 from tests.sync.toyalm import ToyAlmAdapter, ToyAlmApp, ToyAlmSystem
 

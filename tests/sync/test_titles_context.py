@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from almdesk.base.fields import FieldErrors
 from almdesk.errors import ConfigError
 from almdesk.sync.titles import TitleFormat, check_title_settings
-from almdesk.systems.base import FieldErrors
 from almdesk.systems.common import COMMON_CONNECTION_FIELDS
 from tests.sync.harness import SyncEnv
 

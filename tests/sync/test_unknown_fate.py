@@ -22,13 +22,14 @@ import pytest
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
+from almdesk.base.failures import FateUnknown, fate_unknown, with_fate
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import RemoteError
 from almdesk.jobs.context import JobContext
 from almdesk.models import JournalEntry
 from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import json_response
 from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal
-from almdesk.systems.base import FateUnknown, NetworkSettings, fate_unknown, with_fate
 from almdesk.systems.registry import Registry
 from tests.sync.harness import Handler, SyncEnv, Target, intercept, real_systems, tasks
 

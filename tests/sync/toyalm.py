@@ -16,24 +16,22 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
-from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory, json_body, send
-from almdesk.sandbox.base import SandboxApp, json_response
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
+from almdesk.base.fields import Field, FieldKind, split_list
+from almdesk.base.records import (
     CreatedItem,
     DefectRequest,
-    Field,
-    FieldKind,
     GateRequest,
     GateResult,
     ItemDraft,
     RemoteItem,
     Step,
-    split_list,
 )
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
+from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.sandbox.base import SandboxApp, json_response
+from almdesk.systems.base import Declared
 
 TOKEN = "toyalm-secret-token-42"
 MAX_PAGE = 500
@@ -233,7 +231,7 @@ class ToyAlmAdapter:
         self.session.close()
 
 
-class ToyAlmSystem:
+class ToyAlmSystem(Declared):
     name = "toyalm"
     label = "Toy ALM"
     item_noun = "item"

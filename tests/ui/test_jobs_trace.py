@@ -10,9 +10,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from almdesk.base.records import GateRequest
 from almdesk.net.redact import MASK
 from almdesk.services import Services
-from almdesk.systems.base import GateRequest
 from almdesk.ui.jobs_view import JobsView
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.trace_view import TraceView, curl_command

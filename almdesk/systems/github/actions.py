@@ -15,11 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from almdesk.errors import ConfigError
-from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory
-from almdesk.systems.base import (
-    ConnectionSettings,
+from almdesk.base.records import (
     CreatedItem,
     DefectRequest,
     GateItem,
@@ -27,6 +23,10 @@ from almdesk.systems.base import (
     GateResult,
     normalize_operator,
 )
+from almdesk.base.settings import ConnectionSettings
+from almdesk.errors import ConfigError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
 from almdesk.systems.github.client import GitHubClient
 from almdesk.systems.github.fields import Target, target_of
 from almdesk.systems.github.issues import Issues, check_writable, issue_body

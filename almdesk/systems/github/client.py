@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory, json_body, send
-from almdesk.systems.base import ConnectorSettings
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import DEFAULT_PACE_MS, GITHUB_API, TOKEN, normalize_api_url
 from almdesk.systems.github.ratelimit import LimitWait, WriteLimiter, limit_wait

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from almdesk.base.fields import Field, FieldErrors, FieldKind
+from almdesk.base.settings import ConnectionSettings, is_loopback
 from almdesk.errors import ConfigError
-from almdesk.systems.base import ConnectionSettings, Field, FieldErrors, FieldKind, is_loopback
 
 GITHUB_API = "https://api.github.com"
 TOKEN = "alm_api_token"

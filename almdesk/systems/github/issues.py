@@ -3,9 +3,8 @@
 Creating is not idempotent, so a failed POST whose fate is unknown (connection reset, timeout, 5xx)
 is followed by a look at the newest issues: if one with the same title appeared since we started,
 it is ours and is returned; otherwise the POST is sent again — except after a timeout or a 504, when
-GitHub may still be creating it: then the create fails with a :class:`~almdesk.systems.base.FateUnknown`
-(the engine waits before creating that task again), and a later sync finds the issue by its title
-(sending it again made duplicates in the fault soak, bench/soak.py).
+GitHub may still be creating it: then the create fails with a :class:`~almdesk.base.failures.FateUnknown`
+(the engine waits before creating that task again), and a later sync finds the issue by its title.
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ from urllib.parse import quote
 
 import requests
 
+from almdesk.base.failures import FateUnknown, with_fate
+from almdesk.base.records import RemoteItem
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.session import json_body
-from almdesk.systems.base import FateUnknown, RemoteItem, with_fate
 from almdesk.systems.github.client import GitHubClient, transient
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import Target

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings, is_loopback
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step, is_loopback
 from almdesk.systems.github.client import GitHubClient
 from almdesk.systems.github.errors import WRITE_HINT, detail, error_for
 from almdesk.systems.github.fields import GITHUB_API, TOKEN, Target, priority_labels, target_of

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import AuthError, CancelledError, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem
 from almdesk.systems.github.client import PER_PAGE, GitHubClient, RateLimited
 from almdesk.systems.github.fields import TOKEN, Target, priority_labels, target_of
 from almdesk.systems.github.issues import Issues, check_writable, issue_body, remote_item
@@ -27,7 +27,6 @@ from almdesk.systems.github.repo import RepoInfo, fetch_repo, find_milestone
 BULK_SIZE = 10  # issues per create_items call: one request each, so this only bounds a batch's length
 
 
-@guard_adapter("GitHub")
 class GitHubSyncAdapter:
     """One connection's issues for one sync job."""
 

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from almdesk.base.fields import Field
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import GuardedSystem
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    Field,
-    SyncAdapter,
-)
+from almdesk.systems.base import SDE_TOKEN_NAMES, Declared, SyncAdapter, SystemMap, TargetInput
 from almdesk.systems.github import actions, fields, steps
 from almdesk.systems.github.client import api_url
 from almdesk.systems.github.sync import GitHubSyncAdapter
 
 
-class GitHubSystem(GuardedSystem):
+class GitHubSystem(Declared):
     """GitHub.com and GitHub Enterprise Server issues."""
 
     name = "github"
     label = "GitHub"
     item_noun = "issue"
+    target = TargetInput("Repository", "repo or owner/repo", ("alm_project", "github_repo_owner"))
+    client_packages = ("PyGithub",)
+    sde_map = SystemMap(
+        sde_ids=("github", "github_enterprise"),
+        url_fields=("url", "api_url", "alm_server", "server_url"),
+        renames={"alm_user": ("alm_user", "user")},
+        secrets={"alm_api_token": SDE_TOKEN_NAMES, "alm_pass": SDE_TOKEN_NAMES},
+        default_host="api.github.com", enterprise_suffix="/api/v3")
     steps_module = steps
     actions_module = actions
     connector_fields: tuple[Field, ...] = fields.CONNECTOR_FIELDS

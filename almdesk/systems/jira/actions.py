@@ -9,11 +9,7 @@ Data Center ``/search`` with ``maxResults=0`` reading ``total``.
 
 from __future__ import annotations
 
-from almdesk.errors import ConfigError
-from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory
-from almdesk.systems.base import (
-    ConnectionSettings,
+from almdesk.base.records import (
     CreatedItem,
     DefectRequest,
     GateItem,
@@ -21,6 +17,10 @@ from almdesk.systems.base import (
     GateResult,
     normalize_operator,
 )
+from almdesk.base.settings import ConnectionSettings
+from almdesk.errors import ConfigError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import JiraClient, bad_name, connection_field_for
 from almdesk.systems.jira.errors import JiraApiError

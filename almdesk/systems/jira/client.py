@@ -15,10 +15,10 @@ from typing import Any
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory, json_body, send
-from almdesk.systems.base import ConnectorSettings
 from almdesk.systems.jira.errors import (
     JiraApiError,
     error_parts,

@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from almdesk.base.fields import Field, FieldKind, check_url, split_list
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import ConfigError
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    Field,
-    FieldKind,
-    check_url,
-    split_list,
-)
 
 AUTO, CLOUD, DC = "auto", "cloud", "datacenter"
 API_TOKEN, PAT, BASIC = "api_token", "pat", "basic"

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import ConfigError
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import JiraClient
 from almdesk.systems.jira.fields import AUTH_LABELS, AUTO, CLOUD, JiraTarget, check_auth_kind

@@ -22,11 +22,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from almdesk.base.failures import with_fate
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import answers, guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, with_fate
+from almdesk.systems.answers import answers
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
 from almdesk.systems.jira.errors import JiraApiError
@@ -67,7 +69,6 @@ def _key_number(key: str) -> int:
     return int(tail) if tail.isdigit() else -1
 
 
-@guard_adapter("Jira")
 class JiraSyncAdapter:
     """One connection's view of Jira for the sync engine."""
 

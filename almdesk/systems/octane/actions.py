@@ -11,11 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from almdesk.errors import ConfigError
-from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory
-from almdesk.systems.base import (
-    ConnectionSettings,
+from almdesk.base.records import (
     CreatedItem,
     DefectRequest,
     GateItem,
@@ -23,6 +19,10 @@ from almdesk.systems.base import (
     GateResult,
     normalize_operator,
 )
+from almdesk.base.settings import ConnectionSettings
+from almdesk.errors import ConfigError
+from almdesk.jobs.context import JobContext
+from almdesk.net.session import HttpFactory
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.client import OctaneClient

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from almdesk.base.fields import Field, FieldKind, check_url
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import ConfigError
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Field, FieldKind, check_url
 from almdesk.systems.octane.location import EXAMPLE, parse_location
 
 CONNECTOR_FIELDS: tuple[Field, ...] = (

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from almdesk.base.settings import is_loopback
 from almdesk.errors import ConfigError
-from almdesk.systems.base import is_loopback
 
 EXAMPLE = "https://octane.example.com/ui/?p=1001/1002"
 _HINT_COPY = f"Copy the address from the browser while ALM Octane is open; it looks like {EXAMPLE}."

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError
 from almdesk.net.session import HttpFactory, json_body, send
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.client import OctaneClient
 from almdesk.systems.octane.fields import Site, site

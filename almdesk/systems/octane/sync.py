@@ -14,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from almdesk.base.failures import with_fate
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, with_fate
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.actions import html_text
@@ -41,7 +42,6 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-@guard_adapter("ALM Octane")
 class OctaneSyncAdapter:
     """One connection's view of Octane for the sync engine."""
 

@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from almdesk.base.fields import split_list
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError
-from almdesk.systems.base import ConnectionSettings, split_list
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.client import OctaneClient

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from almdesk.base.records import CreatedItem, DefectRequest, GateItem, GateRequest, GateResult
+from almdesk.base.records import normalize_operator as _normalize
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import (
-    ConnectionSettings,
-    CreatedItem,
-    DefectRequest,
-    GateItem,
-    GateRequest,
-    GateResult,
-)
-from almdesk.systems.base import normalize_operator as _normalize
 from almdesk.systems.rally.client import RallyClient, oid_of
 from almdesk.systems.rally.fields import CARD_TYPES, required_text
 from almdesk.systems.rally.query import all_of, clause, one_of

@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 import requests
 
 from almdesk import __version__
+from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.redact import scrub
 from almdesk.net.session import HttpFactory, json_body, send
-from almdesk.systems.base import ConnectorSettings
 from almdesk.systems.rally.fields import API_PATH, KEYS_PAGE, normalize_server
 
 MAX_PAGESIZE = 2000

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from almdesk.base.fields import Field, FieldKind
 from almdesk.errors import ConfigError
-from almdesk.systems.base import Field, FieldKind
 
 DEFAULT_SERVER = "https://rally1.rallydev.com"
 API_PATH = "/slm/webservice/v2.0"

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from almdesk.base.records import Step
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings, is_loopback
 from almdesk.errors import AuthError, ConfigError, RemoteError
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step, is_loopback
 from almdesk.systems.rally.client import RallyApiError, RallyClient, transport
 from almdesk.systems.rally.fields import (
     API_PATH,

@@ -13,11 +13,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from almdesk.base.failures import with_fate
+from almdesk.base.records import ItemDraft, RemoteItem
+from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import guard_adapter
-from almdesk.systems.base import ConnectionSettings, ItemDraft, RemoteItem, with_fate
 from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
 from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
 from almdesk.systems.rally.query import all_of, clause
@@ -37,7 +38,6 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
-@guard_adapter("Rally")
 class RallySyncAdapter:
     bulk_size = BATCH_SIZE
     page_size = MAX_PAGESIZE

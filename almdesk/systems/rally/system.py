@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from almdesk.base.fields import Field
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.answers import GuardedSystem
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    Field,
-    SyncAdapter,
-)
+from almdesk.systems.base import SDE_USER_NAMES, Declared, SyncAdapter, SystemMap, TargetInput
 from almdesk.systems.rally import actions, steps
 from almdesk.systems.rally.fields import (
     CONNECTION_FIELDS,
@@ -23,12 +19,24 @@ from almdesk.systems.rally.fields import (
 from almdesk.systems.rally.sync import RallySyncAdapter
 
 
-class RallySystem(GuardedSystem):
+class RallySystem(Declared):
     """Rally (Broadcom Agile Central, formerly CA Agile Central) over WSAPI v2.0."""
 
     name = "rally"
     label = "Rally"
     item_noun = "work item"
+    target = TargetInput("Workspace", "Rally workspace name", ("rally_workspace",))
+    client_packages = ("pyral",)
+    # The API key travels as the ZSESSIONID header; WSAPI writes carry the security token as ?key=…
+    secret_query_keys = ("key",)
+    secret_names = ("zsessionid",)
+    sde_map = SystemMap(
+        sde_ids=("rally", "ca_agile_central", "agile_central", "rally_software"),
+        renames={"alm_user": SDE_USER_NAMES},
+        secrets={"alm_pass": ("alm_pass", "password"), "alm_api_key": ("alm_api_key", "api_key"),
+                 "alm_api_token": ("alm_api_key", "api_key", "alm_api_token")},
+        auth_choices={"alm_pass": ("password", "basic", "user_password"), "alm_api_key": ("api_key", "apikey"),
+                      "alm_api_token": ("api_key", "apikey")})
     steps_module = steps
     actions_module = actions
     connector_fields: tuple[Field, ...] = CONNECTOR_FIELDS

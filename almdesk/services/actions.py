@@ -6,36 +6,25 @@ Each factory takes plain settings and returns a callable; the CLI calls it throu
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from almdesk.base.records import DefectRequest, GateRequest, Step, StepResult
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.net import diagnose
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import (
-    ConnectionSettings,
-    ConnectorSettings,
-    DefectRequest,
-    GateRequest,
-    Step,
-    StepResult,
-    System,
-)
+from almdesk.systems.base import System
 
 JobFn = Callable[[JobContext], JobOutcome]
 
 
 def network_steps(url: str, connector: ConnectorSettings) -> list[Step]:
-    """DNS / TCP / TLS / HTTP steps shared by every system (almdesk.net.diagnose, when present)."""
-    try:
-        diagnose = importlib.import_module("almdesk.net.diagnose")
-    except ModuleNotFoundError:
-        return []
-    steps: list[Step] = diagnose.network_steps(url, connector.network)
-    return steps
+    """DNS / TCP / TLS / HTTP steps shared by every system."""
+    return diagnose.network_steps(url, connector.network)
 
 
 def run_steps(steps: list[Step], ctx: JobContext) -> list[StepResult]:

@@ -13,17 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from almdesk.base.records import DefectRequest, GateRequest
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.config import Config, connection_fields
 from almdesk.errors import ConfigError
-from almdesk.jobs.actions import defect_job, gate_job, test_job
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec, recover_interrupted, run_recorded
 from almdesk.models import Store
+from almdesk.net.redact import Redaction
 from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
 from almdesk.paths import Paths
 from almdesk.secrets import SecretStore
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest
+from almdesk.services.actions import defect_job, gate_job, test_job
 from almdesk.systems.registry import Registry
 
 
@@ -67,7 +69,9 @@ class Services:
         recorder = None
         if trace:
             name = f"{job_hint}-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1_000_000}.jsonl"
-            recorder = TraceRecorder(self.paths.traces / name, connector.secrets.values())
+            system = self.registry.get(connector.system)
+            rules = Redaction(system.secret_names, system.secret_query_keys)
+            recorder = TraceRecorder(self.paths.traces / name, connector.secrets.values(), rules)
         return HttpFactory(connector.network, trace=recorder)
 
     def run(self, spec: JobSpec, ctx: JobContext | None = None,
