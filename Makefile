@@ -21,8 +21,9 @@ run: deps
 test: deps
 	scripts/with-keyring $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# ruff, then mypy --strict over the files pyproject's [tool.mypy] lists (the whole package); .ci/run runs it
 lint: deps
-	$(VENV)/bin/ruff check almdesk tests bench
+	$(VENV)/bin/ruff check almdesk tests bench scripts
 	$(VENV)/bin/mypy
 
 bench: deps

@@ -92,7 +92,7 @@ def lighten_pyside_import_hook() -> bool:
 
     uses_pyside._almdesk = True  # type: ignore[attr-defined]
     uses_pyside.pyside_scan = scan  # type: ignore[attr-defined]
-    feature._mod_uses_pyside = uses_pyside  # type: ignore[union-attr]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[attr-defined]  # private PySide6 hook, not in a ModuleType
     return True
 
 

@@ -214,10 +214,10 @@ class Cli:
                 self.say(f"{r['name']:30} {r['system']:8} connections: {', '.join(r['connections']) or '-'}")
             return EXIT_OK, rows
         if a.action == "show":
-            info = asdict(cfg.connector(a.name))
-            info["secrets_set"] = [k for k in info["secret_fields"] if self.services.secrets.get(info["uid"], k)]
-            self.say(json.dumps(info, indent=2, default=str))
-            return EXIT_OK, info
+            shown = asdict(cfg.connector(a.name))
+            shown["secrets_set"] = [k for k in shown["secret_fields"] if self.services.secrets.get(shown["uid"], k)]
+            self.say(json.dumps(shown, indent=2, default=str))
+            return EXIT_OK, shown
         if a.action == "edit":
             info = cfg.connector(a.name)
             params = {**info.params, **parse_kv(a.param)}
@@ -245,9 +245,9 @@ class Cli:
                 self.say(f"{r['alias']:30} {r['system']:8} {r['connector']:20} {r['project']:20} {r['frequency']}")
             return EXIT_OK, rows
         if a.action == "show":
-            info = asdict(cfg.connection(a.alias))
-            self.say(json.dumps(info, indent=2, default=str))
-            return EXIT_OK, info
+            shown = asdict(cfg.connection(a.alias))
+            self.say(json.dumps(shown, indent=2, default=str))
+            return EXIT_OK, shown
         if a.action == "edit":
             info = cfg.connection(a.alias)
             cfg.save_connection(info.alias, info.connector, a.project or info.project,
@@ -454,12 +454,12 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             print(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "result": doc}, default=str), file=stdout)
         return code
     except UserFacingError as exc:
-        doc: dict[str, Any] = {"ok": False, "exit_code": exc.exit_code, "error": exc.message, "hint": exc.hint,
-                               "field": exc.field}
+        failure: dict[str, Any] = {"ok": False, "exit_code": exc.exit_code, "error": exc.message,
+                                   "hint": exc.hint, "field": exc.field}
         if isinstance(exc, FieldErrors):
-            doc["errors"] = {k: {"message": e.message, "hint": e.hint} for k, e in exc.errors.items()}
+            failure["errors"] = {k: {"message": e.message, "hint": e.hint} for k, e in exc.errors.items()}
         if want_json:
-            print(json.dumps(doc), file=stdout)
+            print(json.dumps(failure), file=stdout)
         else:
             print(f"error: {exc.message}", file=sys.stderr)
             if exc.hint:

@@ -41,7 +41,7 @@ class ToySystem(Declared):
     name = "toy"
     label = "Toy ALM"
     item_noun = "item"
-    connector_fields = (
+    connector_fields: tuple[Field, ...] = (
         Field("url", "Server URL", FieldKind.URL, required=True, section="General",
               help="The address of the toy server, like https://toy.example.com."),
         Field("user", "User", FieldKind.TEXT, required=True, section="General"),
@@ -50,7 +50,7 @@ class ToySystem(Declared):
         Field("flavour", "Flavour", FieldKind.CHOICE, default="plain", choices=("plain", "fancy"),
               section="General"),
     )
-    connection_fields = (Field("toy_project", "Project key", FieldKind.TEXT, required=True),)
+    connection_fields: tuple[Field, ...] = (Field("toy_project", "Project key", FieldKind.TEXT, required=True),)
 
     def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("user") == "root":

@@ -252,8 +252,8 @@ def _plan_connection(config: Config, raw: dict[str, Any], plan: ImportPlan, erro
                    "frequency")
     try:
         parsed = parse_fields(tuple(conn_fields.values()), params)
-        for key, exc in check_title_settings(parsed).items():
-            errors.add(item, exc, key)
+        for key, title_error in check_title_settings(parsed).items():
+            errors.add(item, title_error, key)
     except ConfigError as exc:
         errors.add_fields(item, exc, {"alm_title_format": "title_format"})
     plan.connections.append(PlannedConnection(alias, connector, str(project or ""), params, frequency,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -255,8 +255,9 @@ class ConnectionPage(QWidget):
         self.list.setRootIsDecorated(False)
         self.list.setColumnWidth(0, 150)
         self.editor = ConnectionEditor(services)
-        self.editor.saved.connect(lambda cid: (self.reload(cid), self.changed.emit()))
-        self.editor.deleted.connect(lambda: (self.reload(), self.changed.emit()))
+        self.editor.saved.connect(self._saved)
+        self.editor.deleted.connect(self.reload)
+        self.editor.deleted.connect(self.changed)
         self.list.currentItemChanged.connect(self._selected)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.list)
@@ -270,6 +271,10 @@ class ConnectionPage(QWidget):
 
     def current_id(self) -> int | None:
         return self.editor.info.id if self.editor.info else None
+
+    def _saved(self, cid: int) -> None:
+        self.reload(cid)
+        self.changed.emit()
 
     def reload(self, select_id: int | None = None) -> None:
         self._guard = True
@@ -289,8 +294,8 @@ class ConnectionPage(QWidget):
                 self.list.setCurrentItem(item)
         self._guard = False
         self.editor.choices_stale = True
-        if select_id is None and self.list.topLevelItemCount() and self.editor.info is None:
-            self.list.setCurrentItem(self.list.topLevelItem(0))  # loads the editor, which refreshes them
+        if select_id is None and (first := self.list.topLevelItem(0)) is not None and self.editor.info is None:
+            self.list.setCurrentItem(first)  # loads the editor, which refreshes them
         if self.editor.choices_stale:
             self.editor.refresh_choices()
 
@@ -342,7 +347,10 @@ class ConnectionPage(QWidget):
             return
         if not self.confirm_discard():
             self._guard = True
-            self.list.setCurrentItem(previous)
+            if previous is None:
+                self.list.setCurrentIndex(QModelIndex())  # back to no current item
+            else:
+                self.list.setCurrentItem(previous)
             self._guard = False
             return
         cid = int(current.data(0, Qt.ItemDataRole.UserRole))

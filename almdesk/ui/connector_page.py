@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -128,8 +128,8 @@ class ConnectorEditor(QWidget):
         ll.addWidget(self.banner)
         ll.addLayout(buttons)
         self.steps = StepList()
-        self.steps.actions.addWidget(self.trust_btn)
-        self.steps.actions.addStretch(1)
+        self.steps.action_bar.addWidget(self.trust_btn)
+        self.steps.action_bar.addStretch(1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.steps)
@@ -142,7 +142,7 @@ class ConnectorEditor(QWidget):
         self.name.textEdited.connect(lambda _t: self._set_dirty(True))
         self._validate_timer = QTimer(self, singleShot=True, interval=400)
         self._validate_timer.timeout.connect(self._live_check)
-        runner.event.connect(self._job_event)
+        runner.job_event.connect(self._job_event)
         runner.finished.connect(self._job_finished)
         self.form: FieldForm | None = None
         self.network: FieldForm | None = None
@@ -431,8 +431,9 @@ class ConnectorPage(QWidget):
             if info.id == select_id:
                 self.list.setCurrentItem(item)
         self._guard = False
-        if select_id is None and self.count() and self.editor.info is None and not self.editor.dirty:
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+        if (select_id is None and (first := self.list.topLevelItem(0)) is not None and self.editor.info is None
+                and not self.editor.dirty):
+            self.list.setCurrentItem(first)
 
     def count(self) -> int:
         return self.list.topLevelItemCount()
@@ -456,7 +457,10 @@ class ConnectorPage(QWidget):
             return
         if not self.confirm_discard():
             self._guard = True
-            self.list.setCurrentItem(previous)
+            if previous is None:
+                self.list.setCurrentIndex(QModelIndex())  # back to no current item
+            else:
+                self.list.setCurrentItem(previous)
             self._guard = False
             return
         self.editor.load(self.services.config.connector(int(current.data(0, Qt.ItemDataRole.UserRole))))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as pyside_version
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         page = self._build_page(name)
         self._pages[name] = page
         placeholder = self.stack.widget(index)
+        assert placeholder is not None, "every page has a placeholder until it is built"
         showing = self.stack.currentIndex() == index
         self.stack.insertWidget(index, page)
         self.stack.removeWidget(placeholder)
@@ -238,7 +240,7 @@ class MainWindow(QMainWindow):
             actions.addAction(act)
         self.view_menu = view = self.menuBar().addMenu("&View")
         for i, name in enumerate(PAGES):
-            view.addAction(self._action(name, lambda i=i: self.nav.setCurrentRow(i), f"Ctrl+{i + 1}"))
+            view.addAction(self._action(name, partial(self.nav.setCurrentRow, i), f"Ctrl+{i + 1}"))
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&About almdesk", self.about))
         self._update_actions()

@@ -24,13 +24,13 @@ PROGRESS_INTERVAL = 0.05  # seconds between progress signals a worker sends
 class _Worker(QObject):
     """Runs one job in its thread.
 
-    Signals: progress(handle, done, total, text), event(handle, JobEvent), done(handle, JobResult).
+    Signals: progress(handle, done, total, text), job_event(handle, JobEvent), done(handle, JobResult).
     Every signal carries the handle so the runner can connect them to its own slots (queued into
     the UI thread).
     """
 
     progress = Signal(int, int, int, str)
-    event = Signal(int, object)
+    job_event = Signal(int, object)
     done = Signal(int, object)
 
     def __init__(self, handle: int, services: Services, spec: JobSpec, ctx: JobContext) -> None:
@@ -48,7 +48,7 @@ class _Worker(QObject):
             self.progress.emit(self.handle, done, total, text)
 
     def _event(self, ev: JobEvent) -> None:
-        self.event.emit(self.handle, ev)
+        self.job_event.emit(self.handle, ev)
 
     @Slot()
     def run(self) -> None:
@@ -72,13 +72,13 @@ class JobRunner(QObject):
     """Queues and runs jobs.
 
     Signals: queued(handle, title), started(handle, title), progress(handle, done, total, text),
-    event(handle, JobEvent), finished(handle, JobResult).
+    job_event(handle, JobEvent), finished(handle, JobResult).
     """
 
     queued = Signal(int, str)
     started = Signal(int, str)
     progress = Signal(int, int, int, str)
-    event = Signal(int, object)
+    job_event = Signal(int, object)
     finished = Signal(int, object)
 
     def __init__(self, services: Services, parent: QObject | None = None) -> None:
@@ -123,7 +123,7 @@ class JobRunner(QObject):
         worker.moveToThread(thread)
         job.thread, job.worker, job.started = thread, worker, time.monotonic()
         worker.progress.connect(self.progress)
-        worker.event.connect(self.event)
+        worker.job_event.connect(self.job_event)
         worker.done.connect(self._done)
         thread.started.connect(worker.run)
         thread.start()

@@ -51,13 +51,13 @@ class StepList(QWidget):
         summary_area.setFrameShape(QScrollArea.Shape.NoFrame)
         summary_area.setWidget(self.summary)
         summary_area.setFixedHeight(96)
-        self.actions = QHBoxLayout()  # buttons that act on the result (e.g. Trust this certificate)
+        self.action_bar = QHBoxLayout()  # buttons that act on the result (e.g. Trust this certificate)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
         lay.addWidget(self.tree, 1)
         lay.addWidget(summary_area)
-        lay.addLayout(self.actions)
+        lay.addLayout(self.action_bar)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._started: dict[str, float] = {}
         self._final = ""

@@ -271,7 +271,7 @@ class SyncConsole(QDialog):
         if self._batched is not None:
             self._batched.connect(self._on_events)
         else:
-            self.runner.event.connect(self._on_event)
+            self.runner.job_event.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
         self._attached = True
         self._submitting = True  # a started signal during submit() is this job's (nothing else can start)
@@ -291,7 +291,7 @@ class SyncConsole(QDialog):
         if self._batched is not None:
             self._batched.disconnect(self._on_events)
         else:
-            self.runner.event.disconnect(self._on_event)
+            self.runner.job_event.disconnect(self._on_event)
         self.runner.finished.disconnect(self._on_finished)
         self.flush_timer.stop()
 

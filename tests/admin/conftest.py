@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring.backend
 import pytest
@@ -23,10 +24,10 @@ DATA = Path(__file__).with_name("data")
 class DictKeyring(keyring.backend.KeyringBackend):
     """A keyring backend holding entries in a dict (inspectable by tests)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's KeyringBackend.__init__ is unannotated
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -61,11 +62,11 @@ def admin_services(data_dir: Path, registry: Registry, secret_store: SecretStore
 @pytest.fixture
 def cli_services(monkeypatch: pytest.MonkeyPatch, registry: Registry, secret_store: SecretStore) -> None:
     """Make the CLI's ``Services.open`` use the test registry (with toy) and the inspectable keyring."""
-    original = Services.open.__func__  # type: ignore[attr-defined]
+    original = Services.open
 
-    def open_for_test(cls, data_dir=None, **kw):  # type: ignore[no-untyped-def]
+    def open_for_test(cls: type[Services], /, data_dir: str | Path | None = None, **kw: Any) -> Services:
         kw.setdefault("registry", registry)
         kw.setdefault("secrets", secret_store)
-        return original(cls, data_dir, **kw)
+        return original(data_dir, **kw)
 
     monkeypatch.setattr(Services, "open", classmethod(open_for_test))

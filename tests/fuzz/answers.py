@@ -261,7 +261,8 @@ class Rig:
         mangler = Mangler(app)
         info = app.describe(mangler.url)
         store = Store(tmp / "almdesk.db")
-        config = Config(store, SecretStore(keyring.backends.fail.Keyring()), registry)
+        vault = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]  # keyring: unannotated
+        config = Config(store, SecretStore(vault), registry)
         config.save_connector("fuzz", system, {**info["params"], **CONNECTOR_OVERRIDES.get(system, {})},
                               dict(info["secrets"]))
         config.add_project("Fuzz", "BU", "fuzz-app")

@@ -38,7 +38,7 @@ from tests.sync.kill import RequestKiller, run_sync_child
 
 FAULT_SPEC = "500:0.03,429:0.03,reset:0.02,slow:0.01,expire:0.01"
 SANDBOX_OPTIONS: dict[str, dict[str, Any]] = {"jira": {"rate_limit": None}, "github": {"primary_limit": 10**9}}
-SCOPE = {"sde_statuses_in_scope": "TODO,DONE", "conflict_policy": "sde", "sde_min_priority": 1}
+SCOPE: dict[str, Any] = {"sde_statuses_in_scope": "TODO,DONE", "conflict_policy": "sde", "sde_min_priority": 1}
 
 
 # --- the tasks of a soak ------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class SyncEnv:
 
     def __post_init__(self) -> None:
         self.store = Store(self.tmp / "almdesk.db")
-        self.secrets = SecretStore(keyring.backends.fail.Keyring())
+        self.secrets = SecretStore(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]  # keyring: unannotated
         self.config = Config(self.store, self.secrets, self.registry)
         self.connector = f"{self.target.name}-connector"
         info = self.target.info

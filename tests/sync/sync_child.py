@@ -24,7 +24,7 @@ from tests.sync.harness import make_registry
 def prepare(db: str, alias: str, secrets_json: str) -> tuple[Store, JobSpec, HttpFactory]:
     """The store, the sync job of ``alias`` and its HTTP factory, with ``{"uid/field": secret}`` secrets
     kept in memory only (also used by ``bench/memory.py``)."""
-    secrets = SecretStore(keyring.backends.fail.Keyring())
+    secrets = SecretStore(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]  # keyring: unannotated
     for key, value in json.loads(secrets_json or "{}").items():
         uid, _, name = key.partition("/")
         secrets.set(uid, name, value)

@@ -235,11 +235,11 @@ class ToyAlmSystem(Declared):
     name = "toyalm"
     label = "Toy ALM"
     item_noun = "item"
-    connector_fields = (
+    connector_fields: tuple[Field, ...] = (
         Field("url", "Server URL", FieldKind.URL, required=True, section="General"),
         Field("token", "API token", FieldKind.SECRET, required=True, section="General"),
     )
-    connection_fields = (
+    connection_fields: tuple[Field, ...] = (
         Field("toyalm_label", "Label", FieldKind.TEXT, default="almdesk"),
         Field("toyalm_done_statuses", "Done statuses", FieldKind.TEXT, default="Done,Closed", section="Status"),
         Field("toyalm_close_transition", "Close transition", FieldKind.TEXT, default="Close", section="Status"),
