@@ -1,7 +1,16 @@
-"""One factory for ``requests`` sessions: timeouts, retries, TLS, proxies, pacing, trace and counting.
+"""One factory for ``requests`` sessions: timeouts, retries, TLS, proxies, pacing, trace, counting
+and credential scoping.
 
 Every system client gets its sessions from an :class:`HttpFactory` built from the connector's
 :class:`~almdesk.base.settings.NetworkSettings`; nothing else in almdesk configures HTTP.
+
+Credentials go only to the origin a session is for. An API client's session
+(``HttpFactory.session(origin=…)``) refuses a request to another origin and a redirect to one
+(:class:`CrossOriginError`, naming both hosts): an answer from elsewhere is neither sent the
+credentials nor taken for the API's. A session without an origin (the diagnosis steps) follows a
+redirect to another origin only without the credentials (Authorization, cookies, the headers set
+with :meth:`AlmSession.set_credential`, any header whose name says it is a secret) and only for a
+request without a body; it remembers such hops in ``AlmSession.cross_origin_redirects``.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import truststore
@@ -25,6 +35,7 @@ from almdesk import __version__
 from almdesk.base.settings import NetworkSettings
 from almdesk.errors import RemoteError, UserFacingError
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
+from almdesk.net.redact import SECRET_KEY_RE
 from almdesk.net.trace import TraceRecorder
 
 USER_AGENT = f"almdesk/{__version__}"
@@ -74,19 +85,111 @@ class _TlsAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **proxy_kwargs)
 
 
-class AlmSession(requests.Session):
-    """A Session with a default timeout and per-connector proxy rules (explicit / none / system)."""
+Origin = tuple[str, str, int]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    def __init__(self, network: NetworkSettings) -> None:
+
+def origin_of(url: str) -> Origin:
+    """(scheme, host, port) of ``url``, the port filled in from the scheme."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def same_origin(configured: Origin, url: str) -> bool:
+    """True when ``url`` is on the ``configured`` origin, or its https upgrade on the default port."""
+    other = origin_of(url)
+    if other == configured:
+        return True
+    scheme, host, port = configured
+    return scheme == "http" and port == 80 and other == ("https", host, 443)
+
+
+class CrossOriginError(RemoteError):
+    """A request or a redirect would have carried a connector's credentials to another origin."""
+
+
+def _show(origin: Origin) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
+
+
+class AlmSession(requests.Session):
+    """A Session with a default timeout, per-connector proxy rules (explicit / none / system) and
+    credentials scoped to one origin (see the module docstring).
+
+    ``origin`` is the server the connector is configured for ("" while a caller does not know it:
+    then only redirects are scoped, from the origin of the request that was redirected).
+    """
+
+    def __init__(self, network: NetworkSettings, origin: str = "") -> None:
         super().__init__()
         self.network = network
         self.default_timeout = network.timeout
+        self.origin: Origin | None = origin_of(origin) if origin else None
+        self.credential_headers: set[str] = {"authorization", "cookie"}
+        self.cross_origin_redirects: list[str] = []
         if network.proxy_mode in ("explicit", "none"):
             self.trust_env = False
 
+    def set_credential(self, header: str, value: str) -> None:
+        """Send ``header: value`` with every request to this session's origin, and never elsewhere."""
+        self.headers[header] = value
+        self.credential_headers.add(header.lower())
+
+    def is_credential(self, header: str) -> bool:
+        low = header.lower()
+        return low in self.credential_headers or (low != "x-atlassian-token" and bool(SECRET_KEY_RE.search(low)))
+
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
+        target = url.decode() if isinstance(url, bytes) else url
+        if self.origin is not None and not same_origin(self.origin, target):
+            raise CrossOriginError(
+                f"The server pointed almdesk at another host ({_show(origin_of(target))}); the connector's "
+                f"credentials are sent only to {_show(self.origin)}.",
+                "Check the server URL (it must be the address the server calls itself), or ask the server's "
+                "admin why its answers name another host.")
         return super().request(method, url, *args, **kwargs)
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        """On a redirect to another origin: drop every credential, and mark the hop refused when the
+        session is an API client's or the request has a body (:meth:`send` raises then). requests
+        also calls this for ``response.next`` when it does not follow redirects, so it never raises."""
+        before = self.origin or origin_of(response.request.url or "")
+        after = prepared_request.url or ""
+        if same_origin(before, after):
+            super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # unannotated in types-requests
+            return
+        for name in [h for h in prepared_request.headers if self.is_credential(h)]:
+            del prepared_request.headers[name]
+        there = _show(origin_of(after))
+        refused: CrossOriginError | None = None
+        if self.origin is not None:
+            refused = CrossOriginError(
+                f"{_show(before)} redirected almdesk (HTTP {response.status_code}) to another host, {there}; "
+                "the connector's credentials were not sent there.",
+                f"If the server has moved, use {there} as the server URL; otherwise a portal or a proxy in front "
+                "of the server is redirecting API calls: ask its admin.")
+        elif prepared_request.body:
+            refused = CrossOriginError(
+                f"{_show(before)} redirected a {prepared_request.method} with a body (HTTP {response.status_code}) "
+                f"to {there}; almdesk did not send it there.",
+                "A sign-in or a write is never re-sent to another host. Use the server's own address as the "
+                "server URL; a portal or a proxy in front of it may be redirecting.")
+        prepared_request.refused = refused  # type: ignore[attr-defined]  # read back by send()
+        if refused is None:
+            self.cross_origin_redirects.append(after)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        refused = getattr(request, "refused", None)
+        if refused is not None:
+            raise refused
+        return super().send(request, **kwargs)
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
@@ -155,8 +258,9 @@ class HttpFactory:
         self.requests = 0
         self._count_lock = threading.Lock()
 
-    def session(self, *, retries: int | None = None) -> AlmSession:
-        s = AlmSession(self.network)
+    def session(self, *, retries: int | None = None, origin: str = "") -> AlmSession:
+        """A configured session; with ``origin`` (the server's URL) credentials go only there."""
+        s = AlmSession(self.network, origin)
         adapter = _TlsAdapter(build_ssl_context(self.network),
                               max_retries=make_retry(self.retries if retries is None else retries, self.backoff),
                               pool_maxsize=16)

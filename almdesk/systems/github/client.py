@@ -60,10 +60,10 @@ class GitHubClient:
         token = connector.secret(TOKEN).strip()
         http.add_secrets([token])
         self.has_token = bool(token)
-        self.session = http.session(retries=0)
+        self.session = http.session(retries=0, origin=self.api)
         self.session.headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION})
         if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+            self.session.set_credential("Authorization", f"Bearer {token}")
         self.log = log or (lambda message: None)
         self.sleep = sleep
         self.max_wait = max_wait

@@ -76,7 +76,7 @@ class JiraClient:
         self.user = str(connector.params.get("user") or "").strip()
         self._token = connector.secret("token")
         http.add_secrets([self._token])
-        self.session = http.session()
+        self.session = http.session(origin=self.base)
         self.session.headers["X-Atlassian-Token"] = "no-check"
         self.ctx = ctx
         configured = deployment_of(connector)

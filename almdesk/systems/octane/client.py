@@ -53,7 +53,7 @@ class OctaneClient:
         self._secret = client_secret
         self.http = http
         self.ctx = ctx
-        self.session = http.session()
+        self.session = http.session(origin=self.server)
         self._lock = threading.Lock()
         self._generation = 0
         self._signed_in = False
@@ -86,8 +86,15 @@ class OctaneClient:
                             "Enter the API key's Client ID and Client secret.",
                             field="client_id" if not self.client_id else "client_secret")
         url = f"{self.server}/authentication/sign_in"
-        resp = send(self.session, "POST", url, what=WHAT,
+        resp = send(self.session, "POST", url, what=WHAT, allow_redirects=False,  # a sign-in is never re-sent
                     json={"client_id": self.client_id, "client_secret": self._secret})
+        if resp.is_redirect:
+            where = resp.headers.get("Location", "")
+            raise AuthError(f"ALM Octane's sign-in was redirected (HTTP {resp.status_code}) to {where or 'elsewhere'}; "
+                            "almdesk did not send the Client secret there.",
+                            "The Location may point at a single sign-on portal or a proxy instead of Octane itself: "
+                            "use the address Octane answers on, and an API key (API access is not behind SSO).",
+                            field="location")
         if resp.status_code == 401:
             raise AuthError(f"ALM Octane refused Client ID {self.client_id!r} and its secret (HTTP 401).", AUTH_HINT,
                             field="client_secret")

@@ -99,7 +99,7 @@ class _Probe:
     def server_version(self) -> str:
         server = self.site.server
         url = f"{server}/admin/server/version"
-        session = self.http.session()
+        session = self.http.session(origin=server)
         try:
             resp = send(session, "GET", url, what="ALM Octane")
         finally:

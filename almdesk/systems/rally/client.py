@@ -60,7 +60,7 @@ class RallyClient:
         self.auth_method = str(params.get("auth_method") or "api_key")
         self.user = str(params.get("alm_user") or "").strip()
         self.http = http
-        self.session = http.session()
+        self.session = http.session(origin=self.server)
         self.session.headers.update({"X-RallyIntegrationName": "almdesk", "X-RallyIntegrationVendor": "almdesk",
                                      "X-RallyIntegrationVersion": __version__})
         self._token: str | None = None
@@ -82,7 +82,7 @@ class RallyClient:
                 raise ConfigError("No API key is set for this connector.",
                                   f"Create an API key in Rally ({KEYS_PAGE}) and paste it into API key.",
                                   field="alm_api_key")
-            self.session.headers["ZSESSIONID"] = key
+            self.session.set_credential("ZSESSIONID", key)
             self._secrets.append(key)
             http.add_secrets([key])
             self.secret_field = "alm_api_key"

@@ -59,7 +59,7 @@ class _Probe:
 
     # --- steps --------------------------------------------------------------------------------
     def reachable(self) -> str:
-        session = self.http.session()
+        session = self.http.session(origin=self.server)
         try:
             response = transport(session, "GET", f"{self.server}{API_PATH}/security/authorize",
                                  what=f"Rally at {self.server}", allow_redirects=False)
