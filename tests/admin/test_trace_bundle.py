@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import json
 import zipfile
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.secrets import SecretStore
 from almdesk.services import Services
 from almdesk.systems.registry import Registry
-from tests.admin.tracer import SECRET, SESSION, USER, TracerSandbox, TracerSystem
+from tests.admin.tracer import ISSUED_KEYS, SECRET, SESSION, USER, TracerSandbox, TracerSystem
 from tests.toy import ToySystem
 
 
@@ -50,7 +51,7 @@ def forms() -> list[str]:
 def test_debug_trace_is_written_and_redacted(svc: Services) -> None:
     result = svc.run(svc.test_spec(connection="traced"))
     steps = {s["key"]: s["status"] for s in result.outcome.data["steps"]}
-    assert all(steps[k] == "ok" for k in ("basic", "sign_in", "zsession", "oauth", "echo")), steps
+    assert all(steps[k] == "ok" for k in ("basic", "sign_in", "zsession", "oauth", "echo", "issued")), steps
     job = svc.config.connection("traced").last_job_id
     from almdesk.jobs.history import get_job
 
@@ -80,6 +81,32 @@ def test_debug_trace_is_written_and_redacted(svc: Services) -> None:
     quiet = svc.run(svc.test_spec(connection="quiet"))
     assert quiet.state == "succeeded"
     assert set(svc.paths.traces.iterdir()) == before  # no debug mode, no trace
+
+
+def test_tokens_issued_at_run_time_are_masked_by_key_name(svc: Services, tracer_server: SandboxServer,
+                                                         tmp_path: Path) -> None:
+    """Values almdesk never knew (made by the server during the job) are hidden by their key names
+    alone — at any depth, anywhere in the key, in any case — in the trace, the bundle and the log."""
+    result = svc.run(svc.test_spec(connection="traced"))
+    assert result.state == "succeeded"
+    app = tracer_server.app
+    assert isinstance(app, TracerSandbox)
+    issued = app.issued
+    assert len(issued) == len(ISSUED_KEYS) + 2
+    trace = sorted(svc.paths.traces.iterdir())[-1]
+    entry = next(e for e in read_trace(trace) if e["url"].endswith("/issue"))
+    body = json.loads(entry["response_body"])
+    assert body["OperationResult"] == dict.fromkeys(ISSUED_KEYS, MASK)
+    assert body["items"] == [{"name": "n", "Password": MASK}] and body["plain"] == "visible"
+    assert entry["response_headers"]["X-Issued-Token"] == MASK
+    bundle = support_bundle(svc, connection="traced", out_dir=tmp_path / "out")
+    # the process-wide log handler writes to the first data dir a test process opened
+    logs = {h.baseFilename for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)}
+    assert logs
+    places = {"trace": trace.read_bytes(), **{f: Path(f).read_bytes() for f in logs}, **_members(bundle)}
+    for name, data in places.items():
+        for token in issued:
+            assert token.encode() not in data, (name, token)
 
 
 def test_trace_url_with_query_stays_readable(svc: Services) -> None:

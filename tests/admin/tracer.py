@@ -3,12 +3,15 @@
 Basic auth (Authorization), an Octane-style JSON sign-in with ``client_secret`` answered by a
 ``Set-Cookie``, a Rally-style ``ZSESSIONID`` header, an OAuth-style ``access_token`` query
 parameter and form body, a token in a JSON response, and a server error that echoes the secret.
+``/issue`` hands out tokens made at run time (almdesk cannot know their values) under the key
+names servers use for them, nested and in a header: only key-name redaction can hide those.
 The debug trace of such a job must hold none of them.
 """
 
 from __future__ import annotations
 
 import base64
+import secrets
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -26,11 +29,31 @@ USER = "trace-user@example.com"
 SESSION = "sess-7be1c0ffee-tracer"
 
 
+# Key names under which servers hand out credentials, as /issue sends them.
+ISSUED_KEYS = ("access_token", "refresh_token", "client_secret", "SecurityToken", "password", "apiKey",
+               "x-api-key", "sessionToken", "my_client_secret_v2", "PrivateToken", "oauthCredential")
+
+
 class TracerSandbox(SandboxApp):
     system = "tracer"
 
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.issued: list[str] = []  # every token /issue made, for the tests to look for
+
+    def issue(self) -> str:
+        token = secrets.token_urlsafe(18)
+        self.issued.append(token)
+        return token
+
     def dispatch(self, request: Request) -> Response:
         path = request.path
+        if path == "/issue":
+            body = {"OperationResult": {key: self.issue() for key in ISSUED_KEYS},
+                    "items": [{"name": "n", "Password": self.issue()}], "plain": "visible"}
+            resp = json_response(body)
+            resp.headers["X-Issued-Token"] = self.issue()
+            return resp
         if path == "/version":
             return json_response({"version": "2.5"})
         if path == "/basic":
@@ -110,9 +133,13 @@ class TracerSystem(Declared):
             send(session, "GET", f"{url}/echo-error", params={"k": secret})
             return "echo done"
 
+        def issued() -> str:
+            body = json_body(send(session, "GET", f"{url}/issue"))
+            return f"issued {len(body['OperationResult'])} tokens"
+
         return [Step("basic", "Basic auth", basic), Step("sign_in", "Sign in", sign_in),
                 Step("zsession", "API key header", zsession), Step("oauth", "OAuth", oauth),
-                Step("echo", "Error echo", echo)]
+                Step("echo", "Error echo", echo), Step("issued", "Tokens issued at run time", issued)]
 
     def create_defect(self, *a: Any) -> Any:
         raise NotImplementedError

@@ -30,8 +30,8 @@ class ValidatingFactory(HttpFactory):
         self.problems: list[str] = []
         self.checked = 0
 
-    def session(self, *, retries: int | None = None) -> AlmSession:
-        s = super().session(retries=retries)
+    def session(self, *, retries: int | None = None, origin: str = "") -> AlmSession:
+        s = super().session(retries=retries, origin=origin)
         s.hooks["response"].append(self._check)
         return s
 
