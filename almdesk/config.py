@@ -42,6 +42,10 @@ NETWORK_FIELDS: tuple[Field, ...] = (
     Field("verify", "Validate certificates", FieldKind.BOOL, default=True, section="Network",
           help="Turn off only for a server you trust on a network you trust."),
     Field("timeout", "Timeout (seconds)", FieldKind.INT, default=30, minimum=1, maximum=600, section="Network"),
+    Field("max_answer_mb", "Largest answer (MB)", FieldKind.INT, default=64, minimum=1, maximum=2048, section="Network",
+          help="almdesk stops reading an answer larger than this (after decompression) and says so."),
+    Field("request_deadline", "Longest request (seconds)", FieldKind.INT, default=300, minimum=5, maximum=3600,
+          section="Network", help="A request still answering after this long (a slow drip) is stopped."),
 )
 
 

@@ -22,7 +22,9 @@ class NetworkSettings:
     proxy_url: str = ""
     proxy_user: str = ""
     no_proxy: str = ""
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds to connect, and between two reads of an answer
+    max_answer_mb: int = 64  # the largest answer body read, in MiB after decompression
+    request_deadline: float = 300.0  # seconds one request may take from sending to its answer's last byte
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

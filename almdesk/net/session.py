@@ -28,7 +28,7 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 from requests.utils import should_bypass_proxies
-from urllib3.exceptions import InvalidHeader, ReadTimeoutError
+from urllib3.exceptions import DecodeError, InvalidHeader, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from almdesk import __version__
@@ -67,12 +67,77 @@ def make_retry(total: int = 3, backoff: float = 0.3) -> Retry:
                   raise_on_status=False, allowed_methods=frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}))
 
 
-class _TlsAdapter(HTTPAdapter):
-    """HTTPAdapter verifying with the OS trust store (truststore) plus an optional CA bundle."""
+class AnswerTooLarge(RemoteError):
+    """An answer beyond the connector's size or time limits; almdesk stopped reading it."""
 
-    def __init__(self, context: ssl.SSLContext | None, **kwargs: Any) -> None:
+
+READ_CHUNK = 16 * 1024  # compressed bytes read at a time: a chunk inflates to at most ~16 MiB
+
+
+def read_capped(response: requests.Response, max_bytes: int, deadline: float,
+                clock: Callable[[], float] = time.monotonic) -> None:
+    """Read ``response``'s body into ``response._content`` within ``max_bytes`` (counted after
+    decompression) and before ``deadline`` (a ``clock()`` reading); else close it and raise
+    :class:`AnswerTooLarge` naming the server and the limit."""
+    where = f"{response.request.method} {urlsplit(response.url).netloc}{urlsplit(response.url).path}"
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes and not response.headers.get("Content-Encoding"):
+        response.close()
+        raise AnswerTooLarge(f"The server announced an answer of {int(declared) / 2**20:,.0f} MiB to {where}; almdesk "
+                             f"reads at most {max_bytes / 2**20:,.0f} MiB.", _LIMIT_HINT, status=response.status_code)
+    parts: list[bytes] = []
+    size = 0
+    raw = response.raw
+    try:
+        while True:
+            chunk = raw.read1(READ_CHUNK, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise AnswerTooLarge(f"The answer to {where} grew past {max_bytes / 2**20:,.0f} MiB (after "
+                                     "decompression); almdesk stopped reading it.", _LIMIT_HINT,
+                                     status=response.status_code)
+            if clock() > deadline:
+                raise AnswerTooLarge(f"The answer to {where} was still arriving when the request's time ran out; "
+                                     "almdesk stopped reading it.", _DEADLINE_HINT, status=response.status_code)
+            parts.append(chunk)
+    except AnswerTooLarge:
+        response.close()
+        raise
+    except (ProtocolError, DecodeError, OSError) as exc:
+        response.close()
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    response._content = b"".join(parts)
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests reads it; not in its stubs
+    response.close()
+
+
+_LIMIT_HINT = ("A proxy or the server may be failing. If answers this large are expected, raise \"Largest answer\" "
+               "in the connector's Network tab.")
+_DEADLINE_HINT = ("The server or a proxy is sending very slowly. If that is expected, raise \"Longest request\" in "
+                  "the connector's Network tab.")
+
+
+class _TlsAdapter(HTTPAdapter):
+    """HTTPAdapter verifying with the OS trust store (truststore) plus an optional CA bundle, reading
+    every answer (redirects' included) within the connector's size and time limits."""
+
+    def __init__(self, context: ssl.SSLContext | None, network: NetworkSettings | None = None,
+                 clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
         self._context = context
+        self._network = network or NetworkSettings()
+        self._clock = clock
         super().__init__(**kwargs)
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        started = self._clock()
+        response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        if not stream:
+            net = self._network
+            read_capped(response, int(net.max_answer_mb) * 2**20, started + float(net.request_deadline), self._clock)
+        return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._context is not None:
@@ -247,11 +312,13 @@ class HttpFactory:
     """Builds configured sessions for one connector and counts the requests they send.
 
     ``trace`` (debug mode) records every exchange redacted; ``secrets`` are scrubbed from it.
+    ``clock`` times each request against the connector's ``request_deadline`` (tests inject one).
     """
 
     def __init__(self, network: NetworkSettings | None = None, *, trace: TraceRecorder | None = None,
-                 retries: int = 3, backoff: float = 0.3) -> None:
+                 retries: int = 3, backoff: float = 0.3, clock: Callable[[], float] = time.monotonic) -> None:
         self.network = network or NetworkSettings()
+        self.clock = clock
         self.trace = trace
         self.retries = retries
         self.backoff = backoff
@@ -261,7 +328,7 @@ class HttpFactory:
     def session(self, *, retries: int | None = None, origin: str = "") -> AlmSession:
         """A configured session; with ``origin`` (the server's URL) credentials go only there."""
         s = AlmSession(self.network, origin)
-        adapter = _TlsAdapter(build_ssl_context(self.network),
+        adapter = _TlsAdapter(build_ssl_context(self.network), self.network, self.clock,
                               max_retries=make_retry(self.retries if retries is None else retries, self.backoff),
                               pool_maxsize=16)
         s.mount("https://", adapter)
