@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
+from almdesk.sandbox.base import Faults, Latency, SandboxApp, SandboxServer, serve
 
 SANDBOX_SYSTEMS = ("octane", "jira", "github", "rally")
 
@@ -40,14 +40,21 @@ def create(system: str, seed: int = 0, **options: Any) -> SandboxApp:
 
 
 def start(systems: Iterable[str] | None = None, *, port: int = 0, faults: str = "", seed: int = 0,
-          host: str = "127.0.0.1", **options: Any) -> list[SandboxServer]:
-    """Start one server per system (consecutive ports from ``port`` when it is not 0)."""
+          host: str = "127.0.0.1", latency: float = 0.0, server_cost: float = 0.0,
+          **options: Any) -> list[SandboxServer]:
+    """Start one server per system (consecutive ports from ``port`` when it is not 0).
+
+    ``latency`` (seconds) is waited before every answer and ``server_cost`` (seconds) per item of
+    a bulk write (see :class:`~almdesk.sandbox.base.Latency`); ``almdesk sandbox --latency
+    --server-cost`` passes them here.
+    """
     servers = []
     for i, name in enumerate(systems or available()):
         app = create(name, seed=seed, **options)
         fault_cfg = Faults.parse(faults, seed=seed) if faults else None
-        servers.append(serve(app, host=host, port=port + i if port else 0, faults=fault_cfg))
+        servers.append(serve(app, host=host, port=port + i if port else 0, faults=fault_cfg, latency=latency,
+                             server_cost=server_cost))
     return servers
 
 
-__all__ = ["Faults", "SandboxApp", "SandboxServer", "available", "create", "serve", "start"]
+__all__ = ["Faults", "Latency", "SandboxApp", "SandboxServer", "available", "create", "serve", "start"]

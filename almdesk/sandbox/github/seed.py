@@ -149,7 +149,7 @@ def _seed_issues(world: World, repo: Repo, count: int, rng: random.Random, start
             issue.state_reason = None if pull else rng.choice(("completed", "completed", "not_planned"))
             if not pull and not task_done and rng.random() < 0.1:
                 issue.labels.append("duplicate")
-                issue.state_reason = "not_planned"
+                issue.state_reason = "duplicate"  # "Close as duplicate", a state reason since 2025
         elif rng.random() < 0.3:
             issue.updated_at = _stamp(moment + timedelta(days=rng.randint(1, 9)))
 
