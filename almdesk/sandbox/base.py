@@ -331,7 +331,7 @@ class SandboxApp:
         self._concurrency: Concurrency | None = None
         self._local = threading.local()
         self._stats_lock = threading.Lock()
-        self.statuses: dict[int, int] = defaultdict(int)
+        self.status_counts: dict[int, int] = defaultdict(int)
         self.bulk_written = 0
         self.waited_seconds = 0.0
 
@@ -386,7 +386,7 @@ class SandboxApp:
         """Requests by status, concurrency figures, bulk items written and seconds waited."""
         with self._stats_lock:
             stats = {"system": self.system, "requests": self.requests,
-                     "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                     "statuses": {str(k): v for k, v in sorted(self.status_counts.items())},
                      "bulk_items": self.bulk_written, "waited_seconds": round(self.waited_seconds, 6),
                      "latency": self.latency.seconds, "server_cost": self.latency.server_cost}
         stats["concurrency"] = self.concurrency.snapshot()
@@ -456,7 +456,7 @@ class SandboxApp:
             self.requests += 1
             self.log.append((request.method, request.full_path, response.status_code))
         with self._stats_lock:
-            self.statuses[response.status_code] += 1
+            self.status_counts[response.status_code] += 1
         return response(environ, start_response)
 
 
