@@ -48,6 +48,7 @@ class SeedInfo:
     admin: SeededUser
     viewer: SeededUser
     disabled: SeededUser
+    admin_read_only_key: str = ""  # a read-only API key of the admin (reads work, writes are refused)
     workspace: str = WORKSPACE
     project: str = PROJECT
     parent_story: str = "US1"
@@ -172,5 +173,8 @@ def populate(store: Store, items: int = 300) -> SeedInfo:
         artifact("Defect", f"{pname}: {rng.choice(THINGS)} fails", pname, rng.uniform(0, 250),
                  Severity=rng.choice(SEVERITIES[1:]), State=rng.choice(DEFECT_STATES),
                  Release=releases.get((pname, "2024 Q2")))
-    return SeedInfo(admin=admin, viewer=viewer, disabled=disabled,
+    read_only = _api_key(store)  # drawn last, so the rest of the data does not change with it
+    store.api_keys[read_only] = admin_oid
+    store.read_only_keys.add(read_only)
+    return SeedInfo(admin=admin, viewer=viewer, disabled=disabled, admin_read_only_key=read_only,
                     parent_story=str(store.objects[parent_oid]["FormattedID"]))
