@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from almdesk.sandbox.base import Faults, Latency, SandboxApp, SandboxServer, serve
+from almdesk.sandbox.base import COUNTERS_PATH, Faults, Latency, SandboxApp, SandboxServer, serve
 
 SANDBOX_SYSTEMS = ("octane", "jira", "github", "rally")
 
@@ -57,4 +57,16 @@ def start(systems: Iterable[str] | None = None, *, port: int = 0, faults: str = 
     return servers
 
 
-__all__ = ["Faults", "Latency", "SandboxApp", "SandboxServer", "available", "create", "serve", "start"]
+def read_counters(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The counters of the sandbox at ``url`` (another process too, e.g. ``almdesk sandbox``): requests
+    by status, requests in flight and their peaks per caller and limit, refusals, waits, bulk items and
+    seconds slept by the latency model. See :meth:`~almdesk.sandbox.base.SandboxApp.counters`."""
+    import json
+    from urllib.request import urlopen
+
+    with urlopen(url.rstrip("/") + COUNTERS_PATH, timeout=timeout) as answer:
+        data: dict[str, Any] = json.load(answer)
+    return data
+
+
+__all__ = ["Faults", "Latency", "SandboxApp", "SandboxServer", "available", "create", "read_counters", "serve", "start"]
