@@ -4,6 +4,11 @@ stories, defects and tasks.
 Everything is drawn from ``random.Random(seed)``, so the same seed gives the same ObjectIDs,
 FormattedIDs, API keys and items. ``items`` sets how many stories the main project gets (defects
 and tasks scale with it); tests use a few dozen, the demo a few hundred.
+
+The five SD Elements stories (:data:`SDE_TASKS`, tagged ``SD-Elements``) deliberately carry task ids
+of the demo project (T2, T21, T35 are among its T1…T40): the demo's first Rally sync finds them
+already there instead of creating them. Stories cover every ScheduleState, tasks every State; the
+admin also has a read-only API key (``SeedInfo.admin_read_only_key``).
 """
 
 from __future__ import annotations
