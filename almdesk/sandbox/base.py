@@ -128,10 +128,8 @@ class Router:
 
 
 def rule(path: str, endpoint: Any, methods: str = "GET") -> Rule:
-    """A rule with methods written ``"GET|POST"`` (HEAD is not added: the sandboxes do not serve it)."""
-    made = Rule(path, endpoint=endpoint, methods=methods.split("|"))
-    made.methods = set(methods.split("|"))  # werkzeug adds HEAD to GET rules; keep exactly these
-    return made
+    """A rule with methods written ``"GET|POST"`` (werkzeug adds HEAD to GET rules, as servers do)."""
+    return Rule(path, endpoint=endpoint, methods=methods.split("|"))
 
 
 @dataclass(frozen=True)
@@ -447,7 +445,7 @@ class SandboxApp:
             response.headers.setdefault(key, value)
         if self.json_type and response.mimetype == "application/json":
             response.headers["Content-Type"] = self.json_type
-        if self.etags and request.method == "GET" and response.status_code == 200:
+        if self.etags and request.method in ("GET", "HEAD") and response.status_code == 200:
             response.add_etag(weak=True)
             response.make_conditional(request)
             if response.status_code == 304:
