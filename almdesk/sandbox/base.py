@@ -100,6 +100,24 @@ class Faults:
 
 
 # --- routing ---------------------------------------------------------------------------------------
+@dataclass
+class RequestContext:
+    """The request context every system's handlers share (each system extends it with its own data:
+    the GitHub sandbox's ``Call`` adds the world and the token, the Jira sandbox's the user and the
+    REST version)."""
+
+    request: Request
+
+    def arg(self, name: str, default: str = "") -> str:
+        """A query-string argument (the first one of that name)."""
+        return str(self.request.args.get(name, default))
+
+    def raw_json(self) -> Any:
+        """The body parsed as JSON, None when empty; raises ValueError when it is not JSON."""
+        raw = self.request.get_data(as_text=True)
+        return json.loads(raw) if raw.strip() else None
+
+
 class Router:
     """werkzeug ``Map``/``Rule`` routing, the one style of every sandbox.
 
