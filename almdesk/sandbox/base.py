@@ -20,8 +20,8 @@ base answers everything that is the same for all systems, in this order, for eve
    :attr:`SandboxApp.etags` says the service does it) and the JSON ``Content-Type`` the service sends
    (:attr:`SandboxApp.json_type`).
 
-A subclass that only implements ``dispatch(request)`` (the test doubles do) still works: the new
-hooks all default to doing nothing.
+Handlers share :class:`RequestContext` (each system extends it). A subclass that only implements
+``dispatch(request)`` (the test doubles do) works as is: the hooks all default to doing nothing.
 """
 
 from __future__ import annotations
