@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--seed", type=int, default=0)
     sb.add_argument("--strict-rate-limits", action="store_true")
     sb.add_argument("--jira-mode", choices=("cloud", "dc"), default="cloud", help="Jira Cloud or Data Center")
+    sb.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                    help="wait this long on the server before every answer (a network's round trip)")
+    sb.add_argument("--server-cost", type=float, default=0.0, metavar="SECONDS",
+                    help="wait this long per item of a bulk write (the server's work per item)")
 
     def params(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
@@ -408,11 +412,15 @@ def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
     if unknown:
         raise UsageError(f"Unknown sandbox system(s): {', '.join(unknown)}.",
                          f"Use: {', '.join(sandbox.available())}.")
+    if args.latency < 0 or args.server_cost < 0:
+        raise UsageError("--latency and --server-cost must be 0 or more seconds.",
+                         "Example: --latency 0.05 --server-cost 0.01")
     try:
         extra: dict[str, Any] = {"jira_mode": args.jira_mode}
         if args.strict_rate_limits:
             extra["strict_rate_limits"] = True
-        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed, **extra)
+        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed, latency=args.latency,
+                                server_cost=args.server_cost, **extra)
     except ValueError as exc:
         raise UsageError(f"--faults: {exc}", "Example: 500:0.05,429:0.05,reset:0.02") from None
     except OSError as exc:

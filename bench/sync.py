@@ -84,9 +84,11 @@ def scope_all() -> dict[str, Any]:
     return {"alm_phases": ",".join(PHASES), "sde_min_priority": 1, "sde_verification_filter": ",".join(VERIFICATIONS)}
 
 
-def run_engine(name: str, n: int, tmp: Path, repeat: int = 3) -> Figures:
+def run_engine(name: str, n: int, tmp: Path, repeat: int = 3, latency: float = 0.0,
+               server_cost: float = 0.0) -> Figures:
     registry = make_registry()
-    target = Target.start(VARIANTS.get(name, name), registry, **SANDBOX_OPTIONS.get(name, {}))
+    target = Target.start(VARIANTS.get(name, name), registry, latency=latency, server_cost=server_cost,
+                          **SANDBOX_OPTIONS.get(name, {}))
     try:
         env = SyncEnv(tmp, target, registry)
         project = env.project(bench_tasks(n))
@@ -110,8 +112,13 @@ def run_engine(name: str, n: int, tmp: Path, repeat: int = 3) -> Figures:
         adapter = env.adapter(alias)
         bulk, page = int(adapter.bulk_size), int(adapter.page_size)
         adapter.close()
-        return Figures(name, n, bulk, page, http.requests, create_s, http2.requests, noop_s,
-                       first.outcome.counts.get("created", 0))
+        figures = Figures(name, n, bulk, page, http.requests, create_s, http2.requests, noop_s,
+                          first.outcome.counts.get("created", 0))
+        if latency or server_cost:
+            counters = target.server.counters()
+            figures.note += (f"sandbox slept {counters['waited_seconds']:.1f} s in all ({latency} s an answer, "
+                             f"{server_cost} s for each of {counters['bulk_items']} bulk items). ")
+        return figures
     finally:
         target.stop()
 
@@ -338,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated systems (default: all available + toyalm)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baselines")
     parser.add_argument("--repeat", type=int, default=3, help="no-op re-syncs to time; the median is shown")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="the sandboxes wait this long before every answer (a network's round trip)")
+    parser.add_argument("--server-cost", type=float, default=0.0, metavar="SECONDS",
+                        help="the sandboxes wait this long per item of a bulk write")
     args = parser.parse_args(argv)
     systems = ["toyalm", *real_systems()]
     systems[systems.index("jira") + 1:systems.index("jira") + 1] = ["jira-dc"] if "jira" in systems else []
@@ -348,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         n = min(args.n, args.github_n) if name == "github" else args.n
         print(f"… {name}: syncing {n} new tasks", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
-            figures = run_engine(name, n, Path(tmp), args.repeat)
+            figures = run_engine(name, n, Path(tmp), args.repeat, args.latency, args.server_cost)
         if figures.created != n:
             figures.note += f"created {figures.created} of {n}. "
         if name == "github":

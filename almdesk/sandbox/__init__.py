@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Iterable
 from typing import Any
 
-from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
+from almdesk.sandbox.base import COUNTERS_PATH, Faults, Latency, SandboxApp, SandboxServer, serve
 
 
 def available() -> list[str]:
@@ -35,14 +35,33 @@ def create(system: str, seed: int = 0, **options: Any) -> SandboxApp:
 
 
 def start(systems: Iterable[str] | None = None, *, port: int = 0, faults: str = "", seed: int = 0,
-          host: str = "127.0.0.1", **options: Any) -> list[SandboxServer]:
-    """Start one server per system (consecutive ports from ``port`` when it is not 0)."""
+          host: str = "127.0.0.1", latency: float = 0.0, server_cost: float = 0.0,
+          **options: Any) -> list[SandboxServer]:
+    """Start one server per system (consecutive ports from ``port`` when it is not 0).
+
+    ``latency`` (seconds) is waited before every answer and ``server_cost`` (seconds) per item of
+    a bulk write (see :class:`~almdesk.sandbox.base.Latency`); ``almdesk sandbox --latency
+    --server-cost`` passes them here.
+    """
     servers = []
     for i, name in enumerate(systems or available()):
         app = create(name, seed=seed, **options)
         fault_cfg = Faults.parse(faults, seed=seed) if faults else None
-        servers.append(serve(app, host=host, port=port + i if port else 0, faults=fault_cfg))
+        servers.append(serve(app, host=host, port=port + i if port else 0, faults=fault_cfg, latency=latency,
+                             server_cost=server_cost))
     return servers
 
 
-__all__ = ["Faults", "SandboxApp", "SandboxServer", "available", "create", "serve", "start"]
+def read_counters(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The counters of the sandbox at ``url`` (another process too, e.g. ``almdesk sandbox``): requests
+    by status, requests in flight and their peaks per caller and limit, refusals, waits, bulk items and
+    seconds slept by the latency model. See :meth:`~almdesk.sandbox.base.SandboxApp.counters`."""
+    import json
+    from urllib.request import urlopen
+
+    with urlopen(url.rstrip("/") + COUNTERS_PATH, timeout=timeout) as answer:
+        data: dict[str, Any] = json.load(answer)
+    return data
+
+
+__all__ = ["Faults", "Latency", "SandboxApp", "SandboxServer", "available", "create", "read_counters", "serve", "start"]

@@ -36,14 +36,17 @@ def adapter_for(connection: ConnectionSettings, http: HttpFactory, ctx: JobConte
 
 def test_iter_items_lists_open_and_closed_task_issues(gh_app: GitHubSandbox, connection: ConnectionSettings,
                                                       ctx: JobContext) -> None:
+    repo = gh_app.world.repo("almdesk-demo", "webapp")
+    assert repo is not None
+    closed_as_duplicate = next(i for i in repo.issues.values() if "almdesk" in i.labels and not i.pull_request)
+    closed_as_duplicate.state, closed_as_duplicate.state_reason = "closed", "duplicate"  # no label: still skipped
     http = HttpFactory()
     adapter = adapter_for(connection, http, ctx)
     before = http.requests
     items = list(adapter.iter_items())
-    repo = gh_app.world.repo("almdesk-demo", "webapp")
-    assert repo is not None
     expected = {i.number for i in repo.issues.values() if not i.pull_request and "almdesk" in i.labels
-                and "duplicate" not in i.labels}
+                and "duplicate" not in i.labels and i.state_reason != "duplicate"}
+    assert closed_as_duplicate.number not in expected
     assert {int(i.ref) for i in items} == expected and len(items) == len(expected)
     assert http.requests - before == max(1, -(-len(expected) // 100))
     assert any(i.done for i in items) and any(not i.done for i in items)

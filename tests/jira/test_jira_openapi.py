@@ -49,11 +49,19 @@ class AsIfCloud(RequestsOpenAPIRequest):
         return super().path.replace("/rest/api/2/serverInfo", "/rest/api/3/serverInfo")
 
 
+def jira_dates(raw: dict[str, Any]) -> dict[str, Any]:
+    """The document with serverInfo's dates as Jira sends them (``…+0000``, which the document's
+    ``format: date-time`` refuses: RFC 3339 wants ``+00:00``, real Jira Cloud and DC do not)."""
+    for name in ("buildDate", "serverTime"):
+        raw["components"]["schemas"]["ServerInformation"]["properties"][name].pop("format", None)
+    return raw
+
+
 @pytest.fixture(scope="module")
 def spec() -> Any:
     if not SPEC.exists():
         pytest.skip(f"{SPEC} is not available")
-    return openapi_core.OpenAPI(SchemaPath.from_dict(json.loads(SPEC.read_text())),
+    return openapi_core.OpenAPI(SchemaPath.from_dict(jira_dates(json.loads(SPEC.read_text()))),
                                 config=openapi_core.Config(spec_validator_cls=None))
 
 

@@ -227,8 +227,8 @@ def test_jql_errors(dc: SandboxServer, jql: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(("jql", "keys"), [
-    ('project = DEMO AND summary ~ "\\"T4:\\""', ["DEMO-4"]),
-    ('project = DEMO AND summary ~ "\\"T1:\\"" ORDER BY key', ["DEMO-1"]),
+    ('project = DEMO AND summary ~ "\\"T504:\\""', ["DEMO-4"]),
+    ('project = DEMO AND summary ~ "\\"T501:\\"" ORDER BY key', ["DEMO-1"]),
     ("key in (DEMO-1, DEMO-3) ORDER BY key DESC", ["DEMO-3", "DEMO-1"]),
     ('project = DEMO AND issuetype = Sub-task ORDER BY key', ["DEMO-14", "DEMO-15"]),
     ("parent = DEMO-13 ORDER BY key", ["DEMO-14", "DEMO-15"]),

@@ -124,7 +124,7 @@ def test_query_with_references_logical_names_and_wildcards(shared_server: Sandbo
     r = get(s, shared_server, WS + "/defects", query=statement, limit=1).json()
     assert r["total_count"] == len(expected) > 0
     phases = get(s, shared_server, WS + "/phases", query='"logical_name EQ ^phase.defect.*^"').json()
-    assert phases["total_count"] == 7  # the custom phase (random id) is not matched by the wildcard
+    assert phases["total_count"] == 8  # Octane's eight default defect phases
     by_entity = get(s, shared_server, WS + "/phases", query='"entity EQ ^defect^"').json()
     assert by_entity["total_count"] == 8
     nodes = get(s, shared_server, WS + "/list_nodes", query='"list_root={logical_name = ^list_node.severity^ }"').json()
@@ -160,9 +160,9 @@ def test_create_defaults_to_draft_and_bulk_partial_success(server: SandboxServer
 def test_update_single_and_bulk_and_read_only_fields(server: SandboxServer) -> None:
     s = signed_in(server)
     ident = s.post(server.url + WS + "/defects", json={"data": [{"name": "x"}]}).json()["data"][0]["id"]
-    r = s.put(server.url + WS + f"/defects/{ident}", json={"phase": {"type": "phase", "id": "phase.defect.closed"}},
+    r = s.put(server.url + WS + f"/defects/{ident}", json={"phase": {"type": "phase", "id": "phase.defect.opened"}},
               params={"fields": "phase,version_stamp"})
-    assert r.status_code == 200 and r.json()["phase"]["id"] == "phase.defect.closed"
+    assert r.status_code == 200 and r.json()["phase"]["id"] == "phase.defect.opened"
     assert r.json()["version_stamp"] == 2
     r = s.put(server.url + WS + f"/defects/{ident}", json={"creation_time": "2020-01-01T00:00:00Z"})
     assert r.status_code == 403 and r.json()["error_code"] == "platform.modify_non_editable_field"

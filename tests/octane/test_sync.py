@@ -59,7 +59,9 @@ def test_create_items_in_one_request_and_close_done_ones(server: SandboxServer, 
     drafts = [draft(1), draft(2, done=True, priority=10), draft(3, priority=2)]
     out = adapter.create_items(drafts)
     assert calls(server, mark, "POST", "defects") == 1
-    assert calls(server, mark, "PUT", "defects") == 1  # one bulk close for the done draft
+    # one bulk PUT per workflow step for the done draft: New → Opened → Fixed → Proposed Closed → Closed
+    assert calls(server, mark, "PUT", "defects") == 4
+    assert calls(server, mark, "GET", "transitions") == 1
     assert all(isinstance(o, RemoteItem) for o in out)
     items = [o for o in out if isinstance(o, RemoteItem)]
     assert [i.title for i in items] == [d.title for d in drafts]

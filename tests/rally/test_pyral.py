@@ -82,3 +82,25 @@ def test_pyral_reports_a_bad_key_and_a_bad_project(tls_rally: tuple[SandboxServe
     with pytest.raises(Exception, match="No Such Project"):
         host = server.url.split("://", 1)[1]
         pyral.Rally(host, apikey=app.info.admin.api_key, workspace="Acme Delivery", project="No Such Project")
+
+
+def test_pyral_with_a_read_only_key_reads_but_cannot_write(tls_rally: tuple[SandboxServer, RallyApp]) -> None:
+    server, app = tls_rally
+    rally = _connect(server, apikey=app.info.admin_read_only_key)
+    assert rally.getProject().Name == "Online Store"
+    assert list(rally.get("Story", fetch="FormattedID", pagesize=5))
+    before = len(app.store.by_type["Defect"])
+    with pytest.raises(Exception, match="read-only"):
+        rally.create("Defect", {"Name": "written with a read-only key"})
+    assert len(app.store.by_type["Defect"]) == before
+
+
+def test_pyral_meets_jetty_html_on_401(tls_rally: tuple[SandboxServer, RallyApp]) -> None:
+    server, app = tls_rally
+    import requests
+
+    r = requests.get(server.url + "/slm/webservice/v2.0/subscription", headers={"ZSESSIONID": "_nope"}, timeout=5)
+    assert r.status_code == 401 and r.headers["Content-Type"].startswith("text/html")
+    assert "Full authentication is required to access this resource" in r.text and "Powered by Jetty" in r.text
+    with pytest.raises(Exception, match=r"401|Invalid credentials"):
+        _connect(server, apikey=app.info.disabled.api_key)

@@ -30,7 +30,8 @@ def test_api_key_auth_and_refusals(rally_server: SandboxServer, rally_app: Rally
     assert requests.get(url, headers={"ZSESSIONID": "_wrong"}, timeout=5).status_code == 401
     assert requests.get(url, timeout=5).status_code == 401
     disabled = requests.get(url, headers={"ZSESSIONID": rally_app.info.disabled.api_key}, timeout=5)
-    assert disabled.status_code == 401 and "disabled" in disabled.json()["OperationResult"]["Errors"][0]
+    assert disabled.status_code == 401 and disabled.headers["Content-Type"].startswith("text/html")
+    assert "Full authentication is required to access this resource" in disabled.text and "Jetty" in disabled.text
 
 
 def test_non_api_paths_are_plain_404_pages(rally_server: SandboxServer) -> None:
@@ -169,9 +170,9 @@ def test_concurrency_limit_slows_extra_requests_down() -> None:
     finally:
         server.stop()
     assert codes == [200] * 20
-    admin = app.store.api_keys[app.info.admin.api_key]
-    assert app.limiter.max_in_flight[admin] <= 12
-    assert app.limiter.waited > 0
+    admin = f"user:{app.store.api_keys[app.info.admin.api_key]}"
+    assert app.concurrency.max_in_flight["concurrent"][admin] <= 12
+    assert app.concurrency.waited["concurrent"] > 0
 
 
 def test_strict_concurrency_limit_answers_429() -> None:
@@ -181,7 +182,7 @@ def test_strict_concurrency_limit_answers_429() -> None:
         codes = _parallel(server.url + API + "/user", app.info.admin.api_key, 16)
     finally:
         server.stop()
-    assert codes.count(429) == app.limiter.refused > 0 and codes.count(200) >= 12
+    assert codes.count(429) == app.concurrency.refused["concurrent"] > 0 and codes.count(200) >= 12
 
 
 def test_fault_injection_applies() -> None:

@@ -94,7 +94,7 @@ def test_missing_key_and_disabled_user(connector: ConnectorSettings, http: HttpF
     assert isinstance(error, ConfigError) and error.field == "alm_api_key"
     _, error = run(SYSTEM.test_steps(with_secrets(connector, alm_api_key=rally_app.info.disabled.api_key), None,
                                      http))
-    assert isinstance(error, AuthError) and "disabled" in error.message
+    assert isinstance(error, AuthError) and "HTTP 401" in error.message and "disabled" in error.hint
 
 
 def test_key_of_another_user(connector: ConnectorSettings, http: HttpFactory) -> None:

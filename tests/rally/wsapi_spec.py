@@ -79,7 +79,7 @@ def _result(kind: str, obj: dict[str, Any] | None) -> dict[str, Any]:
 def _ok(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "success (Errors may still be set)",
                     "content": {"application/json": {"schema": schema}}},
-            "401": {"description": "bad credentials", "content": {"application/json": {"schema": {}}}}}
+            "401": {"description": "bad credentials (Jetty HTML)", "content": {"text/html": {"schema": {}}}}}
 
 
 def _param(name: str, schema: dict[str, Any], where: str = "query", required: bool = False) -> dict[str, Any]:

@@ -73,12 +73,13 @@ class Target:
 
     @classmethod
     def start(cls, name: str, registry: Registry, *, faults: Faults | None = None, seed: int = 0,
-              ssl_context: Any = None, **options: Any) -> Target:
+              ssl_context: Any = None, latency: float = 0.0, server_cost: float = 0.0, **options: Any) -> Target:
+        """Start ``name``'s sandbox; ``latency``/``server_cost`` (seconds) are its latency model."""
         if name == "toyalm":
             app: SandboxApp = ToyAlmApp(seed)
         else:
             app = importlib.import_module(f"almdesk.sandbox.{name}").create(seed=seed, **options)
-        server = serve(app, faults=faults, ssl_context=ssl_context)
+        server = serve(app, faults=faults, ssl_context=ssl_context, latency=latency, server_cost=server_cost)
         return cls(name, app, server, registry.get(name), server.describe())
 
     def stop(self) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
-from almdesk.sandbox.base import json_response
+from almdesk.sandbox.base import RequestContext, json_response
 from almdesk.sandbox.github import render
 from almdesk.sandbox.github.model import Repo, Token, World
 
@@ -35,10 +34,9 @@ def invalid(resource: str, field_name: str, code: str = "invalid", message: str 
 
 
 @dataclass
-class Call:
+class Call(RequestContext):
     """One request as a handler sees it."""
 
-    request: Request
     world: World
     path: str  # without the /api/v3 prefix
     api: str  # API base URL of this request
@@ -51,17 +49,12 @@ class Call:
     def login(self) -> str | None:
         return self.token.login if self.token else None
 
-    def arg(self, name: str, default: str = "") -> str:
-        return str(self.request.args.get(name, default))
-
     def json(self) -> Any:
-        raw = self.request.get_data(as_text=True)
-        if not raw.strip():
-            return {}
         try:
-            return json.loads(raw)
+            body = self.raw_json()
         except ValueError:
             raise HttpError(400, "Problems parsing JSON") from None
+        return {} if body is None else body
 
     def json_object(self) -> dict[str, Any]:
         body = self.json()

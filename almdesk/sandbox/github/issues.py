@@ -13,7 +13,7 @@ from almdesk.sandbox.github.model import Issue, Label, Repo, at_least, now_iso
 from almdesk.sandbox.github.seed import add_issue
 
 TITLE_MAX = 256
-STATE_REASONS = ("completed", "not_planned", "reopened")
+STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")  # "duplicate": current REST description
 
 
 def _parse_time(text: str, field_name: str) -> datetime:
@@ -190,7 +190,7 @@ def update_issue(call: Call, owner: str, name: str, number: str) -> Response:
         item.state = state
         if state == "closed":
             item.closed_at, item.closed_by = now_iso(), call.login
-            item.state_reason = reason if reason in ("completed", "not_planned") else "completed"
+            item.state_reason = reason if reason in ("completed", "not_planned", "duplicate") else "completed"
         else:
             item.closed_at = item.closed_by = None
             item.state_reason = "reopened"

@@ -68,6 +68,13 @@ class RateLimits:
                 budget.used += 1
             return self.headers(budget), over
 
+    def refund(self, key: str, resource: str = "core") -> None:
+        """Give back one request of ``key``'s budget (a 304 answer is free)."""
+        with self._lock:
+            budget = self._budgets.get(f"{resource}:{key}")
+            if budget is not None and budget.used > 0:
+                budget.used -= 1
+
     def peek(self, key: str, authenticated: bool, resource: str = "core") -> Budget:
         now = time.time()
         with self._lock:

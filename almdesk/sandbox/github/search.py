@@ -2,7 +2,8 @@
 
 Understood: ``repo:OWNER/NAME`` (several are OR; none: every repository the caller can see),
 ``is:issue``/``is:pr``/``is:pull-request``/``type:issue``/``type:pr``, ``is:open``/``is:closed``/
-``state:open``/``state:closed``, ``milestone:TITLE``, ``label:NAME`` (separate qualifiers AND, the
+``state:open``/``state:closed``, ``milestone:TITLE``, ``in:title``/``in:body`` (where the words are looked
+for; ``in:comments`` is accepted and matches nothing, the sandbox keeps no comment text), ``label:NAME`` (separate qualifiers AND, the
 comma form ``label:"a","b"`` OR), ``-label:``/``-milestone:`` to exclude, ``no:label``/``no:milestone``,
 and free words or ``"quoted phrases"`` matched in titles and bodies. Values may be double-quoted (then
 spaces, colons and commas are part of the value). Any other qualifier answers 422 (the sandbox does not
@@ -119,6 +120,7 @@ class Query:
     no_label: bool = False
     no_milestone: bool = False
     words: list[str] = field(default_factory=list)
+    within: set[str] = field(default_factory=set)  # in:title / in:body (empty: title and body)
 
 
 def _one(term: Term, allowed: tuple[str, ...]) -> str:
@@ -164,13 +166,18 @@ def parse(q: str) -> Query:
                 query.excluded_milestones |= titles
             else:
                 query.milestones.append(titles)
+        elif term.name == "in":
+            fields = {v.lower() for v in values}
+            if term.negated or not fields <= {"title", "body", "comments"}:
+                raise search_error(f"The value {','.join(values)!r} is not valid for the 'in' qualifier.")
+            query.within |= fields
         elif term.name == "no":
             value = _one(term, ("label", "milestone"))
             query.no_label |= value == "label"
             query.no_milestone |= value == "milestone"
         else:
             raise search_error(f"The qualifier {term.name!r} is not supported by this sandbox "
-                               "(supported: repo, is, type, state, label, milestone, no).")
+                               "(supported: repo, is, type, state, label, milestone, no, in).")
     return query
 
 
@@ -214,8 +221,13 @@ def matching(query: Query, repo: Repo, issues: list[Issue]) -> list[Issue]:
         if query.excluded_labels:
             labelled = [(i, names) for i, names in labelled if names.isdisjoint(query.excluded_labels)]
         issues = [i for i, _ in labelled]
+    within = query.within or {"title", "body"}
+
+    def text(item: Issue) -> str:
+        return "\n".join(t for name, t in (("title", item.title), ("body", item.body or "")) if name in within)
+
     for word in query.words:
-        issues = [i for i in issues if word in f"{i.title}\n{i.body or ''}".lower()]
+        issues = [i for i in issues if word in text(i).lower()]
     return issues
 
 

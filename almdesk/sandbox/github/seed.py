@@ -3,8 +3,11 @@
 Repositories (owner ``almdesk-demo`` unless noted):
 
 - ``webapp``: private, issues on; the demo connection's target, with ``issues`` seeded issues
-  (task issues ``T<n>: …`` labelled ``almdesk``, ordinary bugs and features, pull requests, closed
-  and duplicate ones) and milestones ``v1.0``, ``v2.0`` (open) and ``v0.9`` (closed);
+  (task issues ``T501: …`` to ``T560: …`` labelled ``almdesk``, so none collides with the demo
+  project's tasks T1…T40; ordinary bugs and features, pull requests; every state: open, open again
+  after a reopen (``state_reason: reopened``), closed as completed, as not planned, and as a
+  duplicate (``state_reason: duplicate`` plus the ``duplicate`` label)) and milestones ``v1.0``,
+  ``v2.0`` (open) and ``v0.9`` (closed);
 - ``public-site``: public, a few issues (the content guard applies);
 - ``legacy``: private, issues turned off (creating an issue answers 410);
 - ``old-tool``: private, archived (read-only);
@@ -26,6 +29,7 @@ ORG = "almdesk-demo"
 BOT = "almdesk-bot"
 DEMO_REPO = "webapp"
 TASK_LABEL = "almdesk"
+TASK_BASE = 500  # seeded task issues are T501…: the demo project's tasks (T1…T40) start clean here
 
 DEFAULT_LABELS: tuple[tuple[str, str, str], ...] = (
     ("bug", "d73a4a", "Something isn't working"),
@@ -125,8 +129,8 @@ def _seed_issues(world: World, repo: Repo, count: int, rng: random.Random, start
         milestone = None
         if roll < 0.08:  # a pull request
             title, body, pull = f"Fix {rng.choice(OTHER_TITLES).lower()}", "Fixes a reported problem.", True
-        elif roll < 0.5:  # an almdesk task issue
-            task = 1 + (i % 60)
+        elif roll < 0.5:  # an almdesk task issue (T501…T560: clear of the demo project's T1…T40)
+            task = TASK_BASE + 1 + (i % 60)
             title = f"T{task}: {TASK_TITLES[task % len(TASK_TITLES)]}"
             body, pull = f"Task T{task} imported by almdesk.", False
             labels = [TASK_LABEL, rng.choice(PRIORITY_LABELS)]
@@ -149,9 +153,11 @@ def _seed_issues(world: World, repo: Repo, count: int, rng: random.Random, start
             issue.state_reason = None if pull else rng.choice(("completed", "completed", "not_planned"))
             if not pull and not task_done and rng.random() < 0.1:
                 issue.labels.append("duplicate")
-                issue.state_reason = "not_planned"
+                issue.state_reason = "duplicate"  # "Close as duplicate", a state reason since 2025
         elif rng.random() < 0.3:
             issue.updated_at = _stamp(moment + timedelta(days=rng.randint(1, 9)))
+            if not pull and i % 5 == 0:  # closed once, then reopened
+                issue.state_reason = "reopened"
 
 
 def build_world(seed: int = 0, issues: int = 320) -> tuple[World, dict[str, str]]:

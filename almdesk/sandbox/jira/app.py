@@ -10,58 +10,47 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
-import re
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Rule, Submount
 from werkzeug.wrappers import Request, Response
 
-from almdesk.sandbox.base import SandboxApp, json_response
+from almdesk.sandbox.base import MediaPolicy, Router, SandboxApp, TokenBucket, json_response, rule
 from almdesk.sandbox.jira import issues, search
 from almdesk.sandbox.jira.context import ApiError, Call
 from almdesk.sandbox.jira.model import JiraData, User, jira_time, now
 from almdesk.sandbox.jira.seed import SDE_LABEL, build
 
 Handler = Callable[[Call], Response]
-REST_RE = re.compile(r"^/rest/api/(2|3|latest)(/.*)?$")
 CLOUD_PASSWORD_TEXT = ("Basic authentication with passwords is deprecated.  For more information, see: "
                        "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/")
 
 
-def rfc3339(stamp: str) -> str:
-    """``…+0000`` -> ``…+00:00``: serverInfo's dates in the form the OpenAPI document's date-time demands."""
-    return f"{stamp[:-2]}:{stamp[-2:]}"
+RateLimiter = TokenBucket  # the shared token bucket (tests read ``app.limiter``)
 
 
-class RateLimiter:
-    """A token bucket per caller; ``check`` returns None or the seconds to wait (Retry-After)."""
-
-    def __init__(self, capacity: int, per_second: float) -> None:
-        self.capacity = capacity
-        self.rate = per_second
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, who: str) -> tuple[int | None, float]:
-        with self._lock:
-            t = time.monotonic()
-            tokens, last = self._buckets.get(who, (float(self.capacity), t))
-            tokens = min(float(self.capacity), tokens + (t - last) * self.rate)
-            if tokens < 1:
-                self._buckets[who] = (tokens, t)
-                return max(1, math.ceil((1 - tokens) / self.rate)), tokens
-            self._buckets[who] = (tokens - 1, t)
-            return None, tokens - 1
+def _rest(path: str) -> bool:
+    return "/rest/api/" in path
 
 
 class JiraSandbox(SandboxApp):
-    """A Jira Cloud or Data Center site on loopback."""
+    """A Jira Cloud or Data Center site on loopback, as strict as Jira is (current Cloud; DC 9.12).
+
+    JSON answers are ``application/json;charset=UTF-8``; dates, ``serverTime`` included, are Jira's
+    ``…+0000``; Cloud marks authenticated answers with ``X-AAccountId``. REST bodies must be JSON:
+    form posts (urlencoded, multipart, ``text/plain``) without ``X-Atlassian-Token: no-check`` answer
+    403 "XSRF check failed" (Jira's XSRF filter), any other or no ``Content-Type`` 415, and an
+    ``Accept`` without JSON 406. Cloud still serves the deprecated ``issue/createmeta?projectKeys=``
+    (it is in the v3 document); Data Center 9+ removed it (404) and serves only the paged
+    ``createmeta/{project}/issuetypes[/{id}]`` with items under ``values``.
+    """
 
     system = "jira"
+    json_type = "application/json;charset=UTF-8"
+    media = MediaPolicy(xsrf=True, applies=_rest)
 
     def __init__(self, seed: int = 0, mode: str = "cloud", *, issues_count: int = 150, context_path: str = "",
                  rate_limit: tuple[int, float] | None = (300, 150.0), max_results: int | None = None,
@@ -74,11 +63,10 @@ class JiraSandbox(SandboxApp):
         self.data: JiraData = build(seed, mode, issues_count)
         self.data.search_lag = search_lag if mode == "cloud" else 0
         self.limiter = RateLimiter(*rate_limit) if rate_limit else None
-        self.options: dict[str, Any] = {"max_results": max_results}
+        self.options: dict[str, Any] = {"max_results": max_results, "bulk_items": self.bulk_items}
         self.captcha_after = captcha_after
         self.failed_logins: dict[str, int] = {}
-        self.routes: list[tuple[str, re.Pattern[str], Handler, str]] = []
-        self._routes()
+        self.router = Router(self._rules())
 
     # --- describe -------------------------------------------------------------------------
     @property
@@ -105,82 +93,90 @@ class JiraSandbox(SandboxApp):
         }
 
     # --- routing --------------------------------------------------------------------------
-    def _routes(self) -> None:
-        add = self._add
-        add("GET", "/serverInfo", self.server_info)
-        add("GET", "/myself", self.myself)
-        add("GET", "/mypermissions", self.my_permissions)
-        add("GET", "/project", self.projects)
-        add("GET", "/project/search", self.project_search, "cloud")
-        add("GET", "/project/(?P<project>[^/]+)", self.project)
-        add("GET", "/project/(?P<project>[^/]+)/statuses", self.project_statuses)
-        add("GET", "/project/(?P<project>[^/]+)/versions", self.project_versions)
-        add("GET", "/issuetype", self.issue_types)
-        add("GET", "/issue/createmeta/(?P<project>[^/]+)/issuetypes", self.createmeta_types)
-        add("GET", "/issue/createmeta/(?P<project>[^/]+)/issuetypes/(?P<type>[^/]+)", self.createmeta_fields)
-        add("GET", "/field", self.fields)
-        add("GET", "/priority", self.priorities)
-        add("GET", "/resolution", self.resolutions)
-        add("GET", "/status", self.statuses)
-        add("GET", "/label", self.labels, "cloud")
-        add("GET|POST", "/search", search.search_dc)
-        add("GET|POST", "/search/jql", search.search_jql, "cloud")
-        add("POST", "/search/approximate-count", search.approximate_count, "cloud")
-        add("POST", "/issue", issues.create_issue)
-        add("POST", "/issue/bulk", issues.create_bulk)
-        add("GET", "/issue/(?P<key>[^/]+)", issues.get_issue)
-        add("PUT", "/issue/(?P<key>[^/]+)", issues.edit_issue)
-        add("GET", "/issue/(?P<key>[^/]+)/transitions", issues.get_transitions)
-        add("POST", "/issue/(?P<key>[^/]+)/transitions", issues.do_transition)
-
-    def _add(self, methods: str, pattern: str, handler: Handler, only: str = "") -> None:
-        if only and only != self.mode:
-            return
-        self.routes.append((methods, re.compile(f"^{pattern}/?$"), handler, only))
+    def _rules(self) -> list[Rule]:
+        cloud = self.mode == "cloud"
+        table: list[tuple[str, str, Handler, bool]] = [
+            ("GET", "/serverInfo", self.server_info, True),
+            ("GET", "/myself", self.myself, True),
+            ("GET", "/mypermissions", self.my_permissions, True),
+            ("GET", "/project", self.projects, True),
+            ("GET", "/project/search", self.project_search, cloud),
+            ("GET", "/project/<project>", self.project, True),
+            ("GET", "/project/<project>/statuses", self.project_statuses, True),
+            ("GET", "/project/<project>/versions", self.project_versions, True),
+            ("GET", "/issuetype", self.issue_types, True),
+            ("GET", "/issue/createmeta", self.createmeta_projects, cloud),  # removed in DC 9
+            ("GET", "/issue/createmeta/<project>/issuetypes", self.createmeta_types, True),
+            ("GET", "/issue/createmeta/<project>/issuetypes/<type>", self.createmeta_fields, True),
+            ("GET", "/field", self.fields, True),
+            ("GET", "/priority", self.priorities, True),
+            ("GET", "/resolution", self.resolutions, True),
+            ("GET", "/status", self.statuses, True),
+            ("GET", "/label", self.labels, cloud),
+            ("GET|POST", "/search", search.search_dc, True),
+            ("GET|POST", "/search/jql", search.search_jql, cloud),
+            ("POST", "/search/approximate-count", search.approximate_count, cloud),
+            ("POST", "/issue", issues.create_issue, True),
+            ("POST", "/issue/bulk", issues.create_bulk, True),
+            ("GET", "/issue/<key>", issues.get_issue, True),
+            ("PUT", "/issue/<key>", issues.edit_issue, True),
+            ("GET", "/issue/<key>/transitions", issues.get_transitions, True),
+            ("POST", "/issue/<key>/transitions", issues.do_transition, True),
+        ]
+        versions = '"2","3",latest' if cloud else '"2",latest'
+        api = Submount(f"{self.context_path}/rest/api/<any({versions}):api>",
+                       [rule(path, handler, methods) for methods, path, handler, served in table if served])
+        return [rule(f"{self.context_path}/", self._home), rule(f"{self.context_path}/browse/<key>", self._browse),
+                api]
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
-        if self.context_path:
-            if not path.startswith(self.context_path):
-                return self._page(404, "Not found", "This page lives outside Jira's context path.")
-            path = path[len(self.context_path):] or "/"
         base = request.host_url.rstrip("/") + self.context_path
-        if path in ("/", ""):
-            return self._page(200, "Jira sandbox", f"A {self._deployment()} sandbox for almdesk.")
-        browse = re.fullmatch(r"/browse/([A-Z][A-Z0-9_]*-\d+)", path)
-        if browse:
-            return self._browse(browse.group(1))
-        match = REST_RE.match(path)
-        if not match:
-            return self._page(404, "Oops, you've found a dead link.", path)
-        api, rest = match.group(1), match.group(2) or "/"
-        if api == "3" and self.mode == "dc":
-            return json_response({"message": f"null for uri: {request.url}", "status-code": 404}, 404)
+        if self.context_path and not path.startswith(self.context_path):
+            return self._page(404, "Not found", "This page lives outside Jira's context path.")
+        try:
+            endpoint, values = self.router.match(path, request.method)
+        except MethodNotAllowed:
+            return Response("", status=405, headers={"Allow": ", ".join(self.router.allowed(path))})
+        except NotFound:
+            return self._not_found(request, path)
+        if endpoint in (self._home, self._browse):
+            page: Response = endpoint(**values)
+            return page
         user, failure = self._authenticate(request, base)
         limited = self._rate_limit(request, user)
         if limited is not None:
             return limited
         if failure is not None:
             return failure
-        wrong_method = False
-        for methods, regex, handler, _ in self.routes:
-            m = regex.match(rest)
-            if not m:
-                continue
-            if request.method not in methods.split("|"):
-                wrong_method = True
-                continue
-            call = Call(request, api, base, self.data, user, m.groupdict(), self.options)
-            with self.lock:
-                try:
-                    return handler(call)
-                except ApiError as exc:
-                    return exc.response(self.mode == "cloud")
-        if wrong_method:
-            return Response("", status=405, headers={"Allow": "GET, POST, PUT"})
+        api = values.pop("api")
+        call = Call(request, api, base, self.data, user, values, self.options)
+        with self.lock:
+            try:
+                response: Response = endpoint(call)
+            except ApiError as exc:
+                response = exc.response(self.mode == "cloud")
+        if user is not None and self.mode == "cloud":
+            response.headers["X-AAccountId"] = user.key
+        return response
+
+    def _not_found(self, request: Request, path: str) -> Response:
+        rest = path[len(self.context_path):]
+        if not rest.startswith("/rest/api/"):
+            return self._page(404, "Oops, you've found a dead link.", rest)
         if self.mode == "dc":
             return json_response({"message": f"null for uri: {request.url}", "status-code": 404}, 404)
         return json_response({"errorMessages": ["The requested resource could not be found."], "errors": {}}, 404)
+
+    def _home(self) -> Response:
+        return self._page(200, "Jira sandbox", f"A {self._deployment()} sandbox for almdesk.")
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        if status == 403:  # the XSRF filter answers before REST: a plain-text body
+            return Response(message, status=403, content_type="text/plain;charset=UTF-8")
+        if status in (406, 415):  # Jersey's own refusals: no ErrorCollection, an empty body
+            return Response("", status=status)
+        return json_response({"errorMessages": [message], "errors": {}}, status)
 
     def _page(self, status: int, title: str, text: str) -> Response:
         html = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
@@ -267,8 +263,8 @@ class JiraSandbox(SandboxApp):
         out: dict[str, Any] = {
             "baseUrl": call.base, "version": ".".join(map(str, version)) + ("-SNAPSHOT" if cloud else ""),
             "versionNumbers": version, "deploymentType": "Cloud" if cloud else "Server",
-            "buildNumber": 100282 if cloud else 9120015, "buildDate": rfc3339("2025-05-28T00:00:00.000+0000"),
-            "serverTime": rfc3339(jira_time(now())), "scmInfo": "0b6f1a2c3d4e5f60718293a4b5c6d7e8f9012345",
+            "buildNumber": 100282 if cloud else 9120015, "buildDate": "2025-05-28T00:00:00.000+0000",
+            "serverTime": jira_time(now()), "scmInfo": "0b6f1a2c3d4e5f60718293a4b5c6d7e8f9012345",
             "serverTitle": "Jira",
         }
         if cloud:
@@ -332,6 +328,33 @@ class JiraSandbox(SandboxApp):
 
     def issue_types(self, call: Call) -> Response:
         return json_response([call.render.issuetype(t) for t in self.data.issue_types.values()])
+
+    def createmeta_projects(self, call: Call) -> Response:
+        """Cloud's deprecated ``issue/createmeta?projectKeys=…&expand=projects.issuetypes.fields``."""
+        keys = {k for arg in call.request.args.getlist("projectKeys") for k in arg.split(",") if k}
+        ids = {k for arg in call.request.args.getlist("projectIds") for k in arg.split(",") if k}
+        type_names = {k for arg in call.request.args.getlist("issuetypeNames") for k in arg.split(",") if k}
+        expand = call.arg("expand")
+        render = call.render
+        projects = []
+        for project in self.data.projects.values() if call.can("BROWSE_PROJECTS") and call.can("CREATE_ISSUES") else ():
+            if (keys or ids) and project.key not in keys and str(project.id) not in ids:
+                continue
+            types = []
+            for tid in project.issue_types:
+                itype = self.data.issue_types[tid]
+                if type_names and itype.name not in type_names:
+                    continue
+                shown = render.issuetype(itype)
+                shown.pop("avatarId", None)
+                if "projects.issuetypes.fields" in expand:
+                    shown["fields"] = {fid: render.create_field(fid, sf, project)
+                                       for fid, sf in project.screens[tid].items()}
+                types.append(shown)
+            brief = render.project_brief(project)
+            projects.append({k: brief[k] for k in ("self", "id", "key", "name", "avatarUrls") if k in brief}
+                            | {"issuetypes": types})
+        return json_response({"expand": "projects", "projects": projects})
 
     def createmeta_types(self, call: Call) -> Response:
         project = self._project(call)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
-from almdesk.sandbox.base import json_response
+from almdesk.sandbox.base import RequestContext, json_response
 from almdesk.sandbox.jira.model import JiraData, User
 from almdesk.sandbox.jira.render import Renderer
 
@@ -39,10 +38,9 @@ def error_response(status: int, messages: list[str] | None = None, errors: dict[
 
 
 @dataclass
-class Call:
+class Call(RequestContext):
     """The request, the REST version (2, 3 or latest), the signed-in user and the sandbox's data."""
 
-    request: Request
     api: str
     base: str
     data: JiraData
@@ -66,11 +64,8 @@ class Call:
         return self.user is not None and permission in self.user.permissions
 
     def body(self) -> Any:
-        raw = self.request.get_data(as_text=True)
-        if not raw.strip():
-            return None
         try:
-            return json.loads(raw)
+            return self.raw_json()
         except ValueError:
             raise ApiError(400, ["Unexpected character: was expecting a JSON value (the request body is not "
                                  "valid JSON)."]) from None
@@ -80,9 +75,6 @@ class Call:
         if not isinstance(body, dict):
             raise ApiError(400, ["Can not deserialize instance of the request out of a non-object JSON value."])
         return body
-
-    def arg(self, name: str, default: str = "") -> str:
-        return str(self.request.args.get(name, default))
 
     def int_arg(self, name: str, default: int) -> int:
         raw = self.request.args.get(name)

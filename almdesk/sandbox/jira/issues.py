@@ -227,6 +227,9 @@ def create_bulk(call: Call) -> Response:
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     builder = IssueBuilder(call)
+    count = call.options.get("bulk_items")
+    if count is not None:
+        count(len(updates))  # the latency model's per-item server cost
     for n, payload in enumerate(updates):
         try:
             project, itype, values = builder.build(payload)

@@ -1,7 +1,9 @@
 """Seeded demo content of the Jira sandbox: users, workflows, fields, three projects and their issues.
 
 ``DEMO`` is the project a working connection points at (Bug/Task/Story/Sub-task/Epic, classic Bug
-workflow, versions). ``SEC`` has a Bug create screen with a required custom field and an ``Incident``
+workflow, versions); its SD Elements issues are ``T501: …`` onwards, clear of the demo project's tasks
+(T1…T40), and its Bugs are in every status of the classic workflow (Open, In Progress, Reopened,
+Resolved, Closed), its Tasks and Stories in To Do, In Progress and Done. ``SEC`` has a Bug create screen with a required custom field and an ``Incident``
 type without Labels; ``OPS`` has only Task and Sub-task. The same seed gives the same data.
 """
 
@@ -27,6 +29,7 @@ from almdesk.sandbox.jira.model import (
 
 EPOCH = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 SDE_LABEL = "SD-Elements"
+TASK_BASE = 500  # DEMO's task issues are T501…: the demo project's tasks (T1…T40) do not collide with them
 
 TASK_TITLES = (
     "Validate certificates of outbound TLS connections", "Use parameterized queries", "Protect forms against CSRF",
@@ -202,7 +205,7 @@ def _issues(data: JiraData, rng: random.Random, demo: Project, sec: Project, ops
         sde = n % 3 != 2
         if sde:
             kind = types["Bug"]
-            summary = f"T{n + 1}: {TASK_TITLES[n % len(TASK_TITLES)]}"
+            summary = f"T{TASK_BASE + n + 1}: {TASK_TITLES[n % len(TASK_TITLES)]}"
             labels = [SDE_LABEL] + ([rng.choice(OTHER_LABELS)] if rng.random() < 0.3 else [])
         else:
             kind = (types["Task"], types["Story"], types["Bug"])[(n // 3) % 3]
@@ -219,6 +222,8 @@ def _issues(data: JiraData, rng: random.Random, demo: Project, sec: Project, ops
             issue.resolution, issue.resolved = "10000", updated
         elif roll < 0.55:
             issue.status = "3"
+        elif roll < 0.62 and kind.name == "Bug":
+            issue.status = "4"  # Reopened: the demo shows every status of the classic workflow
     if count:
         story = data.add_issue(demo, types["Story"], "Checkout redesign", reporter, when=EPOCH - timedelta(days=30),
                                labels=["ux"])

@@ -16,17 +16,25 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from almdesk.sandbox.base import Faults, SandboxApp, json_response
+from almdesk.sandbox.base import Faults, MediaPolicy, Router, SandboxApp, json_response, rule
 from almdesk.sandbox.octane import data as seed
 from almdesk.sandbox.octane import entities as ent
+from almdesk.sandbox.octane import metadata
 from almdesk.sandbox.octane.entities import OctaneFault
 
 COOKIE = "LWSSO_COOKIE_KEY"
 IDLE = "VALIDATION_TOKEN_EXPIRED_IDLE_TIME_OUT"
 GLOBAL = "VALIDATION_TOKEN_EXPIRED_GLOBAL_TIME_OUT"
 FAULT_EXEMPT = ("/authentication/", "/admin/server/version", "/ui")
+ANY = "GET|POST|PUT|DELETE|PATCH"
+
+
+def _api_path(path: str) -> bool:
+    return path.startswith(("/api/", "/internal-api/", "/authentication/"))
 
 
 @dataclass
@@ -44,6 +52,7 @@ class OctaneSandbox(SandboxApp):
     """ALM Octane simulator. ``sign_ins`` counts successful sign-ins (for the re-auth tests)."""
 
     system = "octane"
+    media = MediaPolicy(applies=_api_path)  # Octane documents 415 and 406 for other media types
 
     def __init__(self, seed_value: int = 0, *, idle_timeout: float = 3 * 3600.0, global_timeout: float = 24 * 3600.0,
                  renew_after: float = 600.0, renew_grace: float = 60.0, defects: int = 320, stories: int = 60,
@@ -60,6 +69,7 @@ class OctaneSandbox(SandboxApp):
         self.failed_sign_ins = 0
         self.strict_rate_limits = strict_rate_limits  # Octane documents no rate limits: accepted, no effect
         self._session_lock = threading.Lock()
+        self.router = Router(self._rules())
 
     # fault injection: never fault sign-in/out or the version probe (their failures are tested directly)
     @property
@@ -87,6 +97,11 @@ class OctaneSandbox(SandboxApp):
                                   "reopen_phase": ""},
         }
 
+    def error(self, request: Request, status: int, message: str) -> Response:
+        code = {415: "platform.unsupported_media_type", 406: "platform.not_acceptable"}.get(status,
+                                                                                           "platform.general_error")
+        return json_response(ent.error_body(code, message, status=status), status)
+
     def expire_sessions(self) -> None:
         with self._session_lock:
             for session in self.sessions.values():
@@ -100,28 +115,49 @@ class OctaneSandbox(SandboxApp):
             return json_response(fault.body, fault.status)
 
     # --- routing ------------------------------------------------------------------------------
+    def _rules(self) -> list[Rule]:
+        ss = "/api/shared_spaces/<ss>"
+        ws = f"{ss}/workspaces/<ws>"
+        return [
+            rule("/", "root"),
+            rule("/admin/server/version", "version"),
+            rule("/authentication/sign_in", "sign_in", "POST"),
+            rule("/authentication/sign_out", "sign_out", "POST"),
+            rule("/ui", "ui", ANY), rule("/ui/<path:rest>", "ui", ANY),
+            rule("/api/shared_spaces", "spaces", ANY),
+            rule(ss, "space", ANY),
+            rule(f"{ss}/<path:rest>", "space_other", ANY),
+            rule(f"{ss}/workspaces", "workspaces", ANY),
+            rule(ws, "workspace", ANY),
+            rule(f"{ws}/metadata/entities", "metadata_entities"),
+            rule(f"{ws}/metadata/fields", "metadata_fields"),
+            rule(f"{ws}/<collection>", "collection", ANY),
+            rule(f"{ws}/<collection>/<ident>", "collection", ANY),
+            rule(f"{ws}/<path:rest>", "unknown_collection", ANY),
+            rule("/internal-api/shared_spaces/<ss>/<path:rest>", "internal", ANY),
+        ]
+
     def _route(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        parts = [p for p in path.split("/") if p]
-        method = request.method
-        if path == "/" and method == "GET":  # like Octane: the root sends browsers to the web UI
+        try:
+            endpoint, values = self.router.match(path, request.method)
+        except (NotFound, MethodNotAllowed):
+            raise OctaneFault(404, "platform.resource_not_found", f"No resource at {request.path}.") from None
+        if endpoint == "root":  # like Octane: the root sends browsers to the web UI
             return Response(status=302, headers={"Location": f"{self.base_url}/ui/"})
-        if path == "/admin/server/version" and method == "GET":
+        if endpoint == "version":
             return json_response(self.site.version)
-        if parts[:1] == ["authentication"]:
-            if parts[1:] == ["sign_in"] and method == "POST":
-                return self._sign_in(request)
-            if parts[1:] == ["sign_out"] and method == "POST":
-                return self._sign_out(request)
-        if parts[:1] == ["ui"]:
-            return self._ui(request, parts)
-        if parts[:2] == ["api", "shared_spaces"] or parts[:2] == ["internal-api", "shared_spaces"]:
-            session, renewed = self._authenticate(request)
-            response = self._api(request, parts, session)
-            if renewed:
-                self._set_cookies(response, request, renewed, session.principal.name)
-            return response
-        raise OctaneFault(404, "platform.resource_not_found", f"No resource at {request.path}.")
+        if endpoint == "sign_in":
+            return self._sign_in(request)
+        if endpoint == "sign_out":
+            return self._sign_out(request)
+        if endpoint == "ui":
+            return self._ui(request, ["ui", *[p for p in values.get("rest", "").split("/") if p]])
+        session, renewed = self._authenticate(request)
+        response = self._api(request, endpoint, values, session)
+        if renewed:
+            self._set_cookies(response, request, renewed, session.principal.name)
+        return response
 
     def _ui(self, request: Request, parts: list[str]) -> Response:
         if parts[1:] == ["entity-navigation"]:
@@ -206,45 +242,53 @@ class OctaneSandbox(SandboxApp):
             return session, renewed
 
     # --- API ----------------------------------------------------------------------------------
-    def _api(self, request: Request, parts: list[str], session: Session) -> Response:
+    def _api(self, request: Request, endpoint: str, values: dict[str, str], session: Session) -> Response:
         principal = session.principal
-        if len(parts) == 2:
+        if endpoint == "spaces":
             spaces = [{"type": "shared_space", "id": sid, "name": name}
                       for sid, name in self.site.shared_spaces.items() if sid == principal.shared_space]
             return json_response({"total_count": len(spaces), "data": spaces})
-        ss = parts[2]
+        ss = values["ss"]
         if ss not in self.site.shared_spaces:
             raise OctaneFault(404, "platform.shared_space_not_found", f"Shared space {ss} does not exist.")
         if principal.shared_space != ss:
             raise OctaneFault(403, "platform.forbidden", f"You are not authorized to access shared space {ss}.")
-        if parts[0] == "internal-api":
-            return self._connectivity(parts, principal, ss)
-        if len(parts) == 3:
+        if endpoint == "internal":
+            return self._connectivity(values["rest"], principal)
+        if endpoint == "space":
             return json_response({"type": "shared_space", "id": ss, "name": self.site.shared_spaces[ss]})
-        if parts[3] != "workspaces":
-            raise OctaneFault(404, "platform.unknown_entity_type", f"Unknown resource '{parts[3]}'.")
-        if len(parts) == 4:
+        if endpoint == "space_other":
+            raise OctaneFault(404, "platform.unknown_entity_type", f"Unknown resource '{values['rest'].split('/')[0]}'.")
+        if endpoint == "workspaces":
             visible = [self._ws_entity(w) for w in self.site.workspaces_of(ss) if principal.can_read(w.id)]
             ctx = ent.context(self.site.workspaces[seed.DEFAULT_WORKSPACE], None)
             known = {"id", "type", "name", "description", "activity_level"}
             return json_response(ent.list_entities(None, visible, request.args, kind="workspace", known=known,
                                                    ctx=ctx))
-        ws = self.site.workspaces.get(parts[4])
+        ws = self.site.workspaces.get(values["ws"])
         if ws is None or ws.shared_space != ss:
             raise OctaneFault(404, "platform.workspace_not_found",
-                              f"Workspace {parts[4]} does not exist in shared space {ss}.")
+                              f"Workspace {values['ws']} does not exist in shared space {ss}.")
         if not principal.can_read(ws.id):
             raise OctaneFault(403, "platform.forbidden",
                               f"You are not assigned any role in workspace {ws.id}; access is denied.")
-        if len(parts) == 5:
+        if endpoint == "workspace":
             return json_response(self._ws_entity(ws))
-        return self._collection(request, parts[5:], ws, principal)
+        if endpoint == "metadata_entities":
+            return json_response(metadata.entities(request.args))
+        if endpoint == "metadata_fields":
+            return json_response(metadata.fields(request.args))
+        if endpoint == "unknown_collection":
+            raise OctaneFault(404, "platform.unknown_entity_type",
+                              f"Unknown entity collection '{values['rest']}' in workspace {ws.id}.")
+        rest = [values["collection"], *([values["ident"]] if "ident" in values else [])]
+        return self._collection(request, rest, ws, principal)
 
     def _ws_entity(self, ws: seed.Workspace) -> dict[str, Any]:
         return {"type": "workspace", "id": ws.id, "name": ws.name, "description": "", "activity_level": 0}
 
-    def _connectivity(self, parts: list[str], principal: seed.Principal, ss: str) -> Response:
-        if parts[3:] != ["analytics", "ci", "servers", "connectivity", "status"]:
+    def _connectivity(self, rest: str, principal: seed.Principal) -> Response:
+        if rest.strip("/") != "analytics/ci/servers/connectivity/status":
             raise OctaneFault(404, "platform.resource_not_found", "No such internal resource.")
         has_role = any("ci_cd_integration" in roles for roles in principal.roles.values())
         if not has_role:
@@ -309,6 +353,7 @@ class OctaneSandbox(SandboxApp):
             raise OctaneFault(400, "platform.invalid_request_body", 'The body must be {"data": [ … ]}.')
         results: list[dict[str, Any] | ent.ItemError] = []
         author = self._user_id(ws, principal)
+        self.bulk_items(len(body["data"]))  # the latency model's per-item server cost
         for values in body["data"]:
             try:
                 if method == "POST":

@@ -2,7 +2,11 @@
 
 Entities are plain dicts keyed by field name; references are ``{"type", "id"}`` dicts. System
 phases and list nodes use their logical name as id (``phase.defect.new``), as Octane does; custom
-ones get random ids. Everything is derived from the seed, so two sandboxes with one seed agree.
+ones get random ids, and in workspace ``1003`` the built-in Rejected does too (real spaces replace
+built-ins like that, so clients must resolve phases by name per workspace). Defects use Octane's
+eight default phases and seeded items cover every phase; ``transition`` entities hold the default
+workflows, which the phase field follows on update. Everything is derived from the seed, so two
+sandboxes with one seed agree.
 """
 
 from __future__ import annotations
@@ -76,8 +80,20 @@ def _random_id(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(25))
 
 
-DEFECT_PHASES = [("new", "New"), ("opened", "Opened"), ("fixed", "Fixed"), ("proposed_closed", "Proposed Closed"),
-                 ("closed", "Closed"), ("rejected", "Rejected"), ("duplicate", "Duplicate")]
+# Octane's eight default defect phases (listed in the order their seeding weights below use)
+DEFECT_PHASES = [("new", "New"), ("opened", "Opened"), ("fixed", "Fixed"), ("proposeclose", "Proposed Closed"),
+                 ("closed", "Closed"), ("rejected", "Rejected"), ("duplicate", "Duplicate"), ("deferred", "Deferred")]
+RANDOM_ID_WORKSPACE = "1003"  # where one built-in phase (Rejected) lives under a random id, as in real spaces
+RANDOM_ID_PHASE = "rejected"
+# The default workflows (this sandbox's model of Octane's; the phase field follows them on update).
+DEFECT_WORKFLOW = {"new": ("opened", "deferred", "rejected", "duplicate"),
+                   "opened": ("fixed", "deferred", "rejected", "duplicate"),
+                   "fixed": ("proposeclose", "opened"), "proposeclose": ("closed", "opened"),
+                   "closed": ("opened",), "deferred": ("new", "opened"), "rejected": ("opened", "new"),
+                   "duplicate": ("opened", "new")}
+STORY_WORKFLOW = {"new": ("in_progress",), "in_progress": ("in_testing", "done", "new"),
+                  "in_testing": ("done", "in_progress"), "done": ("in_progress",)}
+FEATURE_WORKFLOW = {"new": ("in_progress",), "in_progress": ("done", "new"), "done": ("in_progress",)}
 STORY_PHASES = [("new", "New"), ("in_progress", "In Progress"), ("in_testing", "In Testing"), ("done", "Done")]
 FEATURE_PHASES = [("new", "New"), ("in_progress", "In Progress"), ("done", "Done")]
 SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("very_high", "Very High"), ("urgent", "Urgent")]
@@ -133,13 +149,22 @@ def _principals() -> dict[str, Principal]:
 
 def _seed_workspace(ws: Workspace, rng: random.Random, defects: int, stories: int, origins: list[str],
                     now: datetime) -> None:
+    random_id = _random_id(rng)  # drawn in every workspace (same seeding), used in one
+    ids: dict[tuple[str, str], str] = {}
     for kind, phases in (("defect", DEFECT_PHASES), ("story", STORY_PHASES), ("feature", FEATURE_PHASES)):
         for index, (key, name) in enumerate(phases):
             logical = f"phase.{kind}.{key}"
+            if kind == "defect" and key == RANDOM_ID_PHASE and ws.id == RANDOM_ID_WORKSPACE:
+                logical = random_id  # a built-in replaced: phase.defect.* misses it, its name does not
+            ids[(kind, key)] = logical
             ws.add("phase", {"id": logical, "logical_name": logical, "name": name, "entity": kind, "index": index})
-    custom = _random_id(rng)  # a custom phase: random id, so phase.defect.* misses it
-    ws.add("phase", {"id": custom, "logical_name": custom, "name": "Deferred", "entity": "defect",
-                     "index": len(DEFECT_PHASES)})
+    for kind, workflow in (("defect", DEFECT_WORKFLOW), ("story", STORY_WORKFLOW), ("feature", FEATURE_WORKFLOW)):
+        for source, targets in workflow.items():
+            for n, target in enumerate(targets):
+                tid = f"{ids[(kind, source)]}>{ids[(kind, target)]}"
+                ws.add("transition", {"id": tid, "logical_name": tid, "entity": kind, "is_primary": n == 0,
+                                      "source_phase": ref("phase", ids[(kind, source)]),
+                                      "target_phase": ref("phase", ids[(kind, target)])})
 
     def list_root(logical: str, name: str, children: list[tuple[str, str]], random_ids: bool = False) -> None:
         ws.add("list_node", {"id": logical, "logical_name": logical, "name": name, "list_root": None,
@@ -177,7 +202,7 @@ def _seed_workspace(ws: Workspace, rng: random.Random, defects: int, stories: in
         features.append(fid)
         _add_item(ws, "feature", fid, f"Feature {i + 1}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
                   ref("work_item", ROOT_ID), "phase.feature.new", None, None, rng, now, user_ids)
-    defect_phases = [f"phase.defect.{k}" for k, _ in DEFECT_PHASES] + [custom]
+    defect_phases = [ids[("defect", k)] for k, _ in DEFECT_PHASES]
     weights = [30, 25, 10, 5, 20, 5, 3, 2]
     for _ in range(defects):
         did = ws.new_id()

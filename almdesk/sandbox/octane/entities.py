@@ -22,6 +22,7 @@ _CORRELATION = itertools.count(0x5A000)
 COLLECTIONS: dict[str, tuple[str, str | None]] = {
     "releases": ("release", None),
     "phases": ("phase", None),
+    "transitions": ("transition", None),
     "list_nodes": ("list_node", None),
     "workspace_users": ("workspace_user", None),
     "work_items": ("work_item", None),
@@ -295,6 +296,28 @@ def _validate_required(item: Mapping[str, Any]) -> None:
                         "Field 'Severity' is required. Set it, or create the defect as a draft.")
 
 
+TRANSITION_REFUSED = "platform.workflow_transition_not_allowed"  # this sandbox's code (Octane's is unpublished)
+
+
+def _follow_workflow(ws: Workspace, item: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
+    """A phase change must be one of the workflow's transitions (``transitions`` collection)."""
+    before = (item.get("phase") or {}).get("id")
+    after = (changed.get("phase") or {}).get("id")
+    if before is None or after is None or before == after:
+        return
+    allowed: dict[str, set[str]] = {}
+    for t in ws.of_type("transition").values():
+        allowed.setdefault(t["source_phase"]["id"], set()).add(t["target_phase"]["id"])
+    if after not in allowed.get(before, set()):
+        phases = ws.of_type("phase")
+        names = [phases[p]["name"] for p in sorted(allowed.get(before, set())) if p in phases]
+        raise ItemError(TRANSITION_REFUSED,
+                        f"The workflow does not allow moving {item['subtype']} {item['id']} from phase "
+                        f"'{phases[before]['name'] if before in phases else before}' to "
+                        f"'{phases[after]['name'] if after in phases else after}'. Allowed next phases: "
+                        f"{', '.join(names) or 'none'}.")
+
+
 def create_work_item(ws: Workspace, subtype: str, values: Mapping[str, Any], author_id: str | None) -> dict[str, Any]:
     if not isinstance(values, Mapping):
         raise ItemError("platform.invalid_request_body", "Each entry of data must be a JSON object.")
@@ -331,6 +354,7 @@ def update_work_item(ws: Workspace, subtype: str | None, ident: str, values: Map
     draft = dict(item)
     _apply(ws, draft, values, creating=False)
     _validate_required(draft)
+    _follow_workflow(ws, item, draft)
     draft["last_modified"] = now_iso()
     draft["version_stamp"] = int(item.get("version_stamp", 1)) + 1
     item.update(draft)

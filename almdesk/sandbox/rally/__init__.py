@@ -1,7 +1,8 @@
 """Rally (Broadcom Agile Central) sandbox: WSAPI v2.0 on loopback with seeded demo data.
 
-``create(seed, items=…, strict_rate_limits=…, latency=…)`` builds the app; other keyword options
-meant for other systems' sandboxes are ignored.
+``create(seed, items=…, strict_rate_limits=…, latency=…)`` builds the app (``latency`` seconds are
+waited before every answer, see :class:`~almdesk.sandbox.base.Latency`); other keyword options meant
+for other systems' sandboxes are ignored.
 """
 
 from __future__ import annotations

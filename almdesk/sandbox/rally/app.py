@@ -11,14 +11,24 @@ HTTP 200, as on rally1.
 
 from __future__ import annotations
 
+import base64
 import json
-import time
 from typing import Any
 
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
-from almdesk.sandbox.base import SandboxApp, json_response
-from almdesk.sandbox.rally.auth import INVALID_KEY, AuthFailure, Caller, Limiter, Sessions
+from almdesk.sandbox.base import Latency, Limit, Router, SandboxApp, json_response, rule
+from almdesk.sandbox.rally.auth import (
+    CONCURRENCY_LIMIT,
+    INVALID_KEY,
+    READ_ONLY_KEY,
+    TOO_MANY,
+    AuthFailure,
+    Caller,
+    Sessions,
+    jetty_401,
+)
 from almdesk.sandbox.rally.query import QueryError
 from almdesk.sandbox.rally.render import API, VERSION, Fetch, QueryRunner, Renderer, paging
 from almdesk.sandbox.rally.schema import ARTIFACT_TYPES, TypeDef, type_for
@@ -26,6 +36,7 @@ from almdesk.sandbox.rally.seed import populate
 from almdesk.sandbox.rally.store import Obj, Store, ref_oid
 
 SCHEMA = "/slm/schema/v2.0"
+ANY = "GET|POST|PUT|DELETE|PATCH|OPTIONS"
 Result = tuple[int, dict[str, Any]]
 
 
@@ -45,9 +56,16 @@ class RallyApp(SandboxApp):
         self.store = Store(seed)
         self.info = populate(self.store, items)
         self.sessions = Sessions()
-        self.limiter = Limiter(strict=strict_rate_limits)
+        self.strict = strict_rate_limits
         self.queries = QueryRunner(self.store)
-        self.latency = latency
+        self.latency = Latency(latency)
+        self.router = Router([rule("/", "home"), rule(f"{API}/<path:rest>", "api", ANY),
+                              rule(f"{API}", "api", ANY), rule(f"{SCHEMA}/workspace/<oid>", "schema", ANY),
+                              rule(f"{SCHEMA}/<path:rest>", "schema", ANY)])
+        self.api_router = Router([rule("/security/authorize", "authorize", "ANY"), rule("/batch", "batch", "ANY"),
+                                  rule("/<type>", "type", "ANY"), rule("/<type>/create", "create", "ANY"),
+                                  rule("/<type>/<oid>", "object", "ANY"),
+                                  rule("/<type>/<oid>/<collection>", "collection", "ANY")])
 
     # --- SandboxApp -------------------------------------------------------------------------
     def describe(self, base_url: str) -> dict[str, Any]:
@@ -64,53 +82,78 @@ class RallyApp(SandboxApp):
         return Renderer(self.store, self.base_url or "http://127.0.0.1")
 
     # --- HTTP -------------------------------------------------------------------------------
+    def concurrency_limits(self) -> list[Limit]:
+        return [Limit("concurrent", CONCURRENCY_LIMIT, refuse=self.strict)]
+
+    def caller(self, request: Request) -> str:
+        """Rally's limit is per user: an API key counts as its owner, basic auth as its user name."""
+        key = request.headers.get("ZSESSIONID", "").strip()
+        if key:
+            oid = self.store.api_keys.get(key)
+            return f"user:{oid}" if oid is not None else "anonymous"
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("basic "):
+            try:
+                name = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                return "anonymous"
+            user = next((u for u in self.store.by_type["User"].values() if u["UserName"] == name), None)
+            return f"user:{user['ObjectID']}" if user is not None else "anonymous"
+        return "anonymous"
+
+    def refused(self, request: Request, limit: Limit) -> Response:
+        return json_response(envelope("OperationResult", [TOO_MANY]), 429, headers={"Retry-After": "1"})
+
     def dispatch(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        if path == "/":
+        try:
+            endpoint, values = self.router.match(path, request.method)
+        except (NotFound, MethodNotAllowed):
+            endpoint, values = None, {}
+        if endpoint == "home":
             return Response("<!doctype html><html><head><title>Rally sandbox</title></head><body><h1>Rally "
                             "sandbox</h1><p>WSAPI at /slm/webservice/v2.0</p></body></html>",
                             content_type="text/html")
-        if not (path.startswith(API) or path.startswith(SCHEMA)):
+        if endpoint is None:
             return Response("<!doctype html><html><body><h1>404 Not Found</h1></body></html>", status=404,
                             content_type="text/html")
         try:
             caller = self.sessions.authenticate(self.store, request)
         except AuthFailure as exc:
-            return json_response(envelope("OperationResult", [exc.message]), 401,
-                                 headers={"WWW-Authenticate": 'Basic realm="Rally ALM"'})
-        with self.limiter.slot(caller.user["ObjectID"]) as allowed:
-            if not allowed:
-                return json_response(envelope("OperationResult", ["Too many concurrent requests: Rally allows 12 "
-                                                                  "per user"]), 429, headers={"Retry-After": "1"})
-            if self.latency:
-                time.sleep(self.latency)
-            params = {k: v for k, v in request.args.items()}
-            body: Any = None
-            raw = request.get_data(as_text=True)
-            if raw.strip():
-                try:
-                    body = json.loads(raw)
-                except ValueError as exc:
-                    return json_response(envelope("OperationResult", [
-                        f"Cannot parse input stream due to I/O error as JSON document: {exc}"]))
-            with self.lock:
-                if path.startswith(SCHEMA):
-                    status, payload = self.schema(path[len(SCHEMA):].strip("/").split("/"), caller)
-                else:
-                    parts = [p for p in path[len(API):].split("/") if p]
-                    status, payload = self.handle(request.method, parts, params, body, caller)
+            return jetty_401(request.path, exc.message)
+        params = {k: v for k, v in request.args.items()}
+        body: Any = None
+        raw = request.get_data(as_text=True)
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                return json_response(envelope("OperationResult", [
+                    f"Cannot parse input stream due to I/O error as JSON document: {exc}"]))
+        with self.lock:
+            if endpoint == "schema":
+                status, payload = self.schema(values, caller)
+            else:
+                status, payload = self.handle(request.method, values.get("rest", ""), params, body, caller)
         response = json_response(payload, status)
         if caller.new_session:
             response.set_cookie("JSESSIONID", caller.session_id, httponly=True, path="/")
         return response
 
     # --- routing (shared by plain requests and batch entries) -------------------------------
-    def handle(self, method: str, parts: list[str], params: dict[str, str], body: Any, caller: Caller) -> Result:
+    def handle(self, method: str, rest: str, params: dict[str, str], body: Any, caller: Caller) -> Result:
+        """One WSAPI call: ``rest`` is the path after ``/slm/webservice/v2.0/`` (plain requests and batch
+        entries alike), routed by :attr:`api_router`."""
+        try:
+            endpoint, _ = self.api_router.match("/" + rest.strip("/"), "ANY")
+        except (NotFound, MethodNotAllowed):
+            endpoint = "other"
+        parts = [p for p in rest.split("/") if p]
         if not parts:
             return 200, envelope("OperationResult", ["Not a valid request: name a type, such as /defect"])
-        if [p.lower() for p in parts] == ["security", "authorize"]:
+        if endpoint == "authorize" or [p.lower() for p in parts] == ["security", "authorize"]:
             return 200, envelope("OperationResult", SecurityToken=self.sessions.token(caller))
-        if parts[0].lower() == "batch":
+        if endpoint == "batch" or parts[0].lower() == "batch":
             if method != "POST":
                 return 405, envelope("OperationResult", ["Use POST for /batch"])
             return self.batch(params, body, caller)
@@ -243,6 +286,8 @@ class RallyApp(SandboxApp):
     def create(self, td: TypeDef, params: dict[str, str], body: Any, caller: Caller) -> Result:
         if not self.sessions.key_ok(caller, params.get("key")):
             return 200, envelope("CreateResult", [INVALID_KEY])
+        if caller.read_only:
+            return 200, envelope("CreateResult", [READ_ONLY_KEY])
         fields = self._fields(td, body)
         if fields is None:
             return 200, envelope("CreateResult", [self._body_error(td)])
@@ -266,6 +311,8 @@ class RallyApp(SandboxApp):
     def update(self, td: TypeDef, obj: Obj, params: dict[str, str], body: Any, caller: Caller) -> Result:
         if not self.sessions.key_ok(caller, params.get("key")):
             return 200, envelope("OperationResult", [INVALID_KEY])
+        if caller.read_only:
+            return 200, envelope("OperationResult", [READ_ONLY_KEY])
         fields = self._fields(self.store.typedef(obj), body)
         if fields is None:
             return 200, envelope("OperationResult", [self._body_error(self.store.typedef(obj))])
@@ -278,6 +325,8 @@ class RallyApp(SandboxApp):
     def delete(self, obj: Obj, params: dict[str, str], caller: Caller) -> Result:
         if not self.sessions.key_ok(caller, params.get("key")):
             return 200, envelope("OperationResult", [INVALID_KEY])
+        if caller.read_only:
+            return 200, envelope("OperationResult", [READ_ONLY_KEY])
         if obj["_type"] not in ARTIFACT_TYPES or self.store.role(caller.user, obj.get("Project")) not in (
                 "Editor", "Project Admin"):
             return 200, envelope("OperationResult", [f"Not authorized to perform action: Delete {obj['_type']}"])
@@ -302,22 +351,22 @@ class RallyApp(SandboxApp):
                 from urllib.parse import unquote_plus
 
                 entry_params[unquote_plus(key)] = unquote_plus(value)
-            parts = [p for p in path.split("/") if p]
-            if parts[:3] == ["slm", "webservice", "v2.0"]:
-                parts = parts[3:]
-            if parts and parts[0].lower() == "batch":
+            rest = path.strip("/").removeprefix("slm/webservice/v2.0").strip("/")
+            if rest.split("/")[0].lower() == "batch":
                 results.append({**VERSION, "Errors": ["A batch cannot contain another batch"], "Warnings": []})
                 continue
-            _, payload = self.handle(str(entry.get("Method") or "GET").upper(), parts, entry_params,
-                                     entry.get("Body"), caller)
+            method = str(entry.get("Method") or "GET").upper()
+            if method in ("POST", "PUT", "DELETE"):
+                self.bulk_items(1)  # the latency model's per-item server cost
+            _, payload = self.handle(method, rest, entry_params, entry.get("Body"), caller)
             results.append(next(iter(payload.values())))
         return 200, envelope("BatchResult", Results=results)
 
     # --- pyral's schema read --------------------------------------------------------------------
-    def schema(self, parts: list[str], caller: Caller) -> Result:
-        if len(parts) < 2 or parts[0].lower() != "workspace":
+    def schema(self, values: dict[str, str], caller: Caller) -> Result:
+        if "oid" not in values:
             return 404, envelope("OperationResult", ["Not found: use /slm/schema/v2.0/workspace/<ObjectID>"])
-        ws = self.store.get(ref_oid(parts[1]), "Workspace")
+        ws = self.store.get(ref_oid(values["oid"]), "Workspace")
         if ws is None or not self.store.visible(caller.user, ws):
             return 200, self.query_result([], 1, 200, ["Could not read: workspace not found"])
         renderer = self.renderer()

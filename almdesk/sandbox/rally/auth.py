@@ -3,8 +3,12 @@
 Two ways in, as on rally1: an API key in the ``ZSESSIONID`` header (no security token needed for
 writes), or HTTP basic auth, which opens a ``JSESSIONID`` session; writes over basic auth must carry
 ``?key=<SecurityToken>`` from ``GET /security/authorize`` of the same session, else Rally answers
-HTTP 200 with ``Errors: ["Not authorized to perform action: Invalid key"]``. Rally allows 12
-concurrent requests per user and slows the rest down (KB 95713); ``strict`` answers 429 instead.
+HTTP 200 with ``Errors: ["Not authorized to perform action: Invalid key"]``. An API key may be
+read-only (Broadcom KB 11568): reads work, every write answers HTTP 200 with an ``Errors`` entry
+(the text is this sandbox's; Rally's own wording is not published). A refused sign-in answers 401
+with Jetty's HTML page ("Full authentication is required to access this resource"), not the JSON
+envelope, as rally1 does. The limit of 12 concurrent requests per user (KB 95713) is a
+:class:`~almdesk.sandbox.base.Limit` of the app: extra requests wait, or with ``strict`` get 429.
 """
 
 from __future__ import annotations
@@ -12,17 +16,28 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from html import escape
 
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from almdesk.sandbox.rally.store import Obj, Store
 
 CONCURRENCY_LIMIT = 12
 INVALID_KEY = "Not authorized to perform action: Invalid key"
+READ_ONLY_KEY = "Not authorized to perform action: the API key is read-only"
+TOO_MANY = "Too many concurrent requests: Rally allows 12 per user"
+JETTY_REASON = "Full authentication is required to access this resource"
+
+
+def jetty_401(path: str, detail: str) -> Response:
+    """Rally's 401: Jetty's HTML error page, which never says why (``detail`` is dropped, as Rally does)."""
+    page = ("<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=ISO-8859-1\"/>\n"
+            f"<title>Error 401 {JETTY_REASON}</title>\n</head>\n<body><h2>HTTP ERROR 401</h2>\n"
+            f"<p>Problem accessing {escape(path)}. Reason:\n<pre>    {JETTY_REASON}</pre></p>"
+            f"<hr /><i><small>Powered by Jetty://</small></i>\n</body>\n</html>\n")
+    return Response(page, status=401, content_type="text/html;charset=ISO-8859-1",
+                    headers={"WWW-Authenticate": 'Basic realm="Rally ALM"'})
 
 
 @dataclass
@@ -31,6 +46,7 @@ class Caller:
     via: str  # api_key | basic
     session_id: str = ""
     new_session: bool = False
+    read_only: bool = False
 
 
 class AuthFailure(Exception):
@@ -55,7 +71,7 @@ class Sessions:
                 raise AuthFailure("Not authorized: the API key in ZSESSIONID is not valid")
             if user.get("Disabled"):
                 raise AuthFailure("Not authorized: the user of this API key is disabled")
-            return Caller(user, "api_key")
+            return Caller(user, "api_key", read_only=api_key in store.read_only_keys)
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("basic "):
             try:
@@ -97,42 +113,3 @@ class Sessions:
     def expire(self) -> None:
         with self._lock:
             self._sessions.clear()
-
-
-class Limiter:
-    """At most ``limit`` requests in flight per user; the rest wait (or get 429 when ``strict``)."""
-
-    def __init__(self, limit: int = CONCURRENCY_LIMIT, strict: bool = False) -> None:
-        self.limit = limit
-        self.strict = strict
-        self._lock = threading.Lock()
-        self._sems: dict[int, threading.BoundedSemaphore] = {}
-        self.in_flight: dict[int, int] = defaultdict(int)
-        self.max_in_flight: dict[int, int] = defaultdict(int)
-        self.waited = 0
-        self.refused = 0
-
-    @contextmanager
-    def slot(self, user_oid: int) -> Iterator[bool]:
-        """Yields False when strict and the user is over the limit (answer 429), True otherwise."""
-        with self._lock:
-            sem = self._sems.setdefault(user_oid, threading.BoundedSemaphore(self.limit))
-        acquired = sem.acquire(blocking=False)
-        if not acquired:
-            if self.strict:
-                with self._lock:
-                    self.refused += 1
-                yield False
-                return
-            with self._lock:
-                self.waited += 1
-            sem.acquire()
-        with self._lock:
-            self.in_flight[user_oid] += 1
-            self.max_in_flight[user_oid] = max(self.max_in_flight[user_oid], self.in_flight[user_oid])
-        try:
-            yield True
-        finally:
-            with self._lock:
-                self.in_flight[user_oid] -= 1
-            sem.release()

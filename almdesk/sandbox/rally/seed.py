@@ -4,6 +4,11 @@ stories, defects and tasks.
 Everything is drawn from ``random.Random(seed)``, so the same seed gives the same ObjectIDs,
 FormattedIDs, API keys and items. ``items`` sets how many stories the main project gets (defects
 and tasks scale with it); tests use a few dozen, the demo a few hundred.
+
+The five SD Elements stories (:data:`SDE_TASKS`, tagged ``SD-Elements``) deliberately carry task ids
+of the demo project (T2, T21, T35 are among its T1…T40): the demo's first Rally sync finds them
+already there instead of creating them. Stories cover every ScheduleState, tasks every State; the
+admin also has a read-only API key (``SeedInfo.admin_read_only_key``).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class SeedInfo:
     admin: SeededUser
     viewer: SeededUser
     disabled: SeededUser
+    admin_read_only_key: str = ""  # a read-only API key of the admin (reads work, writes are refused)
     workspace: str = WORKSPACE
     project: str = PROJECT
     parent_story: str = "US1"
@@ -172,5 +178,8 @@ def populate(store: Store, items: int = 300) -> SeedInfo:
         artifact("Defect", f"{pname}: {rng.choice(THINGS)} fails", pname, rng.uniform(0, 250),
                  Severity=rng.choice(SEVERITIES[1:]), State=rng.choice(DEFECT_STATES),
                  Release=releases.get((pname, "2024 Q2")))
-    return SeedInfo(admin=admin, viewer=viewer, disabled=disabled,
+    read_only = _api_key(store)  # drawn last, so the rest of the data does not change with it
+    store.api_keys[read_only] = admin_oid
+    store.read_only_keys.add(read_only)
+    return SeedInfo(admin=admin, viewer=viewer, disabled=disabled, admin_read_only_key=read_only,
                     parent_story=str(store.objects[parent_oid]["FormattedID"]))

@@ -60,6 +60,7 @@ class Store:
         self.next_attr_oid = -50_000
         self.sequence = 0  # creation order: the default order of query results
         self.api_keys: dict[str, int] = {}
+        self.read_only_keys: set[str] = set()
         self.passwords: dict[str, str] = {}
         self.base_time = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
 

@@ -51,7 +51,8 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
                "label (then every issue of the repository is a candidate)."),
     Field("github_duplicate_label", "Duplicate label", FieldKind.TEXT, default="duplicate", section="Target",
           allow_empty=True, placeholder="empty: no issue is skipped as a duplicate",
-          help="Issues with this label are ignored when looking up a task's issue. Empty: none is ignored."),
+          help="Issues with this label, or closed as a duplicate, are ignored when looking up a task's issue. "
+               "Empty: none is ignored."),
     Field("alm_project_version", "Milestone", FieldKind.TEXT, default="", section="Target",
           help="Title of a milestone to put new issues in (must exist); empty: none."),
     Field("github_public_content", "Send task text to public repositories", FieldKind.BOOL, default=False,

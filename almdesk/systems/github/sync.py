@@ -1,7 +1,8 @@
 """The GitHub sync adapter (the engine in :mod:`almdesk.sync` drives it; see ``SyncAdapter``).
 
 - ``iter_items`` lists open **and** closed issues of the repository carrying the connection's issue
-  label, 100 a page, leaving out pull requests and issues labelled as duplicates (sdetools' rules).
+  label, 100 a page, leaving out pull requests and duplicates: issues labelled so (sdetools' rule) or
+  closed as duplicates (``state_reason: duplicate``).
 - ``create_items`` creates one issue per request (GitHub has no bulk create), paced under the
   secondary rate limit, with the issue label, the priority label and the milestone; a draft that is
   already done is closed right after. A public repository gets no task text unless the connection
@@ -77,8 +78,8 @@ class GitHubSyncAdapter:
         for page in issues.pages(params, what):
             for item in page:
                 names = {str(lab.get("name", "")).lower() for lab in item.get("labels", []) if isinstance(lab, dict)}
-                if duplicate and duplicate in names:
-                    continue
+                if duplicate and (duplicate in names or item.get("state_reason") == "duplicate"):
+                    continue  # labelled, or closed with GitHub's "Close as duplicate" (no label needed)
                 yield remote_item(item)
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:

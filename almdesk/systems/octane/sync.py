@@ -5,7 +5,8 @@ user; see :func:`~almdesk.systems.octane.target.resolve_target` with ``lazy``). 
 every defect (or story) of the workspace — under the connection's parent when one is set — in pages
 of 1000 with only the fields the engine needs; the items' ``parent`` tells the backlog root, which new
 items go under, so creating needs no look-up of its own. ``create_items`` posts up to 200 drafts in
-one request (409 = partial success), then closes the ones whose task is done with one bulk PUT.
+one request (409 = partial success), then closes the ones whose task is done with one bulk PUT per
+step of the workflow (the workspace's ``transitions``, read once: New → Closed takes several steps).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class OctaneSyncAdapter:
         self.client = OctaneClient(self.info.server, self.info.shared_space, self.info.client_id,
                                    self.info.client_secret, http, ctx)
         self._target: Target | None = None
+        self._workflow: dict[str, list[str]] | None = None  # phase id -> next phase ids (read once)
 
     @property
     def target(self) -> Target:
@@ -126,12 +128,18 @@ class OctaneSyncAdapter:
         to_close = [i for i, (d, r) in enumerate(zip(drafts, out, strict=True))
                     if d.done and isinstance(r, RemoteItem) and not r.done]
         if to_close:
-            updates = [{"id": out[i].ref, "phase": {"type": "phase", "id": target.close_phase}}  # type: ignore[union-attr]
-                       for i in to_close]
-            try:
-                closed = self.client.update_many(self.workspace, target.collection, updates, fields=FIELDS)
-            except UserFacingError as exc:
-                closed = [exc for _ in to_close]
+            closed: list[dict[str, Any] | Exception] = [{} for _ in to_close]
+            for phase in self.phase_path(target.new_phase, target.close_phase):  # one bulk PUT a workflow step
+                moving = [n for n, r in enumerate(closed) if not isinstance(r, Exception)]
+                updates = [{"id": out[to_close[n]].ref, "phase": {"type": "phase", "id": phase}}  # type: ignore[union-attr]
+                           for n in moving]
+                try:
+                    step: list[dict[str, Any] | Exception] = list(
+                        self.client.update_many(self.workspace, target.collection, updates, fields=FIELDS))
+                except UserFacingError as exc:
+                    step = [exc for _ in moving]
+                for n, result in zip(moving, step, strict=True):
+                    closed[n] = result
             for index, result in zip(to_close, closed, strict=True):
                 if isinstance(result, Exception):
                     created = out[index]
@@ -144,10 +152,51 @@ class OctaneSyncAdapter:
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         target = self.target
-        phase = target.close_phase if done else target.reopen_phase
-        entity = self.client.update(self.workspace, target.collection, item.ref,
-                                    {"phase": {"type": "phase", "id": phase}}, fields=FIELDS)
+        wanted = target.close_phase if done else target.reopen_phase
+        current = next((pid for pid in target.phases if target.phase_name(pid) == item.status), None)
+        entity: dict[str, Any] = {}
+        for phase in self.phase_path(current, wanted):
+            entity = self.client.update(self.workspace, target.collection, item.ref,
+                                        {"phase": {"type": "phase", "id": phase}}, fields=FIELDS)
         return self._item(entity)
+
+    def phase_path(self, source: str | None, target_phase: str) -> list[str]:
+        """The phases to set, one workflow step each, to move an item from ``source`` to ``target_phase``.
+
+        Octane's phase field follows the workflow (a New defect cannot jump to Closed), so the shortest
+        path through the workspace's ``transitions`` is taken; it is read once, on the first change of
+        phase. Without a known source, a workflow or a path, the one direct change is tried.
+        """
+        if source is None or source == target_phase:
+            return [target_phase]
+        if self._workflow is None:
+            self._workflow = {}
+            try:
+                rows = self.client.all(self.workspace, "transitions", query=q.eq("entity", self.target.entity),
+                                       fields=("source_phase", "target_phase"))
+            except UserFacingError as exc:
+                self.ctx.log(f"ALM Octane: the workflow could not be read ({exc}); phases are set directly")
+                rows = []
+            for row in rows:
+                src, dst = row.get("source_phase"), row.get("target_phase")
+                if isinstance(src, dict) and isinstance(dst, dict):
+                    self._workflow.setdefault(str(src.get("id")), []).append(str(dst.get("id")))
+        if target_phase in self._workflow.get(source, []):
+            return [target_phase]
+        came: dict[str, str] = {source: ""}
+        todo = [source]
+        while todo:
+            here = todo.pop(0)
+            for nxt in self._workflow.get(here, []):
+                if nxt not in came:
+                    came[nxt] = here
+                    todo.append(nxt)
+            if target_phase in came:
+                path = [target_phase]
+                while came[path[-1]] != source:
+                    path.append(came[path[-1]])
+                return path[::-1]
+        return [target_phase]
 
     def close(self) -> None:
         self.client.close()

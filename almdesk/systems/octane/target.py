@@ -102,11 +102,17 @@ def resolve_target(client: OctaneClient, connection: ConnectionSettings, workspa
     phases = resolve.phases(client, workspace, entity)
     by_id = {str(p["id"]): p for p in phases}
 
+    def builtin(logical: str) -> str:
+        """A default phase by logical name, or by its name where the space gave the built-in a random id."""
+        if any(logical in (str(p.get("id")), str(p.get("logical_name"))) for p in phases):
+            return logical
+        return logical.rsplit(".", 1)[-1].replace("_", " ")
+
     def one(param: str, default: str) -> str:
-        wanted = str(params.get(param) or "").strip() or default
+        wanted = str(params.get(param) or "").strip() or builtin(default)
         return str(resolve.match([wanted], phases, f"{entity} phase", param)[0]["id"])
 
-    done_names = split_list(str(params.get("done_phases") or "")) or list(d["done"])
+    done_names = split_list(str(params.get("done_phases") or "")) or [builtin(p) for p in d["done"]]
     done = {str(p["id"]) for p in resolve.match(done_names, phases, f"{entity} phase", "done_phases")}
     target = Target(workspace=workspace, entity=entity, collection=str(d["collection"]), phases=by_id,
                     new_phase=one("new_phase", d["new"]), done=done, close_phase=one("close_phase", d["close"]),
