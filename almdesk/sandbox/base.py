@@ -132,7 +132,7 @@ class Router:
 
     def match(self, path: str, method: str) -> tuple[Any, dict[str, Any]]:
         endpoint, values = self._adapter.match(path or "/", method)
-        return endpoint, values
+        return endpoint, dict(values)
 
     def allowed(self, path: str) -> list[str]:
         """The methods some rule serves ``path`` with (empty when no rule matches it)."""

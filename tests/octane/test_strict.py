@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import requests
 
+from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import SandboxServer
-from almdesk.systems.base import ItemDraft, RemoteItem
 from almdesk.systems.octane import SYSTEM
 from tests.octane.conftest import app_of, connection_for, connector_for
 from tests.octane.test_sandbox import WS, get, signed_in

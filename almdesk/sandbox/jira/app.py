@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Rule, Submount
+from werkzeug.routing import RuleFactory, Submount
 from werkzeug.wrappers import Request, Response
 
 from almdesk.sandbox.base import MediaPolicy, Router, SandboxApp, TokenBucket, json_response, rule
@@ -93,7 +93,7 @@ class JiraSandbox(SandboxApp):
         }
 
     # --- routing --------------------------------------------------------------------------
-    def _rules(self) -> list[Rule]:
+    def _rules(self) -> list[RuleFactory]:
         cloud = self.mode == "cloud"
         table: list[tuple[str, str, Handler, bool]] = [
             ("GET", "/serverInfo", self.server_info, True),
