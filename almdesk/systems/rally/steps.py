@@ -19,6 +19,7 @@ from almdesk.net.session import HttpFactory
 from almdesk.systems.rally.client import RallyApiError, RallyClient, transport
 from almdesk.systems.rally.fields import (
     API_PATH,
+    KEYS_PAGE,
     card_type,
     done_statuses,
     new_status,
@@ -138,6 +139,29 @@ class _Probe:
             return "no project permission listed (workspace admins have none); writes will be tried"
         return f"{role} of {self.project.name}"
 
+    def write_access(self) -> str:
+        """Prove the credentials may write, leaving nothing behind: create a Defect without its required
+        Name. A key that may write gets Rally's validation error (nothing is made); a read-only API key
+        gets "Not authorized". Should a server ever accept it, the item is deleted at once."""
+        assert self.workspace is not None and self.project is not None
+        try:
+            made = self.client.create("Defect", {"Project": self.project.ref}, fetch="ObjectID",
+                                      workspace=self.workspace.ref, what="a write check (nothing is kept)")
+        except RallyApiError as exc:
+            if any("should not be null" in e or "Validation error" in e for e in exc.errors):
+                return "writes allowed (Rally validated a write check; nothing was created)"
+            raise
+        except AuthError as exc:
+            if "read-only" in exc.message.lower() or "read only" in exc.message.lower():
+                raise AuthError("The API key is read-only: Rally lets it read but refuses every write.",
+                                f"Create a full-access API key in Rally ({KEYS_PAGE}) and paste it into API key.",
+                                field=self.client.secret_field) from None
+            raise
+        oid = str(made.get("ObjectID") or "")
+        if oid:
+            self.client.call("DELETE", f"defect/{oid}", what="removing the write check", write=True)
+        return "writes allowed (the write check's item was deleted)"
+
     def settings(self) -> str:
         assert self.workspace is not None
         card = card_type(self.params)
@@ -203,6 +227,7 @@ def test_steps(connector: ConnectorSettings, connection: ConnectionSettings | No
             Step("rally_workspace", "Workspace found", probe.find_workspace),
             Step("rally_project", "Project found", probe.find_project),
             Step("rally_permission", "Permission to create items", probe.permission),
+            Step("rally_write", "Writes allowed (not a read-only key)", probe.write_access),
             Step("rally_settings", "Card type and statuses allowed", probe.settings),
         ]
         card = str(connection.params.get("rally_card_type") or "Story")
