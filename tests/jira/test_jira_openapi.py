@@ -140,7 +140,7 @@ def test_almdesk_exchanges_validate(spec: Any, cloud_sandbox: SandboxServer) -> 
     for expected in ("GET /rest/api/3/serverInfo", "GET /rest/api/3/myself", "GET /rest/api/3/project/DEMO",
                      "GET /rest/api/3/project/search", "GET /rest/api/3/mypermissions",
                      "GET /rest/api/3/issue/createmeta/DEMO/issuetypes", "GET /rest/api/3/project/DEMO/statuses",
-                     "GET /rest/api/3/project/DEMO/versions", "GET /rest/api/3/priority",
+                     "GET /rest/api/3/project/DEMO/versions", "GET /rest/api/3/priority/search",
                      "GET /rest/api/3/search/jql", "POST /rest/api/3/search/approximate-count",
                      "POST /rest/api/3/issue", "POST /rest/api/3/issue/bulk"):
         assert expected in paths, sorted(paths)

@@ -49,7 +49,7 @@ def test_connection_succeeds_with_a_detail_per_step(connector: ConnectorSettings
     done, error = run(SYSTEM.test_steps(connector, connection, http))
     assert error is None
     keys = [k for k, _ in done]
-    assert keys == ["rally_http", "rally_auth", "rally_workspace", "rally_project", "rally_permission",
+    assert keys == ["rally_http", "rally_auth", "rally_workspace", "rally_project", "rally_permission", "rally_write",
                     "rally_settings"]
     details = dict(done)
     assert "HTTP 401" in details["rally_http"]

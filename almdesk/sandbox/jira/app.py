@@ -109,7 +109,8 @@ class JiraSandbox(SandboxApp):
             ("GET", "/issue/createmeta/<project>/issuetypes", self.createmeta_types, True),
             ("GET", "/issue/createmeta/<project>/issuetypes/<type>", self.createmeta_fields, True),
             ("GET", "/field", self.fields, True),
-            ("GET", "/priority", self.priorities, True),
+            ("GET", "/priority", self.priorities, not cloud),  # Cloud: deprecated, replaced by /priority/search
+            ("GET", "/priority/search", self.priority_search, cloud),
             ("GET", "/resolution", self.resolutions, True),
             ("GET", "/status", self.statuses, True),
             ("GET", "/label", self.labels, cloud),
@@ -394,6 +395,16 @@ class JiraSandbox(SandboxApp):
     def priorities(self, call: Call) -> Response:
         return json_response([{**call.render.priority(pid), "description": name, "statusColor": "#cccccc"}
                               for pid, name in self.data.priorities])
+
+    def priority_search(self, call: Call) -> Response:
+        """Cloud's paged priority list (``values``); ``projectId`` narrows it to schemes of those projects
+        (the sandbox's projects all use the default scheme: every priority)."""
+        rows = [{**call.render.priority(pid), "description": name, "statusColor": "#cccccc", "isDefault": i == 2}
+                for i, (pid, name) in enumerate(self.data.priorities)]
+        start, size = call.int_arg("startAt", 0), min(call.int_arg("maxResults", 50), 50)
+        page = rows[start:start + size]
+        return json_response({"maxResults": size, "startAt": start, "total": len(rows),
+                              "isLast": start + size >= len(rows), "values": page})
 
     def resolutions(self, call: Call) -> Response:
         return json_response([call.render.resolution(rid) for rid, _ in self.data.resolutions])

@@ -99,7 +99,8 @@ def gate(connection: ConnectionSettings, request: GateRequest, http: HttpFactory
     client = JiraClient(connection.connector, http, ctx)
     r = Resolver(client, target)
     ctx.progress(0, 2, f"Resolving names in {target.project}")
-    key = str(r.project()["key"])
+    project = r.project()
+    key = str(project["key"])
     itype = r.issue_type()
     clauses = [jql.equals("project", key), jql.equals("issuetype", str(itype["name"]))]
     if request.phases:
@@ -111,7 +112,7 @@ def gate(connection: ConnectionSettings, request: GateRequest, http: HttpFactory
     for label in request.labels:
         clauses.append(jql.equals("labels", label))
     if request.severities:
-        names = [str(p.get("name")) for p in client.priorities()]
+        names = [str(p.get("name")) for p in client.priorities(str(project.get("id") or ""))]
         clauses.append(jql.one_of("priority", _match_names("Priority", request.severities, names, "severity")))
     if request.release:
         versions = [str(v.get("name")) for v in client.versions(key)]

@@ -217,8 +217,21 @@ class JiraClient:
     def versions(self, project: str) -> list[dict[str, Any]]:
         return list(self.request("GET", f"project/{project}/versions", what=f"versions of {project}") or [])
 
-    def priorities(self) -> list[dict[str, Any]]:
-        return list(self.request("GET", "priority", what="the priority list") or [])
+    def priorities(self, project_id: str = "") -> list[dict[str, Any]]:
+        """The priorities (of ``project_id``'s scheme where given). Cloud pages ``priority/search``;
+        its plain ``GET priority`` is deprecated. Data Center has only ``GET priority``."""
+        if not self.cloud:
+            return list(self.request("GET", "priority", what="the priority list") or [])
+        out: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, Any] = {"startAt": len(out), "maxResults": 50}
+            if project_id:
+                params["projectId"] = project_id
+            page = self.request("GET", "priority/search", what="the priority list", params=params)
+            items = page.get("values") or []
+            out.extend(items)
+            if not items or page.get("isLast", True):
+                return out
 
     def my_permissions(self, project: str, permissions: Sequence[str]) -> dict[str, bool]:
         body = self.request("GET", "mypermissions", what=f"your permissions in {project}",
