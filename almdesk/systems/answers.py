@@ -96,6 +96,8 @@ def guard_adapter(label: str) -> Callable[[type[T]], type[T]]:
     def decorate(cls: type[T]) -> type[T]:
         for name in ADAPTER_METHODS:
             setattr(cls, name, guarded(label, getattr(cls, name)))
+        if callable(getattr(cls, "get_item", None)):  # optional: reading one item for ``almdesk link``
+            setattr(cls, "get_item", guarded(label, getattr(cls, "get_item")))  # noqa: B009, B010
         iter_items: Callable[[Any], Iterator[Any]] = getattr(cls, "iter_items")  # noqa: B009
 
         @functools.wraps(iter_items)
