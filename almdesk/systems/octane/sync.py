@@ -12,8 +12,8 @@ Context mark: every new item carries the user tag :func:`~almdesk.systems.marks.
 connection's ``alm_context``. A user tag because Octane's tags are free-form labels any workspace member
 may create and set (a user-defined field would need a workspace admin and a form change), the name
 people read stays as it was, and the listing reads the tags' names as one more field (``user_tags{name}``)
-of the same pages. The tag is looked up by name (and created when missing) on the first create of a sync,
-so a sync that creates nothing sends no extra request.
+of the same pages. The tag's id is learnt from a listed item of ours; failing that, the first create of a
+sync looks it up by name (and creates it when missing), so only syncs that create send one or two more.
 """
 
 from __future__ import annotations
@@ -95,7 +95,11 @@ class OctaneSyncAdapter:
         phase_id = str(phase.get("id", "")) if isinstance(phase, dict) else ""
         ident = str(entity["id"])
         tags = entity.get(TAGS)
-        names = [t.get("name") for t in tags.get("data") or [] if isinstance(t, dict)] if isinstance(tags, dict) else []
+        listed = [t for t in tags.get("data") or [] if isinstance(t, dict)] if isinstance(tags, dict) else []
+        names = [t.get("name") for t in listed]
+        if self._mark_tag is None:  # an item of ours names the mark's tag: no look-up when creating
+            self._mark_tag = next((str(t["id"]) for t in listed if t.get("id") and
+                                   str(t.get("name") or "").lower() == self.mark.lower()), None)
         return RemoteItem(ref=ident, key=ident, title=str(entity.get("name", "")),
                           url=self.client.entity_url(self.workspace, ident), done=phase_id in target.done,
                           status=target.phase_name(phase_id), updated=parse_time(entity.get("last_modified")),

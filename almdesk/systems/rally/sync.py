@@ -151,8 +151,13 @@ class RallySyncAdapter:
             return []
         if self.label and self.tag is None:
             self.tag = self.resolver.ensure_tag(workspace, self.label)
-        if self.mark_tag is None:
-            self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
+        if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
+            try:
+                obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID", workspace=workspace.ref,
+                                         what=f"creating the tag {self.mark!r}")
+                self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
+            except RallyApiError:  # made meanwhile by another sync
+                self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
         entries = [{"Path": f"/{self.card.element.lower()}/create?fetch={self.fetch}", "Method": "POST",
                     "Body": {self.card.element: self.fields(d, project)}} for d in drafts]
         try:
