@@ -149,15 +149,10 @@ class RallySyncAdapter:
             return out
         if not drafts:
             return []
-        if self.label and self.tag is None:
-            self.tag = self.resolver.ensure_tag(workspace, self.label)
-        if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
-            try:
-                obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID", workspace=workspace.ref,
-                                         what=f"creating the tag {self.mark!r}")
-                self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
-            except RallyApiError:  # made meanwhile by another sync
-                self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
+        try:  # nothing is created when the tags cannot be had: each draft fails with the reason
+            self._ensure_tags(workspace)
+        except UserFacingError as exc:
+            return [exc for _ in drafts]
         entries = [{"Path": f"/{self.card.element.lower()}/create?fetch={self.fetch}", "Method": "POST",
                     "Body": {self.card.element: self.fields(d, project)}} for d in drafts]
         try:
@@ -178,6 +173,17 @@ class RallySyncAdapter:
             else:
                 made.append(self.remote(obj))
         return made
+
+    def _ensure_tags(self, workspace: Named) -> None:
+        if self.label and self.tag is None:
+            self.tag = self.resolver.ensure_tag(workspace, self.label)
+        if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
+            try:
+                obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID", workspace=workspace.ref,
+                                         what=f"creating the tag {self.mark!r}")
+                self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
+            except RallyApiError:  # made meanwhile by another sync
+                self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         status = self.done[0] if done else self.new
