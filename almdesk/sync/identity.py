@@ -28,6 +28,7 @@ from almdesk.models import Connection, Connector, Link, Store
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, Step, System
 from almdesk.systems.common import COMMON_CONNECTION_FIELDS
 from almdesk.systems.marks import clean_context, context_mark
+from almdesk.systems.registry import Registry
 
 IN_CHUNK = 500
 
@@ -116,6 +117,28 @@ def check_identity(store: Store, system: System, connection: ConnectionSettings)
                 taken.update(r for r in s.scalars(select(Link.alm_ref).where(
                     Link.connection_id.in_(ids[i:i + IN_CHUNK]), Link.state == "linked")) if r)
     return Identity(context_mark(context), tuple(near), frozenset(taken))
+
+
+def identity_problem(store: Store, registry: Registry, connection_id: int) -> str:
+    """The conflict of a saved connection as one line for a form ("" when there is none), from the store
+    alone: no keyring, no network, so the connection editor can show it before the first sync."""
+    with store.session() as s:
+        row = s.execute(select(Connection.alias, Connection.params, Connector.name, Connector.system,
+                               Connector.params, Connector.uid)
+                        .join(Connector, Connection.connector_id == Connector.id)
+                        .where(Connection.id == connection_id)).first()
+    if row is None or row[3] not in registry:
+        return ""
+    alias, params, cname, system_name, cparams, uid = row
+    system = registry.get(system_name)
+    defaults = {f.name: f.default for f in (*COMMON_CONNECTION_FIELDS, *system.connection_fields)}
+    settings = ConnectionSettings(alias, ConnectorSettings(cname, system_name, dict(cparams or {}), uid=uid),
+                                  {**defaults, **(params or {})}, id=connection_id)
+    try:
+        check_identity(store, system, settings)
+    except ConfigError as exc:
+        return str(exc)
+    return ""
 
 
 def identity_step(store: Store, system: System, connection: ConnectionSettings) -> Step:
