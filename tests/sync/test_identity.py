@@ -243,3 +243,22 @@ def test_an_item_marked_for_another_context_is_not_linked_by_hand(alm: SyncEnv) 
     unlink_task(alm.store, settings.id or 0, "T4")
     with pytest.raises(ConfigError, match="another context"):
         link_task(alm.store, alm.target.system, settings, HttpFactory(settings.connector.network), "T4", theirs.key)
+
+
+def test_octane_finds_the_mark_tag_another_sync_made(tmp_path: Path, sync_registry: Registry) -> None:
+    """The user tag is made on a first create; a later adapter that lists no item of its context finds it by name."""
+    if "octane" not in real_systems():
+        pytest.skip("the Octane system is not installed")
+    target = Target.start("octane", sync_registry)
+    try:
+        env = SyncEnv(tmp_path, target, sync_registry)
+        alias = env.connection(env.project(), "ctx", alm_context=PAYMENTS)
+        first, second = env.adapter(alias), env.adapter(alias)
+        try:
+            made = first.mark_tag()
+            assert second.mark_tag() == made  # its create is refused as a duplicate; the look-up finds it
+        finally:
+            first.close()
+            second.close()
+    finally:
+        target.stop()

@@ -39,12 +39,12 @@ CASES = [
     # a transition | who-am-I, 3 pages of 15
     Case("toyalm", {}, {}, 1 + 1 + 4 + 2 * (N // 6), 1 + 3, {"toyalm_bulk_size": BULK, "toyalm_page_size": PAGE}),
     # Octane: sign-in, phases, user; list 1 page (5 seeded defects, whose parent names the backlog root);
-    # the context mark's user tag looked up and made (no item of ours lists it yet); 4 bulk POSTs, 4 bulk PUTs
+    # the context mark's user tag made (no item of ours lists it yet); 4 bulk POSTs, 4 bulk PUTs
     # closing the done ones of each chunk; sign-out | sign-in, phases, user, 3 pages of 15 (41 defects), sign-out
     Case("octane", {"defects": 5, "stories": 0},
          {"almdesk.systems.octane.sync:OctaneSyncAdapter.bulk_size": BULK,
           "almdesk.systems.octane.sync:OctaneSyncAdapter.page_size": PAGE},
-         3 + 1 + 2 + 4 + 4 + 1, 3 + 3 + 1),
+         3 + 1 + 1 + 4 + 4 + 1, 3 + 3 + 1),
     # Jira Cloud: project, statuses, create screen (the connector names its deployment: no serverInfo);
     # list 1 page; 4 bulk POSTs; for the 6 done ones one transition look-up and 6 transitions | 3 + 3 pages (36 + 8)
     Case("jira", {"issues": 12, "rate_limit": None}, {"almdesk.systems.jira.client:CLOUD_PAGE": PAGE,

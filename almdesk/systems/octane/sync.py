@@ -13,7 +13,7 @@ connection's ``alm_context``. A user tag because Octane's tags are free-form lab
 may create and set (a user-defined field would need a workspace admin and a form change), the name
 people read stays as it was, and the listing reads the tags' names as one more field (``user_tags{name}``)
 of the same pages. The tag's id is learnt from a listed item of ours; failing that, the first create of a
-sync looks it up by name (and creates it when missing), so only syncs that create send one or two more.
+sync makes the tag (one request; when it exists already, a look-up by name follows).
 """
 
 from __future__ import annotations
@@ -107,16 +107,16 @@ class OctaneSyncAdapter:
 
     def mark_tag(self) -> str:
         """The id of the user tag named after this connection's context (made when missing)."""
-        if self._mark_tag is None:
+        if self._mark_tag is None:  # made first (a new context's first sync: one request), else looked up
+            (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
+            if not isinstance(made, Exception):
+                self._mark_tag = str(made["id"])
+                return self._mark_tag
             found, _ = self.client.get_page(self.workspace, TAGS, query=q.eq("name", self.mark), fields=("name",),
                                             limit=1)
-            if found:
-                self._mark_tag = str(found[0]["id"])
-            else:
-                (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
-                if isinstance(made, Exception):
-                    raise made
-                self._mark_tag = str(made["id"])
+            if not found:
+                raise made
+            self._mark_tag = str(found[0]["id"])
         return self._mark_tag
 
     def get_item(self, text: str) -> RemoteItem:
