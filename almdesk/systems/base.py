@@ -494,6 +494,12 @@ class SyncAdapter(Protocol):
     search is eventually consistent): without it, a re-sync right after a create takes the new
     items for deleted ones and creates them again. Refs not found are left out; a failure raises
     a UserFacingError, and the engine then stops the sync rather than risk duplicates.
+
+    Identity (:mod:`almdesk.systems.marks`): items created carry the mark of the connection's
+    ``alm_context`` (a label or tag, where the system has one) and listed items report theirs in
+    ``RemoteItem.marks``. Optional: ``get_item(text) -> RemoteItem`` — the item named by key, number or
+    URL, checked to be in the connection's target (a ConfigError with ``field="item"`` otherwise), for
+    ``almdesk link``.
     """
 
     bulk_size: int
