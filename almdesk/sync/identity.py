@@ -148,6 +148,9 @@ def identity_step(store: Store, system: System, connection: ConnectionSettings) 
         found = check_identity(store, system, connection)
         if found.neighbours:
             others = ", ".join(f"{n.alias!r} ({n.context or 'empty context'})" for n in found.neighbours)
+            if "context" not in str(connection.params.get("alm_title_format") or ""):
+                return (f"⚠ Shared with {others}; the contexts differ (mark {found.mark}), but the title format "
+                        "has no $context, so people cannot tell the connections' items apart by their titles")
             return f"Shared with {others}; this connection's context differs (mark {found.mark})"
         return f"No other connection of this store syncs into this ALM target (mark {found.mark})"
 

@@ -88,6 +88,8 @@ def test_shared_context_conflict_then_links_through_the_cli(data_dir: Path, serv
     assert run(data_dir, "connection", "edit", "b", "--param", "alm_context=Billing")[0] == EXIT_OK
     code, doc = run(data_dir, "connection", "test", "a")
     assert code == EXIT_OK, doc
+    (step,) = [s for s in doc["result"]["steps"] if s["key"] == "identity"]
+    assert step["status"] == "warning" and "'b' (Billing)" in step["detail"] and "$context" in step["detail"]
     for alias in ("a", "b"):  # the refused sync wrote nothing: each creates all of its own
         code, doc = run(data_dir, "sync", alias)
         assert code == EXIT_OK and (doc["result"]["counts"]["created"], doc["result"]["counts"]["linked"]) == (3, 0)
