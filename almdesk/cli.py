@@ -106,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--dry-run", action="store_true")
     sy.add_argument("--due", action="store_true", help="run every connection whose schedule is due")
 
+    lk = sub.add_parser("links", help="list a connection's links (task, item, URL, status, state)")
+    lk.add_argument("alias")
+    lk.add_argument("--state", choices=("linked", "detached", "failed"), help="only links in this state")
+    ln = sub.add_parser("link", help="link a task to an existing ALM item (by key, number or URL; creates nothing)")
+    ln.add_argument("alias")
+    ln.add_argument("task", help="the task id, e.g. T21")
+    ln.add_argument("item", help="the item's key, number or URL, e.g. DEMO-12, #12, US12 or its browser link")
+    un = sub.add_parser("unlink", help="detach a task: later syncs neither re-link nor re-create its item")
+    un.add_argument("alias")
+    un.add_argument("task")
+
     def target(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--connection")
         sp.add_argument("--connector")
@@ -333,6 +344,38 @@ class Cli:
                 self.say(f"  {row.get('task_id', ''):10} {row.get('action', ''):14} {row.get('alm_key', '') or ''}")
         return code, doc
 
+    # --- links ------------------------------------------------------------------------------
+    def links(self) -> tuple[int, Any]:
+        from almdesk.sync.link_admin import filter_links, list_links
+
+        info = self.config.connection(self.args.alias)
+        rows = filter_links(list_links(self.services.store, info.id), state=self.args.state or "")
+        for r in rows:
+            seen = r.seen.astimezone().strftime("%Y-%m-%d %H:%M") if r.seen else "-"
+            self.say(f"{r.task_id:10} {r.alm_key or '-':14} {r.state:9} {r.status or '-':16} {seen:16} {r.url or '-'}"
+                     + (f"  ({r.message})" if r.message else ""))
+        self.say(f"{len(rows)} link(s) of {info.alias}.")
+        return EXIT_OK, [r.as_dict() for r in rows]
+
+    def link(self) -> tuple[int, Any]:
+        from almdesk.sync.link_admin import link_task
+
+        settings = self.config.connection_settings(self.args.alias)
+        system = self.services.registry.get(settings.connector.system)
+        view = link_task(self.services.store, system, settings, self.services.http_for(settings.connector),
+                         self.args.task, self.args.item, JobContext())
+        self.say(f"Linked {view.task_id} to {view.alm_key} ({view.url}).")
+        return EXIT_OK, view.as_dict()
+
+    def unlink(self) -> tuple[int, Any]:
+        from almdesk.sync.link_admin import unlink_task
+
+        info = self.config.connection(self.args.alias)
+        view = unlink_task(self.services.store, info.id, self.args.task)
+        self.say(f"Detached {view.task_id}" + (f" from {view.alm_key}" if view.alm_key else "")
+                 + f": syncs of {info.alias} leave it alone until 'almdesk link {info.alias} {view.task_id} ITEM'.")
+        return EXIT_OK, view.as_dict()
+
     def gate(self) -> tuple[int, Any]:
         a = self.args
         req = GateRequest(release=a.release, phases=[p for x in a.phase for p in split_list(x)],
@@ -456,7 +499,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         cli = Cli(args, stdin, stdout)
         handler = {"connector": cli.connector, "connection": cli.connection, "project": cli.project,
                    "sync": cli.sync, "gate": cli.gate, "defect": cli.defect, "jobs": cli.jobs,
-                   "export": cli.export, "import": cli.import_, "bundle": cli.bundle}[args.command]
+                   "export": cli.export, "import": cli.import_, "bundle": cli.bundle, "links": cli.links,
+                   "link": cli.link, "unlink": cli.unlink}[args.command]
         code, doc = handler()
         if args.json:
             print(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "result": doc}, default=str), file=stdout)

@@ -127,6 +127,7 @@ class RemoteItem:
     done: bool
     status: str = ""
     updated: datetime | None = None  # timezone-aware
+    marks: tuple[str, ...] = ()  # almdesk context marks among its labels/tags (almdesk.systems.marks)
 
 
 @dataclass

@@ -115,6 +115,8 @@ class Link(Base):
     alm_status: Mapped[str] = mapped_column(String(200), default="")
     alm_done: Mapped[bool] = mapped_column(Boolean, default=False)
     seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # linked, or detached: unlinked by the user; syncs neither re-link nor re-create the task's item
+    state: Mapped[str] = mapped_column(String(10), default="linked", server_default="linked")
 
 
 class Job(Base):

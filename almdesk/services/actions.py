@@ -7,7 +7,7 @@ Each factory takes plain settings and returns a callable; the CLI calls it throu
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -71,10 +71,12 @@ def settings_step(system: System, connector: ConnectorSettings) -> Step:
 
 
 def test_job(system: System, connector: ConnectorSettings, connection: ConnectionSettings | None,
-             http: HttpFactory) -> JobFn:
+             http: HttpFactory, extra: Sequence[Step] = ()) -> JobFn:
+    """Test Connection: the settings, ``extra`` local checks (e.g. the sync identity), the network, the system's steps."""
+
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(connector.secrets.values())
-        steps = [settings_step(system, connector), *network_steps(system.base_url(connector), connector)]
+        steps = [settings_step(system, connector), *extra, *network_steps(system.base_url(connector), connector)]
         steps += system.test_steps(connector, connection, http)
         results = run_steps(steps, ctx)
         failed = next((r for r in results if r.status == "failed"), None)

@@ -102,8 +102,11 @@ class Services:
         http = self.http_for(target.connector, trace=bool(conn and conn.debug), job_hint="test")
         cid, conn_id = self._ids(target)
         what = f"connection {conn.alias}" if conn else f"connector {target.connector.name}"
+        from almdesk.sync.identity import identity_step
+
+        extra = [identity_step(self.store, system, conn)] if conn else []
         return JobSpec("test-connection" if conn else "test-connector", f"Test {what}",
-                       test_job(system, target.connector, conn, http), cid, conn_id,
+                       test_job(system, target.connector, conn, http, extra), cid, conn_id,
                        trace_path=_trace_path(http))
 
     def gate_spec(self, request: GateRequest, *, connection: str | int | None = None,

@@ -8,7 +8,8 @@
 2. one ``adapter.iter_items()`` pass lists every candidate item (big pages), indexed by ref and
    by the task id its title was made for; linked items the listing did not show are asked for directly
    when the adapter offers ``find_items`` (a search that lags behind writes, as Jira Cloud's does);
-3. :func:`almdesk.sync.plan.make_plan` decides per task (stored link first, then fixed title);
+3. :func:`almdesk.sync.plan.make_plan` decides per task (stored link first, then fixed title, keeping to
+   this connection's context: :mod:`almdesk.sync.identity` refuses a shared target with the same context);
 4. a dry run stops here and returns the plan; a sync stores the links it found, applies local
    status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
    statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
@@ -41,9 +42,11 @@ from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, 
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Store, Task
 from almdesk.net.session import HttpFactory
+from almdesk.sync.identity import check_identity
 from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal, SyncLock
 from almdesk.sync.links import Links
 from almdesk.sync.plan import (
+    LINKED,
     ItemIndex,
     LinkSnapshot,
     PlanEntry,
@@ -113,6 +116,7 @@ class SyncRun:
         fmt = TitleFormat.of(self.params, application=self.connection.application, project=self.connection.project)
         scope = Scope.from_params(self.params)
         rules = Rules.from_params(self.params)
+        ident = check_identity(self.store, self.system, self.connection)  # a shared context: refuse, write nothing
         self.http.add_secrets(v for v in self.connection.connector.secrets.values() if v)
         lock = None if self.dry_run else SyncLock(self.store, self.connection_id, self.connection.alias)
         if lock:
@@ -134,9 +138,10 @@ class SyncRun:
             try:
                 adapter.prepare()
                 # nothing in scope: the settings were checked, listing the ALM would change nothing
-                index = self._read_items(adapter, fmt) if tasks else ItemIndex(fmt)
+                index = self._read_items(adapter, ItemIndex(fmt, ident.mark)) if tasks else ItemIndex(fmt, ident.mark)
                 self._find_missing(adapter, index, tasks, links)
-                plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover, waiting=waiting)
+                plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover, waiting=waiting,
+                                 taken=ident.taken)
                 # the tasks still waiting (not one whose late item was found, nor one out of scope) set the time
                 self._waiting_until = max((waiting[e.task.pk] for e in plan if e.action == "wait"), default=None)
                 if self.dry_run:
@@ -192,8 +197,7 @@ class SyncRun:
         with self.store.session() as s:
             return {pk: text or "" for pk, text in s.execute(select(Task.id, Task.text).where(Task.id.in_(pks)))}
 
-    def _read_items(self, adapter: SyncAdapter, fmt: TitleFormat) -> ItemIndex:
-        index = ItemIndex(fmt)
+    def _read_items(self, adapter: SyncAdapter, index: ItemIndex) -> ItemIndex:
         page = max(1, int(getattr(adapter, "page_size", 100) or 100))
         text = f"Reading {self.noun}s from {self.system.label}"
         self.ctx.progress(0, 0, text + "…")
@@ -210,7 +214,8 @@ class SyncRun:
             keys = ", ".join(i.key for i in items)
             self.ctx.log(f"{len(items)} {self.noun}s have the title of task {tid} ({keys}); using {items[0].key}.",
                          "warning")
-        self.ctx.log(f"Read {len(index)} {self.noun}(s) from {self.system.label}.")
+        self.ctx.log(f"Read {len(index)} {self.noun}(s) from {self.system.label}"
+                     + (f"; {index.foreign} marked for other contexts are left alone." if index.foreign else "."))
         return index
 
     def _find_missing(self, adapter: SyncAdapter, index: ItemIndex, tasks: list[TaskSnapshot],
@@ -223,7 +228,8 @@ class SyncRun:
         create them again. A failure stops the sync rather than risk duplicates.
         """
         find = getattr(adapter, "find_items", None)
-        missing = [link.alm_ref for t in tasks if (link := links.get(t.pk)) and link.alm_ref not in index.by_ref]
+        missing = [link.alm_ref for t in tasks if (link := links.get(t.pk)) and link.state == LINKED
+                   and link.alm_ref not in index.by_ref]
         if not missing or not callable(find):
             return
         try:

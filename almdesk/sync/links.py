@@ -31,7 +31,7 @@ class Links:
         """Every link of the connection by task pk."""
         with self.store.session() as s:
             rows = s.execute(select(Link.task_pk, Link.alm_ref, Link.alm_key, Link.url, Link.alm_done, Link.id,
-                                    Link.alm_status).where(Link.connection_id == self.connection_id)).all()
+                                    Link.alm_status, Link.state).where(Link.connection_id == self.connection_id)).all()
         return {row[0]: LinkSnapshot(*row) for row in rows}
 
     def values(self, task_pk: int, item: RemoteItem, seen: datetime) -> dict[str, object]:

@@ -12,6 +12,12 @@ Input is plain data (task snapshots, stored links, the ALM items listed once); o
 ``update-local``  change the task's status to the ALM's (policy ``alm`` or a later ALM change)
 ``link``          an item found by fixed title becomes the task's link; statuses agree
 ``unchanged``     linked and in agreement (or status sync off)
+
+Identity (DESIGN §4, issue 13): a task whose link was detached (``almdesk unlink``) is skipped — neither
+looked up nor created. A look-up by fixed title never takes an item whose context mark names another
+context (:mod:`almdesk.systems.marks`), nor an item linked to another task of this connection or by another
+connection of the store on the same ALM target (``taken``); among the rest, items with this connection's
+mark come before unmarked ones (made by hand, by sdetools, or before marks existed).
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from typing import Any
 from almdesk.base.records import RemoteItem
 from almdesk.sync.scope import task_done
 from almdesk.sync.titles import TitleFormat
+from almdesk.systems.marks import OTHER, OURS, mark_verdict
 
+LINKED, DETACHED = "linked", "detached"  # the states of a link row
 POLICIES = ("alm", "sde", "timestamp")
 
 
@@ -64,6 +72,7 @@ class LinkSnapshot:
     alm_done: bool
     id: int = 0  # the link row (0: not known)
     alm_status: str = ""
+    state: str = LINKED  # or DETACHED: unlinked by the user; the sync leaves the task alone
 
 
 @dataclass
@@ -86,17 +95,34 @@ class PlanEntry:
 
 @dataclass
 class ItemIndex:
-    """The ALM items of one listing pass, by ref and by the task id their title was made for."""
+    """The ALM items of one listing pass, by ref and by the task id their title was made for.
+
+    With ``mark`` (this connection's context mark), items marked for another context are kept by ref
+    (a stored link still finds them) but not by task id: a look-up by title never sees them
+    (``foreign`` counts them); items with this mark are listed before unmarked ones.
+    """
 
     fmt: TitleFormat
+    mark: str | None = None
     by_ref: dict[str, RemoteItem] = field(default_factory=dict)
     by_task: dict[str, list[RemoteItem]] = field(default_factory=dict)
+    foreign: int = 0
 
     def add(self, item: RemoteItem) -> None:
         self.by_ref[item.ref] = item
         tid = self.fmt.task_id_of(item.title)
-        if tid is not None:
-            self.by_task.setdefault(tid, []).append(item)
+        if tid is None:
+            return
+        verdict = mark_verdict(item.marks, self.mark) if self.mark is not None else ""
+        if verdict == OTHER:
+            self.foreign += 1
+            return
+        found = self.by_task.setdefault(tid, [])
+        if verdict == OURS:  # before the unmarked ones, after earlier marked ones
+            found.insert(sum(1 for i in found if self.mark is not None and mark_verdict(i.marks, self.mark) == OURS),
+                         item)
+        else:
+            found.append(item)
 
     def __len__(self) -> int:
         return len(self.by_ref)
@@ -121,25 +147,32 @@ class Rules:
 
 def make_plan(tasks: Iterable[TaskSnapshot], links: Mapping[int, LinkSnapshot], index: ItemIndex,
               fmt: TitleFormat, rules: Rules, may_create: Any, leftover_creates: set[int], *,
-              waiting: Mapping[int, datetime] | None = None) -> list[PlanEntry]:
+              waiting: Mapping[int, datetime] | None = None, taken: frozenset[str] = frozenset()) -> list[PlanEntry]:
     """One entry per task, in the order given. ``may_create(status) -> bool`` is the creation gate.
 
     ``waiting`` maps task pks whose earlier create may still land to the time until which they are not
-    created again (see :meth:`almdesk.sync.journal.Journal.waiting_creates`).
+    created again (see :meth:`almdesk.sync.journal.Journal.waiting_creates`). ``taken`` are refs other
+    connections of the store link (same ALM target): never taken by title.
     """
     waiting = waiting or {}
+    owner = {link.alm_ref: pk for pk, link in links.items() if link.alm_ref}
     plan: list[PlanEntry] = []
     for task in tasks:
         link = links.get(task.pk)
         item: RemoteItem | None = None
         stale = ""
         new_link = False
+        if link is not None and link.state == DETACHED:
+            plan.append(PlanEntry(task, "skip", fmt.full(task.task_id, task.title), None,
+                                  "detached (almdesk unlink): not looked up or created until linked again"))
+            continue
         if link is not None:
             item = index.by_ref.get(link.alm_ref)
             if item is None:
                 stale = link.alm_key or link.alm_ref
         if item is None:
-            found = index.by_task.get(task.task_id)
+            found = [i for i in index.by_task.get(task.task_id, ())
+                     if i.ref not in taken and owner.get(i.ref, task.pk) == task.pk]
             if found:
                 item = found[0]
                 new_link = True

@@ -95,9 +95,10 @@ class GuardedAdapter:
         self.page_size = adapter.page_size
         for name in ADAPTER_METHODS:
             setattr(self, name, guarded(label, getattr(adapter, name)))
-        find = getattr(adapter, "find_items", None)  # optional (see SyncAdapter)
-        if find is not None:
-            self.find_items = guarded(label, find)
+        for optional in ("find_items", "get_item"):  # see SyncAdapter
+            method = getattr(adapter, optional, None)
+            if callable(method):
+                setattr(self, optional, guarded(label, method))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._adapter, name)
@@ -130,6 +131,7 @@ class GuardedSystem:
         self.client_packages = system.client_packages
         self.check_connector = system.check_connector
         self.check_connection = system.check_connection
+        self.target_key = system.target_key
         self.base_url = system.base_url
 
     def __getattr__(self, name: str) -> Any:  # a system's own extras (e.g. Octane's parse_location)

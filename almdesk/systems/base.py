@@ -141,6 +141,16 @@ class Declared:
         """Cross-field checks of a connection's params (none by default); raises ConfigError/FieldErrors."""
         return params
 
+    def base_url(self, connector: ConnectorSettings) -> str:
+        """The server's URL (every system implements it)."""
+        raise NotImplementedError
+
+    def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]:
+        """The connection's ALM target as comparable text (two connections with the same key share
+        one ALM project); by default the server's base URL and ``alm_project``."""
+        return (self.base_url(connection.connector).rstrip("/").lower(),
+                str(connection.params.get("alm_project") or "").strip().lower())
+
     def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]:
         """(id, name) of the workspaces the connector can use; only with :attr:`Capability.WORKSPACES`."""
         raise ConfigError(f"{getattr(self, 'label', 'This system')} has no workspaces to pick from.",
@@ -165,6 +175,12 @@ class SyncAdapter(Protocol):
     search is eventually consistent): without it, a re-sync right after a create takes the new
     items for deleted ones and creates them again. Refs not found are left out; a failure raises
     a UserFacingError, and the engine then stops the sync rather than risk duplicates.
+
+    Identity (:mod:`almdesk.systems.marks`): items created carry the mark of the connection's
+    ``alm_context`` (a label or tag, where the system has one) and listed items report theirs in
+    ``RemoteItem.marks``. Optional: ``get_item(text) -> RemoteItem`` — the item named by key, number or
+    URL, checked to be in the connection's target (a ConfigError with ``field="item"`` otherwise), for
+    ``almdesk link``.
     """
 
     bulk_size: int
@@ -200,6 +216,8 @@ class System(Protocol):
         ...
 
     def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]: ...
+
+    def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]: ...
 
     def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
         """Cross-field checks and derivations (e.g. Octane Location → shared space/workspace).

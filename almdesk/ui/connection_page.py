@@ -34,14 +34,19 @@ from almdesk.errors import ConfigError
 from almdesk.jobs.history import get_job
 from almdesk.models import Job
 from almdesk.services import Services
+from almdesk.sync.identity import identity_problem
 from almdesk.ui.connector_page import scrolled
 from almdesk.ui.forms import ERROR_STYLE, FieldForm, confirm_discard
+from almdesk.ui.links_view import LinksView
 
 SECTIONS = ("Target", "Scope", "Status")
 
 
 class ConnectionEditor(QWidget):
-    """Edits one connection. Signals: saved(int id), deleted(), dirty_changed(bool)."""
+    """Edits one connection, with its links in a tab. Signals: saved(int id), deleted(), dirty_changed(bool).
+
+    The General tab says when another connection of the store syncs into the same ALM target with the
+    same context (:func:`almdesk.sync.identity.identity_problem`), before the first sync."""
 
     saved = Signal(int)
     deleted = Signal()
@@ -84,6 +89,14 @@ class ConnectionEditor(QWidget):
         self.last_job.setWordWrap(True)
         self.last_job.setObjectName("last_job")
         form.addRow("Last job", self.last_job)
+        self.identity = QLabel()  # a shared ALM target with the same context, shown before any sync
+        self.identity.setObjectName("connection_identity")
+        self.identity.setWordWrap(True)
+        self.identity.setStyleSheet(ERROR_STYLE)
+        self.identity.hide()
+        form.addRow(self.identity)
+        self.links = LinksView(services)
+        self.links.setObjectName("connection_links")
         self.tabs = QTabWidget()
         self.tabs.addTab(general, "General")
         self.forms: dict[str, FieldForm] = {}
@@ -148,6 +161,7 @@ class ConnectionEditor(QWidget):
                 form.set_values(self.info.params if self.info else {})
                 self.forms[section] = form
                 self.tabs.addTab(scrolled(form), section)
+        self.tabs.addTab(self.links, "Links")
 
     def _set_dirty(self, dirty: bool) -> None:
         if dirty != self.dirty:
@@ -169,6 +183,10 @@ class ConnectionEditor(QWidget):
             self.debug.setChecked(info.debug_mode)
             self.system_name = ""
             self._build_forms()
+            self.links.load(info.id)
+            problem = identity_problem(self.services.store, self.services.registry, info.id)
+            self.identity.setText(problem)
+            self.identity.setVisible(bool(problem))
             job = get_job(self.services.store, info.last_job_id) if info.last_job_id else None
             self.last_job.setText(f"{job['state']} · {job['last_run'] or ''} · {job['result_message']}"
                                   if job else "never run")
@@ -177,10 +195,18 @@ class ConnectionEditor(QWidget):
             self.debug.setChecked(False)
             self.frequency.setCurrentText("manually")
             self.last_job.setText("never run")
+            self.identity.hide()
+            self.links.load(None)
             for form in self.forms.values():
                 form.set_values({})
         self.del_btn.setEnabled(info is not None)
         self._set_dirty(False)
+
+    def show_links(self, task_id: str = "") -> None:
+        """The Links tab, filtered to ``task_id`` when given."""
+        self.tabs.setCurrentWidget(self.links)
+        if task_id:
+            self.links.show_task(task_id)
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -331,6 +357,19 @@ class ConnectionPage(QWidget):
             self.editor.info = info
             self.editor.last_job.setText(f"{last['state']} · {last['last_run'] or ''} · {last['result_message']}"
                                          if last else "never run")
+
+    def show_link(self, connection_id: int, task_id: str) -> bool:
+        """Select the connection and show its link of ``task_id`` (False when the connection is gone)."""
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == connection_id:
+                if self.current_id() != connection_id:
+                    self.list.setCurrentItem(item)
+                if self.current_id() != connection_id:  # the user kept unsaved changes of another one
+                    return False
+                self.editor.show_links(task_id)
+                return True
+        return False
 
     def new(self) -> None:
         if not self.confirm_discard():

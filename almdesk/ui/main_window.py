@@ -302,7 +302,16 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             QMessageBox.warning(self, "Cannot sync", str(exc))
             return
-        SyncConsole(self.services, self.runner, spec, self).show()
+        console = SyncConsole(self.services, self.runner, spec, self)
+        console.show_link.connect(self.show_link)
+        console.show()
+
+    def show_link(self, connection_id: int, task_id: str) -> None:
+        """The Connections page, on the connection's Links tab, filtered to ``task_id``."""
+        self.nav.setCurrentRow(1)
+        self.connections.show_link(connection_id, task_id)
+        self.raise_()
+        self.activateWindow()
 
     def _target_ids(self) -> tuple[int | None, int | None]:
         if self.nav.currentRow() == 1:

@@ -17,7 +17,15 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,6 +43,7 @@ from PySide6.QtWidgets import (
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
+from almdesk.sync.link_admin import task_id_of_event
 from almdesk.ui.dialogs import EVENT_COLORS, LINK_COLOR, LinkTable, refilter
 from almdesk.ui.runner import JobRunner
 
@@ -141,7 +150,11 @@ class _ShowFilter(QSortFilterProxyModel):
 
 
 class SyncConsole(QDialog):
-    """Runs ``spec`` (a sync or dry run) when first shown and follows it until it ends."""
+    """Runs ``spec`` (a sync or dry run) when first shown and follows it until it ends.
+
+    Signals: show_link(int connection id, str task id) — a row was double-clicked: show that task's link."""
+
+    show_link = Signal(int, str)
 
     def __init__(self, services: Services, runner: JobRunner, spec: JobSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -188,6 +201,8 @@ class SyncConsole(QDialog):
         self.proxy = _ShowFilter(self.model, self)
         self.table = LinkTable(self.model)  # type: ignore[arg-type]  # RowsModel's interface, in C++
         self.table.setObjectName("sync_table")
+        self.table.doubleClicked.connect(self._row_link)
+        self.table.setToolTip("Double-click a row to see the task's link on the connection.")
         self._set_widths()
         self.show_combo.currentIndexChanged.connect(self.set_show)
         self.summary = QLabel()
@@ -235,7 +250,16 @@ class SyncConsole(QDialog):
         self._batched: Any = None
         self._submitting = False
         self._progress: tuple[int, int] | None = None
+        self.plan_tasks: list[str] = []  # a dry run's rows' task ids (event rows start with theirs)
         self._render_counts()
+
+    def _row_link(self, index: QModelIndex) -> None:
+        source = self.proxy.mapToSource(index) if index.model() is self.proxy else index
+        n = source.row()
+        row = self.model.rows[n] if 0 <= n < len(self.model.rows) else ()
+        task = self.plan_tasks[n] if n < len(self.plan_tasks) else task_id_of_event(str(row[0])) if row else ""
+        if task and self.spec.connection_id is not None:
+            self.show_link.emit(self.spec.connection_id, task)
 
     def _set_widths(self) -> None:
         for col, width in enumerate(COLUMN_WIDTHS):
@@ -465,6 +489,7 @@ class SyncConsole(QDialog):
             colors.append(EVENT_COLORS["skipped"] if action == "skip" else "")
         self.queue.clear()
         self.model.set_rows([])
+        self.plan_tasks = [str(entry.get("task_id", "")) for entry in plan]  # the rows' tasks, in order
         self.queue.extend(zip(rows, urls, colors, strict=True))
         self.counts = Counter({"planned": sum(1 for e in plan if e.get("action") not in ("skip", "link"))})
         self._render_counts()

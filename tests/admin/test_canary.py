@@ -112,8 +112,9 @@ def test_no_secret_anywhere(servers: dict[str, SandboxServer], data_dir: Path, t
             users = {str(v) for v in info["params"].values() if isinstance(v, str)}
             for kind, secrets in (("ok", info["secrets"]), ("bad", canary)):
                 cfg.save_connector(f"{name}-{kind}", name, dict(info["params"]), dict(secrets))
-                cfg.save_connection(f"{name}-{kind}", f"{name}-{kind}", "Canary", dict(info["connection_params"]),
-                                    debug_mode=True)
+                # ok and bad target the same ALM project: distinct contexts, or Test Connection and sync refuse
+                cfg.save_connection(f"{name}-{kind}", f"{name}-{kind}", "Canary",
+                                    {**info["connection_params"], "alm_context": kind}, debug_mode=True)
                 for value in secrets.values():
                     known[value] = forms(value, users)
             assert set(info["secrets"]) <= set(secret_fields)

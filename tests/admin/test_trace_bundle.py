@@ -39,7 +39,8 @@ def svc(data_dir: Path, secret_store: SecretStore, tracer_server: SandboxServer)
     cfg.save_connector("tracer", "tracer", {"url": tracer_server.url, "user": USER}, {"secret": SECRET})
     cfg.add_project("P")
     cfg.save_connection("traced", "tracer", "P", {"space": "S1"}, debug_mode=True)
-    cfg.save_connection("quiet", "tracer", "P", {"space": "S1"})
+    # the same ALM target as "traced": another context, or Test Connection and sync refuse (issue 13)
+    cfg.save_connection("quiet", "tracer", "P", {"space": "S1", "alm_context": "quiet"})
     yield services
     services.close()
 

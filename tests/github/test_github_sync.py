@@ -18,6 +18,7 @@ from almdesk.sandbox.base import Faults, serve
 from almdesk.sandbox.github import GitHubSandbox, create
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.issues import PUBLIC_NOTE
+from almdesk.systems.marks import context_mark
 from tests.github.conftest import make_connection, make_connector, stop_soon
 
 ISSUES = r"/repos/[^/]+/[^/]+/issues"
@@ -85,7 +86,8 @@ def test_create_items_labels_milestone_and_close(gh_app: GitHubSandbox, connecto
     repo = gh_app.world.repo("almdesk-demo", "webapp")
     assert repo is not None
     a, b = repo.issues[int(first.ref)], repo.issues[int(second.ref)]
-    assert a.labels == ["almdesk", "High"] and b.labels == ["almdesk", "Low"] and a.milestone == 1
+    mark = context_mark("")  # the context mark of the connection (its context is empty)
+    assert a.labels == ["almdesk", mark, "High"] and b.labels == ["almdesk", mark, "Low"] and a.milestone == 1
     assert b.state == "closed" and b.state_reason == "not_planned"
     assert a.body is not None and a.body.startswith("Do the thing carefully.") and "T101" in a.body
     reopened = adapter.set_done(second, False)

@@ -15,6 +15,7 @@ from almdesk.sandbox.base import SandboxServer
 from almdesk.sandbox.jira.app import RateLimiter
 from almdesk.systems.jira import SYSTEM
 from almdesk.systems.jira.sync import JiraSyncAdapter, parse_time
+from almdesk.systems.marks import context_mark
 from tests.jira.conftest import app_of, connection_for, connector_for
 
 
@@ -98,7 +99,9 @@ def test_create_items_in_one_bulk_request(jira: SandboxServer, http: HttpFactory
     assert isinstance(second, ConfigError) and "newline" in second.message
     assert isinstance(third, RemoteItem) and third.done and third.status == "Closed"
     issue = app.data.issue(first.key)
-    assert issue is not None and issue.labels == ["SD-Elements", "needs-review", "crypto"]
+    # the connection's label, the context mark (the empty context's), the task's tags
+    assert issue is not None and issue.labels == ["SD-Elements", context_mark(""), "needs-review", "crypto"]
+    assert first.marks == (context_mark(""),)
     assert issue.description == "Do it.\n\nReally."
     high = app.data.priorities[1][1]  # priority 9 -> Critical (DC) / High (Cloud)
     assert app.data.priority_name(issue.priority) == high

@@ -66,7 +66,7 @@ def test_batch_create_close_reopen_under_a_tag(connector: ConnectorSettings, ral
     assert list(sync.iter_items()) == []  # the tag does not exist yet
     before = http.requests
     created = sync.create_items([draft(1), draft(2, done=True), draft(3)])
-    assert http.requests - before == 3  # tag lookup, tag create, one batch
+    assert http.requests - before == 4  # tag lookup, tag create, the context mark's tag create, one batch
     assert all(isinstance(c, RemoteItem) for c in created)
     items = [c for c in created if isinstance(c, RemoteItem)]
     assert [i.done for i in items] == [False, True, False]
@@ -197,9 +197,9 @@ def test_prepare_costs_four_requests_and_falls_back_where_rally_will_not_query_o
         rally_app.dispatch = no_read_batch  # type: ignore[method-assign]
         sync = adapter(connector, rally_desc, http, ctx)
         before = http.requests
-        sync.prepare()  # the refused batch, then its two queries one by one
+        sync.prepare()  # the refused batch, then its three queries (the context mark's tag too) one by one
         assert (sync.workspace, sync.project) == (workspace, project)
-        assert http.requests - before == 1 + 1 + 2 + 2
+        assert http.requests - before == 1 + 1 + 3 + 2
         sync.close()
     finally:
         rally_app.dispatch = original  # type: ignore[method-assign]

@@ -39,13 +39,13 @@ CASES = [
     # a transition | who-am-I, 3 pages of 15
     Case("toyalm", {}, {}, 1 + 1 + 4 + 2 * (N // 6), 1 + 3, {"toyalm_bulk_size": BULK, "toyalm_page_size": PAGE}),
     # Octane: sign-in, phases, user; list 1 page (5 seeded defects, whose parent names the backlog root);
-    # 4 bulk POSTs; the workflow (transitions) read once; per chunk 4 bulk PUTs walking its done ones
-    # New → Opened → Fixed → Proposed Closed → Closed; sign-out | sign-in, phases, user, 3 pages of 15
-    # (41 defects), sign-out
+    # the context mark's user tag made (no item of ours lists it yet); 4 bulk POSTs; the workflow
+    # (transitions) read once; per chunk 4 bulk PUTs walking its done ones New → Opened → Fixed →
+    # Proposed Closed → Closed; sign-out | sign-in, phases, user, 3 pages of 15 (41 defects), sign-out
     Case("octane", {"defects": 5, "stories": 0},
          {"almdesk.systems.octane.sync:OctaneSyncAdapter.bulk_size": BULK,
           "almdesk.systems.octane.sync:OctaneSyncAdapter.page_size": PAGE},
-         3 + 1 + 4 + 1 + 4 * 4 + 1, 3 + 3 + 1),
+         3 + 1 + 1 + 4 + 1 + 4 * 4 + 1, 3 + 3 + 1),
     # Jira Cloud: project, statuses, create screen (the connector names its deployment: no serverInfo);
     # list 1 page; 4 bulk POSTs; for the 6 done ones one transition look-up and 6 transitions | 3 + 3 pages (36 + 8)
     Case("jira", {"issues": 12, "rate_limit": None}, {"almdesk.systems.jira.client:CLOUD_PAGE": PAGE,
@@ -55,12 +55,13 @@ CASES = [
     Case("jira", {"issues": 12, "rate_limit": None, "mode": "dc"},
          {"almdesk.systems.jira.client:DC_PAGE": PAGE, "almdesk.systems.jira.sync:JiraSyncAdapter.bulk_size": BULK},
          3 + 1 + 4 + 1 + 6, 3 + 3),
-    # Rally: workspace, one /batch of look-ups, status attribute, its allowed values; list 1 page; 4 /batch
-    # creates (done ones are created straight in a done state) | 4 + 4 pages (36 + the project's 12)
+    # Rally: workspace, one /batch of look-ups (the context mark's tag among them), status attribute, its allowed
+    # values; list 1 page; the mark's tag made (the workspace has none yet); 4 /batch creates (done ones are
+    # created straight in a done state) | 4 + 4 pages (36 + the project's 12)
     Case("rally", {"items": 6},
          {"almdesk.systems.rally.sync:RallySyncAdapter.bulk_size": BULK,
           "almdesk.systems.rally.sync:RallySyncAdapter.page_size": PAGE},
-         4 + 1 + 4, 4 + 4),
+         4 + 1 + 1 + 4, 4 + 4),
     # GitHub (no bulk create): repository; list 1 page; 36 POSTs and 6 PATCHes closing | repository, 3 pages (36 + 3)
     Case("github", {"issues": 8, "primary_limit": 100_000}, {"almdesk.systems.github.client:PER_PAGE": PAGE},
          1 + 1 + N + N // 6, 1 + 3),

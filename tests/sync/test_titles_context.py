@@ -63,7 +63,9 @@ def test_sync_writes_the_context_and_finds_items_by_it(toy: SyncEnv) -> None:
     assert result.outcome.counts["created"] == 2
     assert _titles(toy, team_a) == ["[Team A] T1: Use TLS", "[Team A] T2: Hash passwords"]
 
-    # another connection with the same context and no links finds them by their fixed titles
+    # the connection made again (same context, no links) finds them by their fixed titles; while the first one
+    # exists, a second connection with its context on the same target is a conflict (tests/sync/test_identity.py)
+    toy.config.delete_connection(team_a)
     again = toy.connection(project, "team-a-again", alm_title_format=FORMAT, alm_context="Team A")
     result = toy.sync(again)
     assert result.state == "succeeded", result.outcome.message

@@ -324,6 +324,8 @@ class OctaneSandbox(SandboxApp):
             return json_response(ent.render(ws, entity, fields, collection_type))
         if method not in ("POST", "PUT", "DELETE"):
             raise OctaneFault(405, "platform.method_not_allowed", f"{method} is not supported here.")
+        if kind == "user_tag" and method == "POST" and ident is None:
+            return self._create_tags(request, ws, principal)
         if kind != "work_item" or subtype == "work_item_root":
             raise OctaneFault(405, "platform.operation_not_supported", f"Cannot modify {name} through the API here.")
         if not principal.can_create(ws.id):
@@ -366,6 +368,23 @@ class OctaneSandbox(SandboxApp):
             except ent.ItemError as err:
                 results.append(err)
         status, out = ent.bulk(results, show, 201 if method == "POST" else 200)
+        return json_response(out, status)
+
+    def _create_tags(self, request: Request, ws: seed.Workspace, principal: seed.Principal) -> Response:
+        """POST user_tags ``{"data": [{"name": …}]}``: user tags, for marking work items."""
+        if not principal.can_create(ws.id):
+            raise OctaneFault(403, "platform.forbidden", f"You do not have permission to create user tags in "
+                                                          f"workspace {ws.id}.")
+        body = self._body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise OctaneFault(400, "platform.invalid_request_body", 'The body must be {"data": [ … ]}.')
+        results: list[dict[str, Any] | ent.ItemError] = []
+        for values in body["data"]:
+            try:
+                results.append(ent.create_user_tag(ws, values))
+            except ent.ItemError as err:
+                results.append(err)
+        status, out = ent.bulk(results, lambda t: ent.render(ws, t, ["name"]), 201)
         return json_response(out, status)
 
     def _user_id(self, ws: seed.Workspace, principal: seed.Principal) -> str | None:

@@ -30,6 +30,7 @@ COLLECTIONS: dict[str, tuple[str, str | None]] = {
     "defects": ("work_item", "defect"),
     "stories": ("work_item", "story"),
     "features": ("work_item", "feature"),
+    "user_tags": ("user_tag", None),
 }
 WORK_ITEM_TYPES = {"work_item", "work_item_root", "defect", "story", "feature", "epic"}
 READ_ONLY = {"id", "type", "subtype", "creation_time", "last_modified", "version_stamp", "author"}
@@ -97,6 +98,9 @@ def entity_type(entity: Mapping[str, Any]) -> str:
 
 
 def render_value(ws: Workspace | None, value: Any) -> Any:
+    if isinstance(value, Mapping) and isinstance(value.get("data"), list) and ws is not None:  # multi-reference
+        data = [render_value(ws, v) for v in value["data"]]
+        return {"total_count": len(data), "data": data}
     if isinstance(value, Mapping) and "type" in value and "id" in value and ws is not None:
         target = lookup(ws, value)
         out: dict[str, Any] = {"type": entity_type(target) if target else value["type"], "id": value["id"]}
@@ -214,6 +218,8 @@ def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
 def known_fields(ws: Workspace, kind: str) -> set[str]:
     if kind == "work_item":
         return set(WORK_ITEM_FIELDS)
+    if kind == "user_tag":
+        return {"id", "type", "name", "creation_time"}
     keys: set[str] = {"id", "type"}
     for entity in ws.of_type(kind).values():
         keys |= set(entity)
@@ -284,8 +290,34 @@ def _apply(ws: Workspace, item: dict[str, Any], values: Mapping[str, Any], *, cr
             item[name] = value
         elif name == "description":
             item[name] = "" if value is None else str(value)
+        elif name == "user_tags":
+            item[name] = _check_tags(ws, value)
         else:
             item[name] = value
+
+
+def _check_tags(ws: Workspace, value: Any) -> dict[str, Any]:
+    """A multi-reference to user tags: ``{"data": [{"type": "user_tag", "id": …}, …]}`` (ids must exist)."""
+    data = value.get("data") if isinstance(value, Mapping) else None
+    if not isinstance(data, list) or not all(isinstance(v, Mapping) and "id" in v for v in data):
+        raise ItemError("platform.invalid_field_value",
+                        'Field \'user_tags\' must be like {"data": [{"type": "user_tag", "id": "…"}]}.')
+    tags = ws.of_type("user_tag")
+    for v in data:
+        if str(v["id"]) not in tags:
+            raise ItemError("platform.entity_not_found", f"The user_tag with id '{v['id']}' was not found.", 404)
+    return {"data": [{"type": "user_tag", "id": str(v["id"])} for v in data]}
+
+
+def create_user_tag(ws: Workspace, values: Any) -> dict[str, Any]:
+    """A new user tag (names are unique in a workspace, ignoring case, as in Octane)."""
+    name = values.get("name") if isinstance(values, Mapping) else None
+    if not isinstance(name, str) or not name.strip():
+        raise ItemError("platform.missing_required_field", "Field 'Name' is required.")
+    if any(str(t.get("name", "")).casefold() == name.strip().casefold() for t in ws.of_type("user_tag").values()):
+        raise ItemError("platform.duplicate_entity_error", f"A user tag named '{name.strip()}' already exists.", 409)
+    tag = {"id": ws.new_id(), "type": "user_tag", "name": name.strip(), "creation_time": now_iso()}
+    return ws.add("user_tag", tag)
 
 
 def _validate_required(item: Mapping[str, Any]) -> None:

@@ -24,6 +24,7 @@ from almdesk.systems.github.client import GitHubClient, transient
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import Target
 from almdesk.systems.github.repo import RepoInfo
+from almdesk.systems.marks import marks_in
 
 PUBLIC_NOTE = ("This issue is tracked by almdesk. Its details are kept out of this repository because the "
                "repository is public.")
@@ -67,7 +68,8 @@ def remote_item(data: dict[str, Any]) -> RemoteItem:
     status = f"{state} ({str(reason).replace('_', ' ')})" if state == "closed" and reason else state
     return RemoteItem(ref=str(data["number"]), key=f"#{data['number']}", title=str(data.get("title") or ""),
                       url=str(data.get("html_url") or ""), done=state == "closed", status=status,
-                      updated=parse_time(data.get("updated_at")))
+                      updated=parse_time(data.get("updated_at")),
+                      marks=marks_in(lab.get("name") if isinstance(lab, dict) else lab for lab in data.get("labels") or ()))
 
 
 class Issues:

@@ -8,12 +8,22 @@
   already done is closed right after. A public repository gets no task text unless the connection
   opts in.
 - ``set_done`` closes (with the connection's close reason) or reopens.
+- ``get_item`` reads one issue named by number, ``#number`` or URL for ``almdesk link``, checking it is an
+  issue (not a pull request) of the connection's repository.
+
+Context mark: every new issue gets the label :func:`~almdesk.systems.marks.context_mark` of the connection's
+``alm_context`` next to the issue label. A label because GitHub issues have no custom fields, a label is
+created on first use by anyone with write access (which syncing needs anyway), the mark stays under
+GitHub's 50-character limit for label names, and the listing already returns every issue's labels, so
+reading marks costs no request. The title and body people read are unchanged.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
@@ -24,7 +34,9 @@ from almdesk.systems.github.client import PER_PAGE, GitHubClient, RateLimited
 from almdesk.systems.github.fields import TOKEN, Target, priority_labels, target_of
 from almdesk.systems.github.issues import Issues, check_writable, issue_body, remote_item
 from almdesk.systems.github.repo import RepoInfo, fetch_repo, find_milestone
+from almdesk.systems.marks import context_mark
 
+_ISSUE_URL = re.compile(r"/(?:repos/)?([^/\s]+)/([^/\s]+)/(?:issues|pull)/(\d+)(?:$|[/?#])")
 BULK_SIZE = 10  # issues per create_items call: one request each, so this only bounds a batch's length
 
 
@@ -43,6 +55,7 @@ class GitHubSyncAdapter:
         self._issues: Issues | None = None
         self.milestone: int | None = None
         self.priorities: dict[int, str] = {}
+        self.mark = context_mark(connection.params.get("alm_context"))
 
     # --- SyncAdapter -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -94,7 +107,7 @@ class GitHubSyncAdapter:
             if stop is not None:
                 results.append(stop)
                 continue
-            labels = [target.issue_label, self.priorities.get(draft.priority, "")]
+            labels = [target.issue_label, self.mark, self.priorities.get(draft.priority, "")]
             labels = list(dict.fromkeys(lab for lab in labels if lab))
             body = issue_body(draft.text, repo, target, f"Task {draft.task_id}, synced by almdesk.")
             try:
@@ -122,6 +135,29 @@ class GitHubSyncAdapter:
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         target, issues = self._ready()
         return remote_item(issues.set_state(item.ref, done, target.close_reason))
+
+    def get_item(self, text: str) -> RemoteItem:
+        """The issue ``text`` names (``12``, ``#12``, its web or API URL), checked to be in the repository."""
+        target, issues = self._ready()
+        text = text.strip()
+        match = _ISSUE_URL.search(text)
+        if match:
+            owner, repo, number = match.groups()
+            if (owner.lower(), repo.lower()) != (target.owner.lower(), target.repo.lower()):
+                raise ConfigError(f"{text} is in {owner}/{repo}, not in {target.full_name}.",
+                                  f"Link an issue of {target.full_name}.", field="item")
+        elif text.lstrip("#").isdigit():
+            number = text.lstrip("#")
+        else:
+            raise ConfigError(f"{text!r} is not a GitHub issue number or URL.",
+                              f"Write it like 12, #12 or https://github.com/{target.full_name}/issues/12.", field="item")
+        data = self.client.get(f"{issues.path}/{quote(number)}", what=f"reading issue #{number}", repo=target.full_name,
+                               not_found=ConfigError(f"{target.full_name} has no issue #{number}.",
+                                                     "Check the number on GitHub.", field="item"))
+        if not isinstance(data, dict) or "number" not in data or "pull_request" in data:
+            raise ConfigError(f"#{number} of {target.full_name} is a pull request, not an issue.",
+                              "Link an issue.", field="item")
+        return remote_item(data)
 
     def close(self) -> None:
         self.client.close()

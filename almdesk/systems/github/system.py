@@ -44,5 +44,10 @@ class GitHubSystem(Declared):
     def base_url(self, connector: ConnectorSettings) -> str:
         return api_url(connector)
 
+    def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]:
+        """The ALM target for sync identity: the API and the repository (GitHub ignores case in both names)."""
+        target = fields.target_of(connection)
+        return ("github", self.base_url(connection.connector).lower(), target.owner.lower(), target.repo.lower())
+
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
         return GitHubSyncAdapter(connection, http, ctx)

@@ -13,10 +13,18 @@ workflow, so the links store the right status at once and the first re-sync has 
 (50,000 link updates were the peak of that re-sync's memory). Cloud's search would not even show new
 issues at once (it is eventually consistent); reading one issue is not. A closed one takes the status
 its close transition leads to. ``prepare`` checks the settings in three requests (four with ``deployment: auto``).
+
+Context mark: every new issue carries the label :func:`~almdesk.systems.marks.context_mark` of the
+connection's ``alm_context`` beside ``alm_issue_label`` (when the create screen has labels). A label, not a
+field, because every Jira project has labels without admin work, they need no custom field or screen
+change, they do not change the summary people read, and the listing reads them at no extra request
+(``labels`` is one more field of the same search pages). ``get_item`` reads one issue named by key,
+number or browse URL for ``almdesk link``, checking it is in the connection's project.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -35,8 +43,10 @@ from almdesk.systems.jira.errors import JiraApiError
 from almdesk.systems.jira.fields import CLOUD, DC, JiraTarget, deployment_of
 from almdesk.systems.jira.payload import PriorityMapper, issue_fields
 from almdesk.systems.jira.resolve import Resolved, Resolver
+from almdesk.systems.marks import context_mark, marks_in
 
-FIELDS = ("summary", "status", "updated")
+FIELDS = ("summary", "status", "updated", "labels")
+_KEY = re.compile(r"(?:^|/browse/|[?&]selectedIssue=|/issue/)([A-Za-z][A-Za-z0-9_]*-\d+)(?:$|[/?#&])")
 FIND_LIMIT = 100  # linked issues missing from a listing that are read one by one, newest first
 
 
@@ -88,6 +98,7 @@ class JiraSyncAdapter:
         # share a workflow, so one look-up serves every chunk)
         self._close_from: dict[str, dict[str, Any] | None] = {}
         self._new_status: str | None = None  # the status new issues start in, read once per sync
+        self.mark = context_mark(connection.params.get("alm_context"))
 
     # --- contract -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -121,7 +132,8 @@ class JiraSyncAdapter:
         found = self.found
         assert self._mapper is not None
         payloads = [issue_fields(found, cloud=self.client.cloud, summary=d.title, text=d.text,
-                                 labels=[self.target.label, *d.tags] if self.target.label else list(d.tags),
+                                 labels=[self.target.label, self.mark, *d.tags] if self.target.label
+                                 else [self.mark, *d.tags],
                                  priority=self._mapper.name_for(d.priority)) for d in drafts]
         try:
             results = self.client.create_issues(payloads)
@@ -136,7 +148,8 @@ class JiraSyncAdapter:
                            if result.status == 400 else result)
                 continue
             key = str(result["key"])
-            out.append(RemoteItem(ref=key, key=key, title=draft.title, url=self.client.browse_url(key), done=False))
+            out.append(RemoteItem(ref=key, key=key, title=draft.title, url=self.client.browse_url(key), done=False,
+                                  marks=(self.mark,) if "labels" in found.screen else ()))
         first = next((r for r in out if isinstance(r, RemoteItem)), None)
         status = self._status_of_new(first.key) if first is not None else ""
         if status:
@@ -267,6 +280,27 @@ class JiraSyncAdapter:
                                status=404)
         return self._item(issue)
 
+    def get_item(self, text: str) -> RemoteItem:
+        """The issue ``text`` names (``DEMO-12``, ``12``, a browse URL), checked to be in the project."""
+        project = str(self.found.project["key"])
+        match = _KEY.search(text.strip())
+        key = match.group(1).upper() if match else f"{project}-{text.strip().lstrip('#')}" if (
+            text.strip().lstrip("#").isdigit()) else ""
+        if not key:
+            raise ConfigError(f"{text!r} is not a Jira issue key, number or URL.",
+                              f"Write it like {project}-12, 12 or {self.client.browse_url(project + '-12')}.",
+                              field="item")
+        with answers("Jira"):
+            issue = self.client.issue(key, (*FIELDS, "project"))
+        if issue is None:
+            raise ConfigError(f"Jira has no issue {key} (or this account cannot see it).",
+                              "Check the key in Jira.", field="item")
+        in_project = str(((issue.get("fields") or {}).get("project") or {}).get("key") or "")
+        if in_project != project:
+            raise ConfigError(f"{issue.get('key', key)} is in project {in_project or '?'}, not in {project}.",
+                              f"Link an issue of project {project}.", field="item")
+        return self._item(issue)
+
     def close(self) -> None:
         self.client.close()
 
@@ -276,7 +310,8 @@ class JiraSyncAdapter:
         key = str(issue.get("key"))
         status = str((fields.get("status") or {}).get("name", ""))
         return RemoteItem(ref=key, key=key, title=str(fields.get("summary") or ""), url=self.client.browse_url(key),
-                          done=self.target.is_done(status), status=status, updated=parse_time(fields.get("updated")))
+                          done=self.target.is_done(status), status=status, updated=parse_time(fields.get("updated")),
+                          marks=marks_in(fields.get("labels") or ()))
 
     def _read_back(self, created: dict[str, dict[str, Any]]) -> dict[str, RemoteItem]:
         """Status and times of just-created issues, in one search (reconciled on Cloud)."""

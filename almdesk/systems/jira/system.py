@@ -10,7 +10,13 @@ from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.systems.base import Declared, SystemMap, TargetInput
 from almdesk.systems.jira import actions, steps
-from almdesk.systems.jira.fields import CONNECTION_FIELDS, CONNECTOR_FIELDS, check_connector, normalize_url
+from almdesk.systems.jira.fields import (
+    CONNECTION_FIELDS,
+    CONNECTOR_FIELDS,
+    JiraTarget,
+    check_connector,
+    normalize_url,
+)
 from almdesk.systems.jira.sync import JiraSyncAdapter
 
 
@@ -40,6 +46,10 @@ class JiraSystem(Declared):
 
     def base_url(self, connector: ConnectorSettings) -> str:
         return normalize_url(str(connector.params.get("url") or ""))
+
+    def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]:
+        """The ALM target for sync identity: the site and the project key."""
+        return ("jira", self.base_url(connection.connector).lower(), JiraTarget.from_connection(connection).project.upper())
 
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> JiraSyncAdapter:
         return JiraSyncAdapter(connection, http, ctx)

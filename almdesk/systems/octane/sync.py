@@ -7,10 +7,19 @@ of 1000 with only the fields the engine needs; the items' ``parent`` tells the b
 items go under, so creating needs no look-up of its own. ``create_items`` posts up to 200 drafts in
 one request (409 = partial success), then closes the ones whose task is done with one bulk PUT per
 step of the workflow (the workspace's ``transitions``, read once: New → Closed takes several steps).
+``get_item`` reads one item named by id or entity-navigation URL for ``almdesk link``, in the target.
+
+Context mark: every new item carries the user tag :func:`~almdesk.systems.marks.context_mark` of the
+connection's ``alm_context``. A user tag because Octane's tags are free-form labels any workspace member
+may create and set (a user-defined field would need a workspace admin and a form change), the name
+people read stays as it was, and the listing reads the tags' names as one more field (``user_tags{name}``)
+of the same pages. The tag's id is learnt from a listed item of ours; failing that, the first create of a
+sync makes the tag (one request; when it exists already, a look-up by name follows).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,9 +27,10 @@ from typing import Any
 from almdesk.base.failures import with_fate
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
-from almdesk.errors import RemoteError, UserFacingError
+from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.marks import context_mark, marks_in
 from almdesk.systems.octane import query as q
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.actions import html_text
@@ -28,7 +38,8 @@ from almdesk.systems.octane.client import BULK_SIZE, PAGE_SIZE, OctaneClient
 from almdesk.systems.octane.fields import connection_workspace, site
 from almdesk.systems.octane.target import Target, resolve_target
 
-FIELDS = ("name", "phase", "last_modified")
+FIELDS = ("name", "phase", "last_modified", "user_tags{name}")
+TAGS = "user_tags"
 LIST_FIELDS = (*FIELDS, "parent")  # the parent of items under the backlog root names the root
 ROOT_TYPE = "work_item_root"
 
@@ -58,6 +69,8 @@ class OctaneSyncAdapter:
                                    self.info.client_secret, http, ctx)
         self._target: Target | None = None
         self._workflow: dict[str, list[str]] | None = None  # phase id -> next phase ids (read once)
+        self.mark = context_mark(connection.params.get("alm_context"))
+        self._mark_tag: str | None = None  # the id of the mark's user tag, found or made on the first create
 
     @property
     def target(self) -> Target:
@@ -83,9 +96,48 @@ class OctaneSyncAdapter:
         phase = entity.get("phase") or {}
         phase_id = str(phase.get("id", "")) if isinstance(phase, dict) else ""
         ident = str(entity["id"])
+        tags = entity.get(TAGS)
+        listed = [t for t in tags.get("data") or [] if isinstance(t, dict)] if isinstance(tags, dict) else []
+        names = [t.get("name") for t in listed]
+        if self._mark_tag is None:  # an item of ours names the mark's tag: no look-up when creating
+            self._mark_tag = next((str(t["id"]) for t in listed if t.get("id") and
+                                   str(t.get("name") or "").lower() == self.mark.lower()), None)
         return RemoteItem(ref=ident, key=ident, title=str(entity.get("name", "")),
                           url=self.client.entity_url(self.workspace, ident), done=phase_id in target.done,
-                          status=target.phase_name(phase_id), updated=parse_time(entity.get("last_modified")))
+                          status=target.phase_name(phase_id), updated=parse_time(entity.get("last_modified")),
+                          marks=marks_in(names))
+
+    def mark_tag(self) -> str:
+        """The id of the user tag named after this connection's context (made when missing)."""
+        if self._mark_tag is None:  # made first (a new context's first sync: one request), else looked up
+            (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
+            if not isinstance(made, Exception):
+                self._mark_tag = str(made["id"])
+                return self._mark_tag
+            found, _ = self.client.get_page(self.workspace, TAGS, query=q.eq("name", self.mark), fields=("name",),
+                                            limit=1)
+            if not found:
+                raise made
+            self._mark_tag = str(found[0]["id"])
+        return self._mark_tag
+
+    def get_item(self, text: str) -> RemoteItem:
+        """The item ``text`` names (its id or an entity-navigation URL), checked to be in the target."""
+        target = self.target
+        text = text.strip()
+        match = re.search(r"[?&]id=(\d+)", text)
+        ident = match.group(1) if match else text if text.isdigit() else ""
+        if not ident:
+            raise ConfigError(f"{text!r} is not an ALM Octane item id or URL.",
+                              "Write its id (e.g. 1042) or paste its entity-navigation link.", field="item")
+        statement = q.eq("id", ident) if target.parent_is_root else q.all_of(
+            [q.eq("id", ident), q.ref_id("parent", target.parent)])
+        found, _ = self.client.get_page(self.workspace, target.collection, query=statement, fields=FIELDS, limit=1)
+        if not found:
+            raise ConfigError(f"Workspace {self.workspace} has no {target.entity} {ident}"
+                              + ("" if target.parent_is_root else f" under work item {target.parent}") + ".",
+                              f"Link a {target.entity} of the connection's target.", field="item")
+        return self._item(found[0])
 
     def iter_items(self) -> Iterator[RemoteItem]:
         target = self.target
@@ -110,12 +162,17 @@ class OctaneSyncAdapter:
             entity[target.rank_field] = {"type": "list_node", "id": rank}
         if target.user_id:
             entity[target.user_field] = {"type": "workspace_user", "id": target.user_id}
+        entity[TAGS] = {"data": [{"type": "user_tag", "id": self.mark_tag()}]}
         return entity
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
         target = self.target
         if len(drafts) > self.bulk_size:
             raise ValueError(f"at most {self.bulk_size} drafts per call, got {len(drafts)}")
+        try:
+            self.mark_tag()
+        except UserFacingError as exc:  # nothing was created: each draft fails with the reason
+            return [exc for _ in drafts]
         try:
             results = self.client.create(self.workspace, target.collection, [self._entity(d) for d in drafts],
                                          fields=FIELDS)

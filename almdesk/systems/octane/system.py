@@ -10,7 +10,13 @@ from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.systems.base import ALM_TARGET, Capability, Declared, SystemMap, TargetInput
 from almdesk.systems.octane import actions, steps
-from almdesk.systems.octane.fields import CONNECTION_FIELDS, CONNECTOR_FIELDS, check_connector, site
+from almdesk.systems.octane.fields import (
+    CONNECTION_FIELDS,
+    CONNECTOR_FIELDS,
+    check_connector,
+    connection_workspace,
+    site,
+)
 from almdesk.systems.octane.location import parse_location
 from almdesk.systems.octane.sync import OctaneSyncAdapter
 
@@ -50,6 +56,11 @@ class OctaneSystem(Declared):
     def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]:
         """(id, name) of the workspaces the API key can use, for the GUI to offer after sign-in."""
         return steps.workspaces(connector, http)
+
+    def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]:
+        """The ALM target for sync identity: the server, the shared space and the workspace."""
+        info = site(connection.connector)
+        return ("octane", info.server.lower(), info.shared_space, connection_workspace(connection))
 
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> OctaneSyncAdapter:
         return OctaneSyncAdapter(connection, http, ctx)

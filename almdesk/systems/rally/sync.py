@@ -5,10 +5,19 @@ projects), narrowed to the parent story for tasks and to the tag when one is set
 (Rally's maximum). ``create_items`` sends up to ``bulk_size`` creates in one ``POST /batch``;
 a draft that is already done is created straight in the first done status, so it needs no
 second request. ``set_done`` moves the card to the first done status or back to the new status.
+``get_item`` reads one card named by FormattedID, ObjectID or URL for ``almdesk link``, in the project.
+
+Context mark: every new card carries the tag :func:`~almdesk.systems.marks.context_mark` of the
+connection's ``alm_context`` (next to ``alm_issue_label``'s tag). A tag because tags are Rally's own way to
+mark work items across a workspace (sdetools already tags cards), they need no custom field, which only a
+workspace admin can add, and the name people read stays as it was. ``prepare`` looks the tag up in the
+batch it sends anyway (no extra request); it is created on the first create that needs it, once.
+Listings fetch ``Tags``, whose summary carries the tag names (``_tagsNameArray``), at no extra request.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,13 +28,21 @@ from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.systems.marks import context_mark, marks_in
 from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
 from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
 from almdesk.systems.rally.query import all_of, clause
 from almdesk.systems.rally.resolve import Named, Resolver
 from almdesk.systems.rally.writes import browser_url, description_html, item_name, priority_map
 
+_PREFIX = {"Story": "US", "Defect": "DE", "Task": "TA"}
 BATCH_SIZE = 25  # entries per POST /batch; Rally documents no limit, so stay well inside a request's time
+
+
+def _tag_names(tags: Any) -> list[dict[str, Any]]:
+    """The tags of a fetched card: the collection summary's ``_tagsNameArray`` (or a plain list)."""
+    names = tags.get("_tagsNameArray") if isinstance(tags, dict) else tags
+    return [t for t in names if isinstance(t, dict)] if isinstance(names, list) else []
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -58,7 +75,9 @@ class RallySyncAdapter:
         self.parent_ref: str | None = None
         self.tag: Named | None = None
         self.priorities: dict[int, str] = {}
-        self.fetch = f"ObjectID,FormattedID,Name,{self.card.status_field},LastUpdateDate"
+        self.fetch = f"ObjectID,FormattedID,Name,{self.card.status_field},LastUpdateDate,Tags"
+        self.mark = context_mark(self.params.get("alm_context"))
+        self.mark_tag: Named | None = None
 
     # --- contract ---------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -79,7 +98,10 @@ class RallySyncAdapter:
             specs.append(resolver.parent_spec(workspace, parent, self.card))
         if self.label:
             specs.append(resolver.tag_spec(workspace, self.label))
+        specs.append(resolver.tag_spec(workspace, self.mark))
         pages = resolver.prefetch(workspace, specs)
+        self.mark_tag = resolver.tag(workspace, self.mark, pages[-1])
+        pages = pages[:-1]
         self.project = resolver.project(workspace, project_name, pages[0])
         resolver.check_statuses(workspace, self.card, self.new, self.done, pages[1])
         if parent:
@@ -127,8 +149,10 @@ class RallySyncAdapter:
             return out
         if not drafts:
             return []
-        if self.label and self.tag is None:
-            self.tag = self.resolver.ensure_tag(workspace, self.label)
+        try:  # nothing is created when the tags cannot be had: each draft fails with the reason
+            self._ensure_tags(workspace)
+        except UserFacingError as exc:
+            return [exc for _ in drafts]
         entries = [{"Path": f"/{self.card.element.lower()}/create?fetch={self.fetch}", "Method": "POST",
                     "Body": {self.card.element: self.fields(d, project)}} for d in drafts]
         try:
@@ -150,11 +174,41 @@ class RallySyncAdapter:
                 made.append(self.remote(obj))
         return made
 
+    def _ensure_tags(self, workspace: Named) -> None:
+        if self.label and self.tag is None:
+            self.tag = self.resolver.ensure_tag(workspace, self.label)
+        if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
+            try:
+                obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID", workspace=workspace.ref,
+                                         what=f"creating the tag {self.mark!r}")
+                self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
+            except RallyApiError:  # made meanwhile by another sync
+                self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
+
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         status = self.done[0] if done else self.new
         obj = self.client.update(self.card.element, item.ref, {self.card.status_field: status}, fetch=self.fetch,
                                  what=f"{'closing' if done else 'reopening'} {item.key}")
         return self.remote(obj)
+
+    def get_item(self, text: str) -> RemoteItem:
+        """The card ``text`` names (``US12``, its ObjectID, its URL), checked to be in the project."""
+        workspace, project = self._ready()
+        text = text.strip()
+        url = re.search(r"/detail/[a-z]+/(\d+)", text)
+        oid = url.group(1) if url else text if text.isdigit() else ""
+        formatted = "" if oid else text.upper()
+        if not oid and not re.fullmatch(r"[A-Z]{1,4}\d+", formatted):
+            raise ConfigError(f"{text!r} is not a Rally FormattedID, ObjectID or URL.",
+                              f"Write it like {_PREFIX.get(self.card.name, 'US')}12, 123456 or the card's URL.", field="item")
+        where = clause("ObjectID", "=", oid) if oid else clause("FormattedID", "=", formatted)
+        page, _ = self.client.query(self.card.element.lower(), query=where, fetch=self.fetch, workspace=workspace.ref,
+                                    project=project.ref, scope_down=False, pagesize=1, what=f"the card {text}")
+        if not page:
+            raise ConfigError(f"Project {project.name} has no {self.card.label} {text}.",
+                              f"Link a {self.card.label} of project {project.name} (child projects do not count).",
+                              field="item")
+        return self.remote(page[0])
 
     def close(self) -> None:
         self.client.close()
@@ -166,8 +220,7 @@ class RallySyncAdapter:
                                   self.card.status_field: self.done[0] if draft.done else self.new}
         if self.parent_ref:
             fields[self.card.parent_field] = self.parent_ref
-        if self.tag is not None:
-            fields["Tags"] = [{"_ref": self.tag.ref}]
+        fields["Tags"] = [{"_ref": t.ref} for t in (self.tag, self.mark_tag) if t is not None]
         if self.priorities and draft.priority in self.priorities:
             fields["Priority"] = self.priorities[draft.priority]
         return fields
@@ -178,7 +231,8 @@ class RallySyncAdapter:
         status = str(obj.get(self.card.status_field) or "")
         return RemoteItem(ref=oid, key=str(obj.get("FormattedID") or oid), title=str(obj.get("Name") or ""),
                           url=browser_url(self.client.server, self.card, project.oid, oid),
-                          done=status in self.done, status=status, updated=parse_time(obj.get("LastUpdateDate")))
+                          done=status in self.done, status=status, updated=parse_time(obj.get("LastUpdateDate")),
+                          marks=marks_in(t.get("Name") for t in _tag_names(obj.get("Tags"))))
 
     def _create_error(self, draft: ItemDraft, errors: list[str]) -> UserFacingError:
         text = "; ".join(errors)[:400]

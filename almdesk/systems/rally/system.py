@@ -48,5 +48,11 @@ class RallySystem(Declared):
     def base_url(self, connector: ConnectorSettings) -> str:
         return normalize_server(str(connector.params.get("alm_server") or ""))
 
+    def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]:
+        """The ALM target for sync identity: the server, the workspace and the project (names as Rally has them)."""
+        p = connection.params
+        return ("rally", self.base_url(connection.connector).lower(), str(p.get("rally_workspace") or "").strip(),
+                str(p.get("alm_project") or "").strip())
+
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
         return RallySyncAdapter(connection, http, ctx)
