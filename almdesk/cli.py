@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="GUI: start the sandbox demo when nothing is configured")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    sb = sub.add_parser("sandbox", help="start loopback simulators of the four systems")
+    sb = sub.add_parser("sandbox", help="start loopback simulators of the four ALM systems and SD Elements")
     sb.add_argument("--only", action="append", help="start only this system (repeatable)")
     sb.add_argument("--port", type=int, default=0, help="first port (0 = free ports)")
     sb.add_argument("--faults", default="", help="e.g. 500:0.05,429:0.05,reset:0.02,slow:0.02,expire:0.01")

@@ -13,7 +13,7 @@ from typing import Any
 
 from almdesk.sandbox.base import Faults, SandboxApp, SandboxServer, serve
 
-SANDBOX_SYSTEMS = ("octane", "jira", "github", "rally")
+SANDBOX_SYSTEMS = ("octane", "jira", "github", "rally", "sdelements")
 
 
 def available() -> list[str]:
