@@ -12,7 +12,13 @@ from collections.abc import Iterable, Iterator
 from almdesk.errors import ConfigError
 from almdesk.systems.base import System
 
-SYSTEM_NAMES = ("octane", "jira", "github", "rally")
+SYSTEM_NAMES = ("octane", "jira", "github", "rally", "sdelements")
+
+
+def is_alm_target(system: object) -> bool:
+    """True for a system items are synced into, gated and created in: every system but a task source
+    (one whose ``capabilities`` name "task_source", e.g. SD Elements)."""
+    return "task_source" not in tuple(getattr(system, "capabilities", ()))
 
 
 class Registry:
@@ -47,6 +53,10 @@ class Registry:
 
     def names(self) -> list[str]:
         return list(self._systems)
+
+    def alm_targets(self) -> list[str]:
+        """Names of the systems that can be a connection's target (see :func:`is_alm_target`)."""
+        return [name for name, system in self._systems.items() if is_alm_target(system)]
 
     def __iter__(self) -> Iterator[System]:
         return iter(self._systems.values())
