@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from almdesk import __version__
+from almdesk import __version__, cli_source
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a.add_argument("--business-unit", default="")
     a.add_argument("--application", default="")
+    cli_source.add_arguments(a, pr)
     i = pr.add_parser("import")
     i.add_argument("name")
     i.add_argument("file")
@@ -263,6 +264,13 @@ class Cli:
     # --- projects ---------------------------------------------------------------------------
     def project(self) -> tuple[int, Any]:
         a, cfg = self.args, self.config
+        if a.action == "add" and a.source:
+            return cli_source.add_bound(self.services, a, self.say, self.run_job)
+        if a.action in ("refresh", "test"):
+            spec = self.services.refresh_spec(a.name) if a.action == "refresh" else self.services.project_test_spec(a.name)
+            return self.run_job(spec)
+        if a.action == "pick":
+            return cli_source.pick(self.services, a, self.say)
         if a.action == "add":
             pid = cfg.add_project(a.name, a.business_unit, a.application)
             self.say(f"Project {a.name!r} added.")
@@ -270,7 +278,9 @@ class Cli:
         if a.action == "list":
             rows = cfg.projects()
             for r in rows:
-                self.say(f"{r['name']:30} {r['business_unit']:15} {r['application']:15} {r['tasks']} tasks")
+                source = f"  from {r['source']} #{r['sde_project']}, refreshed {r['last_refresh'] or 'never'}" \
+                    if r["source"] else ""
+                self.say(f"{r['name']:30} {r['business_unit']:15} {r['application']:15} {r['tasks']} tasks{source}")
             return EXIT_OK, rows
         from pathlib import Path
 

@@ -23,6 +23,7 @@ from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
 from almdesk.paths import Paths
 from almdesk.secrets import SecretStore
+from almdesk.sources import ProjectSource, refresh_job, source_of, with_refresh
 from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest
 from almdesk.systems.registry import Registry
 
@@ -129,8 +130,40 @@ class Services:
         cid, conn_id = self._ids(target)
         kind = "dry-run" if dry_run else "sync"
         fn = sync_job(self.store, target, system, http, dry_run=dry_run)
+        source = source_of(self.store, target.project) if target.project else None
+        if source is not None:  # a project bound to SD Elements: pull its tasks first
+            sde = self.config.connector_settings(source.connector)
+            fn = with_refresh(fn, self.store, source, sde, self.http_for(sde))
         return JobSpec(kind, f"{'Dry run' if dry_run else 'Sync'} {target.alias}", fn, cid, conn_id,
                        automatic=automatic, trace_path=_trace_path(http))
+
+    def project_source(self, project: str) -> ProjectSource:
+        self.config.project_id(project)  # a clear error for an unknown name
+        source = source_of(self.store, project)
+        if source is None:
+            raise ConfigError(f"Project {project!r} is not bound to an SD Elements project.",
+                              "Bind it: almdesk project add NAME --source CONNECTOR --sde-project ID (its tasks "
+                              "then come from the server), or import its tasks from a file.", field="project")
+        return source
+
+    def refresh_spec(self, project: str) -> JobSpec:
+        """Pull a bound project's tasks from its SD Elements project."""
+        source = self.project_source(project)
+        sde = self.config.connector_settings(source.connector)
+        cid = self.config.connector(source.connector).id
+        return JobSpec("refresh", f"Refresh {source.project} from SD Elements",
+                       refresh_job(self.store, source, sde, self.http_for(sde)), cid)
+
+    def project_test_spec(self, project: str) -> JobSpec:
+        """Test Connection of a bound project: the connector's steps, then project found and permissions."""
+        source = self.project_source(project)
+        sde = self.config.connector_settings(source.connector)
+        system = self.registry.get(sde.system)
+        http = self.http_for(sde)
+        steps = getattr(system, "project_test_steps")(sde, source.server_project, http)  # noqa: B009
+        cid = self.config.connector(source.connector).id
+        return JobSpec("test-connector", f"Test project {source.project} on {sde.name}",
+                       test_job(system, sde, None, http, steps=steps), cid)
 
     def close(self) -> None:
         self.store.close()

@@ -82,12 +82,15 @@ def settings_step(system: System, connector: ConnectorSettings) -> Step:
 
 
 def test_job(system: System, connector: ConnectorSettings, connection: ConnectionSettings | None,
-             http: HttpFactory) -> JobFn:
+             http: HttpFactory, *, steps: list[Step] | None = None) -> JobFn:
+    """Settings, network and the system's steps (``steps``: other system steps instead, e.g. a bound
+    project's)."""
+
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(connector.secrets.values())
-        steps = [settings_step(system, connector), *network_steps(system.base_url(connector), connector)]
-        steps += system.test_steps(connector, connection, http)
-        results = run_steps(steps, ctx)
+        checks = [settings_step(system, connector), *network_steps(system.base_url(connector), connector)]
+        checks += system.test_steps(connector, connection, http) if steps is None else steps
+        results = run_steps(checks, ctx)
         failed = next((r for r in results if r.status == "failed"), None)
         data: dict[str, Any] = {"steps": [asdict(r) for r in results], "requests": http.requests}
         if failed:

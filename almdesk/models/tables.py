@@ -57,6 +57,13 @@ class Project(Base):
     business_unit: Mapped[str] = mapped_column(String(200), default="")
     application: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # bound to a server project (SD Elements): its tasks are pulled from there, results written back
+    source_connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connector.id", ondelete="SET NULL", name="fk_project_source_connector"), nullable=True)
+    source_project: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the server project's id
+    include_unaccepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_refresh: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refresh_counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="project", cascade="all, delete-orphan")
 
