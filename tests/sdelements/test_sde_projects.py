@@ -36,7 +36,7 @@ def test_pick_add_refresh_list_test(data_dir: Path, sde_server: SandboxServer, s
                                     sde_app: SdeApp) -> None:
     add_sde(data_dir, sde_desc)
     code, doc = cli(data_dir, "project", "pick", "--source", "sde")
-    assert code == EXIT_OK and [u["name"] for u in doc["result"]["items"]][0] == "General"
+    assert code == EXIT_OK and doc["result"]["items"][0]["name"] == "General"
     code, doc = cli(data_dir, "project", "pick", "--source", "sde", "--business-unit", "1")
     assert doc["result"]["kind"] == "application" and {a["name"] for a in doc["result"]["items"]} == {
         "Demo Application", "Finance App"}
