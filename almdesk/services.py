@@ -133,7 +133,7 @@ class Services:
         source = source_of(self.store, target.project) if target.project else None
         if source is not None:  # a project bound to SD Elements: pull its tasks first
             sde = self.config.connector_settings(source.connector)
-            fn = with_refresh(fn, self.store, source, sde, self.http_for(sde))
+            fn = with_refresh(fn, self.store, source, sde, self.http_for(sde), target, system, dry_run=dry_run)
         return JobSpec(kind, f"{'Dry run' if dry_run else 'Sync'} {target.alias}", fn, cid, conn_id,
                        automatic=automatic, trace_path=_trace_path(http))
 

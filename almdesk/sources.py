@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.models import Project, Store
+from almdesk.models import Project, SourceTask, Store, Task
 from almdesk.models.tables import Connector
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import ConnectorSettings
+from almdesk.systems.base import ConnectionSettings, ConnectorSettings
 from almdesk.systems.registry import Registry, is_alm_target
 
 
@@ -100,16 +100,67 @@ def refresh(store: Store, source: ProjectSource, connector: ConnectorSettings, h
         client.close()
     for reason in pulled.skipped:
         ctx.event(reason.partition(":")[0], "refresh", "skipped", reason)
-    counts: dict[str, Any] = dict(upsert_tasks(store, source.project_id, pulled.rows)) if pulled.rows else {
+    rows, kept = keep_unsent(store, source.project_id, pulled.rows)
+    for task_id in kept:
+        ctx.log(f"{task_id}: keeping the status the ALM settled until it is written back to SD Elements.")
+    counts: dict[str, Any] = dict(upsert_tasks(store, source.project_id, rows)) if rows else {
         "created": 0, "updated": 0, "unchanged": 0, "total": 0}
+    remember_server(store, source.project_id, pulled)
     counts.update({"skipped": len(pulled.skipped), "unaccepted": pulled.unaccepted, "requests": client.requests,
-                   "server_project": str(pulled.project.get("name") or source.server_project)})
+                   "server_project": str(pulled.project.get("name") or source.server_project),
+                   "kept_unsent": len(kept)})
     with store.session() as s:
         row = s.get(Project, source.project_id)
         assert row is not None
         row.last_refresh = datetime.now(UTC)
         row.refresh_counts = counts
     return counts
+
+
+def keep_unsent(store: Store, project_id: int, rows: list[Any]) -> tuple[list[Any], list[str]]:
+    """``rows`` with the local status kept for tasks whose status the ALM settled and that is not yet
+    on the server (local status ≠ the server's last known, while the server still has that one)."""
+    from dataclasses import replace
+
+    with store.session() as s:
+        known = {tid: (status, server) for tid, status, server in s.execute(
+            select(Task.task_id, Task.status, SourceTask.server_status)
+            .join(SourceTask, SourceTask.task_pk == Task.id).where(Task.project_id == project_id))}
+    out, kept = [], []
+    for row in rows:
+        local, server = known.get(row.task_id, (None, None))
+        if local is not None and local != server and row.status == server:
+            out.append(replace(row, status=local))
+            kept.append(row.task_id)
+        else:
+            out.append(row)
+    return out, kept
+
+
+def remember_server(store: Store, project_id: int, pulled: Any) -> None:
+    """Store each pulled task's server id, status (meaning) and artifact proxy (bulk statements)."""
+    with store.session() as s:
+        pks = dict(s.execute(select(Task.task_id, Task.id).where(Task.project_id == project_id)).all())
+        have = {pk: sid for sid, pk in s.execute(select(SourceTask.id, SourceTask.task_pk)
+                                                 .join(Task, Task.id == SourceTask.task_pk)
+                                                 .where(Task.project_id == project_id))}
+        new, changed = [], []
+        for row in pulled.rows:
+            pk = pks.get(row.task_id)
+            if pk is None:
+                continue
+            values = {"server_id": pulled.server_ids.get(row.task_id, ""), "server_status": row.status,
+                      "artifact_proxy": pulled.proxies.get(row.task_id, "")}
+            if pk in have:
+                changed.append({"sid": have[pk], **values})
+            else:
+                new.append({"task_pk": pk, **values})
+        if new:
+            s.execute(insert(SourceTask), new)
+        if changed:
+            s.connection().execute(
+                update(SourceTask.__table__).where(SourceTask.__table__.c.id == bindparam("sid")),
+                [{**c} for c in changed])
 
 
 def refresh_message(source: ProjectSource, counts: dict[str, Any]) -> str:
@@ -132,17 +183,50 @@ def refresh_job(store: Store, source: ProjectSource, connector: ConnectorSetting
     return run
 
 
-def with_refresh(fn: Any, store: Store, source: ProjectSource, connector: ConnectorSettings,
-                 http: HttpFactory) -> Any:
-    """A sync job that first refreshes its bound project (a failed refresh fails the sync: syncing
-    stale tasks would write stale statuses back)."""
+def with_refresh(fn: Any, store: Store, source: ProjectSource, connector: ConnectorSettings, http: HttpFactory,
+                 connection: ConnectionSettings, system: Any, *, dry_run: bool = False) -> Any:
+    """The sync (or dry run) of a bound project: refresh its tasks, take links from the server's task
+    references, run the sync, then write what it settled back (:mod:`almdesk.sync.writeback`) and
+    report the job to the server. A failed refresh fails the sync: syncing stale tasks would write
+    stale statuses back. A dry run lists the write-backs as planned rows."""
+    from almdesk.sync import writeback
+    from almdesk.systems.sdelements.client import SdeClient
 
     def run(ctx: JobContext) -> JobOutcome:
         ctx.progress(0, 0, f"Refreshing {source.project} from SD Elements")
         counts = refresh(store, source, connector, http, ctx)
         ctx.event(source.project, "refresh", "ok", refresh_message(source, counts))
-        outcome: JobOutcome = fn(ctx)
-        outcome.data["refresh"] = counts
-        return outcome
+        assert connection.id is not None
+        target = writeback.Target(source.project_id, source.server_project, connection.id, system.name, system.label)
+        client = SdeClient(connector, http, log=ctx.log, sleep=ctx.sleep)
+        try:
+            target.server_connection = writeback.server_connection(client, target, ctx)
+            if not dry_run:
+                writeback.import_references(store, client, target, ctx)
+            outcome: JobOutcome = fn(ctx)
+            outcome.data["refresh"] = counts
+            if dry_run:
+                planned = writeback.plan(store, target)
+                for row in planned:
+                    ctx.event(row["task_id"], row["action"], "planned", row["reason"])
+                outcome.data.setdefault("plan", []).extend(planned)
+                outcome.data["sde_requests"] = client.requests + counts["requests"]
+                return outcome
+            ctx.progress(0, 0, "Writing back to SD Elements")
+            written = writeback.write_back(store, client, target, ctx)
+            outcome.data["write_back"] = written
+            for key, value in written.items():
+                outcome.counts[f"sde_{key}"] = value
+            if written["failed"]:
+                outcome = JobOutcome(False, outcome.message + f" {written['failed']} SD Elements write-back(s) "
+                                     "failed; see the job's events.", outcome.counts, outcome.data)
+            else:
+                outcome.message += (f" SD Elements: {written['statuses']} status(es) and {written['references']} "
+                                    "reference(s) written back.")
+            writeback.report_job(client, target, outcome.succeeded, outcome.message, ctx)
+            outcome.data["sde_requests"] = client.requests + counts["requests"]
+            return outcome
+        finally:
+            client.close()
 
     return run

@@ -178,3 +178,38 @@ class JournalEntry(Base):
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # an unknown-fate create: the connector's timeout (s) then; no new create before finished + 2 x timeout
     timeout: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SourceTask(Base):
+    """What almdesk knows of a bound project's task on the server: its id there, the status (meaning)
+    the server last had, and a status write-back sent but not yet recorded (``sent_status``).
+
+    A task whose local status differs from ``server_status`` has a status the ALM settled that is not
+    yet on the server: the refresh keeps it, and the write-back sends it.
+    """
+
+    __tablename__ = "source_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_pk: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), unique=True)
+    server_id: Mapped[str] = mapped_column(String(60))
+    server_status: Mapped[str] = mapped_column(String(8), default="TODO")
+    artifact_proxy: Mapped[str] = mapped_column(Text, default="")
+    sent_status: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SourceReference(Base):
+    """A task reference almdesk recorded on the server for one connection's item (once; then updated)."""
+
+    __tablename__ = "source_reference"
+    __table_args__ = (UniqueConstraint("task_pk", "connection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_pk: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    server_connection: Mapped[int] = mapped_column(Integer)
+    server_ref_id: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    link: Mapped[str] = mapped_column(Text, default="")

@@ -33,6 +33,7 @@ class Pulled:
     project: dict[str, Any] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # status id → meaning
     server_ids: dict[str, str] = field(default_factory=dict)  # task_id (T21) → server id (1-T21)
+    proxies: dict[str, str] = field(default_factory=dict)  # task_id → artifact_proxy (a synced ALM item's key)
 
 
 def project_not_found(project: int | str) -> ConfigError:
@@ -85,6 +86,7 @@ def pull_tasks(client: SdeClient, project: int, *, include_unaccepted: bool = Fa
                 if row is not None:
                     out.rows.append(row)
                     out.server_ids[row.task_id] = str(raw.get("id") or "")
+                    out.proxies[row.task_id] = str(raw.get("artifact_proxy") or "")
                     if extra:
                         out.unaccepted += 1
             seen += len(page)
