@@ -206,7 +206,7 @@ def with_refresh(fn: Any, store: Store, source: ProjectSource, connector: Connec
             outcome: JobOutcome = fn(ctx)
             outcome.data["refresh"] = counts
             if dry_run:
-                planned = writeback.plan(store, target)
+                planned = writeback.plan(store, target, list(outcome.data.get("plan", [])))
                 for row in planned:
                     ctx.event(row["task_id"], row["action"], "planned", row["reason"])
                 outcome.data.setdefault("plan", []).extend(planned)

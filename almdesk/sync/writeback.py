@@ -25,6 +25,7 @@ A dry run writes nothing and returns the write-backs as planned rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -161,17 +162,30 @@ def _pending_references(store: Store, target: Target) -> list[RefRow]:
     return out
 
 
-def plan(store: Store, target: Target) -> list[dict[str, Any]]:
-    """The write-backs a sync would make now, as rows for the dry run's plan."""
+def plan(store: Store, target: Target, engine_plan: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The write-backs a sync would make, as rows for the dry run's plan: those already due, and those
+    the engine's planned rows (``update-local``, ``create``, ``link``) would cause."""
     rows: list[dict[str, Any]] = []
-    for p in _pending_statuses(store, target):
+    due = _pending_statuses(store, target)
+    for p in due:
         rows.append({"task_id": p.task_id, "action": "sde-status", "alm_key": p.key,
                      "reason": f"SD Elements task {p.server_id} → {p.status} (the ALM's status won)"})
-    if target.server_connection is not None:
-        for _pk, tid, sid, _proxy, ref, key, _url, remembered in _pending_references(store, target):
-            verb = "record" if remembered is None else "update"
-            rows.append({"task_id": tid, "action": "sde-reference", "alm_key": key,
-                         "reason": f"{verb} task reference {ref} on SD Elements task {sid}"})
+    refs = _pending_references(store, target) if target.server_connection is not None else []
+    for _pk, tid, sid, _proxy, ref, key, _url, remembered in refs:
+        verb = "record" if remembered is None else "update"
+        rows.append({"task_id": tid, "action": "sde-reference", "alm_key": key,
+                     "reason": f"{verb} task reference {ref} on SD Elements task {sid}"})
+    seen = {(r["task_id"], r["action"]) for r in rows}
+    for entry in engine_plan:
+        tid, action = entry.get("task_id", ""), entry.get("action")
+        if action == "update-local" and (tid, "sde-status") not in seen:
+            new = "DONE" if entry.get("task_status") == "TODO" else "TODO"
+            rows.append({"task_id": tid, "action": "sde-status", "alm_key": entry.get("alm_key", ""),
+                         "reason": f"SD Elements task → {new}, noting {entry.get('alm_key')} (the ALM's status wins)"})
+        elif action in ("create", "link") and target.server_connection is not None and (tid, "sde-reference") not in seen:
+            what = "the new item" if action == "create" else entry.get("alm_key", "the found item")
+            rows.append({"task_id": tid, "action": "sde-reference", "alm_key": entry.get("alm_key", ""),
+                         "reason": f"record {what} as a task reference on SD Elements"})
     return rows
 
 

@@ -17,6 +17,7 @@ from almdesk.services import Services
 from almdesk.systems.registry import Registry
 from tests.sdelements.bound import Bound, bound
 
+
 def in_scope(env: Bound) -> list[dict]:  # type: ignore[type-arg]
     """The server tasks the default scope creates items for (accepted, TODO, phase ∈ default phases, ≥ 7)."""
     phases = {"requirements", "architecture-design", "development"}
@@ -60,16 +61,16 @@ def test_dry_run_plans_write_backs(services: Services) -> None:
     with bound(services) as env:
         dry = env.sync(dry_run=True)
         assert dry.state == "succeeded"
-        rows = [r for r in dry.outcome.data["plan"] if r["action"] == "sde-reference"]
-        assert rows == []  # nothing is linked yet: references are planned once items exist
+        creates = {r["task_id"] for r in dry.outcome.data["plan"] if r["action"] == "create"}
+        refs = {r["task_id"] for r in dry.outcome.data["plan"] if r["action"] == "sde-reference"}
+        assert creates and refs == creates  # each item to create will be recorded as a reference
+        assert all(len(env.references(t["id"])) == 0 for t in in_scope(env))  # nothing was written
         env.sync()
         item = env.jira_items()[0]
         env.set_jira_done(item)
         dry = env.sync(dry_run=True)
-        planned = [r for r in dry.outcome.data["plan"] if r["action"].startswith("sde-")]
-        status_rows = [r for r in planned if r["action"] == "sde-status"]
-        assert len(status_rows) == 0  # a dry run does not update the local task, so no write-back is due yet
-        assert any(r["action"] == "update-local" for r in dry.outcome.data["plan"])
+        status_rows = [r for r in dry.outcome.data["plan"] if r["action"] == "sde-status"]
+        assert len(status_rows) == 1 and status_rows[0]["alm_key"] == item.key
         assert all(t["status"] != "TS1" for t in in_scope(env))  # nothing was written
 
 
