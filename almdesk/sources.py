@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 
 from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
@@ -152,15 +152,13 @@ def remember_server(store: Store, project_id: int, pulled: Any) -> None:
             values = {"server_id": pulled.server_ids.get(row.task_id, ""), "server_status": row.status,
                       "artifact_proxy": pulled.proxies.get(row.task_id, "")}
             if pk in have:
-                changed.append({"sid": have[pk], **values})
+                changed.append({"id": have[pk], **values})
             else:
                 new.append({"task_pk": pk, **values})
         if new:
             s.execute(insert(SourceTask), new)
         if changed:
-            s.connection().execute(
-                update(SourceTask.__table__).where(SourceTask.__table__.c.id == bindparam("sid")),
-                [{**c} for c in changed])
+            s.execute(update(SourceTask), changed)  # ORM bulk update by primary key
 
 
 def refresh_message(source: ProjectSource, counts: dict[str, Any]) -> str:
