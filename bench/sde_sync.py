@@ -35,10 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 import keyring.backends.fail  # noqa: E402
 import requests  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from almdesk import sandbox  # noqa: E402
 from almdesk.jobs.context import JobContext  # noqa: E402
-from almdesk.models import Store  # noqa: E402
+from almdesk.models import Link, Store  # noqa: E402
 from almdesk.net.session import HttpFactory  # noqa: E402
 from almdesk.paths import Paths  # noqa: E402
 from almdesk.sandbox.base import serve  # noqa: E402
@@ -93,7 +94,9 @@ def run_system(name: str, n: int) -> dict[str, Any]:
         settings = services.config.connection_settings("bench")
         adapter = registry.get(name).sync_adapter(settings, HttpFactory(), JobContext())
         adapter.prepare()
-        item = next(iter(adapter.iter_items()))
+        with services.store.session() as s:
+            linked = set(s.scalars(select(Link.alm_ref).where(Link.connection_id == settings.id)))
+        item = next(i for i in adapter.iter_items() if i.ref in linked and not i.done)  # one of ours, open
         adapter.set_done(item, True)
         adapter.close()
         before, started = sde_requests(sde_app), time.monotonic()
