@@ -19,7 +19,7 @@ from almdesk.systems.registry import Registry, is_alm_target
 from almdesk.systems.sdelements import SYSTEM
 from almdesk.systems.sdelements.client import SdeClient
 from almdesk.systems.sdelements.fields import server_root
-from almdesk.systems.sdelements.source import pull_tasks, read_task, status_for, statuses
+from almdesk.systems.sdelements.source import map_task, pull_tasks, read_task, status_for, statuses
 
 
 def settings(url: str, token: str) -> ConnectorSettings:
@@ -158,3 +158,20 @@ def test_single_task_string_priority_and_status_ids(sde_desc: dict[str, Any], sd
     row = read_task(client, 1, task["id"], {str(s["id"]): str(s["meaning"]) for s in known})
     assert row is not None and row.priority == task["priority"] and row.status == "NA"
     assert row.phase == task["phase"]
+
+
+def test_unexpanded_list_maps_display_name_phase_and_status_id(sde_desc: dict[str, Any], sde_app: SdeApp) -> None:
+    client = SdeClient(settings(sde_desc["url"], sde_desc["secrets"]["api_token"]), HttpFactory())
+    known = {str(s["id"]): str(s["meaning"]) for s in statuses(client)}
+    page = client.get("projects/1/tasks/", what="listing", params={"page_size": 200})["results"]
+    assert {t["phase"] for t in page} >= {"Architecture and Design", "Requirements"}
+    rows = [map_task(t, known) for t in page]
+    server = sde_app.store.tasks[1]
+    assert all(r is not None for r in rows)
+    for raw, row in zip(page, rows, strict=True):
+        assert row is not None and row.phase == server[raw["id"]]["phase"]
+        assert row.status == {"TS1": "DONE", "TS2": "TODO", "TS3": "NA", "TS4": "NA"}[server[raw["id"]]["status"]]
+    detail = client.get("projects/1/tasks/1-T21/", what="reading")
+    assert isinstance(detail["priority"], str)
+    mapped = map_task(detail, known)
+    assert mapped is not None and mapped.priority == server["1-T21"]["priority"]

@@ -21,6 +21,9 @@ from almdesk.systems.sdelements.client import SdeClient
 
 Progress = Callable[[int, int, str], None]
 MEANINGS = ("TODO", "DONE", "NA")
+# the standard phases' display names (what ``phase`` is without ``expand=phase``) → slug
+PHASE_NAMES = {"requirements": "requirements", "architecture and design": "architecture-design",
+               "development": "development", "testing": "testing", "deployment": "deployment"}
 
 
 @dataclass
@@ -104,6 +107,12 @@ def read_task(client: SdeClient, project: int, server_id: str, known: dict[str, 
     return _row(raw, Pulled(statuses=dict(known)))
 
 
+def map_task(raw: Any, known: dict[str, str]) -> TaskRow | None:
+    """One server task (any shape: list or detail, expanded or not) as an almdesk task, or None when
+    almdesk cannot take it. ``known``: status id → meaning."""
+    return _row(raw, Pulled(statuses=dict(known)))
+
+
 def _row(raw: Any, out: Pulled) -> TaskRow | None:
     if not isinstance(raw, dict):
         out.skipped.append(f"an entry that is not a task: {str(raw)[:60]!r}")
@@ -118,7 +127,7 @@ def _row(raw: Any, out: Pulled) -> TaskRow | None:
         out.skipped.append(f"{task_id}: status {status!r} has no known meaning")
         return None
     phase = raw.get("phase")
-    slug = phase.get("slug") if isinstance(phase, dict) else phase
+    slug = phase.get("slug") if isinstance(phase, dict) else PHASE_NAMES.get(str(phase or "").strip().lower(), phase)
     try:
         return task_from_dict({"task_id": task_id, "title": raw.get("title"), "text": raw.get("text") or "",
                                "phase": slug, "priority": raw.get("priority"), "status": meaning,
