@@ -75,8 +75,9 @@ class Bound:
         finally:
             adapter.close()
 
-    def child(self, timeout: float = 120) -> subprocess.Popen[str]:
-        """Start one sync of the connection in a child process (secrets on its stdin)."""
+    def child(self) -> tuple[subprocess.Popen[str], str]:
+        """Start one sync of the connection in a child process; returns it and the secrets to send on
+        its stdin (``proc.communicate(secrets)``), never on its command line."""
         cfg = self.services.config
         secrets: dict[str, str] = {}
         for name in ("sde", "jira"):
@@ -86,10 +87,7 @@ class Bound:
         proc = subprocess.Popen([sys.executable, "-m", "tests.sdelements.sde_child", str(self.services.paths.root),
                                  ALIAS], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps(secrets))
-        proc.stdin.close()
-        return proc
+        return proc, json.dumps(secrets)
 
 
 @contextmanager

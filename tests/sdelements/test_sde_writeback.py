@@ -10,6 +10,8 @@ import signal
 import threading
 from pathlib import Path
 
+import pytest
+
 from werkzeug.wrappers import Request, Response
 
 from almdesk.models import SourceReference, SourceTask, Task
@@ -130,13 +132,15 @@ def _kill_at(env: Bound, method: str, fragment: str, when: str) -> dict[str, obj
     return state
 
 
-def test_sigkill_between_alm_and_sde_writes_resumes(services: Services) -> None:
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_sigkill_between_alm_and_sde_writes_resumes(services: Services, when: str) -> None:
     with bound(services) as env:
-        # references: killed right after the first reference POST landed (its answer lost)
-        state = _kill_at(env, "POST", "/references/", "after")
-        proc = env.child()
+        # references: the items were created in Jira, then the child dies at the first reference POST,
+        # before the server takes it (nothing written) or after (written, its answer lost)
+        state = _kill_at(env, "POST", "/references/", when)
+        proc, secrets = env.child()
         state["pid"] = proc.pid
-        proc.wait(timeout=120)
+        proc.communicate(secrets, timeout=120)
         assert state["fired"] and proc.returncode == -signal.SIGKILL
         wanted = in_scope(env)
         with services.store.session() as s:
@@ -151,14 +155,14 @@ def test_sigkill_between_alm_and_sde_writes_resumes(services: Services) -> None:
         item = next(i for i in env.jira_items() if i.ref == env.references(target["id"])[0]["reference"])
         env.set_jira_done(item)
         state = _kill_at(env, "PATCH", f"/tasks/{target['id']}/", "before")
-        proc = env.child()
+        proc, secrets = env.child()
         state["pid"] = proc.pid
-        proc.wait(timeout=120)
+        proc.communicate(secrets, timeout=120)
         assert state["fired"] and proc.returncode == -signal.SIGKILL
         assert env.app.store.tasks[1][target["id"]]["status"] == "TS2"  # not written yet
         with services.store.session() as s:
             pk = s.query(Task.id).filter(Task.task_id == target["task_id"]).scalar()
-            assert s.query(Task).get(pk).status == "DONE"  # type: ignore[union-attr]
+            assert s.get(Task, pk).status == "DONE"  # type: ignore[union-attr]
             assert s.query(SourceTask).filter(SourceTask.task_pk == pk).one().sent_status == "DONE"
         final = env.sync()  # the refresh keeps the settled status; the write-back finishes it
         assert final.state == "succeeded", final.outcome.message
@@ -174,9 +178,9 @@ def test_sigkill_after_the_status_write_sends_no_second_note(services: Services)
         item = next(i for i in env.jira_items() if i.ref == env.references(target["id"])[0]["reference"])
         env.set_jira_done(item)
         state = _kill_at(env, "PATCH", f"/tasks/{target['id']}/", "after")  # landed, answer lost
-        proc = env.child()
+        proc, secrets = env.child()
         state["pid"] = proc.pid
-        proc.wait(timeout=120)
+        proc.communicate(secrets, timeout=120)
         assert state["fired"] and proc.returncode == -signal.SIGKILL
         assert env.app.store.tasks[1][target["id"]]["status"] == "TS1"
         final = env.sync()
