@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from werkzeug.wrappers import Request, Response
 
 from almdesk.models import SourceReference, SourceTask, Task
