@@ -9,6 +9,7 @@ sdetools left orphans for manual removal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -172,7 +173,7 @@ def refresh_message(source: ProjectSource, counts: dict[str, Any]) -> str:
 
 
 def refresh_job(store: Store, source: ProjectSource, connector: ConnectorSettings, http: HttpFactory
-                ) -> Any:
+                ) -> Callable[[JobContext], JobOutcome]:
     def run(ctx: JobContext) -> JobOutcome:
         counts = refresh(store, source, connector, http, ctx)
         numbers = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
@@ -181,8 +182,9 @@ def refresh_job(store: Store, source: ProjectSource, connector: ConnectorSetting
     return run
 
 
-def with_refresh(fn: Any, store: Store, source: ProjectSource, connector: ConnectorSettings, http: HttpFactory,
-                 connection: ConnectionSettings, system: Any, *, dry_run: bool = False) -> Any:
+def with_refresh(fn: Callable[[JobContext], JobOutcome], store: Store, source: ProjectSource,
+                 connector: ConnectorSettings, http: HttpFactory, connection: ConnectionSettings, system: Any, *,
+                 dry_run: bool = False) -> Callable[[JobContext], JobOutcome]:
     """The sync (or dry run) of a bound project: refresh its tasks, take links from the server's task
     references, run the sync, then write what it settled back (:mod:`almdesk.sync.writeback`) and
     report the job to the server. A failed refresh fails the sync: syncing stale tasks would write

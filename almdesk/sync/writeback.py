@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from almdesk.errors import RemoteError, UserFacingError
+from almdesk.errors import AuthError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.models import Link, SourceReference, SourceTask, Store, Task
 from almdesk.systems.sdelements.client import SdeClient
@@ -202,7 +202,7 @@ def write_back(store: Store, client: SdeClient, target: Target, ctx: JobContext)
         except UserFacingError as exc:
             counts["failed"] += 1
             ctx.event(f"{p.task_id} {p.title}"[:300], "sde-status", "failed", str(exc))
-            if getattr(exc, "status", 0) in (401, 403) or type(exc).__name__ == "AuthError":
+            if isinstance(exc, AuthError):  # a refused token or permission refuses every task alike
                 return counts
     if target.server_connection is None:
         return counts
@@ -215,7 +215,7 @@ def write_back(store: Store, client: SdeClient, target: Target, ctx: JobContext)
         except UserFacingError as exc:
             counts["failed"] += 1
             ctx.event(tid, "sde-reference", "failed", str(exc))
-            if type(exc).__name__ == "AuthError":
+            if isinstance(exc, AuthError):
                 return counts
     return counts
 
