@@ -24,7 +24,7 @@ from almdesk.net.trace import TraceRecorder
 from almdesk.paths import Paths
 from almdesk.secrets import SecretStore
 from almdesk.sources import ProjectSource, refresh_job, source_of, with_refresh
-from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest
+from almdesk.systems.base import ConnectionSettings, ConnectorSettings, DefectRequest, GateRequest, Step
 from almdesk.systems.registry import Registry
 
 
@@ -99,8 +99,16 @@ class Services:
         http = self.http_for(target.connector, trace=bool(conn and conn.debug), job_hint="test")
         cid, conn_id = self._ids(target)
         what = f"connection {conn.alias}" if conn else f"connector {target.connector.name}"
+        steps = None
+        source = source_of(self.store, conn.project) if conn and conn.project else None
+        if conn is not None and source is not None:  # its tasks come from SD Elements: check that side too
+            sde = self.config.connector_settings(source.connector)
+            sde_system = self.registry.get(sde.system)
+            extra = getattr(sde_system, "project_test_steps")(sde, source.server_project, self.http_for(sde))  # noqa: B009
+            steps = [*system.test_steps(target.connector, conn, http),
+                     *(Step(f"sde-{s.key}", f"SD Elements: {s.title}", s.run) for s in extra)]
         return JobSpec("test-connection" if conn else "test-connector", f"Test {what}",
-                       test_job(system, target.connector, conn, http), cid, conn_id,
+                       test_job(system, target.connector, conn, http, steps=steps), cid, conn_id,
                        trace_path=_trace_path(http))
 
     def gate_spec(self, request: GateRequest, *, connection: str | int | None = None,

@@ -186,3 +186,16 @@ def test_sigkill_after_the_status_write_sends_no_second_note(services: Services)
         assert final.state == "succeeded", final.outcome.message
         assert final.outcome.data["write_back"]["statuses"] == 0
         assert len(env.app.store.notes[target["id"]]) == 1
+
+
+def test_connection_test_checks_the_sde_side(services: Services) -> None:
+    with bound(services) as env:
+        result = services.run(services.test_spec(connection="shop-jira"))
+        assert result.state == "succeeded", result.outcome.message
+        keys = [s["key"] for s in result.outcome.data["steps"]]
+        assert keys[-5:] == ["sde-api", "sde-token", "sde-version", "sde-project", "sde-permissions"]
+        env.app.store.users[0].role = "PR5"  # the token's user loses sync_with_alm on the project
+        failed = services.run(services.test_spec(connection="shop-jira"))
+        bad = [s for s in failed.outcome.data["steps"] if s["status"] == "failed"]
+        assert failed.state == "failed" and [s["key"] for s in bad] == ["sde-permissions"]
+        assert "sync_with_alm" in bad[0]["detail"]
