@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from almdesk import __version__
+from almdesk import __version__, cli_source
 from almdesk.base.fields import FieldErrors, split_list
 from almdesk.base.records import DefectRequest, GateRequest, normalize_operator
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="GUI: start the sandbox demo when nothing is configured")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    sb = sub.add_parser("sandbox", help="start loopback simulators of the four systems")
+    sb = sub.add_parser("sandbox", help="start loopback simulators of the four ALM systems and SD Elements")
     sb.add_argument("--only", action="append", help="start only this system (repeatable)")
     sb.add_argument("--port", type=int, default=0, help="first port (0 = free ports)")
     sb.add_argument("--faults", default="", help="e.g. 500:0.05,429:0.05,reset:0.02,slow:0.02,expire:0.01")
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a.add_argument("--business-unit", default="")
     a.add_argument("--application", default="")
+    cli_source.add_arguments(a, pr)
     i = pr.add_parser("import")
     i.add_argument("name")
     i.add_argument("file")
@@ -279,6 +280,13 @@ class Cli:
     # --- projects ---------------------------------------------------------------------------
     def project(self) -> tuple[int, Any]:
         a, cfg = self.args, self.config
+        if a.action == "add" and a.source:
+            return cli_source.add_bound(self.services, a, self.say, self.run_job)
+        if a.action in ("refresh", "test"):
+            spec = self.services.refresh_spec(a.name) if a.action == "refresh" else self.services.project_test_spec(a.name)
+            return self.run_job(spec)
+        if a.action == "pick":
+            return cli_source.pick(self.services, a, self.say)
         if a.action == "add":
             pid = cfg.add_project(a.name, a.business_unit, a.application)
             self.say(f"Project {a.name!r} added.")
@@ -286,7 +294,9 @@ class Cli:
         if a.action == "list":
             rows = cfg.projects()
             for r in rows:
-                self.say(f"{r['name']:30} {r['business_unit']:15} {r['application']:15} {r['tasks']} tasks")
+                source = f"  from {r['source']} #{r['sde_project']}, refreshed {r['last_refresh'] or 'never'}" \
+                    if r["source"] else ""
+                self.say(f"{r['name']:30} {r['business_unit']:15} {r['application']:15} {r['tasks']} tasks{source}")
             return EXIT_OK, rows
         from pathlib import Path
 

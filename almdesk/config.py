@@ -277,8 +277,13 @@ class Config:
     def projects(self) -> list[dict[str, Any]]:
         with self.store.session() as s:
             counts = dict(s.execute(select(Task.project_id, func.count()).group_by(Task.project_id)).all())
+            sources = dict(s.execute(select(Connector.id, Connector.name)).all())
             return [{"id": p.id, "name": p.name, "business_unit": p.business_unit, "application": p.application,
-                     "tasks": counts.get(p.id, 0)} for p in s.scalars(select(Project).order_by(Project.name))]
+                     "tasks": counts.get(p.id, 0), "source": sources.get(p.source_connector_id or 0, ""),
+                     "sde_project": p.source_project,
+                     "last_refresh": p.last_refresh.isoformat() if p.last_refresh else None,
+                     "refresh_counts": dict(p.refresh_counts or {})}
+                    for p in s.scalars(select(Project).order_by(Project.name))]
 
     def project_id(self, name: str) -> int:
         with self.store.session() as s:

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from almdesk import sandbox
-from almdesk.errors import ConfigError
+from almdesk.errors import ConfigError, UserFacingError
+from almdesk.jobs.context import JobContext
 from almdesk.sandbox.base import SandboxServer
 from almdesk.services import Services
+from almdesk.systems.registry import is_alm_target
 
 log = logging.getLogger(__name__)
 DEMO_PROJECT = "Demo project"
@@ -49,7 +51,10 @@ class Demo:
             server = sandbox.start([name])[0]
             self.servers.append(server)
             desc = server.describe()
-            summary[name] = self._wire(name, desc, known.get(name))
+            if is_alm_target(self.services.registry.get(name)):
+                summary[name] = self._wire(name, desc, known.get(name))
+            else:
+                summary[name] = self._wire_source(name, desc, known.get(name))
         self.file.write_text(json.dumps(summary, indent=2), encoding="utf-8")
         if progress:
             progress(len(systems), len(systems), "Sandboxes ready")
@@ -73,6 +78,32 @@ class Demo:
             except ConfigError as exc:
                 log.warning("demo connection for %s not created: %s", name, exc)
         return {"connector": connector_name, "connection": alias, "url": desc["url"]}
+
+    def _wire_source(self, name: str, desc: dict[str, Any], known: dict[str, Any] | None) -> dict[str, Any]:
+        """A task source (SD Elements): its connector and a local project bound to the seeded server
+        project, refreshed once; no connection (it is no ALM target)."""
+        from almdesk.sources import bind_project, refresh, source_of
+
+        cfg = self.services.config
+        system = self.services.registry.get(name)
+        connector_name = (known or {}).get("connector") or f"Demo {system.label}"
+        existing = {c.name: c for c in cfg.connectors()}
+        info = existing.get(connector_name)
+        cfg.save_connector(connector_name, name, desc["params"], desc["secrets"],
+                           info.network if info else None, connector_id=info.id if info else None)
+        server_project = desc["project"]
+        project = (known or {}).get("project") or f"{server_project['name']} (SD Elements)"
+        if project not in {p["name"] for p in cfg.projects()}:
+            pid = cfg.add_project(project, server_project["business_unit"], server_project["application"])
+            bind_project(self.services.store, self.services.registry, pid, connector_name, int(server_project["id"]))
+        source = source_of(self.services.store, project)
+        if source is not None:
+            try:
+                refresh(self.services.store, source, cfg.connector_settings(connector_name),
+                        self.services.http_for(cfg.connector_settings(connector_name)), JobContext())
+            except UserFacingError as exc:
+                log.warning("demo project %s not refreshed: %s", project, exc)
+        return {"connector": connector_name, "project": project, "url": desc["url"]}
 
     def _seed_tasks(self, project_id: int) -> None:
         from almdesk.sync.demo import write_demo_tasks

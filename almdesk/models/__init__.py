@@ -10,8 +10,10 @@ from almdesk.models.tables import (
     JournalEntry,
     Link,
     Project,
+    SourceReference,
+    SourceTask,
     Task,
 )
 
-__all__ = ["Base", "Connection", "Connector", "Job", "JobEventRow", "JournalEntry", "Link", "Project", "Store",
-           "Task"]
+__all__ = ["Base", "Connection", "Connector", "Job", "JobEventRow", "JournalEntry", "Link", "Project",
+           "SourceReference", "SourceTask", "Store", "Task"]

@@ -57,6 +57,13 @@ class Project(Base):
     business_unit: Mapped[str] = mapped_column(String(200), default="")
     application: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # bound to a server project (SD Elements): its tasks are pulled from there, results written back
+    source_connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connector.id", ondelete="SET NULL", name="fk_project_source_connector"), nullable=True)
+    source_project: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the server project's id
+    include_unaccepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_refresh: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refresh_counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="project", cascade="all, delete-orphan")
 
@@ -173,3 +180,38 @@ class JournalEntry(Base):
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # an unknown-fate create: the connector's timeout (s) then; no new create before finished + 2 x timeout
     timeout: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SourceTask(Base):
+    """What almdesk knows of a bound project's task on the server: its id there, the status (meaning)
+    the server last had, and a status write-back sent but not yet recorded (``sent_status``).
+
+    A task whose local status differs from ``server_status`` has a status the ALM settled that is not
+    yet on the server: the refresh keeps it, and the write-back sends it.
+    """
+
+    __tablename__ = "source_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_pk: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), unique=True)
+    server_id: Mapped[str] = mapped_column(String(60))
+    server_status: Mapped[str] = mapped_column(String(8), default="TODO")
+    artifact_proxy: Mapped[str] = mapped_column(Text, default="")
+    sent_status: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SourceReference(Base):
+    """A task reference almdesk recorded on the server for one connection's item (once; then updated)."""
+
+    __tablename__ = "source_reference"
+    __table_args__ = (UniqueConstraint("task_pk", "connection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_pk: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    server_connection: Mapped[int] = mapped_column(Integer)
+    server_ref_id: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    link: Mapped[str] = mapped_column(Text, default="")

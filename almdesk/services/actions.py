@@ -71,14 +71,15 @@ def settings_step(system: System, connector: ConnectorSettings) -> Step:
 
 
 def test_job(system: System, connector: ConnectorSettings, connection: ConnectionSettings | None,
-             http: HttpFactory, extra: Sequence[Step] = ()) -> JobFn:
-    """Test Connection: the settings, ``extra`` local checks (e.g. the sync identity), the network, the system's steps."""
+             http: HttpFactory, extra: Sequence[Step] = (), *, steps: list[Step] | None = None) -> JobFn:
+    """Test Connection: the settings, ``extra`` local checks (e.g. the sync identity), the network, then
+    the system's steps (``steps``: instead of them, e.g. with a bound project's)."""
 
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(connector.secrets.values())
-        steps = [settings_step(system, connector), *extra, *network_steps(system.base_url(connector), connector)]
-        steps += system.test_steps(connector, connection, http)
-        results = run_steps(steps, ctx)
+        checks = [settings_step(system, connector), *extra, *network_steps(system.base_url(connector), connector)]
+        checks += system.test_steps(connector, connection, http) if steps is None else steps
+        results = run_steps(checks, ctx)
         failed = next((r for r in results if r.status == "failed"), None)
         data: dict[str, Any] = {"steps": [asdict(r) for r in results], "requests": http.requests}
         if failed:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from almdesk.base.records import DefectRequest, GateRequest
+from almdesk.base.records import DefectRequest, GateRequest, Step
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.config import Config, connection_fields
 from almdesk.errors import ConfigError
@@ -26,6 +26,7 @@ from almdesk.net.trace import TraceRecorder
 from almdesk.paths import Paths
 from almdesk.secrets import SecretStore
 from almdesk.services.actions import defect_job, gate_job, test_job
+from almdesk.sources import ProjectSource, refresh_job, source_of, with_refresh
 from almdesk.systems.registry import Registry
 
 
@@ -105,8 +106,16 @@ class Services:
         from almdesk.sync.identity import identity_step
 
         extra = [identity_step(self.store, system, conn)] if conn else []
+        steps = None
+        source = source_of(self.store, conn.project) if conn and conn.project else None
+        if conn is not None and source is not None:  # its tasks come from SD Elements: check that side too
+            sde = self.config.connector_settings(source.connector)
+            sde_system = self.registry.get(sde.system)
+            project_steps = sde_system.project_test_steps(sde, source.server_project, self.http_for(sde))
+            steps = [*system.test_steps(target.connector, conn, http),
+                     *(Step(f"sde-{s.key}", f"SD Elements: {s.title}", s.run) for s in project_steps)]
         return JobSpec("test-connection" if conn else "test-connector", f"Test {what}",
-                       test_job(system, target.connector, conn, http, extra), cid, conn_id,
+                       test_job(system, target.connector, conn, http, extra, steps=steps), cid, conn_id,
                        trace_path=_trace_path(http))
 
     def gate_spec(self, request: GateRequest, *, connection: str | int | None = None,
@@ -136,8 +145,40 @@ class Services:
         cid, conn_id = self._ids(target)
         kind = "dry-run" if dry_run else "sync"
         fn = sync_job(self.store, target, system, http, dry_run=dry_run)
+        source = source_of(self.store, target.project) if target.project else None
+        if source is not None:  # a project bound to SD Elements: pull its tasks first
+            sde = self.config.connector_settings(source.connector)
+            fn = with_refresh(fn, self.store, source, sde, self.http_for(sde), target, system, dry_run=dry_run)
         return JobSpec(kind, f"{'Dry run' if dry_run else 'Sync'} {target.alias}", fn, cid, conn_id,
                        automatic=automatic, trace_path=_trace_path(http))
+
+    def project_source(self, project: str) -> ProjectSource:
+        self.config.project_id(project)  # a clear error for an unknown name
+        source = source_of(self.store, project)
+        if source is None:
+            raise ConfigError(f"Project {project!r} is not bound to an SD Elements project.",
+                              "Bind it: almdesk project add NAME --source CONNECTOR --sde-project ID (its tasks "
+                              "then come from the server), or import its tasks from a file.", field="project")
+        return source
+
+    def refresh_spec(self, project: str) -> JobSpec:
+        """Pull a bound project's tasks from its SD Elements project."""
+        source = self.project_source(project)
+        sde = self.config.connector_settings(source.connector)
+        cid = self.config.connector(source.connector).id
+        return JobSpec("refresh", f"Refresh {source.project} from SD Elements",
+                       refresh_job(self.store, source, sde, self.http_for(sde)), cid)
+
+    def project_test_spec(self, project: str) -> JobSpec:
+        """Test Connection of a bound project: the connector's steps, then project found and permissions."""
+        source = self.project_source(project)
+        sde = self.config.connector_settings(source.connector)
+        system = self.registry.get(sde.system)
+        http = self.http_for(sde)
+        steps = getattr(system, "project_test_steps")(sde, source.server_project, http)  # noqa: B009
+        cid = self.config.connector(source.connector).id
+        return JobSpec("test-connector", f"Test project {source.project} on {sde.name}",
+                       test_job(system, sde, None, http, steps=steps), cid)
 
     def close(self) -> None:
         self.store.close()

@@ -156,6 +156,10 @@ class GuardedSystem:
         with answers(self.label):
             return self.system.workspaces(connector, http)
 
+    def project_test_steps(self, connector: ConnectorSettings, project: int, http: HttpFactory) -> list[Step]:
+        with answers(self.label):
+            return guard_steps(self.label, self.system.project_test_steps(connector, project, http))
+
     def sync_adapter(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> SyncAdapter:
         with answers(self.label):
             return GuardedAdapter(self.label, self.system.sync_adapter(connection, http, ctx))

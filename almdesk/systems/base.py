@@ -145,6 +145,12 @@ class Declared:
         """The server's URL (every system implements it)."""
         raise NotImplementedError
 
+    def project_test_steps(self, connector: ConnectorSettings, project: int, http: HttpFactory) -> list[Step]:
+        """Test Connection for a project bound to server project ``project``; only with
+        :attr:`Capability.TASK_SOURCE`."""
+        raise ConfigError(f"{getattr(self, 'label', 'This system')} is not a task source.",
+                          "Bind projects to an SD Elements connector.", field="source")
+
     def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]:
         """The connection's ALM target as comparable text (two connections with the same key share
         one ALM project); by default the server's base URL and ``alm_project``."""
@@ -216,6 +222,8 @@ class System(Protocol):
         ...
 
     def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]: ...
+
+    def project_test_steps(self, connector: ConnectorSettings, project: int, http: HttpFactory) -> list[Step]: ...
 
     def target_key(self, connection: ConnectionSettings) -> tuple[str, ...]: ...
 

@@ -14,14 +14,23 @@ from collections.abc import Iterable, Iterator
 
 from almdesk.errors import ConfigError
 from almdesk.systems.answers import GuardedSystem
-from almdesk.systems.base import ALM_TARGET, Capability, System
+from almdesk.systems.base import ALM_TARGET, Capability, Declared, System
 
-SYSTEM_NAMES = ("octane", "jira", "github", "rally")
+SYSTEM_NAMES = ("octane", "jira", "github", "rally", "sdelements")
 
+
+def is_alm_target(system: System) -> bool:
+    """True for a system items are synced into, gated and created in (it declares all of ALM_TARGET)."""
+    return system.capabilities >= ALM_TARGET
+
+
+# Declared delegates these to the system's steps/actions modules; the others it only refuses.
+DELEGATED = frozenset({"test_steps", "create_defect", "gate"})
 # The operation each capability needs the system to implement (beyond the declaration).
 NEEDS: dict[Capability, str] = {
     Capability.TEST: "test_steps", Capability.SYNC: "sync_adapter", Capability.GATE: "gate",
     Capability.DEFECT: "create_defect", Capability.WORKSPACES: "workspaces",
+    Capability.TASK_SOURCE: "project_test_steps",
 }
 
 
@@ -29,7 +38,8 @@ def check_declaration(system: System) -> None:
     """Raise TypeError when ``system`` declares a capability without the operation it needs."""
     for cap in system.capabilities:
         op = NEEDS.get(cap)
-        if op and not callable(getattr(system, op, None)):
+        own = getattr(type(system), op, None) if op else None
+        if op and (not callable(own) or (own is getattr(Declared, op, None) and op not in DELEGATED)):
             raise TypeError(f"system {system.name!r} declares {cap.value!r} but has no {op}()")
     for f in system.target.fields:
         if f not in {fld.name for fld in (*system.connection_fields, *system.connector_fields)}:
@@ -76,9 +86,9 @@ class Registry:
         """The systems that declare every one of ``capabilities``."""
         return [s for s in self._systems.values() if set(capabilities) <= s.capabilities]
 
-    def alm_targets(self) -> list[System]:
-        """The systems a connection can sync into (test, sync, gate, defect)."""
-        return self.having(*ALM_TARGET)
+    def alm_targets(self) -> list[str]:
+        """Names of the systems a connection can sync into (they declare test, sync, gate and defect)."""
+        return [s.name for s in self.having(*ALM_TARGET)]
 
     def __iter__(self) -> Iterator[System]:
         return iter(self._systems.values())

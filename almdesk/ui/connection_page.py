@@ -128,7 +128,9 @@ class ConnectionEditor(QWidget):
 
     def refresh_choices(self) -> None:
         self.choices_stale = False
-        for combo, items in ((self.connector, [(c.name, c.id) for c in self.services.config.connectors()]),
+        targets = set(self.services.registry.alm_targets())  # a task source (SD Elements) is no target
+        connectors = [(c.name, c.id) for c in self.services.config.connectors() if c.system in targets]
+        for combo, items in ((self.connector, connectors),
                              (self.project, [(p["name"], p["name"]) for p in self.services.config.projects()])):
             current = combo.currentData()
             combo.blockSignals(True)

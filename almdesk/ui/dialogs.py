@@ -341,7 +341,8 @@ class TargetBox(QWidget):
         for info in services.config.connections():
             self.combo.addItem(f"Connection: {info.alias}  ({info.system}, project {info.project or '—'})",
                                f"connection:{info.id}")
-        for cinfo in services.config.connectors():
+        targets = set(services.registry.alm_targets())
+        for cinfo in (c for c in services.config.connectors() if c.system in targets):
             self.combo.addItem(f"Connector: {cinfo.name}  ({cinfo.system}) + workspace", f"connector:{cinfo.id}")
         wanted = f"connection:{connection_id}" if connection_id is not None else f"connector:{connector_id}"
         self.combo.setCurrentIndex(max(self.combo.findData(wanted), 0))

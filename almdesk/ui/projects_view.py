@@ -41,6 +41,7 @@ from almdesk.models import Task
 from almdesk.services import Services
 from almdesk.ui.dialogs import error_label, show_error, split_message
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.source_picker import SourcePanel, SourcePickerDialog
 
 PAGE = 500
 STATUSES = ("TODO", "DONE", "NA")
@@ -227,6 +228,11 @@ class ProjectsView(QWidget):
         new_btn = QPushButton("&New project…")
         new_btn.setObjectName("new_project")
         new_btn.clicked.connect(self.new_project)
+        bind_btn = QPushButton("&Bind to SD Elements…")
+        bind_btn.setObjectName("bind_project")
+        bind_btn.clicked.connect(self.bind_project)
+        self.source = SourcePanel(services, runner, self)
+        self.source.refreshed.connect(lambda: self.reload())
 
         self.phase = QComboBox()
         self.phase.setObjectName("filter_phase")
@@ -287,6 +293,7 @@ class ProjectsView(QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.list, 1)
         ll.addWidget(new_btn)
+        ll.addWidget(bind_btn)
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Phase:"))
         filters.addWidget(self.phase)
@@ -300,6 +307,7 @@ class ProjectsView(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.source)
         rl.addLayout(filters)
         rl.addWidget(self.empty)
         rl.addWidget(self.table, 1)
@@ -326,9 +334,10 @@ class ProjectsView(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         chosen = None
-        for p in self.services.config.projects():
+        self._rows = {p["id"]: p for p in self.services.config.projects()}
+        for p in self._rows.values():
             owner = " / ".join(x for x in (p["business_unit"], p["application"]) if x)
-            item = QTreeWidgetItem([p["name"], f"{p['tasks']:,}", owner])
+            item = QTreeWidgetItem([("⇄ " if p["source"] else "") + p["name"], f"{p['tasks']:,}", owner])
             item.setData(0, Qt.ItemDataRole.UserRole, p["id"])
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             path = " / ".join(x for x in (p["business_unit"], p["application"], p["name"]) if x)
@@ -353,9 +362,21 @@ class ProjectsView(QWidget):
         finally:
             dialog.deleteLater()
 
+    def bind_project(self) -> int | None:
+        dialog = SourcePickerDialog(self.services, self.runner, self)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.project_id is None:
+                return None
+            self.reload(dialog.project_id)
+            self.changed.emit()
+            return dialog.project_id
+        finally:
+            dialog.deleteLater()
+
     def _project_changed(self) -> None:
         pid = self.current_project()
         has = pid is not None
+        self.source.show_project(getattr(self, "_rows", {}).get(pid))
         self.empty.setVisible(self.list.topLevelItemCount() == 0)
         for w in (self.phase, self.status, self.search, self.min_priority, self.table):
             w.setEnabled(has)

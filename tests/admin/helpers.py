@@ -26,9 +26,10 @@ def snapshot(svc: Services, vault: DictKeyring) -> dict[str, Any]:
 
 
 def described_systems(registry: Registry) -> list[str]:
-    """Systems of the registry that have a sandbox (the toy system has its own test sandbox)."""
+    """ALM systems of the registry that have a sandbox (the toy system has its own test sandbox); a task
+    source (SD Elements) is left out: it has no connections."""
     have = set(sandbox.available()) | {"toy"}
-    return [name for name in registry.names() if name in have]
+    return [name for name in registry.alm_targets() if name in have]
 
 
 def describe(system: str, base_url: str = "http://127.0.0.1:9") -> dict[str, Any]:

@@ -17,9 +17,9 @@ import pytest
 from almdesk import sandbox
 from almdesk.base.fields import FieldKind
 from almdesk.cli import main
-from almdesk.errors import EXIT_OK, EXIT_REMOTE
+from almdesk.errors import EXIT_CONFIG, EXIT_OK, EXIT_REMOTE
 from almdesk.sandbox.base import SandboxServer, serve
-from almdesk.systems.registry import Registry
+from almdesk.systems.registry import Registry, is_alm_target
 
 REGISTRY = Registry.default()
 SYSTEMS = [s for s in sandbox.available() if s in REGISTRY]
@@ -67,6 +67,9 @@ def test_connector_and_connection_test_pass(data_dir: Path, server: SandboxServe
     for key, value in desc["connection_params"].items():
         args += ["--param", f"{key}={value if not isinstance(value, list) else ','.join(value)}"]
     code, doc = run(data_dir, *args)
+    if not is_alm_target(REGISTRY.get(desc["system"])):  # a task source is no connection's target
+        assert code == EXIT_CONFIG and "task source" in doc["error"], doc
+        return
     assert code == EXIT_OK, doc
     code, doc = run(data_dir, "connection", "test", "a")
     assert code == EXIT_OK, doc

@@ -33,7 +33,7 @@ from almdesk.sync import sync_job
 from almdesk.sync.tasks_io import TaskRow, task_from_dict, upsert_tasks
 from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import System
-from almdesk.systems.registry import SYSTEM_NAMES, Registry
+from almdesk.systems.registry import SYSTEM_NAMES, Registry, is_alm_target
 from tests.sync.toyalm import ToyAlmApp, ToyAlmSystem
 
 TITLE_FORMAT = "[$application] $task_id $title"
@@ -54,7 +54,7 @@ def real_systems() -> list[str]:
                 continue
             raise
         system = getattr(mod, "SYSTEM", None)
-        if system is not None and callable(getattr(system, "sync_adapter", None)):
+        if system is not None and callable(getattr(system, "sync_adapter", None)) and is_alm_target(system):
             names.append(name)
     return names
 

@@ -13,12 +13,14 @@ from pytestqt.qtbot import QtBot
 from almdesk import sandbox
 from almdesk.sandbox.base import serve
 from almdesk.services import Services
+from almdesk.systems.registry import Registry
 from almdesk.ui.defect_dialog import DefectDialog
 from almdesk.ui.gate_panel import GateDialog
 from almdesk.ui.runner import JobRunner
 
 Shot = Callable[[QWidget, str], Path]
-OTHERS = [name for name in sandbox.available() if name != "octane"]
+# the ALM targets; SD Elements (a task source) has neither a gate nor items to create
+OTHERS = [name for name in sandbox.available() if name != "octane" and name in Registry.default().alm_targets()]
 WORKSPACE_PARAM = {"jira": "alm_project", "rally": "rally_workspace", "github": "alm_project"}
 
 
