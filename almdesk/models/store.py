@@ -131,10 +131,26 @@ class Store:
             return
         if current is not None and self.path.exists() and self.path.stat().st_size > 0:
             self.backup_path = self.backup()
-        with self.engine.begin() as conn:
-            cfg = alembic_config()
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+        with self.engine.connect() as conn:
+            # SQLite rebuilds a table to alter it (batch mode): with foreign keys on, dropping the old
+            # table would cascade into every table referring to it (a project's tasks, their links).
+            # SQLite's own procedure: keys off (outside a transaction), migrate, check, keys on.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            try:
+                with conn.begin():
+                    cfg = alembic_config()
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise ConfigError(f"Upgrading {self.path} left {len(broken)} broken reference(s) "
+                                          f"(first: {broken[0]}); nothing was changed.",
+                                          f"Send the support bundle; the database before the upgrade is "
+                                          f"{self.backup_path or self.path}.")
+            finally:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
     def backup(self) -> Path:
         """A consistent copy of the DB file next to it, named with a timestamp."""

@@ -16,6 +16,7 @@ from almdesk.net.session import HttpFactory
 from almdesk.sandbox.base import Faults, SandboxServer, serve
 from almdesk.sandbox.sdelements import SdeApp, create
 from almdesk.services.actions import run_steps
+from almdesk.systems.base import Capability
 from almdesk.systems.registry import Registry, is_alm_target
 from almdesk.systems.sdelements import SYSTEM
 from almdesk.systems.sdelements.client import SdeClient
@@ -50,7 +51,7 @@ def fresh() -> Iterator[tuple[SandboxServer, SdeApp]]:
 
 def test_registry_knows_a_task_source() -> None:
     registry = Registry.default()
-    assert "sdelements" in registry and SYSTEM.capabilities == ("test", "task_source")
+    assert "sdelements" in registry and SYSTEM.capabilities == {Capability.TEST, Capability.TASK_SOURCE}
     assert not is_alm_target(SYSTEM)
     assert "sdelements" not in registry.alm_targets() and "jira" in registry.alm_targets()
 

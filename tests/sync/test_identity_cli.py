@@ -26,7 +26,7 @@ from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.systems.registry import Registry
 
 REGISTRY = Registry.default()
-SYSTEMS = [s for s in sandbox.available() if s in REGISTRY]
+SYSTEMS = [s for s in sandbox.available() if s in REGISTRY.alm_targets()]
 TASKS = [("T1", 'Quote "this" and ^ \\ too'), ("T2", "Pipes || ( and ü"), ("T12", "T2: inside another title")]
 
 
