@@ -17,8 +17,9 @@ inherits what it does not set from the loaded profile, so none may set ``derando
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
@@ -29,6 +30,9 @@ from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.services import Services
 from almdesk.systems.registry import Registry
 from tests.toy import ToySandbox, ToySystem
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -66,3 +70,18 @@ def toy_server() -> Iterator[SandboxServer]:
     server = serve(ToySandbox())
     yield server
     server.stop()
+
+
+@pytest.fixture
+def shot(tmp_path: Path) -> Callable[[QWidget, str], Path]:
+    """Save ``widget`` (offscreen rendering) as ``<name>.png`` under this test's ``tmp_path`` — or under
+    ``$ALMDESK_SHOTS`` when set, to look at them — and return the path."""
+    folder = Path(os.environ["ALMDESK_SHOTS"]) if os.environ.get("ALMDESK_SHOTS") else tmp_path / "shots"
+
+    def save(widget: QWidget, name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        assert widget.grab().save(str(path)), path
+        return path
+
+    return save
