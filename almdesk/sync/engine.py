@@ -64,12 +64,17 @@ COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "link
 T = TypeVar("T")
 
 
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware UTC: the default ``now`` of :class:`SyncRun`."""
+    return datetime.now(UTC)
+
+
 def sync_job(store: Store, connection: ConnectionSettings, system: System, http: HttpFactory, *,
-             dry_run: bool = False) -> Callable[[JobContext], JobOutcome]:
-    """The sync (or dry run) of ``connection`` as a job callable."""
+             dry_run: bool = False, now: Callable[[], datetime] = utc_now) -> Callable[[JobContext], JobOutcome]:
+    """The sync (or dry run) of ``connection`` as a job callable; ``now`` as for :class:`SyncRun`."""
 
     def run(ctx: JobContext) -> JobOutcome:
-        return SyncRun(store, connection, system, http, ctx, dry_run=dry_run).run()
+        return SyncRun(store, connection, system, http, ctx, dry_run=dry_run, now=now).run()
 
     return run
 
@@ -83,10 +88,14 @@ class _Stop(Exception):
 
 
 class SyncRun:
-    """One run of the engine for one connection. Not reusable."""
+    """One run of the engine for one connection. Not reusable.
+
+    ``now`` is the clock (aware UTC) that decides whether an unknown-fate create's waiting window is
+    over (:meth:`almdesk.sync.journal.Journal.waiting_creates`); the wall clock unless a test injects one.
+    """
 
     def __init__(self, store: Store, connection: ConnectionSettings, system: System, http: HttpFactory,
-                 ctx: JobContext, *, dry_run: bool = False) -> None:
+                 ctx: JobContext, *, dry_run: bool = False, now: Callable[[], datetime] = utc_now) -> None:
         if connection.id is None:
             raise ConfigError(f"Connection {connection.alias!r} is not saved.", "Save the connection, then sync it.",
                               field="connection")
@@ -97,6 +106,7 @@ class SyncRun:
         self.http = http
         self.ctx = ctx
         self.dry_run = dry_run
+        self.now = now
         self.params = connection.params
         self.noun = system.item_noun or "item"
         self._server_failures = 0
@@ -128,7 +138,7 @@ class SyncRun:
             links = self.links.load()
             leftover = journal.leftover_creates()
             self._resumed = set(leftover)
-            waiting = journal.waiting_creates()
+            waiting = journal.waiting_creates(self.now())
             interrupted = leftover - waiting.keys()  # a waiting task's create was not interrupted: it is reported
             if interrupted:
                 self.ctx.log(f"Resuming: an earlier sync was interrupted around {len(interrupted)} creation(s); "

@@ -10,7 +10,6 @@ timing noise of a loaded test machine).
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from almdesk.sandbox.github import create
 from almdesk.systems.github import SYSTEM
 from almdesk.systems.github.client import RateLimited
 from almdesk.systems.github.ratelimit import WriteLimiter, is_limited, limit_wait
+from tests.clock import ManualClock
 from tests.github.conftest import make_connection, make_connector
 
 
@@ -38,6 +38,20 @@ def create_all(adapter: Any, items: list[ItemDraft]) -> list[Any]:
     return results
 
 
+class ClockSleep(JobContext):
+    """A job context whose waits move the sandbox's limit clock by what GitHub asked, at once."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.check_cancelled()
+        self.waits.append(seconds)
+        self.clock.advance(seconds)
+
+
 def test_paced_client_completes_200_creations_under_the_secondary_limit() -> None:
     app = create(seed=1, issues=5, strict_rate_limits=True, secondary_minute=1.0)
     with serve(app) as server:
@@ -46,15 +60,12 @@ def test_paced_client_completes_200_creations_under_the_secondary_limit() -> Non
         conn = make_connection(make_connector(info, github_write_pace_ms=16), info)
         adapter = SYSTEM.sync_adapter(conn, HttpFactory(), ctx)
         adapter.prepare()
-        started = time.monotonic()
         results = create_all(adapter, drafts(200))
-        elapsed = time.monotonic() - started
     assert all(isinstance(r, RemoteItem) for r in results)
-    assert app.limits.rejected == 0
+    assert app.limits.rejected == 0  # never over 80 writes in a sandbox minute: the pacing kept the rate
     assert not [line for _, line in ctx.lines if "rate limit" in line]
-    rate = 200 / elapsed  # writes per sandbox "minute" (one second here)
-    print(f"\nstrict mode: 200 creations in {elapsed:.2f} s = {rate:.1f} per sandbox minute (limit 80)")
-    assert rate < 80
+    limiter = adapter.client.limiter
+    assert limiter.writes == 200 and limiter.paced_seconds > 0
 
 
 def test_unpaced_client_waits_out_the_secondary_limit_and_says_so() -> None:
@@ -100,14 +111,13 @@ def test_primary_limit_too_far_away_fails_with_the_reset_time() -> None:
     app = create(seed=2, issues=5, primary_limit=2)
     with serve(app) as server:
         info = server.describe()
-        ctx = JobContext()
+        ctx = ClockSleep(ManualClock())
         adapter = SYSTEM.sync_adapter(make_connection(make_connector(info), info), HttpFactory(), ctx)
         adapter.prepare()  # uses one request
         list(adapter.iter_items())  # the second
-        started = time.monotonic()
         with pytest.raises(RateLimited) as caught:
             list(adapter.iter_items())
-        assert time.monotonic() - started < 5
+        assert ctx.waits == []  # an hour away: it fails at once instead of waiting
     assert "primary rate limit" in caught.value.message and "until about" in caught.value.message
     hint = caught.value.hint
     assert "requests an hour" in hint and "between writes" not in hint  # pacing writes does not help here
@@ -148,21 +158,17 @@ def test_write_limiter_hourly_cap() -> None:
     assert len(slept) == 1 and 29 < slept[0] <= 30 and "3 writes in the last hour" in logged[0]
 
 
-class ScaledSleep(JobContext):
-    """Sleeps a quarter second whatever GitHub asked (the sandbox's minute is 0.2 s here)."""
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(0.25)
-
-
 def test_many_limited_requests_in_one_job_do_not_give_up() -> None:
-    app = create(seed=1, issues=5, strict_rate_limits=True, secondary_minute=0.2)
+    app = create(seed=1, issues=5, strict_rate_limits=True)
     app.limits.per_minute = 5
+    clock = ManualClock()
+    app.limits.monotonic = clock
     with serve(app) as server:
         info = server.describe()
-        ctx = ScaledSleep()
+        ctx = ClockSleep(clock)
         adapter = SYSTEM.sync_adapter(make_connection(make_connector(info), info), HttpFactory(), ctx)
         adapter.prepare()
         results = create_all(adapter, drafts(40))
     assert all(isinstance(r, RemoteItem) for r in results)
+    assert ctx.waits and min(ctx.waits) > 0
     assert app.limits.rejected > 6  # more waits than one request may make, spread over the job

@@ -154,12 +154,24 @@ def test_cancel_stops_creating(gh_info: dict[str, Any], http: HttpFactory, gh_ap
     assert len(gh_app.requests_to("POST", ISSUES)) == 1
 
 
+class CancelInPause(JobContext):
+    """A job context that is cancelled as its first pause begins (the user clicks Cancel meanwhile)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.cancel()
+        super().sleep(seconds)  # wakes at once: cancelled
+
+
 def test_cancel_during_a_pause_between_writes(gh_info: dict[str, Any], http: HttpFactory) -> None:
-    cancel = threading.Event()
-    ctx = JobContext(cancel_event=cancel)
+    ctx = CancelInPause()
     adapter = adapter_for(make_connection(make_connector(gh_info, github_write_pace_ms=60000), gh_info), http, ctx)
-    threading.Timer(0.3, cancel.set).start()
     results = adapter.create_items([draft(1), draft(2)])  # the second waits a minute, unless cancelled
+    assert len(ctx.pauses) == 1 and 59 < ctx.pauses[0] <= 60, ctx.pauses  # the pace's minute, cut short
     assert isinstance(results[0], RemoteItem) and isinstance(results[1], CancelledError)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import keyring
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QWidget
 
 from almdesk.models import Connector
 from almdesk.sandbox.base import SandboxServer
@@ -18,7 +18,8 @@ from almdesk.ui.forms import SecretEdit
 from almdesk.ui.runner import JobRunner
 from tests.toy import TOKEN
 
-SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
+Shot = Callable[[QWidget, str], Path]
+
 
 
 def make_page(qtbot, services: Services) -> ConnectorPage:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ def fill(qtbot, page: ConnectorPage, url: str, token: str) -> None:  # type: ign
 
 
 def test_save_puts_row_in_db_and_secret_only_in_keyring(qtbot, services: Services,  # type: ignore[no-untyped-def]
-                                                         toy_server: SandboxServer) -> None:
+                                                         toy_server: SandboxServer, shot: Shot) -> None:
     page = make_page(qtbot, services)
     fill(qtbot, page, toy_server.url, TOKEN)
     assert page.editor.dirty
@@ -74,8 +75,7 @@ def test_save_puts_row_in_db_and_secret_only_in_keyring(qtbot, services: Service
         qtbot.mouseClick(page.editor.test_btn, Qt.MouseButton.LeftButton)
     assert page.editor.steps.tree.topLevelItemCount() >= 3
     assert page.editor.steps.summary.text().startswith("✔")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / "connector-form-tested.png"))
+    shot(page, "connector-form-tested")
 
 
 @pytest.mark.parametrize(("field", "value", "words"), [
@@ -102,7 +102,7 @@ def test_bad_input_shows_inline_message_and_saves_nothing(qtbot, services: Servi
     assert page.editor.dirty  # the user's input is still there
 
 
-def test_missing_name_and_secret(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]
+def test_missing_name_and_secret(qtbot, services: Services, shot: Shot) -> None:  # type: ignore[no-untyped-def]
     page = make_page(qtbot, services)
     qtbot.keyClicks(editor(page, "url"), "https://toy.example.com")
     qtbot.keyClicks(editor(page, "user"), "u")
@@ -112,8 +112,7 @@ def test_missing_name_and_secret(qtbot, services: Services) -> None:  # type: ig
     qtbot.mouseClick(page.editor.save_btn, Qt.MouseButton.LeftButton)
     assert page.editor.form is not None
     assert "API token is required" in page.editor.form.errors["token"].text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / "connector-form-errors.png"))
+    shot(page, "connector-form-errors")
 
 
 def test_every_field_kind_has_an_editor(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,13 @@
-"""The job runner: progress through signals, a responsive event loop, Cancel recorded as cancelled."""
+"""The job runner: progress through signals, a responsive event loop, Cancel recorded as cancelled.
+
+Jobs here are paced by the test (:class:`Pace`), not by sleeps: a step runs when the test, or the UI
+event loop's timer, lets it.
+"""
 
 from __future__ import annotations
 
-import time
+import threading
+from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
 
@@ -13,11 +18,27 @@ from almdesk.services import Services
 from almdesk.ui.runner import JobRunner
 
 
-def busy_job(steps: int, pause: float):  # type: ignore[no-untyped-def]
+class Pace:
+    """Lets a paced job take one step per :meth:`release` (the job's stand-in for network waits)."""
+
+    def __init__(self) -> None:
+        self._steps = threading.Semaphore(0)
+
+    def release(self, steps: int = 1) -> None:
+        self._steps.release(steps)
+
+    def wait(self) -> None:
+        assert self._steps.acquire(timeout=10), "the test never let the job take its next step"
+
+
+def busy_job(steps: int, pace: Pace | None = None) -> Callable[[JobContext], JobOutcome]:
+    """A job of ``steps`` items; with ``pace``, each step first waits for the test's release."""
+
     def run(ctx: JobContext) -> JobOutcome:
         for i in range(steps):
+            if pace is not None:
+                pace.wait()
             ctx.check_cancelled()
-            time.sleep(pause)  # stands for network waits
             ctx.progress(i + 1, steps, f"item {i + 1}")
             ctx.event(f"T{i + 1}", "create", "ok")
             ctx.counts["created"] += 1
@@ -27,48 +48,54 @@ def busy_job(steps: int, pause: float):  # type: ignore[no-untyped-def]
 
 
 def test_progress_and_responsive_loop(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]
+    """Each step of the job waits for a tick of a UI timer: the job finishes only if the event loop kept
+    running timers (and delivering progress) while the job ran."""
     runner = JobRunner(services)
     progress: list[tuple[int, int]] = []
     runner.progress.connect(lambda _h, d, t, _s: progress.append((d, t)))
-    gaps: list[float] = []
-    last = [time.monotonic()]
+    pace = Pace()
+    ticks_while_busy: list[int] = []
 
     def tick() -> None:
-        now = time.monotonic()
-        gaps.append(now - last[0])
-        last[0] = now
+        if runner.busy():
+            ticks_while_busy.append(len(progress))
+            pace.release()
 
     timer = QTimer()
-    timer.setInterval(5)
+    timer.setInterval(1)
     timer.timeout.connect(tick)
     timer.start()
     with qtbot.waitSignal(runner.finished, timeout=10000) as blocker:
-        runner.submit(JobSpec("test", "busy", busy_job(60, 0.01)))
+        runner.submit(JobSpec("test", "busy", busy_job(60, pace)))
     timer.stop()
     _handle, result = blocker.args
-    assert result.state == "succeeded" and result.outcome.counts["created"] == 60
+    assert result.state == "succeeded" and result.outcome.counts["created"] == 60, result.outcome.message
+    assert len(ticks_while_busy) >= 60  # the loop ran a timer tick for every step of the job
+    assert ticks_while_busy == sorted(ticks_while_busy) and ticks_while_busy[-1] > 0  # progress came in between
     assert progress and progress[-1] == (60, 60)
     job = get_job(services.store, result.job_id)
     assert job is not None and job["state"] == "succeeded" and job["counts"]["created"] == 60
-    print(f"\nlargest event-loop gap while the job ran: {max(gaps) * 1000:.1f} ms over {len(gaps)} ticks")
 
 
 def test_cancel_marks_job_cancelled(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]
+    """Cancel takes effect at the job's next step: nothing of that step or later is done."""
     runner = JobRunner(services)
     started: list[int] = []
     runner.progress.connect(lambda h, d, _t, _s: started.append(d))
-    handle = runner.submit(JobSpec("test", "long", busy_job(10_000, 0.01)))
+    pace = Pace()
+    handle = runner.submit(JobSpec("test", "long", busy_job(10_000, pace)))
+    pace.release()
     qtbot.waitUntil(lambda: len(started) > 0, timeout=5000)
-    t0 = time.monotonic()
     with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
         runner.cancel(handle)
-    stop_seconds = time.monotonic() - t0
+        pace.release(2)  # the job may go on: it must find the cancel first
     result = blocker.args[1]
     assert result.state == "cancelled"
+    assert started == [1]
     job = recent_jobs(services.store, limit=1)[0]
     assert job["state"] == "cancelled" and job["succeeded"] is False
     assert job["result_message"] == "Cancelled by the user."
-    print(f"\ncancel took {stop_seconds * 1000:.0f} ms")
+    assert job["counts"].get("created") == 1, job["counts"]  # the one step before the cancel, no more
 
 
 def test_one_queue_per_connector(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]
@@ -77,9 +104,14 @@ def test_one_queue_per_connector(qtbot, services: Services) -> None:  # type: ig
     runner.started.connect(lambda _h, title: order.append(title))
     done: list[int] = []
     runner.finished.connect(lambda h, _r: done.append(h))
-    runner.submit(JobSpec("test", "a1", busy_job(5, 0.01)), queue="A")
-    runner.submit(JobSpec("test", "a2", busy_job(5, 0.01)), queue="A")
-    runner.submit(JobSpec("test", "b1", busy_job(5, 0.01)), queue="B")
+    a1, b1 = Pace(), Pace()
+    runner.submit(JobSpec("test", "a1", busy_job(5, a1)), queue="A")
+    runner.submit(JobSpec("test", "a2", busy_job(5)), queue="A")
+    runner.submit(JobSpec("test", "b1", busy_job(5, b1)), queue="B")
     assert order == ["a1", "b1"]  # a2 waits for a1; b1 runs beside it
+    b1.release(5)
+    qtbot.waitUntil(lambda: len(done) == 1, timeout=5000)
+    assert order == ["a1", "b1"]  # b1 is done, a1 still runs: a2 still waits
+    a1.release(5)
     qtbot.waitUntil(lambda: len(done) == 3, timeout=5000)
     assert order == ["a1", "b1", "a2"]

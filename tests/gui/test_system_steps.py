@@ -3,12 +3,12 @@ wrong secret fails at the authentication step with its own message, shown in the
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from almdesk import sandbox
 from almdesk.sandbox.base import SandboxServer, serve
@@ -17,7 +17,8 @@ from almdesk.systems.registry import Registry
 from almdesk.ui.connector_page import ConnectorPage
 from almdesk.ui.runner import JobRunner
 
-SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
+Shot = Callable[[QWidget, str], Path]
+
 SYSTEMS = [s for s in sandbox.available() if s in Registry.default()]
 
 
@@ -35,7 +36,7 @@ def run_test(qtbot, page: ConnectorPage) -> dict[str, str]:  # type: ignore[no-u
     return {tree.topLevelItem(i).text(1): tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())}
 
 
-def test_pass_then_wrong_secret(qtbot, services: Services, server: SandboxServer) -> None:  # type: ignore[no-untyped-def]
+def test_pass_then_wrong_secret(qtbot, services: Services, server: SandboxServer, shot: Shot) -> None:  # type: ignore[no-untyped-def]
     desc = server.describe()
     system = desc["system"]
     services.config.save_connector(f"{system} demo", system, desc["params"], desc["secrets"])
@@ -46,8 +47,7 @@ def test_pass_then_wrong_secret(qtbot, services: Services, server: SandboxServer
     page.select_row(0)
     statuses = run_test(qtbot, page)
     assert set(statuses.values()) <= {"✔", "⚠"}, statuses
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / f"steps-{system}-ok.png"))
+    shot(page, f"steps-{system}-ok")
 
     secret_field = next(iter(desc["secrets"]))
     form = page.editor.form
@@ -59,4 +59,4 @@ def test_pass_then_wrong_secret(qtbot, services: Services, server: SandboxServer
     summary = page.editor.steps.summary.text()
     assert summary.startswith("✖") and "—" in summary  # the message and its hint
     assert "definitely-wrong-secret" not in summary
-    page.grab().save(str(SHOTS / f"steps-{system}-bad-secret.png"))
+    shot(page, f"steps-{system}-bad-secret")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.services import Services
@@ -17,7 +16,8 @@ from almdesk.ui.runner import JobRunner
 from tests.net.pki import Pki
 from tests.toy import TOKEN, ToySandbox
 
-SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
+Shot = Callable[[QWidget, str], Path]
+
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def self_signed_server(tmp_path: Path) -> Iterator[SandboxServer]:
 
 
 def test_tls_failure_then_trust(qtbot, services: Services, self_signed_server: SandboxServer,  # type: ignore[no-untyped-def]
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                monkeypatch: pytest.MonkeyPatch, shot: Shot) -> None:
     url = self_signed_server.url.replace("127.0.0.1", "localhost")
     services.config.save_connector("Self-signed toy", "toy", {"url": url, "user": "admin"}, {"token": TOKEN})
     runner = JobRunner(services)
@@ -47,8 +47,7 @@ def test_tls_failure_then_trust(qtbot, services: Services, self_signed_server: S
     assert statuses["TLS handshake"] == "✖"
     assert "self-signed" in editor.steps.summary.text()
     assert editor.trust_btn.isVisible()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / "test-connection-tls-failed.png"))
+    shot(page, "test-connection-tls-failed")
 
     asked: list[str] = []
 
@@ -65,4 +64,4 @@ def test_tls_failure_then_trust(qtbot, services: Services, self_signed_server: S
     bundle = Path(services.config.connector("Self-signed toy").network["ca_bundle"])
     assert bundle.parent == services.paths.certs and "BEGIN CERTIFICATE" in bundle.read_text()
     assert not editor.trust_btn.isVisible()
-    page.grab().save(str(SHOTS / "test-connection-tls-trusted.png"))
+    shot(page, "test-connection-tls-trusted")

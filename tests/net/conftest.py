@@ -180,7 +180,7 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], out: Path) -> N
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
-        except OSError:
+        except OSError:  # tinyproxy is another process and signals nothing when it listens: poll its port
             time.sleep(0.05)
     pytest.fail("tinyproxy did not start listening within 10 s")
 

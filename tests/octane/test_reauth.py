@@ -1,9 +1,11 @@
-"""Re-authentication: with a 2-second idle timeout a long job keeps working, signing in once per expiry."""
+"""Re-authentication: with a 2-second idle timeout a long job keeps working, signing in once per expiry.
+
+The sandbox's sessions run on a :class:`~tests.clock.ManualClock`: a test expires them by advancing it.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from almdesk.base.records import ItemDraft
@@ -13,23 +15,25 @@ from almdesk.sandbox.base import SandboxServer
 from almdesk.systems.octane import SYSTEM
 from almdesk.systems.octane.client import OctaneClient
 from almdesk.systems.octane.fields import site
+from tests.clock import ManualClock
 from tests.octane.conftest import app_of, connection_for, connector_for
 
 
 def test_long_job_signs_in_again_exactly_once_per_expiry(make_server: Callable[..., SandboxServer],
                                                          http: HttpFactory, ctx: JobContext) -> None:
-    server = make_server(idle_timeout=2.0)
+    clock = ManualClock()
+    server = make_server(idle_timeout=2.0, clock=clock)
     app = app_of(server)
     connector = connector_for(server)
     adapter = SYSTEM.sync_adapter(connection_for(connector, server), http, ctx)
     adapter.page_size = 25
     adapter.prepare()
     assert app.sign_ins == 1
-    time.sleep(2.4)  # the session idles out
+    clock.advance(2.4)  # the session idles out
     items = list(adapter.iter_items())
     assert len(items) == 90
     assert app.sign_ins == 2
-    time.sleep(2.4)  # and again
+    clock.advance(2.4)  # and again
     created = adapter.create_items([ItemDraft("T1", "T1: still signed in", "", 8, [], done=True)])
     assert not isinstance(created[0], Exception)
     assert created[0].done
@@ -41,12 +45,13 @@ def test_long_job_signs_in_again_exactly_once_per_expiry(make_server: Callable[.
 
 def test_concurrent_requests_after_expiry_sign_in_once(make_server: Callable[..., SandboxServer],
                                                        http: HttpFactory) -> None:
-    server = make_server(idle_timeout=1.0)
+    clock = ManualClock()
+    server = make_server(idle_timeout=1.0, clock=clock)
     app = app_of(server)
     info = site(connector_for(server))
     client = OctaneClient(info.server, info.shared_space, info.client_id, info.client_secret, http)
     assert client.count("1002", "defects") == 90
-    time.sleep(1.3)
+    clock.advance(1.3)
     counts: list[int] = []
     errors: list[BaseException] = []
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from almdesk.base.fields import parse_fields
 from almdesk.sandbox.base import Faults, SandboxServer, serve
 from almdesk.sandbox.octane import ADMIN_USER, API_KEY, NOACCESS_KEY, READONLY_KEY, create
 from almdesk.systems.octane import SYSTEM
+from tests.clock import ManualClock
 from tests.octane.conftest import app_of
 
 WS = "/api/shared_spaces/1001/workspaces/1002"
@@ -58,29 +58,40 @@ def test_user_password_sign_in_and_sign_out(shared_server: SandboxServer) -> Non
 
 
 def test_idle_and_global_expiry_codes(make_server: Callable[..., SandboxServer]) -> None:
-    server = make_server(idle_timeout=0.3, global_timeout=60)
+    clock = ManualClock()
+    server = make_server(idle_timeout=0.3, global_timeout=60, clock=clock)
     s = signed_in(server)
-    assert get(s, server, WS + "/releases").status_code == 200
-    time.sleep(0.5)
+    clock.advance(0.25)
+    assert get(s, server, WS + "/releases").status_code == 200  # within the idle time: the session lives on
+    clock.advance(0.25)
+    assert get(s, server, WS + "/releases").status_code == 200  # each request restarts the idle time
+    clock.advance(0.5)
     r = get(s, server, WS + "/releases")
     assert r.status_code == 401
     assert r.json()["error_code"] == "VALIDATION_TOKEN_EXPIRED_IDLE_TIME_OUT"
-    server2 = make_server(idle_timeout=60, global_timeout=0.3)
+    clock2 = ManualClock()
+    server2 = make_server(idle_timeout=60, global_timeout=0.3, clock=clock2)
     s2 = signed_in(server2)
-    time.sleep(0.5)
+    clock2.advance(0.2)
+    assert get(s2, server2, WS + "/releases").status_code == 200
+    clock2.advance(0.2)  # busy, but past the global time-out
     r = get(s2, server2, WS + "/releases")
     assert r.json()["error_code"] == "VALIDATION_TOKEN_EXPIRED_GLOBAL_TIME_OUT"
 
 
 def test_cookie_renewal_is_picked_up_and_old_cookie_dies_after_grace(make_server: Callable[..., SandboxServer]) -> None:
-    server = make_server(renew_after=0.0, renew_grace=0.2)
+    clock = ManualClock()
+    server = make_server(renew_after=0.0, renew_grace=0.2, clock=clock)
     s = signed_in(server)
     first = s.cookies.get("LWSSO_COOKIE_KEY")
+    clock.advance(0.01)
     r = get(s, server, WS + "/releases")
     assert r.status_code == 200
     renewed = s.cookies.get("LWSSO_COOKIE_KEY")
     assert renewed and renewed != first
-    time.sleep(0.3)
+    clock.advance(0.1)  # within the grace the old value still works
+    assert requests.get(server.url + WS + "/releases", cookies={"LWSSO_COOKIE_KEY": first or ""}).status_code == 200
+    clock.advance(0.2)
     stale = requests.get(server.url + WS + "/releases", cookies={"LWSSO_COOKIE_KEY": first or ""})
     assert stale.status_code == 401
     assert get(s, server, WS + "/releases").status_code == 200

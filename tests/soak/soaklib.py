@@ -161,6 +161,8 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
             result = env.sync(alias)
             target.app.faults = None
             if patient and faults.counts.get("slow", 0) != slow_before:
+                # the sandbox's slow answer is a wall-clock delay on the server (as a real slow service's):
+                # the only way to know that request has finished is to wait it out
                 time.sleep(slow_seconds)
             report.syncs += 1
             report.waiting += result.outcome.counts.get("waiting", 0)
@@ -185,7 +187,9 @@ def fault_soak(system: str, tmp: Path, *, syncs: int, seed: int = 1, spec: str =
                                                                                "failed", "waiting")):
                 report.converged = True
                 break
-            if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot have
+            if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot have.
+                # A real wait, not the syncs' clock: a slowed create of the last faulted sync may still be
+                # running on the sandbox (a wall-clock delay), and must land before the window ends
                 time.sleep(WAIT_FACTOR * timeout + 0.1)
         report.tasks = len(book.done)
         report.requests = target.app.requests

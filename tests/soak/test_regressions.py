@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
@@ -23,14 +22,17 @@ def test_github_create_that_timed_out_is_not_sent_again(tmp_path: Path) -> None:
         env = SyncEnv(tmp_path, target, registry)
         set_timeout(env, 1.0)
         alias = env.connection(env.project(), **SCOPE)
-        posts: list[float] = []
+        posts: list[str] = []
+        release = threading.Event()
         done = threading.Event()
 
         def slow_first_post(request: Request, call: Handler) -> Response:
             if request.method == "POST" and request.path.endswith("/issues"):
-                posts.append(time.monotonic())
+                posts.append(request.path)
                 if len(posts) == 1:
-                    time.sleep(1.6)  # the client gives up after 1 s; the server still creates the issue
+                    # held until the client has given up (its 1 s read timeout) and looked for the issue;
+                    # then the server still creates it
+                    release.wait(10)
                     response = call(request)
                     done.set()
                     return response
@@ -43,6 +45,7 @@ def test_github_create_that_timed_out_is_not_sent_again(tmp_path: Path) -> None:
             result = adapter.create_items([ItemDraft("T1", fmt.full("T1", "Slow"), "text", 8, [], False)])
         finally:
             adapter.close()
+            release.set()
         assert isinstance(result[0], FateUnknown) and "may still create it" in result[0].message, result
         assert len(posts) == 1, "the create was sent again while the server was still making the first"
         assert done.wait(5)

@@ -34,6 +34,7 @@ from almdesk.sync.tasks_io import TaskRow, task_from_dict, upsert_tasks
 from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import System
 from almdesk.systems.registry import SYSTEM_NAMES, Registry, is_alm_target
+from tests.clock import ShiftedClock
 from tests.sync.toyalm import ToyAlmApp, ToyAlmSystem
 
 TITLE_FORMAT = "[$application] $task_id $title"
@@ -95,8 +96,10 @@ class SyncEnv:
     store: Store = field(init=False)
     config: Config = field(init=False)
     connector: str = field(init=False)
+    clock: ShiftedClock = field(init=False)  # the syncs' ``now``: tests advance it instead of waiting
 
     def __post_init__(self) -> None:
+        self.clock = ShiftedClock()
         self.store = Store(self.tmp / "almdesk.db")
         self.secrets = SecretStore(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]  # keyring: unannotated
         self.config = Config(self.store, self.secrets, self.registry)
@@ -139,7 +142,7 @@ class SyncEnv:
              http: HttpFactory | None = None) -> JobResult:
         settings = self.settings(alias)
         http = http or HttpFactory(settings.connector.network)
-        fn = sync_job(self.store, settings, self.target.system, http, dry_run=dry_run)
+        fn = sync_job(self.store, settings, self.target.system, http, dry_run=dry_run, now=self.clock)
         spec = JobSpec("dry-run" if dry_run else "sync", f"Sync {alias}", fn,
                        self.config.connector(self.connector).id, settings.id)
         return run_recorded(self.store, spec, ctx)

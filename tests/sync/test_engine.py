@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import socket
 import threading
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -199,20 +198,16 @@ def test_cancel_stops_between_chunks_and_next_sync_finishes(toy: SyncEnv) -> Non
     ids = [f"T{i}" for i in range(1, 41)]
     alias = toy.connection(toy.project(tasks(*ids)), toyalm_bulk_size=4)
     cancel = threading.Event()
-    asked: list[float] = []
 
     def on_event(ev: JobEvent) -> None:
-        if ev.action == "create" and not cancel.is_set():
-            asked.append(time.monotonic())
+        if ev.action == "create":
             cancel.set()
 
     ctx = JobContext(cancel_event=cancel, on_event=on_event)
     result = toy.sync(alias, ctx=ctx)
-    stopped = time.monotonic()
     assert result.state == "cancelled"
     assert result.outcome.counts["created"] == 4  # the chunk in flight finished, no other was sent
     assert _posts(toy, "/bulk") == 1
-    print(f"cancel latency: {stopped - asked[0]:.3f} s")
     again = toy.sync(alias)
     assert again.state == "succeeded", again.outcome.message
     assert again.outcome.counts["created"] == 36

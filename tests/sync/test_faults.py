@@ -3,7 +3,6 @@ session expiry), repeated syncs converge: every in-scope task exactly once, none
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from tests.sync.harness import SyncEnv, Target
 SPECS = {"mixed": "500:0.05,429:0.05,reset:0.02", "resets": "reset:0.12,502:0.04"}
 MAX_RUNS = 10
 # a reset create leaves its fate unknown: the next syncs wait 2 x the connector's timeout before creating
-# that task again; a short timeout keeps that wait short
+# that task again (the test moves the syncs' clock past that window instead of waiting)
 TIMEOUT = 1.5
 
 
@@ -48,8 +47,8 @@ def test_repeated_syncs_converge_under_faults(system: str, kind: str, tmp_path: 
             states.append((result.state, c.get("created", 0), c.get("closed", 0), c.get("failed", 0)))
             converged = result.state == "succeeded" and c.get("created", 0) == 0 and c.get("closed", 0) == 0 \
                 and c.get("waiting", 0) == 0
-            if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot
-                time.sleep(WAIT_FACTOR * TIMEOUT + 0.1)
+            if c.get("waiting", 0):  # an earlier create may still land: sync again once it cannot (a reset
+                env.clock.advance(WAIT_FACTOR * TIMEOUT)  # request never reached the sandbox: nothing lands later)
             # a sync of a few requests may meet no fault: sync again (a no-op under faults) until one came
             injected = faults.counts.get("reset", 0) if kind == "resets" else sum(faults.counts.values())
             if converged and injected:

@@ -7,7 +7,6 @@ Each test builds a project and a connection through ``Config`` like the app does
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from almdesk.jobs.context import JobContext, JobEvent
@@ -204,19 +203,15 @@ def test_cancel_mid_sync_then_next_sync_finishes(env: SyncEnv) -> None:
     ids = [f"T{i}" for i in range(1, bulk + 4)]  # more than one chunk
     env.add_tasks(project, tasks(*ids))
     cancel = threading.Event()
-    asked: list[float] = []
 
     def on_event(ev: JobEvent) -> None:
-        if ev.action == "create" and not cancel.is_set():
-            asked.append(time.monotonic())
+        if ev.action == "create":
             cancel.set()
 
     result = env.sync(alias, ctx=JobContext(cancel_event=cancel, on_event=on_event))
-    latency = time.monotonic() - asked[0]
     created = result.outcome.counts.get("created", 0)
     assert result.state == "cancelled", result.outcome
-    assert created < len(ids) and result.outcome.message == "Cancelled by the user."
-    print(f"{env.target.name}: cancel honoured {latency:.3f} s after the request, {created} created")
+    assert 0 < created <= bulk and result.outcome.message == "Cancelled by the user."  # no chunk after the cancel
     again = env.sync(alias)
     assert again.state == "succeeded", again.outcome.message
     assert again.outcome.counts["created"] == len(ids) - created

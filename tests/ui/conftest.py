@@ -1,26 +1,21 @@
 """Fixtures for the GUI view tests: a job runner, an Octane sandbox with a connector and a connection.
 
-Screenshots of what the tests drive go to ``/tmp/shots`` (``shot(widget, name)``) to be looked at.
+Screenshots: the ``shot`` fixture of ``tests/conftest.py`` (under ``tmp_path``, or ``$ALMDESK_SHOTS``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QWidget
 
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.services import Services
 from almdesk.ui import transfer_dialogs
 from almdesk.ui.runner import JobRunner
-
-SHOTS = Path(os.environ.get("ALMDESK_SHOTS", "/tmp/shots"))
 
 
 def emit_drops_true_reference() -> bool:
@@ -65,19 +60,6 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     monkeypatch.setattr(transfer_dialogs.QMessageBox, "information", record("info"))
     monkeypatch.setattr(transfer_dialogs.QMessageBox, "warning", record("warning"))
     return shown
-
-
-@pytest.fixture
-def shot() -> Callable[[QWidget, str], Path]:
-    """Save ``widget`` as ``/tmp/shots/<name>.png`` (offscreen rendering) and return the path."""
-
-    def save(widget: QWidget, name: str) -> Path:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        path = SHOTS / f"{name}.png"
-        assert widget.grab().save(str(path)), path
-        return path
-
-    return save
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,23 +58,18 @@ def test_new_project_from_the_view_emits_changed(qtbot: QtBot, services: Service
 def test_large_project_is_paged_and_filtered(qtbot: QtBot, services: Services, runner: JobRunner,
                                              shot: Shot) -> None:
     pid = services.config.add_project("Big", "Retail", "Web shop")
-    started = time.perf_counter()
     bulk_tasks(services, pid, 50_000)
-    seeded = time.perf_counter() - started
     view = ProjectsView(services, runner)
     qtbot.addWidget(view)
     view.resize(1200, 700)
-    started = time.perf_counter()
     view.show()
     view.apply_filters()
-    opened = time.perf_counter() - started
     assert view.model.total == 50_000 and view.model.rowCount() == PAGE
     assert view.count_label.text() == "50,000 task(s)"
     assert view.list.currentItem() is not None and view.list.currentItem().text(1) == "50,000"
-    started = time.perf_counter()
     view.table.scrollToBottom()
     qtbot.waitUntil(lambda: view.model.rowCount() > PAGE, timeout=5000)
-    more = time.perf_counter() - started
+    assert view.model.rowCount() == 2 * PAGE  # scrolling to the end fetched one more page, not all 50,000
     rows = view.model.rows
     assert len({r[0] for r in rows}) == len(rows), "pages do not overlap"
     shot(view, "projects_big")
@@ -97,8 +91,6 @@ def test_large_project_is_paged_and_filtered(qtbot: QtBot, services: Services, r
     view.search.setText("100%_")  # LIKE wildcards are taken literally
     view.apply_filters()
     assert view.model.total == 0
-    print(f"\n50,000 tasks: seeded in {seeded:.2f} s; view opened (count + first page) in {opened * 1000:.0f} ms; "
-          f"next page in {more * 1000:.0f} ms")
 
 
 def test_import_tasks_runs_as_a_job_and_shows_errors(qtbot: QtBot, services: Services, runner: JobRunner,

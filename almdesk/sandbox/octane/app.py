@@ -13,6 +13,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,15 +50,20 @@ class Session:
 
 
 class OctaneSandbox(SandboxApp):
-    """ALM Octane simulator. ``sign_ins`` counts successful sign-ins (for the re-auth tests)."""
+    """ALM Octane simulator. ``sign_ins`` counts successful sign-ins (for the re-auth tests).
+
+    ``clock`` (monotonic seconds) times the sessions' idle/global expiry and cookie renewal; tests pass
+    one they advance instead of waiting for a session to expire.
+    """
 
     system = "octane"
     media = MediaPolicy(applies=_api_path)  # Octane documents 415 and 406 for other media types
 
     def __init__(self, seed_value: int = 0, *, idle_timeout: float = 3 * 3600.0, global_timeout: float = 24 * 3600.0,
                  renew_after: float = 600.0, renew_grace: float = 60.0, defects: int = 320, stories: int = 60,
-                 strict_rate_limits: bool = False) -> None:
+                 strict_rate_limits: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(seed_value)
+        self.clock = clock
         self.site = seed.build(seed_value, defects=defects, stories=stories)
         self.idle_timeout = idle_timeout
         self.global_timeout = global_timeout
@@ -186,7 +192,7 @@ class OctaneSandbox(SandboxApp):
             with self._session_lock:
                 self.failed_sign_ins += 1
             return json_response(ent.error_body("AUTHENTICATION_FAILED", "Authentication failed.", status=401), 401)
-        now = time.monotonic()
+        now = self.clock()
         token = secrets.token_urlsafe(24)
         with self._session_lock:
             self.sessions[token] = Session(principal, token, now, now, now)
@@ -216,7 +222,7 @@ class OctaneSandbox(SandboxApp):
         token = request.cookies.get(COOKIE)
         if not token:
             raise OctaneFault(401, "platform.not_authenticated", "Authentication required: sign in first.")
-        now = time.monotonic()
+        now = self.clock()
         with self._session_lock:
             session = self.sessions.get(token)
             if session is None:
@@ -401,6 +407,6 @@ class OctaneSandbox(SandboxApp):
 
 def create(seed: int = 0, **options: Any) -> OctaneSandbox:
     """The sandbox app; options: idle_timeout, global_timeout, renew_after, renew_grace (seconds),
-    defects, stories (per workspace), strict_rate_limits (accepted for the CLI; Octane has none)."""
+    defects, stories (per workspace), strict_rate_limits (accepted for the CLI; Octane has none), clock."""
     known = inspect.signature(OctaneSandbox.__init__).parameters
     return OctaneSandbox(seed, **{k: v for k, v in options.items() if k in known})
