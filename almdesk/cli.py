@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
@@ -18,6 +19,8 @@ from almdesk import __version__
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.junit import Suite, gate_suite, outcome_case, sync_suite, write_junit
+from almdesk.secrets import EnvSecretStore, env_var
 from almdesk.systems.base import DefectRequest, FieldErrors, GateRequest, normalize_operator, split_list
 
 
@@ -100,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("alias", nargs="?")
     sy.add_argument("--dry-run", action="store_true")
     sy.add_argument("--due", action="store_true", help="run every connection whose schedule is due")
+    sy.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (one testcase per failed item)")
 
     def target(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--connection")
@@ -114,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--label", action="append", default=[])
     g.add_argument("--threshold", type=int, required=True)
     g.add_argument("--operator", required=True, help="< <= = >= > (or LT GT EQ)")
+    g.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (one testcase for the gate)")
 
     d = sub.add_parser("defect", help="create a defect").add_subparsers(dest="action", required=True,
                                                                         parser_class=_Parser)
@@ -191,6 +196,8 @@ class Cli:
 
         self.services = Services.open(args.data_dir)
         self.config = self.services.config
+        self.events: list[JobEvent] = []  # the events of the last run_job (for --junit)
+        self.seconds = 0.0  # how long the last run_job took
 
     def read_secrets(self, keys: Sequence[str], optional: Sequence[str] = ()) -> dict[str, str]:
         store = self.services.secrets
@@ -282,7 +289,10 @@ class Cli:
 
     # --- jobs -------------------------------------------------------------------------------
     def run_job(self, spec: JobSpec) -> tuple[int, Any]:
+        self.events = []
+
         def show(ev: JobEvent) -> None:
+            self.events.append(ev)
             if ev.status != "running":
                 self.say(f"  [{ev.status:>7}] {ev.item}{': ' + ev.message if ev.message else ''}")
 
@@ -290,7 +300,9 @@ class Cli:
             if not self.json:
                 print(f"  {level}: {message}", file=sys.stderr)
 
+        started = time.monotonic()
         result: JobResult = self.services.run(spec, JobContext(on_log=log), on_event=show)
+        self.seconds = time.monotonic() - started
         outcome = result.outcome
         self.say(outcome.message)
         doc = {"job_id": result.job_id, "state": result.state, "succeeded": outcome.succeeded,
@@ -313,16 +325,24 @@ class Cli:
 
             from almdesk.sync.schedule import due_connections
 
-            docs, worst = [], EXIT_OK
+            docs, worst, suites = [], EXIT_OK, []
             for cid in due_connections(self.services.store, datetime.now(UTC)):
-                code, doc = self.run_job(self.services.sync_spec(cid, automatic=True))
+                spec = self.services.sync_spec(cid, automatic=True)
+                code, doc = self.run_job(spec)
+                suites.append(sync_suite(self.config.connection(cid).alias, spec.title, code, doc, self.events,
+                                         self.seconds))
                 docs.append(doc)
                 worst = max(worst, code)
             self.say(f"{len(docs)} connection(s) were due.")
+            if a.junit:
+                write_junit(a.junit, suites)
             return worst, docs
         if not a.alias:
             raise UsageError("Name the connection to sync, or use --due.", "almdesk sync ALIAS [--dry-run]")
-        code, doc = self.run_job(self.services.sync_spec(a.alias, dry_run=a.dry_run))
+        spec = self.services.sync_spec(a.alias, dry_run=a.dry_run)
+        code, doc = self.run_job(spec)
+        if a.junit:
+            write_junit(a.junit, [sync_suite(a.alias, spec.title, code, doc, self.events, self.seconds)])
         if a.dry_run and not self.json:
             for row in doc.get("plan", []):
                 self.say(f"  {row.get('task_id', ''):10} {row.get('action', ''):14} {row.get('alm_key', '') or ''}")
@@ -334,7 +354,11 @@ class Cli:
                           severities=[s for x in a.severity for s in split_list(x)],
                           labels=[s for x in a.label for s in split_list(x)], threshold=a.threshold,
                           operator=normalize_operator(a.operator), workspace=a.workspace)
-        return self.run_job(self.services.gate_spec(req, connection=a.connection, connector=a.connector))
+        spec = self.services.gate_spec(req, connection=a.connection, connector=a.connector)
+        code, doc = self.run_job(spec)
+        if a.junit:
+            write_junit(a.junit, [gate_suite(a.connection or a.connector or "", spec.title, code, doc, self.seconds)])
+        return code, doc
 
     def defect(self) -> tuple[int, Any]:
         a = self.args
@@ -373,7 +397,9 @@ class Cli:
         plan = plan_import(self.config, Path(self.args.file))
         secrets: dict[str, dict[str, str]] = {}
         for name, keys in plan.missing_secrets.items():
-            if keys:
+            if keys and isinstance(self.services.secrets, EnvSecretStore):  # headless: never asked for
+                secrets[name] = self.env_secrets(name, keys)
+            elif keys:
                 needed = plan.required_secrets.get(name, [])
                 optional = [k for k in keys if k not in needed]
                 shown = ", ".join(k + ("" if k in needed else " (optional: an empty line skips it)") for k in keys)
@@ -386,6 +412,14 @@ class Cli:
             self.say(summary["secrets_note"])
         self.say(f"Imported {summary['connectors']} connector(s) and {summary['connections']} connection(s).")
         return EXIT_OK, summary
+
+    def env_secrets(self, connector: str, keys: Sequence[str]) -> dict[str, str]:
+        """The secrets of ``connector`` the environment holds (headless import); says which it read."""
+        store = self.services.secrets
+        found = {k: v for k in keys if (v := store.by_name(connector, k))}
+        names = ", ".join(env_var(connector, k) + ("" if k in found else " (not set)") for k in keys)
+        self.say(f"Connector {connector!r}: secrets from the environment: {names}")
+        return found
 
     def bundle(self) -> tuple[int, Any]:
         from almdesk.bundle import support_bundle
@@ -430,6 +464,21 @@ def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def junit_error(argv: Sequence[str], code: int, doc: dict[str, Any]) -> None:
+    """A gate or sync that could not even start still writes its ``--junit`` file: one error testcase."""
+    argv = list(argv)
+    command = next((a for a in argv if a in ("gate", "sync")), None)
+    path = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--junit"), None)
+    path = path or next((a.split("=", 1)[1] for a in argv if a.startswith("--junit=")), None)
+    if command is None or not path:
+        return
+    case = outcome_case(f"almdesk.{command}", f"almdesk {' '.join(argv)}", code, doc)
+    try:
+        write_junit(path, [Suite(f"almdesk {command}", [case])])
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -455,6 +504,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     except UserFacingError as exc:
         doc: dict[str, Any] = {"ok": False, "exit_code": exc.exit_code, "error": exc.message, "hint": exc.hint,
                                "field": exc.field}
+        junit_error(argv if argv is not None else sys.argv[1:], exc.exit_code, doc)
         if isinstance(exc, FieldErrors):
             doc["errors"] = {k: {"message": e.message, "hint": e.hint} for k, e in exc.errors.items()}
         if want_json:
