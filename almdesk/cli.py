@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document with the result")
     p.add_argument("--version", action="version", version=f"almdesk {__version__}")
     p.add_argument("--demo", action="store_true", help="GUI: start the sandbox demo when nothing is configured")
+    p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # GUI: window up, pages built, quit
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     sb = sub.add_parser("sandbox", help="start loopback simulators of the four systems")
@@ -490,7 +491,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             from almdesk.app import main as gui_main
 
             return gui_main(["almdesk", *(["--data-dir", args.data_dir] if args.data_dir else []),
-                             *(["--demo"] if args.demo else [])])
+                             *(["--demo"] if args.demo else []), *(["--smoke"] if args.smoke else [])])
         if args.command == "sandbox":
             return sandbox_main(args, stdout)
         cli = Cli(args, stdin, stdout)
