@@ -219,8 +219,10 @@ class App:
         closing the window hides it there: the scheduler (a timer of this app) keeps running due syncs."""
         from PySide6.QtWidgets import QSystemTrayIcon
 
-        from almdesk.desktop import raise_window
+        from almdesk.desktop import app_icon, raise_window
         from almdesk.ui.tray import Notifier, Tray
+
+        self.window.setWindowIcon(app_icon())
 
         available = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
         icon = Tray(self.services, self.runner, available=True, parent=self.window) if available else None

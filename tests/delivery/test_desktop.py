@@ -231,8 +231,9 @@ def test_crash_dialog_logs_and_offers_a_bundle(qtbot: QtBot, configured: Service
     app.close()
 
 
-def test_about_shows_the_icon(qtbot: QtBot, configured: Services) -> None:
+def test_window_and_about_show_the_icon(qtbot: QtBot, configured: Services) -> None:
     app = make_app(qtbot, configured, tray=False)
+    assert sorted(s.width() for s in app.window.windowIcon().availableSizes()) == list(desktop.ICON_SIZES)
     app.window.about()
     assert not app.window.about_box.iconPixmap().isNull()
     assert desktop.APP_ID in app.window.about_box.text()
