@@ -22,10 +22,11 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
@@ -35,6 +36,7 @@ from almdesk.ui.main_window import MainWindow
 if TYPE_CHECKING:
     from almdesk.demo import Demo
     from almdesk.services import Services
+    from almdesk.ui.tray import Notifier, Tray
 
 log = logging.getLogger(__name__)
 SCHEDULE_INTERVAL_MS = 60_000
@@ -188,7 +190,8 @@ class Startup(QObject):
 class App:
     """The running application: services, runner, window and (in demo mode) the sandboxes."""
 
-    def __init__(self, services: Services, *, demo: bool = False, window: MainWindow | None = None) -> None:
+    def __init__(self, services: Services, *, demo: bool = False, window: MainWindow | None = None,
+                 tray: bool | None = None) -> None:
         from almdesk.ui.runner import JobRunner
 
         self.services = services
@@ -204,10 +207,42 @@ class App:
         self.scheduler.timeout.connect(self.run_due)
         self.scheduler.start()
         QTimer.singleShot(2000, self.run_due)  # missed runs run once at start-up
+        self.tray, self.notifier = self._desktop(tray)
         if (services.paths.root / "demo.json").exists() and self.demo.known():
             QTimer.singleShot(0, self.start_demo)  # re-point the demo connectors at fresh sandboxes
         elif not services.config.connectors():
             QTimer.singleShot(0, self.start_demo if demo else self.offer_demo)
+
+    def _desktop(self, tray: bool | None) -> tuple[Tray | None, Notifier]:
+        """The tray (where the desktop has one, or ``tray`` forces it) and the notifications. With a tray,
+        closing the window hides it there: the scheduler (a timer of this app) keeps running due syncs."""
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        from almdesk.desktop import app_icon, raise_window
+        from almdesk.ui.tray import Notifier, Tray
+
+        self.window.setWindowIcon(app_icon())
+
+        available = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
+        icon = Tray(self.services, self.runner, available=True, parent=self.window) if available else None
+        notifier = Notifier(self.runner, self.window, ui_settings(self.services.paths), icon, parent=self.window)
+        self.window.view_menu.addAction(notifier.mute_action)
+        if icon is not None:
+            icon.show_requested.connect(lambda: raise_window(self.window))
+            icon.quit_requested.connect(self.window.quit)
+            self.window.hide_on_close = self._hide_to_tray
+            QApplication.setQuitOnLastWindowClosed(False)
+        return icon, notifier
+
+    def _hide_to_tray(self) -> bool:
+        """The window goes to the tray (the first time the tray says so)."""
+        if self.tray is None:
+            return False
+        if not getattr(self, "_told_tray", False):
+            self._told_tray = True
+            self.tray.icon.showMessage("almdesk keeps running", "Due syncs still run. Quit from the tray menu.",
+                                       QSystemTrayIcon.MessageIcon.Information, 5000)
+        return True
 
     @property
     def demo(self) -> Demo:
@@ -271,6 +306,8 @@ class App:
         self.window.statusBar().showMessage("Demo mode: connectors point at the built-in sandbox.", 20000)
 
     def close(self) -> None:
+        if self.tray is not None:
+            self.tray.hide()
         self.runner.shutdown()
         if self._demo is not None:
             self._demo.stop()
@@ -278,23 +315,76 @@ class App:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The GUI. Without a display it says so in one line (exit 2); a second launch on the same data
+    directory raises the first one's window and exits 0. ``--smoke`` opens the window, builds every page
+    and quits (0) — the frozen build's smoke test."""
+    from almdesk import desktop
+
     argv = list(argv if argv is not None else sys.argv)
     parser = argparse.ArgumentParser(prog="almdesk-gui")
     parser.add_argument("--data-dir")
     parser.add_argument("--demo", action="store_true", help="start the sandbox demo when nothing is configured")
+    parser.add_argument("--smoke", action="store_true", help="open the window, build every page, then quit")
     args, qt_args = parser.parse_known_args(argv[1:])
+    problem = desktop.display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     qapp = QApplication([argv[0], *qt_args])
     qapp.setApplicationName("almdesk")
     qapp.setOrganizationName("almdesk")
     qapp.setApplicationDisplayName("almdesk")
+    qapp.setDesktopFileName(desktop.APP_ID)  # Wayland matches the window to the .desktop file (and its icon)
+    qapp.setWindowIcon(desktop.app_icon())
+    instance = desktop.SingleInstance(desktop.instance_key(Paths.resolve(args.data_dir).root))
+    if not args.smoke and not instance.claim():
+        print("almdesk is already running: " + ("its window was raised." if instance.first_answered else
+                                                 "it did not answer; look for its window."))
+        return 0
     startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
+    instance.activated.connect(lambda: desktop.raise_window(startup.window))
+    crash = desktop.CrashReporter(lambda: startup.window, lambda: _crash_bundle(startup))
+    crash.install()
+    if args.smoke:
+        _smoke(startup)
     startup.window.show()  # the shell paints first; the store is opened right after, in a worker
     code = qapp.exec()
+    crash.uninstall()
+    instance.close()
     if startup.exit_code is not None:
         return startup.exit_code
     if startup.app is not None:
         startup.app.close()
     return int(code)
+
+
+def _crash_bundle(startup: Startup) -> Path | None:
+    """The support bundle the crash dialog offers: the most recent jobs of all connections."""
+    from almdesk.bundle import support_bundle
+
+    if startup.app is None:
+        return None
+    services = startup.app.services
+    return support_bundle(services, out_dir=services.paths.bundles)
+
+
+def _smoke(startup: Startup) -> None:
+    """Once the app is up, build every page (imports every UI module), print one line and quit."""
+    from almdesk.ui.main_window import PAGES
+
+    def check() -> None:
+        if startup.exit_code is not None:
+            return
+        if startup.app is None:
+            QTimer.singleShot(50, check)
+            return
+        for i in range(len(PAGES)):
+            startup.window.nav.setCurrentRow(i)
+        print(f"smoke: window up ({startup.window.windowTitle()}), {len(PAGES)} pages built, "
+              f"keyring: {startup.app.services.secrets.backend_name}", flush=True)
+        startup.window.quit()
+
+    QTimer.singleShot(0, check)
 
 
 if __name__ == "__main__":

@@ -10,152 +10,20 @@ import argparse
 import getpass
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from almdesk import __version__, cli_source
+from almdesk import cli_source
 from almdesk.base.fields import FieldErrors, split_list
 from almdesk.base.records import DefectRequest, GateRequest, normalize_operator
+from almdesk.cli_parser import UsageError, build_parser
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
-
-
-class UsageError(ConfigError):
-    """Bad command-line usage."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}", f"Run '{self.prog} --help' for usage.")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="almdesk", description="Configure, test and sync ALM connectors (Octane, Jira, GitHub, Rally).")
-    p.add_argument("--data-dir", help="where the database, logs and traces live (default: platform data dir; "
-                                      "or ALMDESK_HOME)")
-    p.add_argument("--json", action="store_true", help="print one JSON document with the result")
-    p.add_argument("--version", action="version", version=f"almdesk {__version__}")
-    p.add_argument("--demo", action="store_true", help="GUI: start the sandbox demo when nothing is configured")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
-
-    sb = sub.add_parser("sandbox", help="start loopback simulators of the four ALM systems and SD Elements")
-    sb.add_argument("--only", action="append", help="start only this system (repeatable)")
-    sb.add_argument("--port", type=int, default=0, help="first port (0 = free ports)")
-    sb.add_argument("--faults", default="", help="e.g. 500:0.05,429:0.05,reset:0.02,slow:0.02,expire:0.01")
-    sb.add_argument("--seed", type=int, default=0)
-    sb.add_argument("--strict-rate-limits", action="store_true")
-    sb.add_argument("--jira-mode", choices=("cloud", "dc"), default="cloud", help="Jira Cloud or Data Center")
-    sb.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
-                    help="wait this long on the server before every answer (a network's round trip)")
-    sb.add_argument("--server-cost", type=float, default=0.0, metavar="SECONDS",
-                    help="wait this long per item of a bulk write (the server's work per item)")
-
-    def params(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-        sp.add_argument("--secret", action="append", default=[], metavar="KEY",
-                        help="read this secret from standard input (one line each, in order)")
-
-    cr = sub.add_parser("connector", help="manage connectors").add_subparsers(dest="action", required=True,
-                                                                             parser_class=_Parser)
-    a = cr.add_parser("add")
-    a.add_argument("--system", required=True)
-    a.add_argument("--name", required=True)
-    params(a)
-    cr.add_parser("list")
-    for verb in ("show", "rm", "test"):
-        cr.add_parser(verb).add_argument("name")
-    e = cr.add_parser("edit")
-    e.add_argument("name")
-    e.add_argument("--rename")
-    params(e)
-
-    cn = sub.add_parser("connection", help="manage connections").add_subparsers(dest="action", required=True,
-                                                                                parser_class=_Parser)
-    a = cn.add_parser("add")
-    a.add_argument("--connector", required=True)
-    a.add_argument("--alias", required=True)
-    a.add_argument("--project", required=True)
-    a.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    a.add_argument("--frequency", default="manually")
-    a.add_argument("--debug", action="store_true")
-    cn.add_parser("list")
-    for verb in ("show", "rm", "test"):
-        cn.add_parser(verb).add_argument("alias")
-    e = cn.add_parser("edit")
-    e.add_argument("alias")
-    e.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    e.add_argument("--frequency")
-    e.add_argument("--project")
-    e.add_argument("--debug", action=argparse.BooleanOptionalAction, default=None)
-
-    pr = sub.add_parser("project", help="manage projects and their tasks").add_subparsers(
-        dest="action", required=True, parser_class=_Parser)
-    a = pr.add_parser("add")
-    a.add_argument("name")
-    a.add_argument("--business-unit", default="")
-    a.add_argument("--application", default="")
-    cli_source.add_arguments(a, pr)
-    i = pr.add_parser("import")
-    i.add_argument("name")
-    i.add_argument("file")
-    pr.add_parser("list")
-
-    sy = sub.add_parser("sync", help="sync a connection's tasks into the ALM")
-    sy.add_argument("alias", nargs="?")
-    sy.add_argument("--dry-run", action="store_true")
-    sy.add_argument("--due", action="store_true", help="run every connection whose schedule is due")
-
-    lk = sub.add_parser("links", help="list a connection's links (task, item, URL, status, state)")
-    lk.add_argument("alias")
-    lk.add_argument("--state", choices=("linked", "detached", "failed"), help="only links in this state")
-    ln = sub.add_parser("link", help="link a task to an existing ALM item (by key, number or URL; creates nothing)")
-    ln.add_argument("alias")
-    ln.add_argument("task", help="the task id, e.g. T21")
-    ln.add_argument("item", help="the item's key, number or URL, e.g. DEMO-12, #12, US12 or its browser link")
-    un = sub.add_parser("unlink", help="detach a task: later syncs neither re-link nor re-create its item")
-    un.add_argument("alias")
-    un.add_argument("task")
-
-    def target(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--connection")
-        sp.add_argument("--connector")
-        sp.add_argument("--workspace", default="")
-
-    g = sub.add_parser("gate", help="count matching defects and compare with a threshold")
-    target(g)
-    g.add_argument("--release", default="")
-    g.add_argument("--phase", action="append", default=[])
-    g.add_argument("--severity", action="append", default=[])
-    g.add_argument("--label", action="append", default=[])
-    g.add_argument("--threshold", type=int, required=True)
-    g.add_argument("--operator", required=True, help="< <= = >= > (or LT GT EQ)")
-
-    d = sub.add_parser("defect", help="create a defect").add_subparsers(dest="action", required=True,
-                                                                        parser_class=_Parser)
-    c = d.add_parser("create")
-    target(c)
-    c.add_argument("--name", required=True)
-    c.add_argument("--release", default="")
-    c.add_argument("--description", default="")
-    c.add_argument("--severity", default="")
-    c.add_argument("--phase", default="")
-
-    j = sub.add_parser("jobs", help="list recent jobs")
-    j.add_argument("--connection")
-    j.add_argument("--last", type=int, default=20)
-
-    b = sub.add_parser("bundle", help="write a support bundle zip (redacted traces, job log, settings, versions)")
-    b.add_argument("--connection")
-    b.add_argument("--job", type=int)
-    b.add_argument("--out", help="directory for the zip (default: the data dir's bundles/)")
-
-    x = sub.add_parser("export", help="export connectors and connections (no secrets)")
-    x.add_argument("--out")
-    im = sub.add_parser("import", help="import connectors and connections")
-    im.add_argument("file")
-    return p
+from almdesk.junit import Suite, gate_suite, outcome_case, sync_suite, write_junit
+from almdesk.secrets import EnvSecretStore, env_var
 
 
 def parse_kv(pairs: Sequence[str]) -> dict[str, str]:
@@ -208,6 +76,8 @@ class Cli:
 
         self.services = Services.open(args.data_dir)
         self.config = self.services.config
+        self.events: list[JobEvent] = []  # the events of the last run_job (for --junit)
+        self.seconds = 0.0  # how long the last run_job took
 
     def read_secrets(self, keys: Sequence[str], optional: Sequence[str] = ()) -> dict[str, str]:
         store = self.services.secrets
@@ -308,7 +178,10 @@ class Cli:
 
     # --- jobs -------------------------------------------------------------------------------
     def run_job(self, spec: JobSpec) -> tuple[int, Any]:
+        self.events = []
+
         def show(ev: JobEvent) -> None:
+            self.events.append(ev)
             if ev.status != "running":
                 self.say(f"  [{ev.status:>7}] {ev.item}{': ' + ev.message if ev.message else ''}")
 
@@ -316,7 +189,9 @@ class Cli:
             if not self.json:
                 print(f"  {level}: {message}", file=sys.stderr)
 
+        started = time.monotonic()
         result: JobResult = self.services.run(spec, JobContext(on_log=log), on_event=show)
+        self.seconds = time.monotonic() - started
         outcome = result.outcome
         self.say(outcome.message)
         doc = {"job_id": result.job_id, "state": result.state, "succeeded": outcome.succeeded,
@@ -339,16 +214,24 @@ class Cli:
 
             from almdesk.sync.schedule import due_connections
 
-            docs, worst = [], EXIT_OK
+            docs, worst, suites = [], EXIT_OK, []
             for cid in due_connections(self.services.store, datetime.now(UTC)):
-                code, doc = self.run_job(self.services.sync_spec(cid, automatic=True))
+                spec = self.services.sync_spec(cid, automatic=True)
+                code, doc = self.run_job(spec)
+                suites.append(sync_suite(self.config.connection(cid).alias, spec.title, code, doc, self.events,
+                                         self.seconds))
                 docs.append(doc)
                 worst = max(worst, code)
             self.say(f"{len(docs)} connection(s) were due.")
+            if a.junit:
+                write_junit(a.junit, suites)
             return worst, docs
         if not a.alias:
             raise UsageError("Name the connection to sync, or use --due.", "almdesk sync ALIAS [--dry-run]")
-        code, doc = self.run_job(self.services.sync_spec(a.alias, dry_run=a.dry_run))
+        spec = self.services.sync_spec(a.alias, dry_run=a.dry_run)
+        code, doc = self.run_job(spec)
+        if a.junit:
+            write_junit(a.junit, [sync_suite(a.alias, spec.title, code, doc, self.events, self.seconds)])
         if a.dry_run and not self.json:
             for row in doc.get("plan", []):
                 self.say(f"  {row.get('task_id', ''):10} {row.get('action', ''):14} {row.get('alm_key', '') or ''}")
@@ -392,7 +275,11 @@ class Cli:
                           severities=[s for x in a.severity for s in split_list(x)],
                           labels=[s for x in a.label for s in split_list(x)], threshold=a.threshold,
                           operator=normalize_operator(a.operator), workspace=a.workspace)
-        return self.run_job(self.services.gate_spec(req, connection=a.connection, connector=a.connector))
+        spec = self.services.gate_spec(req, connection=a.connection, connector=a.connector)
+        code, doc = self.run_job(spec)
+        if a.junit:
+            write_junit(a.junit, [gate_suite(a.connection or a.connector or "", spec.title, code, doc, self.seconds)])
+        return code, doc
 
     def defect(self) -> tuple[int, Any]:
         a = self.args
@@ -431,7 +318,9 @@ class Cli:
         plan = plan_import(self.config, Path(self.args.file))
         secrets: dict[str, dict[str, str]] = {}
         for name, keys in plan.missing_secrets.items():
-            if keys:
+            if keys and isinstance(self.services.secrets, EnvSecretStore):  # headless: never asked for
+                secrets[name] = self.env_secrets(name, keys)
+            elif keys:
                 needed = plan.required_secrets.get(name, [])
                 optional = [k for k in keys if k not in needed]
                 shown = ", ".join(k + ("" if k in needed else " (optional: an empty line skips it)") for k in keys)
@@ -444,6 +333,14 @@ class Cli:
             self.say(summary["secrets_note"])
         self.say(f"Imported {summary['connectors']} connector(s) and {summary['connections']} connection(s).")
         return EXIT_OK, summary
+
+    def env_secrets(self, connector: str, keys: Sequence[str]) -> dict[str, str]:
+        """The secrets of ``connector`` the environment holds (headless import); says which it read."""
+        store = self.services.secrets
+        found = {k: v for k in keys if (v := store.by_name(connector, k))}
+        names = ", ".join(env_var(connector, k) + ("" if k in found else " (not set)") for k in keys)
+        self.say(f"Connector {connector!r}: secrets from the environment: {names}")
+        return found
 
     def bundle(self) -> tuple[int, Any]:
         from almdesk.bundle import support_bundle
@@ -492,6 +389,21 @@ def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def junit_error(argv: Sequence[str], code: int, doc: dict[str, Any]) -> None:
+    """A gate or sync that could not even start still writes its ``--junit`` file: one error testcase."""
+    argv = list(argv)
+    command = next((a for a in argv if a in ("gate", "sync")), None)
+    path = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--junit"), None)
+    path = path or next((a.split("=", 1)[1] for a in argv if a.startswith("--junit=")), None)
+    if command is None or not path:
+        return
+    case = outcome_case(f"almdesk.{command}", f"almdesk {' '.join(argv)}", code, doc)
+    try:
+        write_junit(path, [Suite(f"almdesk {command}", [case])])
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -503,7 +415,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             from almdesk.app import main as gui_main
 
             return gui_main(["almdesk", *(["--data-dir", args.data_dir] if args.data_dir else []),
-                             *(["--demo"] if args.demo else [])])
+                             *(["--demo"] if args.demo else []), *(["--smoke"] if args.smoke else [])])
         if args.command == "sandbox":
             return sandbox_main(args, stdout)
         cli = Cli(args, stdin, stdout)
@@ -518,6 +430,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     except UserFacingError as exc:
         failure: dict[str, Any] = {"ok": False, "exit_code": exc.exit_code, "error": exc.message,
                                    "hint": exc.hint, "field": exc.field}
+        junit_error(argv if argv is not None else sys.argv[1:], exc.exit_code, failure)
         if isinstance(exc, FieldErrors):
             failure["errors"] = {k: {"message": e.message, "hint": e.hint} for k, e in exc.errors.items()}
         if want_json:

@@ -135,8 +135,10 @@ class Config:
     # --- connectors -------------------------------------------------------------------------
     def validate_connector(self, system_name: str, params: dict[str, Any], secrets: dict[str, str],
                            network: dict[str, Any] | None = None, *, existing_uid: str | None = None,
-                           ) -> tuple[dict[str, Any], NetworkSettings]:
-        """Parse and check all fields; raise FieldErrors naming every bad one."""
+                           name: str = "") -> tuple[dict[str, Any], NetworkSettings]:
+        """Parse and check all fields; raise FieldErrors naming every bad one. A required secret may
+        also be held already: in the keyring under ``existing_uid``, or (headless) in the environment
+        under the connector's ``name``."""
         system = self.registry.get(system_name)
         errors: dict[str, ConfigError] = {}
         parsed: dict[str, Any] = {}
@@ -146,9 +148,11 @@ class Config:
             errors.update(exc.errors)
         for f in system.connector_fields:
             if f.kind is FieldKind.SECRET and f.required and not secrets.get(f.name):
-                have = existing_uid and self.secrets.get(existing_uid, f.name)
+                have = (existing_uid and self.secrets.get(existing_uid, f.name)) or (
+                    name and self.secrets.by_name(name, f.name))
                 if not have:
-                    errors[f.name] = ConfigError(f"{f.label} is required.", f"Enter the {f.label}.", field=f.name)
+                    errors[f.name] = ConfigError(f"{f.label} is required.",
+                                                 self.secrets.missing_hint(name, f.name, f.label), field=f.name)
         unknown = set(secrets) - set(secret_fields(system))
         for key in unknown:
             errors[key] = ConfigError(f"{key!r} is not a secret field of {system.label}.", "Check the name.",
@@ -187,7 +191,7 @@ class Config:
                 raise ConfigError("The system of a connector cannot change.", "Create a new connector instead.",
                                   field="system")
         parsed, net = self.validate_connector(system_name, params, secrets, network,
-                                              existing_uid=uid if connector_id else None)
+                                              existing_uid=uid if connector_id else None, name=name)
         written: list[str] = []
         try:
             for key, value in secrets.items():

@@ -106,11 +106,11 @@ class Demo:
         return {"connector": connector_name, "project": project, "url": desc["url"]}
 
     def _seed_tasks(self, project_id: int) -> None:
-        from almdesk.sync.demo import write_demo_tasks
+        """The shipped demo tasks (resources/demo-tasks.json: ``demo_tasks(DEMO_TASKS, seed=1)``)."""
+        from almdesk.shipped import demo_tasks_file
         from almdesk.sync.tasks_io import import_tasks
 
-        path = write_demo_tasks(self.services.paths.root / "demo-tasks.json", DEMO_TASKS, seed=1)
-        import_tasks(self.services.store, project_id, path)
+        import_tasks(self.services.store, project_id, demo_tasks_file())
 
     def stop(self) -> None:
         for server in self.servers:

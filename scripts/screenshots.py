@@ -56,6 +56,10 @@ def main() -> int:
         window.nav.setCurrentRow(1)
         settle(300)
         window.grab().save(str(out / "connections.png"))
+        window.about()  # the About box with the app icon
+        settle(300)
+        window.about_box.grab().save(str(out / "about.png"))
+        window.about_box.close()
         app.close()
     print(f"screenshots in {out}")
     return 0

@@ -24,7 +24,7 @@ from almdesk.net.redact import Redaction
 from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
 from almdesk.paths import Paths
-from almdesk.secrets import SecretStore
+from almdesk.secrets import SecretStore, open_secret_store
 from almdesk.services.actions import defect_job, gate_job, test_job
 from almdesk.sources import ProjectSource, refresh_job, source_of, with_refresh
 from almdesk.systems.registry import Registry
@@ -42,6 +42,19 @@ def setup_logging(paths: Paths, *, verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("urllib3", "alembic", "keyring"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def connector_names(store: Store) -> Callable[[str], str | None]:
+    """uid → the connector's current name, read from ``store`` (the env secret store's variable names)."""
+    from sqlalchemy import select
+
+    from almdesk.models import Connector
+
+    def name(uid: str) -> str | None:
+        with store.session() as s:
+            return s.scalar(select(Connector.name).where(Connector.uid == uid))
+
+    return name
 
 
 @dataclass
@@ -64,7 +77,8 @@ class Services:
         recovered = recover_interrupted(store)
         if recovered:
             logging.getLogger(__name__).warning("%d job(s) were interrupted by a crash or kill", recovered)
-        return cls(paths, store, secrets or SecretStore(), registry or Registry.default())
+        return cls(paths, store, secrets or open_secret_store(connector_names(store)),
+                   registry or Registry.default())
 
     def http_for(self, connector: ConnectorSettings, *, trace: bool = False, job_hint: str = "job") -> HttpFactory:
         recorder = None

@@ -79,3 +79,20 @@ def due_connections(store: Store, now: datetime | None = None) -> list[int]:
         if when is not None and when <= now:
             due.append(int(cid))
     return due
+
+
+def upcoming(store: Store, now: datetime | None = None, limit: int = 3) -> list[tuple[datetime, str]]:
+    """The ``limit`` soonest scheduled syncs as (due time, connection alias), soonest first; an overdue
+    one is due ``now``. Two queries whatever the number of connections (the tray reads it every minute)."""
+    now = aware(now) or datetime.now(UTC)
+    with store.session() as s:
+        conns = s.execute(select(Connection.id, Connection.alias, Connection.frequency)
+                          .where(Connection.frequency.in_(FREQUENCIES))).all()
+    last = _last_syncs(store)
+    times = []
+    for cid, alias, frequency in conns:
+        started, running = last.get(cid, (None, False))
+        when = _due_at(frequency, started, running, now)
+        if when is not None:
+            times.append((max(when, now), str(alias)))
+    return sorted(times)[:limit]

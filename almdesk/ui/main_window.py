@@ -20,6 +20,7 @@ from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QListWidget,
     QMainWindow,
@@ -58,6 +59,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.attached = False
+        # with a tray: closing hides the window there (App sets this); Quit quits
+        self.hide_on_close: Callable[[], bool] | None = None
+        self.quitting = False
         self._pages: dict[str, Any] = {}  # the pages built so far, by attribute name
         self.setWindowTitle("almdesk — ALM connections console")
         self.nav = QListWidget()
@@ -205,7 +209,7 @@ class MainWindow(QMainWindow):
                 tip: str = "") -> QAction:
         act = QAction(text, self)
         # before attach() (the shell) only Quit does something
-        act.triggered.connect(lambda _checked=False: slot() if self.attached or slot == self.close else None)
+        act.triggered.connect(lambda _checked=False: slot() if self.attached or slot == self.quit else None)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         act.setToolTip(tip or text.replace("&", ""))
@@ -234,7 +238,7 @@ class MainWindow(QMainWindow):
                                          "A zip with the redacted trace, job log, settings (no secrets) and "
                                          "versions of the selected job or connection"))
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        file_menu.addAction(self._action("&Quit", self.quit, QKeySequence.StandardKey.Quit))
         actions = self.menuBar().addMenu("&Actions")
         for act in (self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
             actions.addAction(act)
@@ -379,11 +383,18 @@ class MainWindow(QMainWindow):
             show(self, "Support bundle", result.outcome.message)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About almdesk",
+        """The About box, with the app icon; non-modal (``self.about_box``)."""
+        from almdesk.desktop import APP_ID, app_icon
+
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About almdesk",
                           f"<b>almdesk {__version__}</b><br>ALM connections console for ALM Octane, Jira, "
                           f"GitHub and Rally.<br><br>Qt {qVersion()} · PySide6 {pyside_version} · "
                           f"Python {sys.version.split()[0]} · {platform.platform()}<br>"
-                          f"Keyring: {self.services.secrets.backend_name}<br>Data: {self.services.paths.root}")
+                          f"Keyring: {self.services.secrets.backend_name}<br>Data: {self.services.paths.root}"
+                          f"<br>App id: {APP_ID}", QMessageBox.StandardButton.Close, self)
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        self.about_box = box
+        box.open()
 
     # --- state ------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -395,9 +406,21 @@ class MainWindow(QMainWindow):
         page = self.settings.value("page", 0)
         QTimer.singleShot(0, lambda: self.nav.setCurrentRow(int(page or 0)))  # type: ignore[call-overload]
 
+    def quit(self) -> None:
+        """Close the window for good (not to the tray) and end the app once it closed."""
+        self.quitting = True
+        if self.close():
+            QApplication.quit()
+        else:
+            self.quitting = False
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.attached:
             event.accept()
+            return
+        if not self.quitting and self.hide_on_close is not None and self.hide_on_close():
+            event.ignore()
+            self.hide()
             return
         for name in ("connectors", "connections"):
             if self.built(name) and not self._pages[name].confirm_discard():
