@@ -382,7 +382,7 @@ class ConnectorEditor(QWidget):
             return
         if self.dirty and not self.save():
             return
-        from almdesk.ui.dialogs import pick_workspace
+        from almdesk.ui.workspace_picker import pick_workspace
 
         assert self.info is not None and self.form is not None
         chosen = pick_workspace(self, self.services, self.runner, self.info.id)

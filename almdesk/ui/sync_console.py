@@ -2,8 +2,9 @@
 
 Job events arrive one signal each; they are only queued in :meth:`SyncConsole._on_event`, counted
 by a timer every ``FLUSH_MS``, and put into the table ``DRAIN_ROWS`` at a time (the event loop runs
-between two such slices), so thousands of events never stall the window. The rows live in Qt's own item model (:class:`ItemRowsModel`) and the "Show" filter proxy is
-attached only while a filter is chosen: painting the table calls no Python, so it never waits for
+between two such slices), so thousands of events never stall the window. The rows live in Qt's own
+item model (:class:`~almdesk.ui.sync_rows.ItemRowsModel`) and the "Show" filter proxy is attached
+only while a filter is chosen: painting the table calls no Python, so it never waits for
 the sync worker to hand back the GIL (a Python ``data()`` per cell did, hundreds of times a paint).
 A dry run ends with its plan; a long sync that ends while the window is in the background says so
 in the tray (or the main window's status bar).
@@ -14,19 +15,15 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont, QShowEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -44,8 +41,9 @@ from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.sync.link_admin import task_id_of_event
-from almdesk.ui.dialogs import EVENT_COLORS, LINK_COLOR, LinkTable, refilter
+from almdesk.ui.dialogs import EVENT_COLORS, LinkTable
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.sync_rows import ItemRowsModel, ShowFilter
 
 FLUSH_MS = 100
 DRAIN_ROWS = 50  # rows put into the table per slice (~40 µs each: a few ms of UI thread)
@@ -63,90 +61,6 @@ COLUMN_WIDTHS = (300, 90, 110, 70)
 def _alm_key(ev: JobEvent) -> str:
     match = KEY_RE.match(ev.message)
     return match.group(1) if match else ""
-
-
-class ItemRowsModel(QStandardItemModel):
-    """The console's rows in Qt's item model (text, colour, link look stored in C++), with the row
-    tuples, URLs and colours also kept as Python lists (filter, tests, :class:`LinkTable` clicks).
-
-    Same interface as :class:`~almdesk.ui.dialogs.RowsModel` (``rows``, ``urls``, ``colors``,
-    ``url_column``, ``set_rows``, ``append_rows``), but no Python runs when a view paints it."""
-
-    def __init__(self, headers: Sequence[str], url_column: int | None = None, parent: QObject | None = None) -> None:
-        super().__init__(0, len(headers), parent)
-        self.setHorizontalHeaderLabels(list(headers))
-        self.url_column = url_column
-        self.rows: list[tuple[Any, ...]] = []
-        self.urls: list[str] = []
-        self.colors: list[str] = []
-        self._link_font = QFont()
-        self._link_font.setUnderline(True)
-        self._link_brush = QBrush(LINK_COLOR)
-        self._brushes: dict[str, QBrush] = {}
-
-    def _items(self, row: tuple[Any, ...], url: str, color: str) -> list[QStandardItem]:
-        brush = self._brushes.setdefault(color, QBrush(QColor(color))) if color else None
-        # as few Qt calls as possible: each one may wait for a busy worker thread to hand back the GIL
-        # (the table is read-only through its edit triggers; the message, often cut, has its tooltip)
-        items = []
-        last = len(row) - 1
-        for col, value in enumerate(row):
-            text = "" if value is None else str(value)
-            item = QStandardItem(text)
-            if col == self.url_column and url:
-                item.setForeground(self._link_brush)
-                item.setFont(self._link_font)
-                item.setToolTip(url)
-            elif brush is not None:
-                item.setForeground(brush)
-            if col == last and text:
-                item.setToolTip(text)
-            items.append(item)
-        return items
-
-    def set_rows(self, rows: Sequence[tuple[Any, ...]], urls: Sequence[str] = (), colors: Sequence[str] = ()) -> None:
-        self.removeRows(0, self.rowCount())
-        self.rows, self.urls, self.colors = [], [], []
-        self.append_rows(rows, urls, colors)
-
-    def append_rows(self, rows: Sequence[tuple[Any, ...]], urls: Sequence[str] = (),
-                    colors: Sequence[str] = ()) -> None:
-        if not rows:
-            return
-        urls = list(urls) or [""] * len(rows)
-        colors = list(colors) or [""] * len(rows)
-        self.rows.extend(rows)  # first: a filter asked about a new row reads it here
-        self.urls.extend(urls)
-        self.colors.extend(colors)
-        for row, url, color in zip(rows, urls, colors, strict=True):
-            self.appendRow(self._items(row, url, color))
-
-
-class _ShowFilter(QSortFilterProxyModel):
-    """"Changes only" / "Failures only" over the console's rows; attached only while one is chosen
-    (its ``filterAcceptsRow`` is Python, called for every row inserted)."""
-
-    def __init__(self, model: ItemRowsModel, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rows_model = model
-        self.mode = 0
-
-    def set_mode(self, mode: int) -> None:
-        self.mode = mode
-        if mode and self.sourceModel() is not self.rows_model:
-            self.setSourceModel(self.rows_model)
-        elif not mode and self.sourceModel() is self.rows_model:
-            self.setSourceModel(QStandardItemModel(self))
-        else:
-            refilter(self)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if self.mode == 0:
-            return True
-        _task, action, _key, status, _msg = self.rows_model.rows[source_row]
-        if self.mode == 2:
-            return bool(status == "failed")
-        return action not in ("link", "skip", "unchanged")
 
 
 class SyncConsole(QDialog):
@@ -198,7 +112,7 @@ class SyncConsole(QDialog):
         self.show_combo.setObjectName("sync_show")
         self.show_combo.addItems(list(SHOW))
         self.model = ItemRowsModel(["Task", "Action", "ALM item", "Status", "Message"], url_column=2, parent=self)
-        self.proxy = _ShowFilter(self.model, self)
+        self.proxy = ShowFilter(self.model, self)
         self.table = LinkTable(self.model)  # type: ignore[arg-type]  # RowsModel's interface, in C++
         self.table.setObjectName("sync_table")
         self.table.doubleClicked.connect(self._row_link)

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from almdesk.jobs.history import recent_jobs
 from almdesk.services import Services
 from almdesk.ui import transfer_dialogs
-from almdesk.ui.dialogs import WorkspacePicker, pick_workspace
 from almdesk.ui.gate_panel import GateDialog
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.workspace_picker import WorkspacePicker, pick_workspace
 from tests.ui.conftest import OctaneEnv
 
 Shot = Callable[[QWidget, str], Path]
