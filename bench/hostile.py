@@ -20,7 +20,8 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from almdesk.base.settings import NetworkSettings
-from almdesk.net.session import AnswerTooLarge, HttpFactory, send
+from almdesk.net.caps import AnswerTooLarge
+from almdesk.net.session import HttpFactory, send
 from tests.net import test_answer_caps as t
 case = {case!r}
 answers = {{"endless chunked": t.endless_chunks, "1 GiB Content-Length": t.huge_length,

@@ -28,12 +28,13 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 from requests.utils import should_bypass_proxies
-from urllib3.exceptions import DecodeError, InvalidHeader, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from almdesk import __version__
 from almdesk.base.settings import NetworkSettings
 from almdesk.errors import RemoteError, UserFacingError
+from almdesk.net.caps import read_capped
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.redact import SECRET_KEY_RE
 from almdesk.net.trace import TraceRecorder
@@ -65,58 +66,6 @@ def make_retry(total: int = 3, backoff: float = 0.3) -> Retry:
     return _Retry(total=total, connect=total, read=total, status=total, backoff_factor=backoff,
                   backoff_max=10, status_forcelist=RETRY_STATUSES, respect_retry_after_header=True,
                   raise_on_status=False, allowed_methods=frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}))
-
-
-class AnswerTooLarge(RemoteError):
-    """An answer beyond the connector's size or time limits; almdesk stopped reading it."""
-
-
-READ_CHUNK = 16 * 1024  # compressed bytes read at a time: a chunk inflates to at most ~16 MiB
-
-
-def read_capped(response: requests.Response, max_bytes: int, deadline: float,
-                clock: Callable[[], float] = time.monotonic) -> None:
-    """Read ``response``'s body into ``response._content`` within ``max_bytes`` (counted after
-    decompression) and before ``deadline`` (a ``clock()`` reading); else close it and raise
-    :class:`AnswerTooLarge` naming the server and the limit."""
-    where = f"{response.request.method} {urlsplit(response.url).netloc}{urlsplit(response.url).path}"
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes and not response.headers.get("Content-Encoding"):
-        response.close()
-        raise AnswerTooLarge(f"The server announced an answer of {int(declared) / 2**20:,.0f} MiB to {where}; almdesk "
-                             f"reads at most {max_bytes / 2**20:,.0f} MiB.", _LIMIT_HINT, status=response.status_code)
-    parts: list[bytes] = []
-    size = 0
-    raw = response.raw
-    try:
-        while True:
-            chunk = raw.read1(READ_CHUNK, decode_content=True)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > max_bytes:
-                raise AnswerTooLarge(f"The answer to {where} grew past {max_bytes / 2**20:,.0f} MiB (after "
-                                     "decompression); almdesk stopped reading it.", _LIMIT_HINT,
-                                     status=response.status_code)
-            if clock() > deadline:
-                raise AnswerTooLarge(f"The answer to {where} was still arriving when the request's time ran out; "
-                                     "almdesk stopped reading it.", _DEADLINE_HINT, status=response.status_code)
-            parts.append(chunk)
-    except AnswerTooLarge:
-        response.close()
-        raise
-    except (ProtocolError, DecodeError, OSError) as exc:
-        response.close()
-        raise requests.exceptions.ChunkedEncodingError(exc) from exc
-    response._content = b"".join(parts)
-    response._content_consumed = True  # type: ignore[attr-defined]  # requests reads it; not in its stubs
-    response.close()
-
-
-_LIMIT_HINT = ("A proxy or the server may be failing. If answers this large are expected, raise \"Largest answer\" "
-               "in the connector's Network tab.")
-_DEADLINE_HINT = ("The server or a proxy is sending very slowly. If that is expected, raise \"Longest request\" in "
-                  "the connector's Network tab.")
 
 
 class _TlsAdapter(HTTPAdapter):

@@ -18,7 +18,8 @@ import pytest
 
 from almdesk.base.settings import ConnectorSettings, NetworkSettings
 from almdesk.jobs.context import JobContext
-from almdesk.net.session import AnswerTooLarge, HttpFactory, send
+from almdesk.net.caps import AnswerTooLarge
+from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox import create
 from almdesk.services.actions import run_steps
 from almdesk.systems.registry import Registry
