@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from almdesk.base.settings import ConnectorSettings
+from almdesk.base.shapes import listing
 from almdesk.errors import RemoteError, UserFacingError
 from almdesk.net.session import HttpFactory, json_body, send
 from almdesk.systems.github.errors import error_for
@@ -162,11 +163,7 @@ class GitHubClient:
             response = self.request("GET", url, what=what, params=query if first else None)
             if response.status_code != 200:
                 raise error_for(response, what, not_found=not_found, repo=repo)
-            data = json_body(response, self.server)
-            if not isinstance(data, list):
-                raise RemoteError(f"{self.server} sent something other than a list while {what}.",
-                                  "Check that the API URL points at GitHub's REST API.")
-            yield data
+            yield listing(json_body(response, self.server), None, server=self.server, what=f"items ({what})")
             first = False
             url = response.links.get("next", {}).get("url")
 

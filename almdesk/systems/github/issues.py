@@ -18,6 +18,7 @@ import requests
 
 from almdesk.base.failures import FateUnknown, with_fate
 from almdesk.base.records import RemoteItem
+from almdesk.base.shapes import integer, text
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.net.session import json_body
 from almdesk.systems.github.client import GitHubClient, transient
@@ -66,7 +67,9 @@ def remote_item(data: dict[str, Any]) -> RemoteItem:
     state = str(data.get("state") or "")
     reason = data.get("state_reason")
     status = f"{state} ({str(reason).replace('_', ' ')})" if state == "closed" and reason else state
-    return RemoteItem(ref=str(data["number"]), key=f"#{data['number']}", title=str(data.get("title") or ""),
+    number = integer(data, "number", server="GitHub", what="an issue")
+    title = text(data, "title", server="GitHub", what=f"issue #{number}")
+    return RemoteItem(ref=str(number), key=f"#{number}", title=title,
                       url=str(data.get("html_url") or ""), done=state == "closed", status=status,
                       updated=parse_time(data.get("updated_at")),
                       marks=marks_in(lab.get("name") if isinstance(lab, dict) else lab for lab in data.get("labels") or ()))

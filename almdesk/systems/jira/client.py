@@ -16,6 +16,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from almdesk.base.settings import ConnectorSettings
+from almdesk.base.shapes import listing
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory, json_body, send
@@ -283,7 +284,8 @@ class JiraClient:
             else:
                 params["startAt"] = start
                 page = self.request("GET", "search", what="the issue search", params=params)
-            issues = list(page.get("issues") or [])
+            issues = listing(page, "issues", server="Jira", what="issues",
+                             where=f"search page {start // max(size, 1) + 1 if not self.cloud else 'after ' + str(seen)}")
             seen += len(issues)
             start += len(issues)
             yield issues

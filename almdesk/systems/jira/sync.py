@@ -33,6 +33,7 @@ from typing import Any
 from almdesk.base.failures import with_fate
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
+from almdesk.base.shapes import text
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
@@ -307,9 +308,10 @@ class JiraSyncAdapter:
     # --- helpers --------------------------------------------------------------------------
     def _item(self, issue: dict[str, Any]) -> RemoteItem:
         fields = issue.get("fields") or {}
-        key = str(issue.get("key"))
+        key = text(issue, "key", server="Jira", what="an issue")
         status = str((fields.get("status") or {}).get("name", ""))
-        return RemoteItem(ref=key, key=key, title=str(fields.get("summary") or ""), url=self.client.browse_url(key),
+        summary = text(fields, "summary", server="Jira", what=f"issue {key}", optional=True)
+        return RemoteItem(ref=key, key=key, title=summary, url=self.client.browse_url(key),
                           done=self.target.is_done(status), status=status, updated=parse_time(fields.get("updated")),
                           marks=marks_in(fields.get("labels") or ()))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from almdesk.base.shapes import integer, listing
 from almdesk.errors import AuthError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory, json_body, send
@@ -198,10 +199,9 @@ class OctaneClient:
             params["order_by"] = order_by
         resp = self.request("GET", self.ws_url(workspace, collection), params=params, what=f"reading {collection}")
         body = self.check(resp, f"reading {collection}")
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise RemoteError(f"ALM Octane answered reading {collection} without a data list.",
-                              "The server URL may point at something that is not ALM Octane.")
-        return body["data"], int(body.get("total_count", len(body["data"])))
+        where = f"{collection}, from offset {params.get('offset', 0)}"
+        data = listing(body, "data", server="ALM Octane", what=collection, where=where)
+        return data, integer(body, "total_count", server="ALM Octane", what=f"the page of {where}", default=len(data))
 
     def iter_all(self, workspace: str, collection: str, *, query: str = "", fields: Sequence[str] = (),
                  page_size: int = PAGE_SIZE, order_by: str = "id") -> Iterator[dict[str, Any]]:

@@ -27,6 +27,7 @@ from typing import Any
 from almdesk.base.failures import with_fate
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
+from almdesk.base.shapes import text
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
@@ -102,7 +103,8 @@ class OctaneSyncAdapter:
         if self._mark_tag is None:  # an item of ours names the mark's tag: no look-up when creating
             self._mark_tag = next((str(t["id"]) for t in listed if t.get("id") and
                                    str(t.get("name") or "").lower() == self.mark.lower()), None)
-        return RemoteItem(ref=ident, key=ident, title=str(entity.get("name", "")),
+        return RemoteItem(ref=ident, key=ident, title=text(entity, "name", server="ALM Octane", what=f"item {ident}",
+                                                           optional=True),
                           url=self.client.entity_url(self.workspace, ident), done=phase_id in target.done,
                           status=target.phase_name(phase_id), updated=parse_time(entity.get("last_modified")),
                           marks=marks_in(names))

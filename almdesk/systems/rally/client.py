@@ -18,6 +18,7 @@ import requests
 
 from almdesk import __version__
 from almdesk.base.settings import ConnectorSettings
+from almdesk.base.shapes import integer, listing
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.net.redact import scrub
 from almdesk.net.session import HttpFactory, json_body, send
@@ -195,8 +196,9 @@ class RallyClient:
                               scope_down=scope_down, scope_up=scope_up, start=start, pagesize=pagesize)
         data = self.call("GET", type_name, params=params, what=what or f"the {type_name} query")
         inner = envelope_of(data)
-        results = inner.get("Results") or []
-        return list(results), int(inner.get("TotalResultCount") or 0)
+        page = f"{what or type_name}, from result {start}"
+        results = listing(inner, "Results", server="Rally", what=f"{type_name} results", where=page)
+        return results, integer(inner, "TotalResultCount", server="Rally", what=f"the {page}")
 
     def query_all(self, type_name: str, *, pagesize: int = MAX_PAGESIZE, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every result, page by page (1-based ``start``), ``pagesize`` at most 2000."""

@@ -25,6 +25,7 @@ from typing import Any
 from almdesk.base.failures import with_fate
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
+from almdesk.base.shapes import text
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
@@ -229,7 +230,9 @@ class RallySyncAdapter:
         _, project = self._ready()
         oid = str(obj.get("ObjectID") or oid_of(str(obj.get("_ref") or "")))
         status = str(obj.get(self.card.status_field) or "")
-        return RemoteItem(ref=oid, key=str(obj.get("FormattedID") or oid), title=str(obj.get("Name") or ""),
+        name = text(obj, "Name", server="Rally", what=f"{self.card.label} {obj.get('FormattedID') or oid}",
+                    optional=True)
+        return RemoteItem(ref=oid, key=str(obj.get("FormattedID") or oid), title=name,
                           url=browser_url(self.client.server, self.card, project.oid, oid),
                           done=status in self.done, status=status, updated=parse_time(obj.get("LastUpdateDate")),
                           marks=marks_in(t.get("Name") for t in _tag_names(obj.get("Tags"))))
