@@ -25,7 +25,6 @@ from almdesk.sync.scope import task_done
 from almdesk.sync.titles import TitleFormat
 from almdesk.systems.base import RemoteItem
 
-WRITE_ACTIONS = ("create", "close", "reopen")
 POLICIES = ("alm", "sde", "timestamp")
 
 
