@@ -11,7 +11,7 @@ To keep runs cheap on a shared machine the runner is a fork server: it imports t
 (and so almdesk and the libraries) once, then forks a child per mutant that runs the mutated source in
 the loaded module, rebinds every name other loaded modules imported from it, and runs pytest
 in-process (subprocesses the tests start read the mutated file). When a loaded class derives from a
-class of the target, or with ``--fresh``, the child drops almdesk from ``sys.modules`` and imports it
+class of the target or holds an instance of one made at import, or with ``--fresh``, the child drops almdesk from ``sys.modules`` and imports it
 from the mutated file instead. ``--no-fork`` runs a ``python -m pytest`` subprocess per mutant.
 
 Run it inside the keyring session (the SecretStore tests use the real keyring), niced::
@@ -47,10 +47,12 @@ class Target:
 
     ``only`` restricts mutation to the top-level functions, classes and assignments of those names
     (for modules of which only a part is a target). Move a module by changing its key; the names stay.
+    ``fresh`` makes every mutant's child import almdesk from the files instead of patching the module.
     """
 
     tests: tuple[str, ...]
     only: tuple[str, ...] = ()
+    fresh: bool = False  # import almdesk afresh per mutant (a module nearly everything imports)
 
 
 # Module -> the fast tests that cover it (the mutants_* files first: they kill most mutants in a second).
@@ -66,7 +68,8 @@ TARGETS: dict[str, Target] = {
                                                   "tests/octane/test_location.py")),
     "almdesk/systems/base.py": Target(("tests/core/test_mutants_core.py", "tests/core/test_fields.py",
                                        "tests/octane/test_gate.py"),
-                                      only=("OPERATORS", "XLR_OPERATORS", "normalize_operator", "GateResult")),
+                                      only=("OPERATORS", "XLR_OPERATORS", "normalize_operator", "GateResult"),
+                                      fresh=True),
     "almdesk/systems/rally/actions.py": Target(("tests/rally/test_mutants_rally.py", "tests/rally/test_actions.py",
                                                 "-k", "gate or mutants"), only=("gate_query",)),
     "almdesk/secrets.py": Target(("tests/core/test_mutants_core.py", "tests/core/test_secrets.py")),
@@ -354,19 +357,24 @@ def _ours(name: str) -> bool:
     return name.split(".")[0] in ("almdesk", "tests")
 
 
-def _subclassed(module: str) -> bool:
-    """Whether a loaded class elsewhere derives from a class of ``module`` (then patching would be unsound)."""
+def _unpatchable(module: str) -> str:
+    """Why patching ``module`` in place would be unsound ('' when it is sound).
+
+    Patching rebinds names; it cannot reach a loaded class derived from one of the module's classes,
+    nor an instance of one made at import time (a module-level ``FMT = TitleFormat.parse(...)``)."""
     mod = sys.modules.get(module)
     if mod is None:
-        return True
+        return "not loaded"
     own = {id(v) for v in vars(mod).values() if isinstance(v, type) and v.__module__ == module}
     for name, other in list(sys.modules.items()):
         if other is None or name == module or not _ours(name):
             continue
-        for value in list(vars(other).values()):
+        for key, value in list(vars(other).items()):
             if isinstance(value, type) and any(id(base) in own for base in value.__mro__[1:]):
-                return True
-    return False
+                return f"{name}.{key} derives from it"
+            if id(type(value)) in own:
+                return f"{name}.{key} is an instance made at import"
+    return ""
 
 
 def _patch(module: str, source: str) -> None:
@@ -389,6 +397,8 @@ def _patch(module: str, source: str) -> None:
 def _child(args: list[str], module: str, source: str | None) -> int:
     """In the forked child: load the mutant (patched in, or almdesk imported afresh), run pytest."""
     os.setpgid(0, 0)  # own process group, so a timeout kills the tests' subprocesses too
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.dont_write_bytecode = True
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -462,7 +472,8 @@ def run_module(module: str, target: Target, *, fork: bool, fresh: bool,
     path = ROOT / module
     tests = _existing(target.tests)
     report = ModuleReport(module, list(tests))
-    fresh = fresh or (fork and _subclassed(_module_name(module)))
+    why = "--fresh" if fresh else "fresh=True" if target.fresh else _unpatchable(_module_name(module)) if fork else ""
+    fresh = bool(why)
     with _restoring(path) as source:
         status, baseline = _run_tests(tests, 600, fork, module, None if fresh else "")
         if status != "passed":
@@ -471,7 +482,7 @@ def run_module(module: str, target: Target, *, fork: bool, fresh: bool,
         timeout = max(15.0, 4 * baseline)
         lines = source.splitlines()
         muts = mutations(source, target.only)
-        log(f"{module}: {len(muts)} mutants, baseline {baseline:.1f} s{' (fresh imports)' if fresh else ''}")
+        log(f"{module}: {len(muts)} mutants, baseline {baseline:.1f} s{f' (fresh imports: {why})' if fresh else ''}")
         started = time.monotonic()
         for n, mutant in enumerate(muts, 1):
             mutated_source, shown = apply(source, mutant)
@@ -488,6 +499,10 @@ def run_module(module: str, target: Target, *, fork: bool, fresh: bool,
         report.mutants = len(muts)
         report.seconds = round(time.monotonic() - started, 1)
     return report
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _short(text: str, width: int = 150) -> str:
@@ -509,6 +524,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not a target: {', '.join(unknown)} (see TARGETS in scripts/mutate.py)")
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
+    # Ctrl-C or a TERM (also when started in the background, where SIGINT is ignored) stops the run
+    # through KeyboardInterrupt, so the mutated file is written back
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
 
     def log(text: str) -> None:
         print(text, file=sys.stderr if args.json == "-" else sys.stdout, flush=True)

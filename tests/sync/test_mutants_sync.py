@@ -18,7 +18,12 @@ from almdesk.sync.scope import Scope, task_done
 from almdesk.sync.titles import MAX_TITLE, TitleFormat, check_title_settings
 from almdesk.systems.base import RemoteItem
 
-FMT = TitleFormat.parse("$task_id $title")
+
+def fmt() -> TitleFormat:
+    """The default format, made per call (a module-level instance would outlive a mutated TitleFormat)."""
+    return TitleFormat.parse("$task_id $title")
+
+
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -37,7 +42,7 @@ def link(pk: int = 1, ref: str = "10", key: str = "K-10") -> LinkSnapshot:
 
 
 def index(*items: RemoteItem) -> ItemIndex:
-    idx = ItemIndex(FMT)
+    idx = ItemIndex(fmt())
     for it in items:
         idx.add(it)
     return idx
@@ -46,7 +51,7 @@ def index(*items: RemoteItem) -> ItemIndex:
 def plan_one(t: TaskSnapshot, *items: RemoteItem, lnk: LinkSnapshot | None = None, rules: Rules | None = None,
              may: bool = True, leftover: set[int] | None = None,
              waiting: dict[int, datetime] | None = None) -> PlanEntry:
-    entries = make_plan([t], {t.pk: lnk} if lnk else {}, index(*items), FMT, rules or Rules(),
+    entries = make_plan([t], {t.pk: lnk} if lnk else {}, index(*items), fmt(), rules or Rules(),
                         lambda status: may, leftover or set(), waiting=waiting)
     assert len(entries) == 1
     return entries[0]
@@ -98,11 +103,11 @@ def test_empty_format_is_the_default_one() -> None:
 
 def test_full_title_is_cut_to_255_with_an_ellipsis() -> None:
     assert MAX_TITLE == 255
-    exact = FMT.full("T1", "x" * 251)  # "T1: " + 251 = 255
+    exact = fmt().full("T1", "x" * 251)  # "T1: " + 251 = 255
     assert exact == "T1: " + "x" * 251
-    cut = FMT.full("T1", "x" * 252)
+    cut = fmt().full("T1", "x" * 252)
     assert len(cut) == 255 and cut.endswith("x…") and cut.startswith("T1: x")
-    assert FMT.full("T1", "a\n  b\tc") == "T1: a b c"
+    assert fmt().full("T1", "a\n  b\tc") == "T1: a b c"
 
 
 def test_fixed_and_matching() -> None:
@@ -130,7 +135,7 @@ def test_literal_text_after_the_task_id_allows_whitespace() -> None:
 
 def test_title_format_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        FMT.template = "$title $task_id"  # type: ignore[misc]
+        fmt().template = "$title $task_id"  # type: ignore[misc]
 
 
 def test_format_errors_name_their_field() -> None:
@@ -306,5 +311,5 @@ def test_policy_timestamp() -> None:
 
 def test_plan_keeps_the_task_order() -> None:
     tasks = [task(3, "T3"), task(1, "T1"), task(2, "T2")]
-    entries = make_plan(tasks, {}, index(), FMT, Rules(), lambda s: True, set())
+    entries = make_plan(tasks, {}, index(), fmt(), Rules(), lambda s: True, set())
     assert [e.task.task_id for e in entries] == ["T3", "T1", "T2"]
