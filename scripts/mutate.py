@@ -467,10 +467,10 @@ def _existing(tests: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t for t in tests if not t.endswith(".py") or (ROOT / t).exists())
 
 
-def run_module(module: str, target: Target, *, fork: bool, fresh: bool,
-               log: Callable[[str], None]) -> ModuleReport:
+def run_module(module: str, target: Target, *, fork: bool, fresh: bool, log: Callable[[str], None],
+               skip: tuple[str, ...] = ()) -> ModuleReport:
     path = ROOT / module
-    tests = _existing(target.tests)
+    tests = tuple(t for t in _existing(target.tests) if not any(part in t for part in skip))
     report = ModuleReport(module, list(tests))
     why = "--fresh" if fresh else "fresh=True" if target.fresh else _unpatchable(_module_name(module)) if fork else ""
     fresh = bool(why)
@@ -516,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fork", action="store_true", help="run each mutant's tests in a fresh subprocess")
     parser.add_argument("--fresh", action="store_true",
                         help="fork, but import almdesk afresh from the mutated file instead of patching it in")
+    parser.add_argument("--skip-tests", metavar="TEXT", action="append", default=[],
+                        help="leave out mapped test files whose path contains TEXT (e.g. 'mutants' for a baseline)")
     parser.add_argument("--list", action="store_true", help="list the mutants without running anything")
     args = parser.parse_args(argv)
     modules = args.modules or list(TARGETS)
@@ -538,8 +540,10 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{module}:{m.line} {m.operator} {m.description}")
         return 0
     if not args.no_fork:
-        _preload([t for m in modules for t in _existing(TARGETS[m].tests) if t.endswith(".py")])
-    reports = [run_module(m, TARGETS[m], fork=not args.no_fork, fresh=args.fresh, log=log) for m in modules]
+        _preload([t for m in modules for t in _existing(TARGETS[m].tests)
+                  if t.endswith(".py") and not any(part in t for part in args.skip_tests)])
+    reports = [run_module(m, TARGETS[m], fork=not args.no_fork, fresh=args.fresh, log=log,
+                          skip=tuple(args.skip_tests)) for m in modules]
     log(f"\n{'module':40} {'mutants':>7} {'killed':>6} {'surv.':>5} {'t/o':>4} {'score':>6} {'time':>6}")
     for r in reports:
         log(f"{r.module:40} {r.mutants:7} {r.killed:6} {r.survived:5} {r.timeout:4} {r.score:5.1f}% {r.seconds:5.0f}s")

@@ -162,6 +162,11 @@ def test_gate_operators_at_the_threshold(op: str, count: int, threshold: int, pa
     assert result.message == (f"Gate {verdict}: {count} matching item(s); condition count {op} {threshold}.")
 
 
+def test_gate_result_defaults() -> None:
+    result = GateResult(count=1, threshold=1, operator="<=", query="q")
+    assert result.requests == 0 and result.items is None
+
+
 @pytest.mark.parametrize(("given", "normal"), [
     ("LT", "<="), ("lt", "<="), ("GT", ">="), (" gt ", ">="), ("EQ", "="), ("==", "="), (" < ", "<"),
     ("<=", "<="), ("=", "="), (">=", ">="), (">", ">"),
