@@ -79,7 +79,7 @@ def test_p_is_found_in_any_case_and_the_first_one_wins() -> None:
 def test_p_value_edges() -> None:
     assert parse_location("https://o.example.com/ui/?p=/1001/")[1:] == ("1001", None)
     assert parse_location("https://o.example.com/ui/?p=1001/")[1:] == ("1001", None)
-    assert parse_location("https://o.example.com/ui/?p=1001/%20")[1:] == ("1001", None)  # a blank workspace
+    assert parse_location("https://o.example.com/ui/?p=1001/%20/")[1:] == ("1001", None)  # a blank workspace
     assert parse_location("https://o.example.com/ui/?p=1001%2F%201002")[1:] == ("1001", "1002")
 
 
