@@ -18,7 +18,8 @@ Run it inside the keyring session (the SecretStore tests use the real keyring), 
 
     scripts/with-keyring nice -n 10 .venv/bin/python scripts/mutate.py [MODULE ...] [--json FILE]
 
-MODULE is a key of :data:`TARGETS` (a path such as ``almdesk/net/redact.py``); none means all. The exit
+MODULE is a key of :data:`TARGETS` (a path such as ``almdesk/net/redact.py``); none means all.
+``--skip-tests TEXT`` leaves out mapped test files whose path contains TEXT (a baseline). The exit
 status is 0 when no mutant survived, 1 otherwise, 2 when a module's tests fail without any mutant.
 """
 
@@ -542,8 +543,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_fork:
         _preload([t for m in modules for t in _existing(TARGETS[m].tests)
                   if t.endswith(".py") and not any(part in t for part in args.skip_tests)])
-    reports = [run_module(m, TARGETS[m], fork=not args.no_fork, fresh=args.fresh, log=log,
-                          skip=tuple(args.skip_tests)) for m in modules]
+    try:
+        reports = [run_module(m, TARGETS[m], fork=not args.no_fork, fresh=args.fresh, log=log,
+                              skip=tuple(args.skip_tests)) for m in modules]
+    except KeyboardInterrupt:
+        log("interrupted; the module file is restored")
+        return 130
     log(f"\n{'module':40} {'mutants':>7} {'killed':>6} {'surv.':>5} {'t/o':>4} {'score':>6} {'time':>6}")
     for r in reports:
         log(f"{r.module:40} {r.mutants:7} {r.killed:6} {r.survived:5} {r.timeout:4} {r.score:5.1f}% {r.seconds:5.0f}s")
