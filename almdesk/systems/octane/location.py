@@ -31,8 +31,6 @@ def parse_location(text: str) -> tuple[str, str, str | None]:
     if not raw.isprintable():
         raise _fail("Location contains control characters.", "Paste the address exactly as the browser shows it.")
     if "://" not in raw:
-        if raw.startswith("//"):
-            raw = raw[2:]
         raise _fail("Location must start with https:// or http://.",
                     f"Write the full address, for example https://{raw.lstrip('/')}.")
     raw = raw.split("#", 1)[0]

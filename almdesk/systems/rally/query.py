@@ -21,7 +21,7 @@ def quote(value: str) -> str:
 
 def clause(attribute: str, op: str, value: str | int | float | bool | None) -> str:
     """One parenthesised clause. ``None`` is written as the bare word null."""
-    if not _ATTR.match(attribute):
+    if not _ATTR.fullmatch(attribute):
         raise ValueError(f"not a Rally attribute path: {attribute!r}")
     if op not in OPERATORS:
         raise ValueError(f"not a Rally operator: {op!r}")
