@@ -104,12 +104,15 @@ def connector_params(system: System, local: Mapping[str, Any], base: Mapping[str
         for key, value in _url_parts(str(local[url_field]), base, smap.enterprise_suffix).items():
             if key in base or key == "alm_server" or value not in ("https", ""):
                 out[key] = keep_type(base.get(key), value)
+    written = {url_field} if url_field != "alm_server" else set()
     for key, names in smap.renames.items():
         target = first_field(names, fields)
         if target and target in local and target != key and (key in base or local[target]):
             out[key] = keep_type(base.get(key), local[target])
+            written.add(target)
     for name, fld in fields.items():
-        if fld.kind is FieldKind.SECRET or name in ("auth_method", "deployment") or name not in local:
+        if fld.kind is FieldKind.SECRET or name in ("auth_method", "deployment") or name not in local \
+                or name in written:
             continue
         if name in base or (name == url_field == "alm_server") or (local[name] not in (None, "", fld.default)):
             out[name] = keep_type(base.get(name), _server_value(fld, local[name]))
