@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from almdesk import __version__, cli_source
+from almdesk import __version__, cli_remote, cli_source
 from almdesk.base.fields import FieldErrors, split_list
 from almdesk.base.records import DefectRequest, GateRequest, normalize_operator
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out")
     im = sub.add_parser("import", help="import connectors and connections")
     im.add_argument("file")
+    cli_remote.add_parser(sub, _Parser)
     return p
 
 
@@ -256,9 +257,10 @@ class Cli:
             self.say(f"Connection {a.alias!r} added.")
             return EXIT_OK, {"id": cid, "alias": a.alias}
         if a.action == "list":
-            rows = [asdict(c) for c in cfg.connections()]
+            rows = cli_remote.with_server([asdict(c) for c in cfg.connections()], self.services)
             for r in rows:
-                self.say(f"{r['alias']:30} {r['system']:8} {r['connector']:20} {r['project']:20} {r['frequency']}")
+                self.say(f"{r['alias']:30} {r['system']:8} {r['connector']:20} {r['project']:20} {r['frequency']}"
+                         + r["server_text"])
             return EXIT_OK, rows
         if a.action == "show":
             shown = asdict(cfg.connection(a.alias))
@@ -510,7 +512,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         handler = {"connector": cli.connector, "connection": cli.connection, "project": cli.project,
                    "sync": cli.sync, "gate": cli.gate, "defect": cli.defect, "jobs": cli.jobs,
                    "export": cli.export, "import": cli.import_, "bundle": cli.bundle, "links": cli.links,
-                   "link": cli.link, "unlink": cli.unlink}[args.command]
+                   "link": cli.link, "unlink": cli.unlink, "remote": cli_remote.handler(cli)}[args.command]
         code, doc = handler()
         if args.json:
             print(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "result": doc}, default=str), file=stdout)
