@@ -39,7 +39,7 @@ def test_remote_test_says_when_the_server_and_the_desktop_disagree(env: Env) -> 
 def test_remote_test_of_a_connection_posts_the_seed_shape(env: Env) -> None:
     assert env.cli("remote", "pull", "SDE")[0] == 0
     before = env.app.counts.get("alm.connection_test", 0)
-    code, doc, _ = env.cli("remote", "test", "SDE", "Example Connection")
+    _code, doc, _ = env.cli("remote", "test", "SDE", "Example Connection")
     assert env.app.counts["alm.connection_test"] == before + 1
     assert doc["result"]["server"] == {"kind": "connection", "name": "Example Connection", "success": True,
                                        "detail": "the server reached the ALM", "inaccessible": False}
@@ -58,7 +58,7 @@ def _seed_params() -> list[dict]:
 
 def test_the_seed_s_examples_pulled_export_the_seed_s_params_without_secrets(env: Env) -> None:
     assert env.cli("remote", "pull", "SDE")[0] == 0
-    code, doc, _ = env.cli("export")
+    _code, doc, _ = env.cli("export")
     exported = {c["name"]: c for c in doc["result"]["connectors"]}
     seed = {i["name"]: i for i in _seed_params() if "name" in i and "alias" not in i}
     for name in ("GitHub Example Connector", "JIRA Example Connector"):
