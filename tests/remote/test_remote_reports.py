@@ -51,9 +51,10 @@ def test_connection_list_shows_the_server_s_last_job_frequency_and_progress(env:
     env.app.store.connections[5]["in_progress"] = True
     assert env.cli("remote", "pull", "SDE")[0] == 0
     code, text = env.plain("connection", "list")
+    assert code == 0
     line = next(x for x in text.splitlines() if x.startswith("Example Connection"))
     assert "server #5: hourly, last job failed" in line and "(test-connection: " in line and "in progress" in line
-    code, doc, _ = env.cli("connection", "list")
+    _code, doc, _ = env.cli("connection", "list")
     row = doc["result"][0]
     assert row["server"]["frequency"] == "hourly" and row["server"]["in_progress"] is True
     assert row["server"]["last_job"]["succeeded"] is False
