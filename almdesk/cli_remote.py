@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from almdesk.errors import EXIT_FAILED, EXIT_OK, ConfigError
+from almdesk.errors import EXIT_FAILED, EXIT_OK, ConfigError, UserFacingError
 
 if TYPE_CHECKING:
     from almdesk.cli import Cli
@@ -62,6 +62,11 @@ def run(cli: Cli) -> tuple[int, Any]:
         "pull": _pull, "plan": _plan, "push": _push, "test": _test, "reports": _reports}
     client = _client(services, args.source)
     try:
+        if args.action != "reports":  # queued job reports go first, best effort (they wait otherwise)
+            try:
+                _flush(cli)
+            except UserFacingError:
+                pass
         code, doc = handler[args.action](cli, client)
     finally:
         client.close()

@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from almdesk.models import Connection, Connector, Project, RemoteItem
+from almdesk.sandbox.base import serve
+from almdesk.sandbox.jira import create as jira_sandbox
 from tests.remote.conftest import CANARIES, GITHUB_TOKEN, JIRA_PASS, Env
 
 
@@ -40,9 +42,24 @@ def test_pull_maps_connectors_and_connections_and_secrets_go_to_the_keyring_only
         mirror = s.scalar(select(RemoteItem).where(RemoteItem.connection_id == conn.id))
         assert mirror is not None and mirror.server_id == 5
         assert mirror.params == {"alm_project": "EXAMPLE", "alm_parent_issue": "Parent"}  # only its own
-    # no secret value anywhere but the keyring: data dir (db, wal, logs, traces), output
+    # a traced (debug) test of the mirrored connection, a plan and a push of a changed secret, then:
+    # no secret value anywhere but the keyring — data dir (db, wal, logs, traces), output
+    jira_server = serve(jira_sandbox(seed=3))
+    try:
+        info = jira_server.describe()
+        cfg.save_connector(jira.name, "jira", info["params"], {"token": "canary-pushed-pw-6f0a"}, jira.network,
+                           connector_id=jira.id)
+        code, doc, more = env.cli("connection", "test", "Example Connection")
+    finally:
+        jira_server.stop()
+    assert doc["result"]["job_id"] and list((env.data_dir / "traces").glob("*.jsonl"))  # debug_mode: traced
+    for args in (("remote", "plan", "SDE"), ("remote", "push", "SDE", "--yes"), ("export",)):
+        more += env.cli(*args)[2]
+    assert env.app.store.connectors[2]["params"]["alm_pass"] == "canary-pushed-pw-6f0a"
+    text += more
+    assert list(env.data_dir.rglob("*.log"))
     captured = capsys.readouterr()
-    for secret in CANARIES:
+    for secret in (*CANARIES, "canary-pushed-pw-6f0a", env.token):
         assert _files_holding(env.data_dir, secret) == []
         assert secret not in text and secret not in captured.out + captured.err
 

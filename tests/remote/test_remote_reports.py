@@ -68,3 +68,29 @@ def test_runs_of_connections_that_mirror_nothing_are_not_reported(env: Env) -> N
     before = len(env.app.store.jobs)
     env.cli("connection", "test", "local only")
     assert len(env.app.store.jobs) == before
+
+
+def test_a_sync_of_a_mirrored_bound_connection_is_reported_once(env: Env) -> None:
+    """The bound project's sync reports through the queue only (the write-back's direct report is skipped)."""
+    from almdesk.sandbox.base import serve
+    from almdesk.sandbox.jira import create as jira_sandbox
+
+    assert env.cli("remote", "pull", "SDE")[0] == 0
+    jira = serve(jira_sandbox(seed=3))
+    try:
+        info = jira.describe()
+        cfg = env.services.config
+        local = cfg.connector("JIRA Example Connector")
+        cfg.save_connector(local.name, "jira", info["params"], info["secrets"], local.network, connector_id=local.id)
+        conn = cfg.connection("Example Connection")
+        cfg.save_connection(conn.alias, conn.connector, conn.project,
+                            {**conn.params, "alm_project": "DEMO", "alm_parent_issue": "", "sde_min_priority": 9},
+                            frequency=conn.frequency, debug_mode=False, connection_id=conn.id)
+        code, doc, _ = env.cli("sync", "Example Connection")
+        assert code == 0, doc
+    finally:
+        jira.stop()
+    jobs = _server_jobs(env)
+    assert len(jobs) == 1 and jobs[0]["succeeded"] is True
+    assert jobs[0]["result_message"].startswith("sync: ") and f"[almdesk job {doc['result']['job_id']} · " in \
+        jobs[0]["result_message"]
