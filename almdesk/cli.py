@@ -456,44 +456,6 @@ class Cli:
         return EXIT_OK, {"path": str(path)}
 
 
-def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
-    import signal
-    import threading
-
-    from almdesk import sandbox
-
-    systems = args.only or sandbox.available()
-    unknown = [s for s in systems if s not in sandbox.available()]
-    if unknown:
-        raise UsageError(f"Unknown sandbox system(s): {', '.join(unknown)}.",
-                         f"Use: {', '.join(sandbox.available())}.")
-    if args.latency < 0 or args.server_cost < 0:
-        raise UsageError("--latency and --server-cost must be 0 or more seconds.",
-                         "Example: --latency 0.05 --server-cost 0.01")
-    try:
-        extra: dict[str, Any] = {"jira_mode": args.jira_mode}
-        if args.strict_rate_limits:
-            extra["strict_rate_limits"] = True
-        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed, latency=args.latency,
-                                server_cost=args.server_cost, **extra)
-    except ValueError as exc:
-        raise UsageError(f"--faults: {exc}", "Example: 500:0.05,429:0.05,reset:0.02") from None
-    except OSError as exc:
-        raise UsageError(f"Cannot listen on port {args.port}: {exc}.", "Choose another port or 0.") from None
-    for server in servers:
-        print(json.dumps(server.describe()), file=stdout, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    for server in servers:
-        server.stop()
-    return EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -507,6 +469,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return gui_main(["almdesk", *(["--data-dir", args.data_dir] if args.data_dir else []),
                              *(["--demo"] if args.demo else [])])
         if args.command == "sandbox":
+            from almdesk.cli_sandbox import sandbox_main
+
             return sandbox_main(args, stdout)
         cli = Cli(args, stdin, stdout)
         handler = {"connector": cli.connector, "connection": cli.connection, "project": cli.project,
