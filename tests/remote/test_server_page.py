@@ -95,3 +95,40 @@ def test_test_on_server_shows_both_answers(qtbot: QtBot, page: ServerPage, env: 
     qtbot.waitUntil(lambda: "Desktop:" in page.status.text(), timeout=30000)
     assert page.status.text().startswith("Server: success.")
     assert "They disagree: the server reaches the ALM but this desktop cannot" in page.status.text()
+
+
+def test_cancel_stops_a_push_before_its_next_item(qtbot: QtBot, page: ServerPage, env: Env) -> None:
+    import threading
+
+    _click_and_wait(qtbot, page, "pull")
+    cfg = env.services.config
+    info = cfg.connection("Example Connection")
+    cfg.save_connection(info.alias, info.connector, info.project, {**info.params, "alm_project": "NEWKEY"},
+                        frequency="daily", debug_mode=True, connection_id=info.id)
+    real = env.app.handlers["alm.connectors"]
+    reading, release = threading.Event(), threading.Event()
+    hold = {"on": False}
+
+    def held(call, **values):  # the push's first read waits until the test has pressed Cancel
+        if hold["on"]:
+            hold["on"] = False
+            reading.set()
+            release.wait(10)
+        return real(call, **values)
+
+    env.app.handlers["alm.connectors"] = held
+
+    def confirm(_text: str) -> bool:
+        hold["on"] = True
+        return True
+
+    page.confirm = confirm
+    qtbot.mouseClick(page.buttons["push"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(reading.is_set, timeout=30000)
+    assert page.buttons["cancel"].isEnabled()
+    qtbot.mouseClick(page.buttons["cancel"], Qt.MouseButton.LeftButton)
+    release.set()
+    qtbot.waitUntil(lambda: page.handle is None, timeout=30000)
+    assert "Cancelled" in page.status.text()
+    assert env.app.store.connections[5]["frequency"] == "hourly"  # nothing was written
+    env.app.handlers["alm.connectors"] = real
