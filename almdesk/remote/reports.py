@@ -27,6 +27,7 @@ from almdesk.systems.sdelements.client import SdeClient
 log = logging.getLogger(__name__)
 KINDS = frozenset({"sync", "dry-run", "test-connection", "gate"})
 MESSAGE_MAX = 1000
+MAX_WAIT = 10.0  # a throttled server does not hold a job's end longer than this; the report waits instead
 
 
 def enqueue(store: Store, job_id: int) -> int | None:
@@ -89,6 +90,7 @@ def flush(store: Store, source: int, client_for: Callable[[], SdeClient]) -> dic
     if not todo:
         return counts
     client = client_for()
+    client.max_wait = min(client.max_wait, MAX_WAIT)
     try:
         for i, item in enumerate(todo):
             with store.session() as s:
