@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from almdesk import cli_source
+from almdesk import cli_remote, cli_source
 from almdesk.base.fields import FieldErrors, split_list
 from almdesk.base.records import DefectRequest, GateRequest, normalize_operator
 from almdesk.cli_parser import UsageError, build_parser
@@ -126,9 +126,10 @@ class Cli:
             self.say(f"Connection {a.alias!r} added.")
             return EXIT_OK, {"id": cid, "alias": a.alias}
         if a.action == "list":
-            rows = [asdict(c) for c in cfg.connections()]
+            rows = cli_remote.with_server([asdict(c) for c in cfg.connections()], self.services)
             for r in rows:
-                self.say(f"{r['alias']:30} {r['system']:8} {r['connector']:20} {r['project']:20} {r['frequency']}")
+                self.say(f"{r['alias']:30} {r['system']:8} {r['connector']:20} {r['project']:20} {r['frequency']}"
+                         + r["server_text"])
             return EXIT_OK, rows
         if a.action == "show":
             shown = asdict(cfg.connection(a.alias))
@@ -351,44 +352,6 @@ class Cli:
         return EXIT_OK, {"path": str(path)}
 
 
-def sandbox_main(args: argparse.Namespace, stdout: TextIO) -> int:
-    import signal
-    import threading
-
-    from almdesk import sandbox
-
-    systems = args.only or sandbox.available()
-    unknown = [s for s in systems if s not in sandbox.available()]
-    if unknown:
-        raise UsageError(f"Unknown sandbox system(s): {', '.join(unknown)}.",
-                         f"Use: {', '.join(sandbox.available())}.")
-    if args.latency < 0 or args.server_cost < 0:
-        raise UsageError("--latency and --server-cost must be 0 or more seconds.",
-                         "Example: --latency 0.05 --server-cost 0.01")
-    try:
-        extra: dict[str, Any] = {"jira_mode": args.jira_mode}
-        if args.strict_rate_limits:
-            extra["strict_rate_limits"] = True
-        servers = sandbox.start(systems, port=args.port, faults=args.faults, seed=args.seed, latency=args.latency,
-                                server_cost=args.server_cost, **extra)
-    except ValueError as exc:
-        raise UsageError(f"--faults: {exc}", "Example: 500:0.05,429:0.05,reset:0.02") from None
-    except OSError as exc:
-        raise UsageError(f"Cannot listen on port {args.port}: {exc}.", "Choose another port or 0.") from None
-    for server in servers:
-        print(json.dumps(server.describe()), file=stdout, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    for server in servers:
-        server.stop()
-    return EXIT_OK
-
-
 def junit_error(argv: Sequence[str], code: int, doc: dict[str, Any]) -> None:
     """A gate or sync that could not even start still writes its ``--junit`` file: one error testcase."""
     argv = list(argv)
@@ -417,12 +380,14 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return gui_main(["almdesk", *(["--data-dir", args.data_dir] if args.data_dir else []),
                              *(["--demo"] if args.demo else []), *(["--smoke"] if args.smoke else [])])
         if args.command == "sandbox":
+            from almdesk.cli_sandbox import sandbox_main
+
             return sandbox_main(args, stdout)
         cli = Cli(args, stdin, stdout)
         handler = {"connector": cli.connector, "connection": cli.connection, "project": cli.project,
                    "sync": cli.sync, "gate": cli.gate, "defect": cli.defect, "jobs": cli.jobs,
                    "export": cli.export, "import": cli.import_, "bundle": cli.bundle, "links": cli.links,
-                   "link": cli.link, "unlink": cli.unlink}[args.command]
+                   "link": cli.link, "unlink": cli.unlink, "remote": cli_remote.handler(cli)}[args.command]
         code, doc = handler()
         if args.json:
             print(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "result": doc}, default=str), file=stdout)

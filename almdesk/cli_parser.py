@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from almdesk import __version__, cli_source
+from almdesk import __version__, cli_remote, cli_source
 from almdesk.errors import ConfigError
 
 
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out")
     im = sub.add_parser("import", help="import connectors and connections")
     im.add_argument("file")
+    cli_remote.add_parser(sub, _Parser)
     return p
 
 

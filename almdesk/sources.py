@@ -223,7 +223,10 @@ def with_refresh(fn: Callable[[JobContext], JobOutcome], store: Store, source: P
             else:
                 outcome.message += (f" SD Elements: {written['statuses']} status(es) and {written['references']} "
                                     "reference(s) written back.")
-            writeback.report_job(client, target, outcome.succeeded, outcome.message, ctx)
+            from almdesk.remote.items import mirror_of
+
+            if mirror_of(store, connection_id=connection.id) is None:  # a mirrored one is reported queued, once
+                writeback.report_job(client, target, outcome.succeeded, outcome.message, ctx)
             outcome.data["sde_requests"] = client.requests + counts["requests"]
             return outcome
         finally:

@@ -7,13 +7,15 @@ from almdesk.models.tables import (
     Connector,
     Job,
     JobEventRow,
+    JobReport,
     JournalEntry,
     Link,
     Project,
+    RemoteItem,
     SourceReference,
     SourceTask,
     Task,
 )
 
-__all__ = ["Base", "Connection", "Connector", "Job", "JobEventRow", "JournalEntry", "Link", "Project",
-           "SourceReference", "SourceTask", "Store", "Task"]
+__all__ = ["Base", "Connection", "Connector", "Job", "JobEventRow", "JobReport", "JournalEntry", "Link", "Project",
+           "RemoteItem", "SourceReference", "SourceTask", "Store", "Task"]

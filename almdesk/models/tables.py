@@ -1,4 +1,5 @@
-"""SQLAlchemy 2.0 typed models: connectors, connections, projects, tasks, links, jobs, events, journal.
+"""SQLAlchemy 2.0 typed models: connectors, connections, projects, tasks, links, jobs, events, journal,
+and the remote admin's mirror of a server's ALM connectors/connections and its queued job reports.
 
 Field names follow the SD Elements ALM API (seed 002) where it has them. No secret is ever stored
 here: secrets live in the OS keyring, keyed by the connector's ``uid``.
@@ -215,3 +216,51 @@ class SourceReference(Base):
     reference: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200), default="")
     link: Mapped[str] = mapped_column(Text, default="")
+
+
+class RemoteItem(Base):
+    """A server ALM connector or connection (``kind``) as last pulled through SD Elements connector
+    ``source_id``: its server id (None: created locally, not pushed yet), the local item it mirrors,
+    its **own** non-secret params in the server's spelling (``params``; a connection's inherited ones
+    left out), which server secret param feeds which local secret field (``secret_keys``; values only
+    in the keyring), the server-only facts (``server``: frequency, project, last_job, …) and, for an
+    item almdesk cannot take (unknown system, invalid settings), why it is read-only."""
+
+    __tablename__ = "remote_item"
+    __table_args__ = (UniqueConstraint("source_id", "kind", "server_id", name="uq_remote_item_server"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(12))  # connector | connection
+    server_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    system_id: Mapped[str] = mapped_column(String(60))
+    connector_id: Mapped[int | None] = mapped_column(ForeignKey("connector.id", ondelete="SET NULL"), nullable=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="SET NULL"),
+                                                      nullable=True)
+    mirrored: Mapped[bool] = mapped_column(Boolean, default=False)  # had a local item (gone → delete on server)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secret_keys: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    server: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    read_only: Mapped[str] = mapped_column(Text, default="")
+    pulled: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class JobReport(Base):
+    """A desktop job's result for the server's ALM job history: ``queued`` → ``sending`` (POST under
+    way: its fate is checked on the server before any resend) → ``sent``."""
+
+    __tablename__ = "job_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(Integer, unique=True)
+    server_connection: Mapped[int] = mapped_column(Integer)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    result_message: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    server_job: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=True)
+    sent: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from almdesk.base.records import DefectRequest, GateRequest, Step
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
@@ -28,6 +29,9 @@ from almdesk.secrets import SecretStore, open_secret_store
 from almdesk.services.actions import defect_job, gate_job, test_job
 from almdesk.sources import ProjectSource, refresh_job, source_of, with_refresh
 from almdesk.systems.registry import Registry
+
+if TYPE_CHECKING:
+    from almdesk.systems.sdelements.client import SdeClient
 
 
 def setup_logging(paths: Paths, *, verbose: bool = False) -> None:
@@ -91,7 +95,20 @@ class Services:
 
     def run(self, spec: JobSpec, ctx: JobContext | None = None,
             on_event: Callable[[JobEvent], None] | None = None) -> JobResult:
-        return run_recorded(self.store, spec, ctx, on_event)
+        result = run_recorded(self.store, spec, ctx, on_event)
+        from almdesk.remote.reports import (
+            after_job,  # a mirrored connection's run goes to the server's history
+        )
+
+        after_job(self.store, result.job_id, self.sde_client)
+        return result
+
+    def sde_client(self, connector: str | int) -> SdeClient:
+        """A client for SD Elements connector ``connector`` (name or id); the caller closes it."""
+        from almdesk.systems.sdelements.client import SdeClient
+
+        settings = self.config.connector_settings(connector)
+        return SdeClient(settings, self.http_for(settings))
 
     # --- job specs shared by the GUI and the CLI ------------------------------------------------
     def _target(self, connection: str | int | None, connector: str | int | None,

@@ -35,6 +35,8 @@ def _public_params(fields: tuple[Field, ...], params: Mapping[str, Any]) -> dict
 def export_config(config: Config, *, connectors: set[str] | None = None,
                   connections: set[str] | None = None) -> dict[str, Any]:
     """Connectors and connections (optionally only the named ones) in the SD Elements shapes, no secrets."""
+    from almdesk.remote.export import server_params
+
     with config.store.session() as s:
         flags = {c.id: c.inaccessible for c in s.scalars(select(Connection))}
         projects = {p.name: (p.business_unit, p.application) for p in s.scalars(select(Project))}
@@ -44,9 +46,11 @@ def export_config(config: Config, *, connectors: set[str] | None = None,
             continue
         system = config.registry.get(info.system)
         held = [k for k in info.secret_fields if config.secrets.get(info.uid, k)]
+        mirrored = server_params(config, "connector", info.id)  # pulled from a server: its spelling
         out_connectors.append({"id": info.id, "name": info.name, "system": _system_ref(system),
                                "inaccessible": info.inaccessible,
-                               "params": _public_params(system.connector_fields, info.params),
+                               "params": mirrored if mirrored is not None else _public_params(
+                                   system.connector_fields, info.params),
                                "network": dict(info.network), "secrets_omitted": held})
     results = []
     for conn in config.connections():
@@ -54,7 +58,8 @@ def export_config(config: Config, *, connectors: set[str] | None = None,
             continue
         system = config.registry.get(conn.system)
         bu, app = projects.get(conn.project, ("", ""))
-        params = _public_params(connection_fields(system), conn.params)
+        own = server_params(config, "connection", conn.id)
+        params = own if own is not None else _public_params(connection_fields(system), conn.params)
         params.update({"sde_businessunit": bu, "sde_application": app, "sde_project": conn.project})
         results.append({"id": conn.id, "alias": conn.alias, "system": _system_ref(system),
                         "frequency": conn.frequency, "command": f"sync_{conn.system}", "debug_mode": conn.debug_mode,

@@ -299,3 +299,8 @@ def plan_import(config: Config, path: Path) -> ImportPlan:
     if errors.errors:
         raise FieldErrors(errors.errors)
     return plan
+
+
+# one item at a time, for a caller that reads the server's items itself (almdesk.remote's pull)
+plan_connector = _plan_connector
+plan_connection = _plan_connection

@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from almdesk.ui.jobs_view import JobsView
     from almdesk.ui.projects_view import ProjectsView
     from almdesk.ui.runner import JobRunner
+    from almdesk.ui.server_page import ServerPage
 
-PAGES = ("Connectors", "Connections", "Projects", "Jobs")
-PAGE_ATTRS = ("connectors", "connections", "projects", "jobs")
+PAGES = ("Connectors", "Connections", "Projects", "Jobs", "Server")
+PAGE_ATTRS = ("connectors", "connections", "projects", "jobs", "server")
 
 
 class MainWindow(QMainWindow):
@@ -160,6 +161,12 @@ class MainWindow(QMainWindow):
             projects = ProjectsView(services, runner)
             projects.changed.connect(self._refresh_connection_choices)
             return projects
+        if name == "server":  # SD Elements remote admin
+            from almdesk.ui.server_page import ServerPage
+
+            server = ServerPage(services, runner)
+            server.changed.connect(self.reload_pages)
+            return server
         from almdesk.ui.jobs_view import JobsView
 
         return JobsView(services)
@@ -184,6 +191,10 @@ class MainWindow(QMainWindow):
     def jobs(self) -> JobsView:
         return cast("JobsView", self._page(3))
 
+    @property
+    def server(self) -> ServerPage:
+        return cast("ServerPage", self._page(4))
+
     def _show_page(self, row: int) -> None:
         if 0 <= row < len(PAGES):
             self._page(row)
@@ -200,7 +211,7 @@ class MainWindow(QMainWindow):
 
     def reload_pages(self) -> None:
         """Re-read the connectors, connections and projects into the pages built so far."""
-        for name in ("connectors", "connections", "projects"):
+        for name in ("connectors", "connections", "projects", "server"):
             if self.built(name):
                 getattr(self._pages[name], "reload", lambda: None)()
 

@@ -46,7 +46,7 @@ def test_shell_first_then_pages(qtbot: QtBot, tmp_path: Path, monkeypatch: pytes
     qtbot.waitUntil(lambda: startup.app is not None, timeout=20000)
     app = startup.app
     assert app is not None and window.attached and app.window is window
-    assert window.stack.count() == 4 and window.act_new.isEnabled()
+    assert window.stack.count() == 5 and window.act_new.isEnabled()
     # the page on screen is built; the others when first shown (or used)
     assert window.built("connectors") and window.stack.currentWidget() is window.connectors
     assert not any(window.built(name) for name in ("connections", "projects", "jobs"))
@@ -54,7 +54,7 @@ def test_shell_first_then_pages(qtbot: QtBot, tmp_path: Path, monkeypatch: pytes
     qtbot.waitUntil(lambda: bool(offered), timeout=5000)  # empty store: the sandbox is offered
     window.nav.setCurrentRow(1)
     assert window.built("connections") and window.stack.currentWidget() is window.connections
-    assert window.stack.count() == 4 and window.stack.currentIndex() == 1
+    assert window.stack.count() == 5 and window.stack.currentIndex() == 1
     assert window.jobs.stale  # built on use; the Jobs page reads nothing until it is shown
     window.nav.setCurrentRow(3)
     assert not window.jobs.stale and window.stack.currentWidget() is window.jobs
