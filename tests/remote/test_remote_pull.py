@@ -3,6 +3,7 @@ keyring only, own vs inherited params, bound projects, re-pull in place, hidden 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -57,10 +58,13 @@ def test_pull_maps_connectors_and_connections_and_secrets_go_to_the_keyring_only
         more += env.cli(*args)[2]
     assert env.app.store.connectors[2]["params"]["alm_pass"] == "canary-pushed-pw-6f0a"
     text += more
-    assert list(env.data_dir.rglob("*.log"))
+    # the process-wide log handler writes to the first data dir a test process opened: read that log too
+    logs = [Path(h.baseFilename) for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
+    assert logs and all(log.exists() for log in logs)
     captured = capsys.readouterr()
     for secret in (*CANARIES, "canary-pushed-pw-6f0a", env.token):
         assert _files_holding(env.data_dir, secret) == []
+        assert all(secret not in log.read_text(encoding="utf-8", errors="replace") for log in logs)
         assert secret not in text and secret not in captured.out + captured.err
 
 
