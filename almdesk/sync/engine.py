@@ -26,22 +26,22 @@ fails, the next sync resumes).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import requests
-import urllib3
 from sqlalchemy import select
 
-from almdesk.base.failures import FateUnknown, error_chain, fate_unknown
+from almdesk.base.failures import FateUnknown, fate_unknown
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Store, Task
 from almdesk.net.session import HttpFactory
+from almdesk.sync.failures import confirm_each, like, unreachable
 from almdesk.sync.identity import check_identity
 from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal, SyncLock
 from almdesk.sync.links import Links
@@ -218,7 +218,7 @@ class SyncRun:
                     self.ctx.check_cancelled()
                     self.ctx.progress(0, 0, f"{text}: {len(index)}")
         except UserFacingError as exc:
-            raise _like(exc, f"Listing the {self.noun}s failed: {exc.message}") from exc
+            raise like(exc, f"Listing the {self.noun}s failed: {exc.message}") from exc
         self.ctx.check_cancelled()
         for tid, items in index.duplicates().items():
             keys = ", ".join(i.key for i in items)
@@ -235,17 +235,20 @@ class SyncRun:
         An adapter whose listing may lag behind its writes (Jira Cloud's search is eventually
         consistent) offers ``find_items(refs) -> {ref: item}``: the items still in the target, read
         directly. Without it a re-sync right after a create would take its new items for deleted ones and
-        create them again. A failure stops the sync rather than risk duplicates.
+        create them again. Other adapters' items are confirmed one by one (:func:`confirm_each`): a listing
+        that left them out is no proof they are gone. A failure stops the sync rather than risk duplicates.
         """
         find = getattr(adapter, "find_items", None)
         missing = [link.alm_ref for t in tasks if (link := links.get(t.pk)) and link.state == LINKED
                    and link.alm_ref not in index.by_ref]
-        if not missing or not callable(find):
+        if not missing:
             return
+        if not callable(find):
+            find = functools.partial(confirm_each, adapter)
         try:
             found: dict[str, RemoteItem] = find(missing)
         except UserFacingError as exc:
-            raise _like(exc, f"Checking {len(missing)} linked {self.noun}(s) missing from the listing failed: "
+            raise like(exc, f"Checking {len(missing)} linked {self.noun}(s) missing from the listing failed: "
                              f"{exc.message}") from exc
         for ref, item in found.items():
             if item.ref not in index.by_ref:
@@ -253,7 +256,8 @@ class SyncRun:
             index.by_ref[ref] = index.by_ref[item.ref]  # also under the ref the link knows (a moved issue's key)
         if found:
             self.ctx.log(f"{len(found)} of {len(missing)} linked {self.noun}(s) missing from the listing were found "
-                         f"when asked for directly (the server's search lags behind its writes).", "warning")
+                         f"when asked for directly (the listing lags behind the server's writes, or left them out).",
+                         "warning")
 
     # --- dry run ------------------------------------------------------------------------------
     def _dry_run_outcome(self, plan: list[PlanEntry], in_scope: int, out_of_scope: int, index: ItemIndex,
@@ -458,7 +462,7 @@ class SyncRun:
         if stopped is not None:
             err = stopped.error
             left = self._writes_total - self._writes_done
-            raise _like(err, f"The sync of {self.connection.alias} stopped: {err.message} ({summary}; "
+            raise like(err, f"The sync of {self.connection.alias} stopped: {err.message} ({summary}; "
                              f"{left} change(s) not attempted)",
                         err.hint or "Run the sync again when the server is reachable; it resumes where it stopped."
                         ) from err
@@ -472,27 +476,6 @@ class SyncRun:
         data = {"in_scope": in_scope, "out_of_scope": out_of_scope, "requests": self.http.requests,
                 "seconds": round(time.monotonic() - started, 3)}
         return JobOutcome(failed == 0, message, counts, data)
-
-
-def unreachable(error: BaseException) -> bool:
-    """True when ``error`` comes from failing to connect at all (refused, DNS, connect timeout).
-
-    Nothing was sent then, and the next request would fail the same way: a global failure. Read
-    errors and resets are not: the server is there, and one request's failure is that item's.
-    """
-    return any(isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError |
-                          urllib3.exceptions.ConnectTimeoutError) for exc in error_chain(error))
-
-
-def _like(error: UserFacingError, message: str, hint: str | None = None) -> UserFacingError:
-    """The same kind of error (so the CLI's exit code stays right) with a fuller message."""
-    hint = error.hint if hint is None else hint
-    try:
-        return type(error)(message, hint, field=error.field)
-    except TypeError:  # a subclass with another signature
-        base = AuthError if isinstance(error, AuthError) else RemoteError if isinstance(error, RemoteError) else (
-            ConfigError if isinstance(error, ConfigError) else UserFacingError)
-        return base(message, hint, field=error.field)
 
 
 def _chunks(items: list[T], size: int) -> Iterable[list[T]]:

@@ -41,10 +41,11 @@ def unexpected_answer(label: str, exc: BaseException) -> RemoteError:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "almdesk" in f.filename]
     where = f"{frames[-1].filename.rsplit('almdesk', 1)[-1].lstrip('/')}:{frames[-1].lineno}" if frames else "?"
     log.warning("%s sent an answer of an unexpected shape (%s at %s)", label, type(exc).__name__, where,
-                exc_info=exc)
-    return RemoteError(f"{label} sent an answer almdesk could not read ({type(exc).__name__} at {where}).",
+                exc_info=exc)  # where it broke goes to the log (and the support bundle), not to the message
+    return RemoteError(f"{label} sent an answer that lacks or mistypes a part its API defines, so almdesk "
+                       "could not read it.",
                        "Check that the server URL points at the product itself, not a proxy or a portal, and "
-                       "try again; if it keeps happening, send the support bundle.")
+                       "try again; if it keeps happening, send the support bundle (its log says where).")
 
 
 def deliberate(exc: BaseException) -> bool:

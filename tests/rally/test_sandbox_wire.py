@@ -148,8 +148,10 @@ def test_collections_and_schema(wsapi: WsapiClient, rally_app: RallyApp, rally_s
 def _parallel(url: str, key: str, n: int) -> list[int]:
     codes: list[int] = []
     lock = threading.Lock()
+    start = threading.Barrier(n)  # all n send together, however slowly their threads start
 
     def one() -> None:
+        start.wait()
         code = requests.get(url, headers={"ZSESSIONID": key}, timeout=30).status_code
         with lock:
             codes.append(code)
@@ -176,7 +178,7 @@ def test_concurrency_limit_slows_extra_requests_down() -> None:
 
 
 def test_strict_concurrency_limit_answers_429() -> None:
-    app = create(seed=3, items=4, latency=0.3, strict_rate_limits=True)
+    app = create(seed=3, items=4, latency=1.0, strict_rate_limits=True)  # long enough to overlap on a busy machine
     server = serve(app)
     try:
         codes = _parallel(server.url + API + "/user", app.info.admin.api_key, 16)

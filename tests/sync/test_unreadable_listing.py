@@ -123,3 +123,42 @@ def test_an_unreadable_listing_stops_the_sync_before_creating(env_for: Callable[
     assert again.state == "succeeded", again.outcome.message
     final = env.alm_items(alias)
     assert sorted(final) == ["T1", "T2", "T3", "T4", "T5"] and all(len(v) == 1 for v in final.values()), final
+
+
+def _drop_t1(system: str) -> Spoil:
+    """A sound-looking listing that leaves task T1's item out once (a cut page, a lagging index);
+    asked for directly afterwards, the server answers with it."""
+    done: list[bool] = []
+
+    def title(item: dict[str, Any]) -> str:
+        if system == "jira":
+            return str((item.get("fields") or {}).get("summary"))
+        return str(item.get({"github": "title", "rally": "Name"}.get(system, "name")))
+
+    def spoil(doc: Any) -> None:
+        items = {"github": lambda d: d, "rally": lambda d: d["QueryResult"]["Results"],
+                 "octane": lambda d: d["data"], "jira": lambda d: d["issues"]}[system](doc)
+        ours = [i for i in items if "T1:" in title(i)]
+        if not ours or done:
+            raise KeyError("T1 is not on this page, or was left out already")
+        items.remove(ours[0])
+        done.append(True)
+    return spoil
+
+
+@pytest.mark.parametrize("system", ["github", "rally", "octane", "jira"])
+def test_a_linked_item_left_out_of_the_listing_is_confirmed_not_created_again(
+        env_for: Callable[[str], SyncEnv], system: str) -> None:
+    env = env_for(system)
+    project = env.project(tasks("T1", "T2", "T3"))
+    alias = env.connection(project)
+    assert env.sync(alias).state == "succeeded"
+    before = {tid: len(items) for tid, items in env.alm_items(alias).items()}
+    original = env.target.app.dispatch
+    hits: list[str] = []
+    intercept(env.target.app, spoiling(system, _drop_t1(system), hits))
+    result = env.sync(alias)
+    env.target.app.dispatch = original  # type: ignore[method-assign]
+    assert hits and result.state == "succeeded", result.outcome.message
+    assert result.outcome.counts.get("created", 0) == 0, result.outcome.counts
+    assert {tid: len(items) for tid, items in env.alm_items(alias).items()} == before
