@@ -8,21 +8,12 @@ back to their default.
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 from almdesk import sandbox
-from almdesk.cli import main
 from almdesk.errors import EXIT_OK
-
-
-def run(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, Any]:
-    out = io.StringIO()
-    code = main(["--data-dir", str(data_dir), "--json", *args], stdin=io.StringIO(stdin), stdout=out)
-    lines = [line for line in out.getvalue().splitlines() if line.startswith("{")]
-    return code, json.loads(lines[-1])
+from tests.cli_run import run
 
 
 def _add(data_dir: Path, system: str) -> dict[str, Any]:

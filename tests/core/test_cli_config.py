@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
 from pathlib import Path
 
 import keyring
 import pytest
 
-from almdesk.cli import main
 from almdesk.errors import EXIT_CONFIG, EXIT_OK, EXIT_REMOTE
 from almdesk.sandbox.base import SandboxServer
 from almdesk.secrets import SecretStore
 from almdesk.services import Services
+from tests.cli_run import run
 from tests.toy import TOKEN
-
-
-def run(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, dict]:
-    out = io.StringIO()
-    code = main(["--data-dir", str(data_dir), "--json", *args], stdin=io.StringIO(stdin), stdout=out)
-    lines = [line for line in out.getvalue().splitlines() if line.startswith("{")]
-    return code, json.loads(lines[-1])
 
 
 @pytest.fixture(autouse=True)

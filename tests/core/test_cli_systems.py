@@ -6,8 +6,6 @@ as soon as it lands.
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,20 +14,15 @@ import pytest
 
 from almdesk import sandbox
 from almdesk.base.fields import FieldKind
-from almdesk.cli import main
 from almdesk.errors import EXIT_CONFIG, EXIT_OK, EXIT_REMOTE
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.systems.registry import Registry, is_alm_target
+from tests.cli_run import run
 
 REGISTRY = Registry.default()
 SYSTEMS = [s for s in sandbox.available() if s in REGISTRY]
 
 
-def run(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, dict[str, Any]]:
-    out = io.StringIO()
-    code = main(["--data-dir", str(data_dir), "--json", *args], stdin=io.StringIO(stdin), stdout=out)
-    lines = [line for line in out.getvalue().splitlines() if line.startswith("{")]
-    return code, json.loads(lines[-1])
 
 
 @pytest.fixture(params=SYSTEMS)

@@ -10,8 +10,6 @@ URL, status, time and state; ``unlink`` detaches a task (a sync neither re-links
 from __future__ import annotations
 
 import csv
-import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,21 +18,16 @@ import pytest
 
 from almdesk import sandbox
 from almdesk.base.fields import FieldKind
-from almdesk.cli import main
 from almdesk.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from almdesk.sandbox.base import SandboxServer, serve
 from almdesk.systems.registry import Registry
+from tests.cli_run import run
 
 REGISTRY = Registry.default()
 SYSTEMS = [s for s in sandbox.available() if s in REGISTRY.alm_targets()]
 TASKS = [("T1", 'Quote "this" and ^ \\ too'), ("T2", "Pipes || ( and ü"), ("T12", "T2: inside another title")]
 
 
-def run(data_dir: Path, *args: str, stdin: str = "") -> tuple[int, dict[str, Any]]:
-    out = io.StringIO()
-    code = main(["--data-dir", str(data_dir), "--json", *args], stdin=io.StringIO(stdin), stdout=out)
-    lines = [line for line in out.getvalue().splitlines() if line.startswith("{")]
-    return code, json.loads(lines[-1])
 
 
 @pytest.fixture(params=SYSTEMS)
