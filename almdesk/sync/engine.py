@@ -11,8 +11,10 @@
 3. :func:`almdesk.sync.plan.make_plan` decides per task (stored link first, then fixed title, keeping to
    this connection's context: :mod:`almdesk.sync.identity` refuses a shared target with the same context);
 4. a dry run stops here and returns the plan; a sync stores the links it found, applies local
-   status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
-   statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
+   status updates, creates missing items in chunks of ``adapter.bulk_size`` — up to
+   ``adapter.concurrency`` chunks in flight (:mod:`almdesk.sync.overlap`, within the vendor's published
+   limit; 1 when absent) — and changes ALM statuses, journaling before and after every server write
+   (:mod:`almdesk.sync.journal`), in the order of the plan.
 
 A create that fails with an unknown fate (read timeout, HTTP 504, a reset after sending:
 :func:`almdesk.base.failures.fate_unknown`) is journaled as ``unknown`` with the connector's timeout;
@@ -27,24 +29,23 @@ fails, the next sync resumes).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
-import requests
-import urllib3
 from sqlalchemy import select
 
-from almdesk.base.failures import FateUnknown, error_chain, fate_unknown
+from almdesk.base.failures import FateUnknown, fate_unknown
 from almdesk.base.records import ItemDraft, RemoteItem
 from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Store, Task
 from almdesk.net.session import HttpFactory
+from almdesk.sync.failing import like, unreachable
 from almdesk.sync.identity import check_identity
 from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal, SyncLock
 from almdesk.sync.links import Links
+from almdesk.sync.overlap import Overlap, chunks
 from almdesk.sync.plan import (
     LINKED,
     ItemIndex,
@@ -61,7 +62,7 @@ from almdesk.systems.base import SyncAdapter, System
 MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
 COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",
               "waiting", "failed")
-T = TypeVar("T")
+_Batch = tuple[list[PlanEntry], list[ItemDraft], list[int]]  # a chunk, its drafts, its journal entries
 
 
 def sync_job(store: Store, connection: ConnectionSettings, system: System, http: HttpFactory, *,
@@ -208,7 +209,7 @@ class SyncRun:
                     self.ctx.check_cancelled()
                     self.ctx.progress(0, 0, f"{text}: {len(index)}")
         except UserFacingError as exc:
-            raise _like(exc, f"Listing the {self.noun}s failed: {exc.message}") from exc
+            raise like(exc, f"Listing the {self.noun}s failed: {exc.message}") from exc
         self.ctx.check_cancelled()
         for tid, items in index.duplicates().items():
             keys = ", ".join(i.key for i in items)
@@ -235,7 +236,7 @@ class SyncRun:
         try:
             found: dict[str, RemoteItem] = find(missing)
         except UserFacingError as exc:
-            raise _like(exc, f"Checking {len(missing)} linked {self.noun}(s) missing from the listing failed: "
+            raise like(exc, f"Checking {len(missing)} linked {self.noun}(s) missing from the listing failed: "
                              f"{exc.message}") from exc
         for ref, item in found.items():
             if item.ref not in index.by_ref:
@@ -324,55 +325,76 @@ class SyncRun:
         self._tick("Updated local task statuses")
 
     def _create_all(self, adapter: SyncAdapter, creates: list[PlanEntry], journal: Journal) -> list[PlanEntry]:
-        """Create in chunks; return entries whose new item still needs closing."""
+        """Create in chunks, up to ``adapter.concurrency`` chunks in flight (:mod:`almdesk.sync.overlap`; the
+        first alone): each is journaled pending just before it is sent and settled after, in order.
+        Return entries whose new item still needs closing."""
         size = max(1, int(getattr(adapter, "bulk_size", 1) or 1))
         follow_up: list[PlanEntry] = []
-        for chunk in _chunks(creates, size):
-            self.ctx.check_cancelled()
+
+        def begin(chunk: list[PlanEntry]) -> _Batch:  # the pool takes a chunk just before sending it
             texts = self._texts([e.task.pk for e in chunk])
             drafts = [ItemDraft(e.task.task_id, e.title, texts.get(e.task.pk, ""), e.task.priority, list(e.task.tags),
                                 e.task.done) for e in chunk]
-            ids = journal.begin("create", [(e.task.pk, "") for e in chunk])
+            return chunk, drafts, journal.begin("create", [(e.task.pk, "") for e in chunk])
+
+        def send(batch: _Batch) -> Sequence[RemoteItem | Exception]:
             try:
-                results: Sequence[RemoteItem | Exception] = adapter.create_items(drafts)
+                return adapter.create_items(batch[1])
             except UserFacingError as exc:
-                results = [exc] * len(chunk)
-            if len(results) != len(chunk):
-                raise RuntimeError(f"{self.system.name} adapter returned {len(results)} results for "
-                                   f"{len(chunk)} drafts")
-            # the links and the journal's "done" in one transaction (bulk statements)
-            with self.store.session() as s:
-                self.links.put(s, [(e.task.pk, r) for e, r in zip(chunk, results, strict=True)
-                                   if isinstance(r, RemoteItem)])
-                Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else
-                                        (jid, UNKNOWN if fate_unknown(r) else "failed", "")
-                                        for r, jid in zip(results, ids, strict=True)], timeout=self.timeout)
-            failures: list[Exception] = []
-            cancelled: CancelledError | None = None
-            for entry, result in zip(chunk, results, strict=True):
-                if isinstance(result, CancelledError):  # the adapter stopped before this draft
-                    cancelled = result
-                elif isinstance(result, RemoteItem):
-                    entry.item = result
-                    self.ctx.counts["created"] += 1
-                    closed = entry.task.done and result.done
-                    if closed:
-                        self.ctx.counts["closed"] += 1
-                    self._event(entry, "create", "ok",
-                                f"created {result.key}" + (" (closed)" if closed else "") + f": {entry.reason}")
-                    if entry.task.done and not result.done:
-                        entry.action, entry.reason = "close", "closing the new item of a done task"
-                        self._resumed.add(entry.task.pk)
-                        follow_up.append(entry)
-                else:
-                    self._fail(entry, "create", result, unknown=fate_unknown(result))
-                    failures.append(result)
-            for _ in chunk:
-                self._tick(f"Creating {self.noun}s")
-            if cancelled is not None:
-                raise cancelled
-            self._judge(failures, all_failed=len(failures) == len(chunk))
+                return [exc] * len(batch[1])
+
+        pool: Overlap[_Batch, Sequence[RemoteItem | Exception]] = Overlap(
+            send, int(getattr(adapter, "concurrency", 1) or 1), check=self.ctx.check_cancelled)
+        try:
+            for batch, results in pool.run(begin(c) for c in chunks(creates, size)):
+                self._settle(batch, results, follow_up, judge=True)
+        finally:  # after a stop: what was in flight is still recorded (links, journal, events)
+            for batch, results in pool.drain():
+                self._settle(batch, results, follow_up, judge=False)
         return follow_up
+
+    def _settle(self, batch: _Batch, results: Sequence[RemoteItem | Exception] | Exception,
+                follow_up: list[PlanEntry], *, judge: bool) -> None:
+        chunk, _, ids = batch
+        if isinstance(results, Exception):  # the adapter raised (cancelled mid-chunk): the entries stay pending
+            if judge:
+                raise results
+            return
+        if len(results) != len(chunk):
+            raise RuntimeError(f"{self.system.name} adapter returned {len(results)} results for {len(chunk)} drafts")
+        # the links and the journal's "done" in one transaction (bulk statements)
+        with self.store.session() as s:
+            self.links.put(s, [(e.task.pk, r) for e, r in zip(chunk, results, strict=True)
+                               if isinstance(r, RemoteItem)])
+            Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else
+                                    (jid, UNKNOWN if fate_unknown(r) else "failed", "")
+                                    for r, jid in zip(results, ids, strict=True)], timeout=self.timeout)
+        failures: list[Exception] = []
+        cancelled: CancelledError | None = None
+        for entry, result in zip(chunk, results, strict=True):
+            if isinstance(result, CancelledError):  # the adapter stopped before this draft
+                cancelled = result
+            elif isinstance(result, RemoteItem):
+                entry.item = result
+                self.ctx.counts["created"] += 1
+                closed = entry.task.done and result.done
+                if closed:
+                    self.ctx.counts["closed"] += 1
+                self._event(entry, "create", "ok",
+                            f"created {result.key}" + (" (closed)" if closed else "") + f": {entry.reason}")
+                if entry.task.done and not result.done:
+                    entry.action, entry.reason = "close", "closing the new item of a done task"
+                    self._resumed.add(entry.task.pk)
+                    follow_up.append(entry)
+            else:
+                self._fail(entry, "create", result, unknown=fate_unknown(result))
+                failures.append(result)
+        for _ in chunk:
+            self._tick(f"Creating {self.noun}s")
+        if judge and cancelled is not None:
+            raise cancelled
+        if judge:
+            self._judge(failures, all_failed=len(failures) == len(chunk))
 
     def _set_status(self, adapter: SyncAdapter, entry: PlanEntry, journal: Journal) -> None:
         item = entry.item
@@ -448,7 +470,7 @@ class SyncRun:
         if stopped is not None:
             err = stopped.error
             left = self._writes_total - self._writes_done
-            raise _like(err, f"The sync of {self.connection.alias} stopped: {err.message} ({summary}; "
+            raise like(err, f"The sync of {self.connection.alias} stopped: {err.message} ({summary}; "
                              f"{left} change(s) not attempted)",
                         err.hint or "Run the sync again when the server is reachable; it resumes where it stopped."
                         ) from err
@@ -462,29 +484,3 @@ class SyncRun:
         data = {"in_scope": in_scope, "out_of_scope": out_of_scope, "requests": self.http.requests,
                 "seconds": round(time.monotonic() - started, 3)}
         return JobOutcome(failed == 0, message, counts, data)
-
-
-def unreachable(error: BaseException) -> bool:
-    """True when ``error`` comes from failing to connect at all (refused, DNS, connect timeout).
-
-    Nothing was sent then, and the next request would fail the same way: a global failure. Read
-    errors and resets are not: the server is there, and one request's failure is that item's.
-    """
-    return any(isinstance(exc, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError |
-                          urllib3.exceptions.ConnectTimeoutError) for exc in error_chain(error))
-
-
-def _like(error: UserFacingError, message: str, hint: str | None = None) -> UserFacingError:
-    """The same kind of error (so the CLI's exit code stays right) with a fuller message."""
-    hint = error.hint if hint is None else hint
-    try:
-        return type(error)(message, hint, field=error.field)
-    except TypeError:  # a subclass with another signature
-        base = AuthError if isinstance(error, AuthError) else RemoteError if isinstance(error, RemoteError) else (
-            ConfigError if isinstance(error, ConfigError) else UserFacingError)
-        return base(message, hint, field=error.field)
-
-
-def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

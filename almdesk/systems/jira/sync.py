@@ -25,6 +25,7 @@ number or browse URL for ``almdesk link``, checking it is in the connection's pr
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -83,6 +84,9 @@ class JiraSyncAdapter:
     """One connection's view of Jira for the sync engine."""
 
     bulk_size = BULK_LIMIT
+    # bulk creates in flight at once: Jira publishes no concurrency limit, only 429s with Retry-After
+    # (which the session honours, writes included), so a small pool
+    concurrency = 4
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
         self.connection = connection
@@ -98,6 +102,7 @@ class JiraSyncAdapter:
         # share a workflow, so one look-up serves every chunk)
         self._close_from: dict[str, dict[str, Any] | None] = {}
         self._new_status: str | None = None  # the status new issues start in, read once per sync
+        self._new_status_lock = threading.Lock()  # bulk creates in flight at once read it once
         self.mark = context_mark(connection.params.get("alm_context"))
 
     # --- contract -------------------------------------------------------------------------
@@ -172,6 +177,10 @@ class JiraSyncAdapter:
         the close transition from that status is kept for :meth:`_close_new`, which then needs no look-up.
         A failure is logged and leaves the status to the next listing: the issues exist already.
         """
+        with self._new_status_lock:
+            return self._read_status_of_new(key)
+
+    def _read_status_of_new(self, key: str) -> str:
         if self._new_status is not None:
             return self._new_status
         self._new_status = ""

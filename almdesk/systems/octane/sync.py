@@ -20,6 +20,7 @@ sync makes the tag (one request; when it exists already, a look-up by name follo
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,7 @@ class OctaneSyncAdapter:
 
     bulk_size = BULK_SIZE
     page_size = PAGE_SIZE
+    concurrency = 4  # bulk POSTs in flight at once: Octane publishes no limit, so a small pool
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
         self.connection = connection
@@ -69,6 +71,8 @@ class OctaneSyncAdapter:
                                    self.info.client_secret, http, ctx)
         self._target: Target | None = None
         self._workflow: dict[str, list[str]] | None = None  # phase id -> next phase ids (read once)
+        # chunks in flight at once read the workflow, the backlog root and the mark's tag once
+        self._once = threading.RLock()
         self.mark = context_mark(connection.params.get("alm_context"))
         self._mark_tag: str | None = None  # the id of the mark's user tag, found or made on the first create
 
@@ -87,8 +91,9 @@ class OctaneSyncAdapter:
     def _parent(self) -> str:
         """The work item new items go under: the connection's parent, else the backlog root."""
         target = self.target
-        if not target.parent:
-            target.parent = resolve.backlog_root(self.client, self.workspace)
+        with self._once:
+            if not target.parent:
+                target.parent = resolve.backlog_root(self.client, self.workspace)
         return target.parent
 
     def _item(self, entity: dict[str, Any]) -> RemoteItem:
@@ -109,17 +114,18 @@ class OctaneSyncAdapter:
 
     def mark_tag(self) -> str:
         """The id of the user tag named after this connection's context (made when missing)."""
-        if self._mark_tag is None:  # made first (a new context's first sync: one request), else looked up
-            (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
-            if not isinstance(made, Exception):
-                self._mark_tag = str(made["id"])
-                return self._mark_tag
-            found, _ = self.client.get_page(self.workspace, TAGS, query=q.eq("name", self.mark), fields=("name",),
-                                            limit=1)
-            if not found:
-                raise made
-            self._mark_tag = str(found[0]["id"])
-        return self._mark_tag
+        with self._once:
+            if self._mark_tag is None:  # made first (a new context's first sync: one request), else looked up
+                (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
+                if not isinstance(made, Exception):
+                    self._mark_tag = str(made["id"])
+                    return self._mark_tag
+                found, _ = self.client.get_page(self.workspace, TAGS, query=q.eq("name", self.mark),
+                                                fields=("name",), limit=1)
+                if not found:
+                    raise made
+                self._mark_tag = str(found[0]["id"])
+            return self._mark_tag
 
     def get_item(self, text: str) -> RemoteItem:
         """The item ``text`` names (its id or an entity-navigation URL), checked to be in the target."""
@@ -226,18 +232,20 @@ class OctaneSyncAdapter:
         """
         if source is None or source == target_phase:
             return [target_phase]
-        if self._workflow is None:
-            self._workflow = {}
-            try:
-                rows = self.client.all(self.workspace, "transitions", query=q.eq("entity", self.target.entity),
-                                       fields=("source_phase", "target_phase"))
-            except UserFacingError as exc:
-                self.ctx.log(f"ALM Octane: the workflow could not be read ({exc}); phases are set directly")
-                rows = []
-            for row in rows:
-                src, dst = row.get("source_phase"), row.get("target_phase")
-                if isinstance(src, dict) and isinstance(dst, dict):
-                    self._workflow.setdefault(str(src.get("id")), []).append(str(dst.get("id")))
+        with self._once:
+            if self._workflow is None:
+                workflow: dict[str, list[str]] = {}
+                try:
+                    rows = self.client.all(self.workspace, "transitions", query=q.eq("entity", self.target.entity),
+                                           fields=("source_phase", "target_phase"))
+                except UserFacingError as exc:
+                    self.ctx.log(f"ALM Octane: the workflow could not be read ({exc}); phases are set directly")
+                    rows = []
+                for row in rows:
+                    src, dst = row.get("source_phase"), row.get("target_phase")
+                    if isinstance(src, dict) and isinstance(dst, dict):
+                        workflow.setdefault(str(src.get("id")), []).append(str(dst.get("id")))
+                self._workflow = workflow
         if target_phase in self._workflow.get(source, []):
             return [target_phase]
         came: dict[str, str] = {source: ""}

@@ -18,6 +18,7 @@ Listings fetch ``Tags``, whose summary carries the tag names (``_tagsNameArray``
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ from almdesk.systems.rally.writes import browser_url, description_html, item_nam
 
 _PREFIX = {"Story": "US", "Defect": "DE", "Task": "TA"}
 BATCH_SIZE = 25  # entries per POST /batch; Rally documents no limit, so stay well inside a request's time
+CONCURRENT_REQUESTS = 12  # Rally's documented limit: 12 concurrent requests per user (KB 95713)
 
 
 def _tag_names(tags: Any) -> list[dict[str, Any]]:
@@ -58,6 +60,7 @@ def parse_time(value: Any) -> datetime | None:
 class RallySyncAdapter:
     bulk_size = BATCH_SIZE
     page_size = MAX_PAGESIZE
+    concurrency = CONCURRENT_REQUESTS
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
         self.connection = connection
@@ -78,6 +81,7 @@ class RallySyncAdapter:
         self.fetch = f"ObjectID,FormattedID,Name,{self.card.status_field},LastUpdateDate,Tags"
         self.mark = context_mark(self.params.get("alm_context"))
         self.mark_tag: Named | None = None
+        self._tags_lock = threading.Lock()  # creates in flight at once make a missing tag once
 
     # --- contract ---------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -175,15 +179,16 @@ class RallySyncAdapter:
         return made
 
     def _ensure_tags(self, workspace: Named) -> None:
-        if self.label and self.tag is None:
-            self.tag = self.resolver.ensure_tag(workspace, self.label)
-        if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
-            try:
-                obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID", workspace=workspace.ref,
-                                         what=f"creating the tag {self.mark!r}")
-                self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
-            except RallyApiError:  # made meanwhile by another sync
-                self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
+        with self._tags_lock:
+            if self.label and self.tag is None:
+                self.tag = self.resolver.ensure_tag(workspace, self.label)
+            if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
+                try:
+                    obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID",
+                                             workspace=workspace.ref, what=f"creating the tag {self.mark!r}")
+                    self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
+                except RallyApiError:  # made meanwhile by another sync
+                    self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         status = self.done[0] if done else self.new
