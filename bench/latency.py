@@ -27,6 +27,8 @@ import argparse
 import contextlib
 import importlib.util
 import math
+import os
+import statistics
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -121,9 +123,19 @@ def measure(name: str, n: int, latency: float, cost: float) -> Any:
         return bench_sync.run_engine(name, n, Path(tmp), 1, latency, cost)
 
 
-def run(name: str, n: int, s: float, cost: float, naive_n: int, naive_s: float) -> Row:
-    print(f"… {name}: N={n} at 0 s and at {s} s", file=sys.stderr, flush=True)
-    zero, slow = measure(name, n, 0.0, cost), measure(name, n, s, cost)
+def median_of(name: str, n: int, latency: float, cost: float, repeat: int) -> Any:
+    """The figures of ``repeat`` runs, with the median create and re-sync times (a busy 2-core box is noisy)."""
+    runs = [measure(name, n, latency, cost) for _ in range(max(1, repeat))]
+    first = runs[0]
+    first.create_seconds = statistics.median(r.create_seconds for r in runs)
+    first.noop_seconds = statistics.median(r.noop_seconds for r in runs)
+    first.created = min(r.created for r in runs)
+    return first
+
+
+def run(name: str, n: int, s: float, cost: float, naive_n: int, naive_s: float, repeat: int = 3) -> Row:
+    print(f"… {name}: N={n} at 0 s and at {s} s, {repeat} runs each", file=sys.stderr, flush=True)
+    zero, slow = median_of(name, n, 0.0, cost, repeat), median_of(name, n, s, cost, repeat)
     adapter = NAIVE_ADAPTERS.get(name)
     width = 1
     if adapter:
@@ -148,7 +160,8 @@ def run(name: str, n: int, s: float, cost: float, naive_n: int, naive_s: float) 
 
 
 def print_table(rows: list[Row], s: float, cost: float) -> None:
-    print(f"latency {s} s an answer, server cost {cost} s a bulk-written item (both runs)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    print(f"latency {s} s an answer, server cost {cost} s a bulk-written item (both runs); load average {load:.1f}")
     head = (f"{'system':8} {'N':>5} {'bulk':>4} {'c':>2} | {'req':>5} {'T0 s':>6} {'TS s':>7} {'serial':>6} "
             f"{'limit':>5} {'ok':>3} | {'re-sync req':>11} {'serial':>6} {'limit':>5} {'ok':>3} | "
             f"{'naive req':>9} {'serial':>7} {'×fewer':>7}")
@@ -179,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-n", type=int, default=1000, help="cap on the naive client's N (0: skip it)")
     parser.add_argument("--naive-latency", type=float, default=None, metavar="SECONDS",
                         help="S for the naive client (default: --latency)")
+    parser.add_argument("--repeat", type=int, default=3, help="engine runs per latency; the median is used (3)")
     parser.add_argument("--only", default="", help="comma-separated systems (default: the real ones)")
     args = parser.parse_args(argv)
     systems = real_systems()
@@ -187,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         systems = [s for s in systems if s in args.only.split(",")]
     rows = [run(name, min(args.n, args.github_n) if name == "github" else args.n, args.latency, args.server_cost,
-                args.naive_n, args.naive_latency or args.latency) for name in systems]
+                args.naive_n, args.naive_latency or args.latency, args.repeat) for name in systems]
     print_table(rows, args.latency, args.server_cost)
     return 0
 

@@ -117,3 +117,43 @@ class Overlap(Generic[A, R]):
             except Exception as exc:
                 result = exc
             yield item, result
+
+
+def paged(fetch: Callable[[int, int], tuple[list[T], int]], size: int, width: int, *, start: int = 0,
+          check: Callable[[], None] = lambda: None) -> Iterator[T]:
+    """Every item of an offset-paged listing, in order: the first page (which tells the total), then the
+    other pages up to ``width`` in flight. ``fetch(offset, limit) -> (items, total)``; offsets count from
+    ``start`` (Rally's are 1-based).
+
+    The stride is what the first page held (a server that caps its pages silently shrinks it). A short
+    page before the end, or a total that grew meanwhile, continues one page after another from there,
+    as a plain paged loop would: no item is skipped.
+    """
+    check()
+    first, total = fetch(start, size)
+    yield from first
+    stride = len(first)
+    offset = start + stride  # the next item not read yet
+    if stride and stride < total:
+        pool: Overlap[int, tuple[list[T], int]] = Overlap(lambda at: fetch(at, stride), width, check=check,
+                                                          first_alone=False, name="almdesk-pages")
+        try:
+            for at, result in pool.run(range(offset, start + total, stride)):
+                if isinstance(result, Exception):
+                    raise result
+                items, now = result
+                yield from items
+                offset, total = at + len(items), max(total, now)
+                if len(items) < stride:
+                    break
+        finally:
+            pool.drain()
+    elif not stride:
+        return
+    while offset - start < total:  # a short page, or items added meanwhile: the rest one page at a time
+        check()
+        items, total = fetch(offset, size)
+        if not items:
+            return
+        yield from items
+        offset += len(items)

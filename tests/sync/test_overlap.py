@@ -19,7 +19,7 @@ import pytest
 
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.sync.journal import Journal
-from almdesk.sync.overlap import Overlap
+from almdesk.sync.overlap import Overlap, paged
 from almdesk.systems.registry import Registry
 from tests.sync.harness import SyncEnv, Target
 from tests.sync.test_request_counts import patch, scope_all
@@ -159,3 +159,23 @@ def test_overlap_stops_taking_items_when_cancelled_and_yields_those_in_flight() 
                 stop.set()
     assert taken == [0, 1, 2, 3, 4]  # the first alone, then four in flight; none taken after the cancel
     assert seen == taken
+
+
+@pytest.mark.parametrize("cap", [None, 7])
+def test_paged_reads_every_item_once_in_order(cap: int | None) -> None:
+    """Pages after the first overlap; a server that caps its pages (to 7) or grows meanwhile loses nothing."""
+    data = list(range(1, 58))
+    calls: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def fetch(start: int, size: int) -> tuple[list[int], int]:
+        with lock:
+            calls.append((start, size))
+            if len(calls) == 3:
+                data.extend(range(58, 73))  # 15 items added while the listing runs
+        n = min(size, cap or size)
+        return data[start - 1:start - 1 + n], len(data)  # 1-based, like Rally's start
+
+    out = list(paged(fetch, 10, 4, start=1))
+    assert out == list(range(1, 73))
+    assert calls[0] == (1, 10)

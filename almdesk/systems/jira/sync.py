@@ -37,6 +37,7 @@ from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.sync.overlap import paged
 from almdesk.systems.answers import answers
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
@@ -130,7 +131,20 @@ class JiraSyncAdapter:
         return jql.conjunction(clauses, "key ASC")
 
     def iter_items(self) -> Iterator[RemoteItem]:
-        for issue in self.client.search(self.query(), FIELDS, page_size=self.page_size):
+        """Cloud's pages come one after another (each names the next by its token); Data Center's
+        ``startAt`` pages after the first (which tells the total) go up to ``concurrency`` at once, in order."""
+        if self.client.cloud:
+            issues: Iterator[dict[str, Any]] = self.client.search(self.query(), FIELDS, page_size=self.page_size)
+        else:
+            query = self.query()
+
+            def page(start: int, size: int) -> tuple[list[dict[str, Any]], int]:
+                body = self.client.request("GET", "search", what="the issue search", params={
+                    "jql": query, "fields": ",".join(FIELDS), "maxResults": size, "startAt": start})
+                return list(body.get("issues") or []), int(body.get("total") or 0)
+
+            issues = paged(page, self.page_size, self.concurrency, check=self.ctx.check_cancelled)
+        for issue in issues:
             yield self._item(issue)
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:

@@ -150,7 +150,8 @@ class OctaneSyncAdapter:
         statement = "" if target.parent_is_root else q.ref_id("parent", target.parent)
         learn_root = not target.parent
         for entity in self.client.iter_all(self.workspace, target.collection, query=statement,
-                                           fields=LIST_FIELDS if learn_root else FIELDS, page_size=self.page_size):
+                                           fields=LIST_FIELDS if learn_root else FIELDS, page_size=self.page_size,
+                                           width=self.concurrency):
             if learn_root:
                 parent = entity.get("parent")
                 if isinstance(parent, dict) and parent.get("type") == ROOT_TYPE and parent.get("id"):

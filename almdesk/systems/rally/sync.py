@@ -29,6 +29,7 @@ from almdesk.base.settings import ConnectionSettings
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.sync.overlap import paged
 from almdesk.systems.marks import context_mark, marks_in
 from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
 from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
@@ -131,18 +132,16 @@ class RallySyncAdapter:
         workspace, project = self._ready()
         if self.label and self.tag is None:
             return  # the tag does not exist yet, so nothing carries it
-        start = 1
-        while True:
-            self.ctx.check_cancelled()
-            page, total = self.client.query(self.card.element.lower(), query=self.candidates_query(),
-                                            fetch=self.fetch, order="ObjectID", workspace=workspace.ref,
-                                            project=project.ref, scope_down=False, start=start,
-                                            pagesize=self.page_size, what=f"the project's {self.card.label} items")
-            for obj in page:
-                yield self.remote(obj)
-            start += len(page)
-            if not page or start > total:
-                return
+        query = self.candidates_query()
+
+        def page(start: int, size: int) -> tuple[list[dict[str, Any]], int]:
+            return self.client.query(self.card.element.lower(), query=query, fetch=self.fetch, order="ObjectID",
+                                     workspace=workspace.ref, project=project.ref, scope_down=False, start=start,
+                                     pagesize=size, what=f"the project's {self.card.label} items")
+
+        # the pages after the first (which tells the total) go up to ``concurrency`` at once, in order
+        for obj in paged(page, self.page_size, self.concurrency, start=1, check=self.ctx.check_cancelled):
+            yield self.remote(obj)
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
         workspace, project = self._ready()
