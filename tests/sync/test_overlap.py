@@ -179,3 +179,38 @@ def test_paged_reads_every_item_once_in_order(cap: int | None) -> None:
     out = list(paged(fetch, 10, 4, start=1))
     assert out == list(range(1, 73))
     assert calls[0] == (1, 10)
+
+
+PAGED = {  # offset-paged listings: system, sandbox options, page-size patches
+    "octane": ({"defects": 0, "stories": 0}, {"almdesk.systems.octane.sync:OctaneSyncAdapter.page_size": 5}),
+    "rally": ({"items": 0, "strict_rate_limits": True},
+              {"almdesk.systems.rally.sync:RallySyncAdapter.page_size": 5}),
+    "jira-dc": ({"issues": 0, "rate_limit": None, "mode": "dc"}, {"almdesk.systems.jira.client:DC_PAGE": 5}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGED))
+def test_listing_pages_overlap_within_the_limit(name: str, tmp_path: Path, sync_registry: Registry,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    system = name.partition("-")[0]
+    pytest.importorskip(f"almdesk.systems.{system}")
+    options, patches = PAGED[name]
+    for where, value in patches.items():
+        patch(monkeypatch, where, value)
+    target = Target.start(system, sync_registry, latency=LATENCY, **options)
+    try:
+        env = SyncEnv(tmp_path, target, sync_registry)
+        ids = [f"T{i}" for i in range(1, 41)]
+        alias = env.connection(env.project([{"task_id": t} for t in ids]), **scope_all())
+        assert env.sync(alias).state == "succeeded"
+        target.app._concurrency = None  # count the re-sync alone (its listing: 8 pages of 5 and more)
+        again = env.sync(alias)
+        assert again.state == "succeeded" and again.outcome.counts["unchanged"] == 40
+        counter = target.app.concurrency
+        adapter = env.adapter(alias)
+        width = int(adapter.concurrency)
+        adapter.close()
+        assert 2 <= counter.peak() <= width, counter.snapshot()
+        assert sum(counter.refused.values()) == 0
+    finally:
+        target.stop()
