@@ -2,7 +2,9 @@
 
 ``iter_items`` lists the project's issues carrying the connection's label (and under its parent, for
 sub-tasks) in the biggest pages Jira serves: 100 on Cloud's ``/search/jql`` once fields are asked for,
-1000 on Data Center. ``create_items`` posts up to 50 issues in one bulk request and closes the ones
+1000 on Data Center (whose ``startAt`` pages after the first go up to ``concurrency`` at once; Cloud's token
+pages cannot). The engine sends up to ``concurrency`` (4) bulk creates at once: Jira publishes no
+concurrency limit, and a 429 is retried after its ``Retry-After`` by the shared session. ``create_items`` posts up to 50 issues in one bulk request and closes the ones
 whose task is done by the close transition. ``set_done`` runs the close or reopen transition by name,
 listing the available names when it is missing.
 

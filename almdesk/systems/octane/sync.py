@@ -3,10 +3,12 @@
 ``prepare`` signs in and resolves the target with as few requests as it can (sign-in, phases, the
 user; see :func:`~almdesk.systems.octane.target.resolve_target` with ``lazy``). ``iter_items`` reads
 every defect (or story) of the workspace — under the connection's parent when one is set — in pages
-of 1000 with only the fields the engine needs; the items' ``parent`` tells the backlog root, which new
-items go under, so creating needs no look-up of its own. ``create_items`` posts up to 200 drafts in
-one request (409 = partial success), then closes the ones whose task is done with one bulk PUT per
-step of the workflow (the workspace's ``transitions``, read once: New → Closed takes several steps).
+of 1000 with only the fields the engine needs (the pages after the first up to ``concurrency`` at
+once); the items' ``parent`` tells the backlog root, which new items go under, so creating needs no
+look-up of its own. ``create_items`` posts up to 200 drafts in one request (409 = partial success; the
+engine sends up to ``concurrency``, 4, at once: Octane publishes no limit), then closes the ones whose
+task is done with one bulk PUT per step of the workflow (the workspace's ``transitions``, read once:
+New → Closed takes several steps).
 ``get_item`` reads one item named by id or entity-navigation URL for ``almdesk link``, in the target.
 
 Context mark: every new item carries the user tag :func:`~almdesk.systems.marks.context_mark` of the

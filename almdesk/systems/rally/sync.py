@@ -2,7 +2,9 @@
 
 ``iter_items`` reads every card of the connection's type in the project (not its child
 projects), narrowed to the parent story for tasks and to the tag when one is set, 2000 per page
-(Rally's maximum). ``create_items`` sends up to ``bulk_size`` creates in one ``POST /batch``;
+(Rally's maximum; the pages after the first up to ``concurrency`` at once). ``create_items`` sends up to
+``bulk_size`` creates in one ``POST /batch``, the engine up to ``concurrency`` batches at once: Rally's
+documented 12 concurrent requests per user;
 a draft that is already done is created straight in the first done status, so it needs no
 second request. ``set_done`` moves the card to the first done status or back to the new status.
 ``get_item`` reads one card named by FormattedID, ObjectID or URL for ``almdesk link``, in the project.
