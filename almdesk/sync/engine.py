@@ -294,9 +294,7 @@ class SyncRun:
         self._apply_local(locals_)
         try:
             after_create = self._create_all(adapter, creates, journal)
-            for entry in [*changes, *after_create]:
-                self.ctx.check_cancelled()
-                self._set_status(adapter, entry, journal)
+            self._set_statuses(adapter, [*changes, *after_create], journal)
         except _Stop as stop:
             return stop
         return None
@@ -343,14 +341,9 @@ class SyncRun:
             except UserFacingError as exc:
                 return [exc] * len(batch[1])
 
-        pool: Overlap[_Batch, Sequence[RemoteItem | Exception]] = Overlap(
-            send, int(getattr(adapter, "concurrency", 1) or 1), check=self.ctx.check_cancelled)
-        try:
-            for batch, results in pool.run(begin(c) for c in chunks(creates, size)):
-                self._settle(batch, results, follow_up, judge=True)
-        finally:  # after a stop: what was in flight is still recorded (links, journal, events)
-            for batch, results in pool.drain():
-                self._settle(batch, results, follow_up, judge=False)
+        # after a stop, what was in flight is still recorded (links, journal, events), without judging
+        Overlap(send, _width(adapter), check=self.ctx.check_cancelled).each(
+            (begin(c) for c in chunks(creates, size)), lambda b, r, judge: self._settle(b, r, follow_up, judge=judge))
         return follow_up
 
     def _settle(self, batch: _Batch, results: Sequence[RemoteItem | Exception] | Exception,
@@ -396,21 +389,35 @@ class SyncRun:
         if judge:
             self._judge(failures, all_failed=len(failures) == len(chunk))
 
-    def _set_status(self, adapter: SyncAdapter, entry: PlanEntry, journal: Journal) -> None:
-        item = entry.item
-        assert item is not None
+    def _set_statuses(self, adapter: SyncAdapter, entries: list[PlanEntry], journal: Journal) -> None:
+        """Close/reopen, up to ``adapter.concurrency`` in flight like the creates: each journaled pending just
+        before it is sent, settled after, in order."""
+        def begin(entry: PlanEntry) -> tuple[PlanEntry, int]:
+            assert entry.item is not None
+            return entry, journal.begin(entry.action, [(entry.task.pk, entry.item.ref)])[0]
+
+        def send(job: tuple[PlanEntry, int]) -> RemoteItem:
+            assert job[0].item is not None
+            return adapter.set_done(job[0].item, job[0].action == "close")
+
+        Overlap(send, _width(adapter), check=self.ctx.check_cancelled).each(
+            (begin(e) for e in entries), lambda job, new, judge: self._status_set(*job, new, judge=judge))
+
+    def _status_set(self, entry: PlanEntry, jid: int, new: RemoteItem | Exception, *, judge: bool) -> None:
         done = entry.action == "close"
-        (jid,) = journal.begin(entry.action, [(entry.task.pk, item.ref)])
-        try:
-            new = adapter.set_done(item, done)
-        except UserFacingError as exc:
+        if isinstance(new, Exception) and not isinstance(new, UserFacingError):  # e.g. cancelled: stays pending
+            if judge:
+                raise new
+            return
+        if isinstance(new, UserFacingError):
             with self.store.session() as s:
                 Journal.finish(s, jid, "failed")
-            self._fail(entry, entry.action, exc)
+            self._fail(entry, entry.action, new)
             if done and entry.task.pk in self._resumed:
                 self._unsettled.add(entry.task.pk)
             self._tick(f"Updating {self.noun}s")
-            self._judge([exc], all_failed=True)
+            if judge:
+                self._judge([new], all_failed=True)
             return
         with self.store.session() as s:
             self.links.put(s, [(entry.task.pk, new)])
@@ -420,7 +427,8 @@ class SyncRun:
         self.ctx.counts["updated"] += 1
         self._event(entry, entry.action, "ok", f"{'closed' if done else 'reopened'} {new.key}: {entry.reason}")
         self._tick(f"Updating {self.noun}s")
-        self._judge([], all_failed=False)
+        if judge:
+            self._judge([], all_failed=False)
 
     # --- failures -----------------------------------------------------------------------------
     def _fail(self, entry: PlanEntry, action: str, error: Exception, *, unknown: bool = False) -> None:
@@ -484,3 +492,8 @@ class SyncRun:
         data = {"in_scope": in_scope, "out_of_scope": out_of_scope, "requests": self.http.requests,
                 "seconds": round(time.monotonic() - started, 3)}
         return JobOutcome(failed == 0, message, counts, data)
+
+
+def _width(adapter: SyncAdapter) -> int:
+    """How many of the adapter's writes may be in flight at once (its ``concurrency``; 1 when absent)."""
+    return max(1, int(getattr(adapter, "concurrency", 1) or 1))

@@ -12,7 +12,8 @@ result, or the exception it raised. Contract:
 * when ``check()`` raises, no further item is taken: the calls in flight finish, are yielded, then
   the exception propagates — a cancel takes effect within one in-flight batch;
 * a caller that stops iterating early (an exception of its own) calls :meth:`Overlap.drain` to get
-  the calls still in flight, finished, so nothing sent is left unaccounted for;
+  the calls still in flight, finished, so nothing sent is left unaccounted for (:meth:`Overlap.each`
+  does both: it settles every outcome, in order, those in flight after a stop included);
 * ``width`` 1 runs every call in the calling thread, one after the other (no pool, no thread).
 
 The calls share whatever the caller's objects share (a ``requests`` session, an adapter's caches):
@@ -82,6 +83,16 @@ class Overlap(Generic[A, R]):
                 raise stop
         finally:
             self.drain_quietly()
+
+    def each(self, items: Iterable[A], settle: Callable[[A, R | Exception, bool], None]) -> None:
+        """``settle(item, outcome, True)`` for each item, in order. When ``settle`` raises (a stop), the
+        calls still in flight are waited for and each settled with ``False`` before the exception goes on."""
+        try:
+            for item, outcome in self.run(items):
+                settle(item, outcome, True)
+        finally:
+            for item, outcome in self.drain():
+                settle(item, outcome, False)
 
     def drain(self) -> list[tuple[A, R | Exception]]:
         """The calls still in flight, waited for, in order (empty when the run was iterated to its end)."""

@@ -214,3 +214,37 @@ def test_listing_pages_overlap_within_the_limit(name: str, tmp_path: Path, sync_
         assert sum(counter.refused.values()) == 0
     finally:
         target.stop()
+
+
+@pytest.mark.parametrize("system", ["jira", "rally"])
+def test_status_changes_overlap_within_the_limit(system: str, tmp_path: Path, sync_registry: Registry) -> None:
+    """Closing 30 linked items (the tasks turned DONE, almdesk's status wins): up to the adapter's
+    concurrency in flight, none refused, every item closed, nothing left in the journal."""
+    pytest.importorskip(f"almdesk.systems.{system}")
+    options, _, _, limit_name = CASES[system]
+    target = Target.start(system, sync_registry, latency=LATENCY, **options)
+    try:
+        env = SyncEnv(tmp_path, target, sync_registry)
+        ids = [f"T{i}" for i in range(1, 31)]
+        project = env.project([{"task_id": t} for t in ids])
+        alias = env.connection(project, **scope_all(), conflict_policy="sde")
+        assert env.sync(alias).state == "succeeded"
+        for t in ids:
+            env.set_task(project, t, status="DONE")
+        target.app._concurrency = None  # count the closing sync alone
+        result = env.sync(alias)
+        assert result.state == "succeeded", result.outcome.message
+        assert result.outcome.counts["closed"] == 30
+        adapter = env.adapter(alias)
+        width = int(adapter.concurrency)
+        adapter.close()
+        counter = target.app.concurrency
+        assert 2 <= counter.peak(limit_name) <= width, counter.snapshot()
+        assert sum(counter.refused.values()) == 0
+        items = env.alm_items(alias)
+        assert sorted(items) == sorted(ids) and all(len(v) == 1 and v[0].done for v in items.values())
+        settings = env.settings(alias)
+        assert settings.id is not None
+        assert list(Journal(env.store, settings.id).entries()) == []
+    finally:
+        target.stop()
