@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.soak.soaklib import FAULT_SPEC, CrashReport, FaultReport, crash_soak, fault_soak  # noqa: E402
-from tests.sync.harness import make_registry, real_systems  # noqa: E402
+from tests.sync.harness import BULK_ENV, apply_bulk_override, make_registry, real_systems  # noqa: E402
 
 
 def split(total: int, parts: list[str]) -> dict[str, int]:
@@ -112,12 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patient", action="store_true",
                         help="after a sync with a slowed answer, wait until the server finished it (default: "
                              "back to back, the worst case)")
+    parser.add_argument("--bulk", type=int, default=0,
+                        help="bulk size of every adapter (e.g. 1: each sync's few creates go as several chunks, "
+                             "overlapped up to the adapter's concurrency); default: the adapters' own")
     args = parser.parse_args(argv)
+    if args.bulk:
+        os.environ[BULK_ENV] = str(args.bulk)  # the crash soak's child processes inherit it
+        apply_bulk_override()
     systems = [s for s in real_systems() if not args.only or s in args.only.split(",")]
     registry = make_registry()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     print(f"almdesk soak: {len(systems)} systems ({', '.join(systems)}), seed {args.seed}, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}, load average {load:.1f}")
+          f"Python {sys.version.split()[0]}, load average {load:.1f}"
+          + (f", bulk size {args.bulk}" if args.bulk else ""))
     started = time.monotonic()
     ok = True
     if args.fault_syncs:

@@ -132,6 +132,18 @@ def _show(origin: Origin) -> str:
     return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
 
 
+class LockedCookieJar(requests.cookies.RequestsCookieJar):
+    """A cookie jar for requests in flight together on one session (the sync's overlapped creates and
+    pages). cookielib takes the jar's lock for its writes (a ``Set-Cookie`` being stored); requests reads
+    the jar by iterating it, which cookielib does not lock, so a read during a write could see its dict
+    change size. Here a read iterates a snapshot taken under that lock."""
+
+    def __iter__(self) -> Any:
+        with self._cookies_lock:  # type: ignore[attr-defined]  # cookielib's RLock, not in its stubs
+            cookies = list(super().__iter__())
+        return iter(cookies)
+
+
 class AlmSession(requests.Session):
     """A Session with a default timeout, per-connector proxy rules (explicit / none / system) and
     credentials scoped to one origin (see the module docstring).
@@ -142,6 +154,7 @@ class AlmSession(requests.Session):
 
     def __init__(self, network: NetworkSettings, origin: str = "") -> None:
         super().__init__()
+        self.cookies = LockedCookieJar()
         self.network = network
         self.default_timeout = network.timeout
         self.origin: Origin | None = origin_of(origin) if origin else None

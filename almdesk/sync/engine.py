@@ -11,8 +11,10 @@
 3. :func:`almdesk.sync.plan.make_plan` decides per task (stored link first, then fixed title, keeping to
    this connection's context: :mod:`almdesk.sync.identity` refuses a shared target with the same context);
 4. a dry run stops here and returns the plan; a sync stores the links it found, applies local
-   status updates, creates missing items in chunks of ``adapter.bulk_size`` and changes ALM
-   statuses, journaling before and after every server write (:mod:`almdesk.sync.journal`).
+   status updates, creates missing items in chunks of ``adapter.bulk_size`` — up to
+   ``adapter.concurrency`` chunks in flight (:mod:`almdesk.sync.overlap`, within the vendor's published
+   limit; 1 when absent) — and changes ALM statuses, journaling before and after every server write
+   (:mod:`almdesk.sync.journal`), in the order of the plan.
 
 A create that fails with an unknown fate (read timeout, HTTP 504, a reset after sending:
 :func:`almdesk.base.failures.fate_unknown`) is journaled as ``unknown`` with the connector's timeout;
@@ -26,11 +28,9 @@ fails, the next sync resumes).
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -41,12 +41,12 @@ from almdesk.errors import AuthError, CancelledError, ConfigError, RemoteError, 
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.models import Connection, Job, Store, Task
 from almdesk.net.session import HttpFactory
-from almdesk.sync.failures import confirm_each, like, unreachable
+from almdesk.sync.failing import find_missing, like, unreachable
 from almdesk.sync.identity import check_identity
 from almdesk.sync.journal import UNKNOWN, WAIT_FACTOR, Journal, SyncLock
 from almdesk.sync.links import Links
+from almdesk.sync.overlap import Overlap, chunks
 from almdesk.sync.plan import (
-    LINKED,
     ItemIndex,
     LinkSnapshot,
     PlanEntry,
@@ -61,7 +61,7 @@ from almdesk.systems.base import SyncAdapter, System
 MAX_SERVER_FAILURES = 3  # consecutive server errors before the sync stops
 COUNT_KEYS = ("created", "updated", "closed", "reopened", "local_updated", "linked", "unchanged", "skipped",
               "waiting", "failed")
-T = TypeVar("T")
+_Batch = tuple[list[PlanEntry], list[ItemDraft], list[int]]  # a chunk, its drafts, its journal entries
 
 
 def utc_now() -> datetime:
@@ -149,7 +149,7 @@ class SyncRun:
                 adapter.prepare()
                 # nothing in scope: the settings were checked, listing the ALM would change nothing
                 index = self._read_items(adapter, ItemIndex(fmt, ident.mark)) if tasks else ItemIndex(fmt, ident.mark)
-                self._find_missing(adapter, index, tasks, links)
+                find_missing(adapter, index, tasks, links, self.ctx, self.noun)
                 plan = make_plan(tasks, links, index, fmt, rules, scope.may_create, leftover, waiting=waiting,
                                  taken=ident.taken)
                 # the tasks still waiting (not one whose late item was found, nor one out of scope) set the time
@@ -228,37 +228,6 @@ class SyncRun:
                      + (f"; {index.foreign} marked for other contexts are left alone." if index.foreign else "."))
         return index
 
-    def _find_missing(self, adapter: SyncAdapter, index: ItemIndex, tasks: list[TaskSnapshot],
-                      links: dict[int, LinkSnapshot]) -> None:
-        """Linked items the listing did not show, asked for one by one where the adapter can.
-
-        An adapter whose listing may lag behind its writes (Jira Cloud's search is eventually
-        consistent) offers ``find_items(refs) -> {ref: item}``: the items still in the target, read
-        directly. Without it a re-sync right after a create would take its new items for deleted ones and
-        create them again. Other adapters' items are confirmed one by one (:func:`confirm_each`): a listing
-        that left them out is no proof they are gone. A failure stops the sync rather than risk duplicates.
-        """
-        find = getattr(adapter, "find_items", None)
-        missing = [link.alm_ref for t in tasks if (link := links.get(t.pk)) and link.state == LINKED
-                   and link.alm_ref not in index.by_ref]
-        if not missing:
-            return
-        if not callable(find):
-            find = functools.partial(confirm_each, adapter)
-        try:
-            found: dict[str, RemoteItem] = find(missing)
-        except UserFacingError as exc:
-            raise like(exc, f"Checking {len(missing)} linked {self.noun}(s) missing from the listing failed: "
-                             f"{exc.message}") from exc
-        for ref, item in found.items():
-            if item.ref not in index.by_ref:
-                index.add(item)
-            index.by_ref[ref] = index.by_ref[item.ref]  # also under the ref the link knows (a moved issue's key)
-        if found:
-            self.ctx.log(f"{len(found)} of {len(missing)} linked {self.noun}(s) missing from the listing were found "
-                         f"when asked for directly (the listing lags behind the server's writes, or left them out).",
-                         "warning")
-
     # --- dry run ------------------------------------------------------------------------------
     def _dry_run_outcome(self, plan: list[PlanEntry], in_scope: int, out_of_scope: int, index: ItemIndex,
                          started: float) -> JobOutcome:
@@ -307,9 +276,7 @@ class SyncRun:
         self._apply_local(locals_)
         try:
             after_create = self._create_all(adapter, creates, journal)
-            for entry in [*changes, *after_create]:
-                self.ctx.check_cancelled()
-                self._set_status(adapter, entry, journal)
+            self._set_statuses(adapter, [*changes, *after_create], journal)
         except _Stop as stop:
             return stop
         return None
@@ -338,71 +305,101 @@ class SyncRun:
         self._tick("Updated local task statuses")
 
     def _create_all(self, adapter: SyncAdapter, creates: list[PlanEntry], journal: Journal) -> list[PlanEntry]:
-        """Create in chunks; return entries whose new item still needs closing."""
+        """Create in chunks, up to ``adapter.concurrency`` chunks in flight (:mod:`almdesk.sync.overlap`; the
+        first alone): each is journaled pending just before it is sent and settled after, in order.
+        Return entries whose new item still needs closing."""
         size = max(1, int(getattr(adapter, "bulk_size", 1) or 1))
         follow_up: list[PlanEntry] = []
-        for chunk in _chunks(creates, size):
-            self.ctx.check_cancelled()
+
+        def begin(chunk: list[PlanEntry]) -> _Batch:  # the pool takes a chunk just before sending it
             texts = self._texts([e.task.pk for e in chunk])
             drafts = [ItemDraft(e.task.task_id, e.title, texts.get(e.task.pk, ""), e.task.priority, list(e.task.tags),
                                 e.task.done) for e in chunk]
-            ids = journal.begin("create", [(e.task.pk, "") for e in chunk])
+            return chunk, drafts, journal.begin("create", [(e.task.pk, "") for e in chunk])
+
+        def send(batch: _Batch) -> Sequence[RemoteItem | Exception]:
             try:
-                results: Sequence[RemoteItem | Exception] = adapter.create_items(drafts)
+                return adapter.create_items(batch[1])
             except UserFacingError as exc:
-                results = [exc] * len(chunk)
-            if len(results) != len(chunk):
-                raise RuntimeError(f"{self.system.name} adapter returned {len(results)} results for "
-                                   f"{len(chunk)} drafts")
-            # the links and the journal's "done" in one transaction (bulk statements)
-            with self.store.session() as s:
-                self.links.put(s, [(e.task.pk, r) for e, r in zip(chunk, results, strict=True)
-                                   if isinstance(r, RemoteItem)])
-                Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else
-                                        (jid, UNKNOWN if fate_unknown(r) else "failed", "")
-                                        for r, jid in zip(results, ids, strict=True)], timeout=self.timeout)
-            failures: list[Exception] = []
-            cancelled: CancelledError | None = None
-            for entry, result in zip(chunk, results, strict=True):
-                if isinstance(result, CancelledError):  # the adapter stopped before this draft
-                    cancelled = result
-                elif isinstance(result, RemoteItem):
-                    entry.item = result
-                    self.ctx.counts["created"] += 1
-                    closed = entry.task.done and result.done
-                    if closed:
-                        self.ctx.counts["closed"] += 1
-                    self._event(entry, "create", "ok",
-                                f"created {result.key}" + (" (closed)" if closed else "") + f": {entry.reason}")
-                    if entry.task.done and not result.done:
-                        entry.action, entry.reason = "close", "closing the new item of a done task"
-                        self._resumed.add(entry.task.pk)
-                        follow_up.append(entry)
-                else:
-                    self._fail(entry, "create", result, unknown=fate_unknown(result))
-                    failures.append(result)
-            for _ in chunk:
-                self._tick(f"Creating {self.noun}s")
-            if cancelled is not None:
-                raise cancelled
-            self._judge(failures, all_failed=len(failures) == len(chunk))
+                return [exc] * len(batch[1])
+
+        # after a stop, what was in flight is still recorded (links, journal, events), without judging
+        Overlap(send, _width(adapter), check=self.ctx.check_cancelled).each(
+            (begin(c) for c in chunks(creates, size)), lambda b, r, judge: self._settle(b, r, follow_up, judge=judge))
         return follow_up
 
-    def _set_status(self, adapter: SyncAdapter, entry: PlanEntry, journal: Journal) -> None:
-        item = entry.item
-        assert item is not None
+    def _settle(self, batch: _Batch, results: Sequence[RemoteItem | Exception] | Exception,
+                follow_up: list[PlanEntry], *, judge: bool) -> None:
+        chunk, _, ids = batch
+        if isinstance(results, Exception):  # the adapter raised (cancelled mid-chunk): the entries stay pending
+            if judge:
+                raise results
+            return
+        if len(results) != len(chunk):
+            raise RuntimeError(f"{self.system.name} adapter returned {len(results)} results for {len(chunk)} drafts")
+        # the links and the journal's "done" in one transaction (bulk statements)
+        with self.store.session() as s:
+            self.links.put(s, [(e.task.pk, r) for e, r in zip(chunk, results, strict=True)
+                               if isinstance(r, RemoteItem)])
+            Journal.finish_many(s, [(jid, "done", r.ref) if isinstance(r, RemoteItem) else
+                                    (jid, UNKNOWN if fate_unknown(r) else "failed", "")
+                                    for r, jid in zip(results, ids, strict=True)], timeout=self.timeout)
+        failures: list[Exception] = []
+        cancelled: CancelledError | None = None
+        for entry, result in zip(chunk, results, strict=True):
+            if isinstance(result, CancelledError):  # the adapter stopped before this draft
+                cancelled = result
+            elif isinstance(result, RemoteItem):
+                entry.item = result
+                self.ctx.counts["created"] += 1
+                closed = entry.task.done and result.done
+                if closed:
+                    self.ctx.counts["closed"] += 1
+                self._event(entry, "create", "ok",
+                            f"created {result.key}" + (" (closed)" if closed else "") + f": {entry.reason}")
+                if entry.task.done and not result.done:
+                    entry.action, entry.reason = "close", "closing the new item of a done task"
+                    self._resumed.add(entry.task.pk)
+                    follow_up.append(entry)
+            else:
+                self._fail(entry, "create", result, unknown=fate_unknown(result))
+                failures.append(result)
+        for _ in chunk:
+            self._tick(f"Creating {self.noun}s")
+        if judge and cancelled is not None:
+            raise cancelled
+        if judge:
+            self._judge(failures, all_failed=len(failures) == len(chunk))
+
+    def _set_statuses(self, adapter: SyncAdapter, entries: list[PlanEntry], journal: Journal) -> None:
+        """Close/reopen, up to ``adapter.concurrency`` in flight like the creates: each journaled pending just
+        before it is sent, settled after, in order."""
+        def begin(entry: PlanEntry) -> tuple[PlanEntry, int]:
+            assert entry.item is not None
+            return entry, journal.begin(entry.action, [(entry.task.pk, entry.item.ref)])[0]
+
+        def send(job: tuple[PlanEntry, int]) -> RemoteItem:
+            assert job[0].item is not None
+            return adapter.set_done(job[0].item, job[0].action == "close")
+
+        Overlap(send, _width(adapter), check=self.ctx.check_cancelled).each(
+            (begin(e) for e in entries), lambda job, new, judge: self._status_set(*job, new, judge=judge))
+
+    def _status_set(self, entry: PlanEntry, jid: int, new: RemoteItem | Exception, *, judge: bool) -> None:
         done = entry.action == "close"
-        (jid,) = journal.begin(entry.action, [(entry.task.pk, item.ref)])
-        try:
-            new = adapter.set_done(item, done)
-        except UserFacingError as exc:
+        if isinstance(new, Exception) and not isinstance(new, UserFacingError):  # e.g. cancelled: stays pending
+            if judge:
+                raise new
+            return
+        if isinstance(new, UserFacingError):
             with self.store.session() as s:
                 Journal.finish(s, jid, "failed")
-            self._fail(entry, entry.action, exc)
+            self._fail(entry, entry.action, new)
             if done and entry.task.pk in self._resumed:
                 self._unsettled.add(entry.task.pk)
             self._tick(f"Updating {self.noun}s")
-            self._judge([exc], all_failed=True)
+            if judge:
+                self._judge([new], all_failed=True)
             return
         with self.store.session() as s:
             self.links.put(s, [(entry.task.pk, new)])
@@ -412,7 +409,8 @@ class SyncRun:
         self.ctx.counts["updated"] += 1
         self._event(entry, entry.action, "ok", f"{'closed' if done else 'reopened'} {new.key}: {entry.reason}")
         self._tick(f"Updating {self.noun}s")
-        self._judge([], all_failed=False)
+        if judge:
+            self._judge([], all_failed=False)
 
     # --- failures -----------------------------------------------------------------------------
     def _fail(self, entry: PlanEntry, action: str, error: Exception, *, unknown: bool = False) -> None:
@@ -478,6 +476,6 @@ class SyncRun:
         return JobOutcome(failed == 0, message, counts, data)
 
 
-def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def _width(adapter: SyncAdapter) -> int:
+    """How many of the adapter's writes may be in flight at once (its ``concurrency``; 1 when absent)."""
+    return max(1, int(getattr(adapter, "concurrency", 1) or 1))

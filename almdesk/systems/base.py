@@ -182,6 +182,11 @@ class SyncAdapter(Protocol):
     items for deleted ones and creates them again. Refs not found are left out; a failure raises
     a UserFacingError, and the engine then stops the sync rather than risk duplicates.
 
+    Optional: ``concurrency: int`` — how many ``create_items`` calls the engine may have in flight at
+    once (:mod:`almdesk.sync.overlap`; 1 when absent), within the vendor's published limit. The first
+    call of a sync runs alone, the others from worker threads: what an adapter learns once per sync
+    (a status, a tag it makes) it keeps under a lock; its session is shared.
+
     Identity (:mod:`almdesk.systems.marks`): items created carry the mark of the connection's
     ``alm_context`` (a label or tag, where the system has one) and listed items report theirs in
     ``RemoteItem.marks``. Optional: ``get_item(text) -> RemoteItem`` — the item named by key, number or

@@ -8,6 +8,7 @@ the app, runs syncs through ``run_recorded``, and inspects the ALM through a fre
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,29 @@ def real_systems() -> list[str]:
 
 def make_registry() -> Registry:
     return Registry.default(extra=[ToyAlmSystem()])
+
+
+BULK_ENV = "ALMDESK_TEST_BULK"  # a bulk size for every real adapter (soaks of overlapped creates)
+BULK_ADAPTERS = ("jira.sync:JiraSyncAdapter", "octane.sync:OctaneSyncAdapter", "rally.sync:RallySyncAdapter",
+                 "github.sync:GitHubSyncAdapter")
+
+
+def apply_bulk_override() -> int | None:
+    """Set every real adapter's ``bulk_size`` to ``$ALMDESK_TEST_BULK`` when it is set (child processes of a
+    soak inherit it): a sync of a few tasks then sends several chunks, overlapped up to each adapter's
+    ``concurrency``. Returns the size, or None when the variable is unset."""
+    value = os.environ.get(BULK_ENV, "").strip()
+    if not value:
+        return None
+    size = max(1, int(value))
+    for where in BULK_ADAPTERS:
+        module, _, name = where.partition(":")
+        try:
+            cls = getattr(importlib.import_module(f"almdesk.systems.{module}"), name)
+        except ModuleNotFoundError:
+            continue
+        cls.bulk_size = size
+    return size
 
 
 @dataclass

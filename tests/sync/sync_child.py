@@ -18,7 +18,7 @@ from almdesk.models import Store
 from almdesk.net.session import HttpFactory
 from almdesk.secrets import SecretStore
 from almdesk.sync import sync_job
-from tests.sync.harness import make_registry
+from tests.sync.harness import apply_bulk_override, make_registry
 
 
 def prepare(db: str, alias: str, secrets_json: str) -> tuple[Store, JobSpec, HttpFactory]:
@@ -39,6 +39,7 @@ def prepare(db: str, alias: str, secrets_json: str) -> tuple[Store, JobSpec, Htt
 
 
 def main() -> int:
+    apply_bulk_override()
     store, spec, _http = prepare(sys.argv[1], sys.argv[2], sys.stdin.read())
     result = run_recorded(store, spec)
     print(json.dumps({"state": result.state, "message": result.outcome.message, "counts": result.outcome.counts}))

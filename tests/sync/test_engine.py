@@ -18,7 +18,7 @@ from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.models import Connection, JournalEntry
 from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import Faults, json_response
-from almdesk.sync.failures import unreachable
+from almdesk.sync.failing import unreachable
 from almdesk.sync.journal import Journal, SyncLock
 from tests.sync.harness import Handler, SyncEnv, intercept, tasks
 from tests.sync.toyalm import ToyAlmAdapter, ToyAlmApp, ToyAlmSystem

@@ -38,12 +38,14 @@ from almdesk.systems.marks import context_mark
 
 _ISSUE_URL = re.compile(r"/(?:repos/)?([^/\s]+)/([^/\s]+)/(?:issues|pull)/(\d+)(?:$|[/?#])")
 BULK_SIZE = 10  # issues per create_items call: one request each, so this only bounds a batch's length
+CONCURRENCY = 1  # GitHub asks for writes one at a time (secondary rate limits): creates stay serial
 
 
 class GitHubSyncAdapter:
     """One connection's issues for one sync job."""
 
     bulk_size = BULK_SIZE
+    concurrency = CONCURRENCY
     page_size = PER_PAGE
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:

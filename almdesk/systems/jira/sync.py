@@ -2,7 +2,9 @@
 
 ``iter_items`` lists the project's issues carrying the connection's label (and under its parent, for
 sub-tasks) in the biggest pages Jira serves: 100 on Cloud's ``/search/jql`` once fields are asked for,
-1000 on Data Center. ``create_items`` posts up to 50 issues in one bulk request and closes the ones
+1000 on Data Center (whose ``startAt`` pages after the first go up to ``concurrency`` at once; Cloud's token
+pages cannot). The engine sends up to ``concurrency`` (4) bulk creates at once: Jira publishes no
+concurrency limit, and a 429 is retried after its ``Retry-After`` by the shared session. ``create_items`` posts up to 50 issues in one bulk request and closes the ones
 whose task is done by the close transition. ``set_done`` runs the close or reopen transition by name,
 listing the available names when it is missing.
 
@@ -25,6 +27,7 @@ number or browse URL for ``almdesk link``, checking it is in the connection's pr
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -37,6 +40,7 @@ from almdesk.base.shapes import text
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.sync.overlap import paged
 from almdesk.systems.answers import answers
 from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import BULK_LIMIT, CLOUD_PAGE, DC_PAGE, JiraClient
@@ -84,6 +88,9 @@ class JiraSyncAdapter:
     """One connection's view of Jira for the sync engine."""
 
     bulk_size = BULK_LIMIT
+    # bulk creates in flight at once: Jira publishes no concurrency limit, only 429s with Retry-After
+    # (which the session honours, writes included), so a small pool
+    concurrency = 4
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
         self.connection = connection
@@ -99,6 +106,7 @@ class JiraSyncAdapter:
         # share a workflow, so one look-up serves every chunk)
         self._close_from: dict[str, dict[str, Any] | None] = {}
         self._new_status: str | None = None  # the status new issues start in, read once per sync
+        self._new_status_lock = threading.Lock()  # bulk creates in flight at once read it once
         self.mark = context_mark(connection.params.get("alm_context"))
 
     # --- contract -------------------------------------------------------------------------
@@ -126,7 +134,20 @@ class JiraSyncAdapter:
         return jql.conjunction(clauses, "key ASC")
 
     def iter_items(self) -> Iterator[RemoteItem]:
-        for issue in self.client.search(self.query(), FIELDS, page_size=self.page_size):
+        """Cloud's pages come one after another (each names the next by its token); Data Center's
+        ``startAt`` pages after the first (which tells the total) go up to ``concurrency`` at once, in order."""
+        if self.client.cloud:
+            issues: Iterator[dict[str, Any]] = self.client.search(self.query(), FIELDS, page_size=self.page_size)
+        else:
+            query = self.query()
+
+            def page(start: int, size: int) -> tuple[list[dict[str, Any]], int]:
+                body = self.client.request("GET", "search", what="the issue search", params={
+                    "jql": query, "fields": ",".join(FIELDS), "maxResults": size, "startAt": start})
+                return list(body.get("issues") or []), int(body.get("total") or 0)
+
+            issues = paged(page, self.page_size, self.concurrency, check=self.ctx.check_cancelled)
+        for issue in issues:
             yield self._item(issue)
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
@@ -173,6 +194,10 @@ class JiraSyncAdapter:
         the close transition from that status is kept for :meth:`_close_new`, which then needs no look-up.
         A failure is logged and leaves the status to the next listing: the issues exist already.
         """
+        with self._new_status_lock:
+            return self._read_status_of_new(key)
+
+    def _read_status_of_new(self, key: str) -> str:
         if self._new_status is not None:
             return self._new_status
         self._new_status = ""

@@ -18,6 +18,7 @@ from almdesk.base.shapes import integer, listing
 from almdesk.errors import AuthError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.sync.overlap import paged
 from almdesk.systems.octane.query import quoted
 
 COOKIE = "LWSSO_COOKIE_KEY"
@@ -204,7 +205,14 @@ class OctaneClient:
         return data, integer(body, "total_count", server="ALM Octane", what=f"the page of {where}", default=len(data))
 
     def iter_all(self, workspace: str, collection: str, *, query: str = "", fields: Sequence[str] = (),
-                 page_size: int = PAGE_SIZE, order_by: str = "id") -> Iterator[dict[str, Any]]:
+                 page_size: int = PAGE_SIZE, order_by: str = "id", width: int = 1) -> Iterator[dict[str, Any]]:
+        """Every entity, page by page; with ``width`` > 1 the pages after the first go up to ``width`` at once
+        (:func:`almdesk.sync.overlap.paged`, in order)."""
+        if width > 1:
+            yield from paged(lambda at, size: self.get_page(workspace, collection, query=query, fields=fields,
+                                                            limit=size, offset=at, order_by=order_by),
+                             page_size, width, check=self.ctx.check_cancelled if self.ctx else lambda: None)
+            return
         offset = 0
         while True:
             if self.ctx is not None:

@@ -3,10 +3,12 @@
 ``prepare`` signs in and resolves the target with as few requests as it can (sign-in, phases, the
 user; see :func:`~almdesk.systems.octane.target.resolve_target` with ``lazy``). ``iter_items`` reads
 every defect (or story) of the workspace — under the connection's parent when one is set — in pages
-of 1000 with only the fields the engine needs; the items' ``parent`` tells the backlog root, which new
-items go under, so creating needs no look-up of its own. ``create_items`` posts up to 200 drafts in
-one request (409 = partial success), then closes the ones whose task is done with one bulk PUT per
-step of the workflow (the workspace's ``transitions``, read once: New → Closed takes several steps).
+of 1000 with only the fields the engine needs (the pages after the first up to ``concurrency`` at
+once); the items' ``parent`` tells the backlog root, which new items go under, so creating needs no
+look-up of its own. ``create_items`` posts up to 200 drafts in one request (409 = partial success; the
+engine sends up to ``concurrency``, 4, at once: Octane publishes no limit), then closes the ones whose
+task is done with one bulk PUT per step of the workflow (the workspace's ``transitions``, read once:
+New → Closed takes several steps).
 ``get_item`` reads one item named by id or entity-navigation URL for ``almdesk link``, in the target.
 
 Context mark: every new item carries the user tag :func:`~almdesk.systems.marks.context_mark` of the
@@ -20,6 +22,7 @@ sync makes the tag (one request; when it exists already, a look-up by name follo
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -60,6 +63,7 @@ class OctaneSyncAdapter:
 
     bulk_size = BULK_SIZE
     page_size = PAGE_SIZE
+    concurrency = 4  # bulk POSTs in flight at once: Octane publishes no limit, so a small pool
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
         self.connection = connection
@@ -70,6 +74,8 @@ class OctaneSyncAdapter:
                                    self.info.client_secret, http, ctx)
         self._target: Target | None = None
         self._workflow: dict[str, list[str]] | None = None  # phase id -> next phase ids (read once)
+        # chunks in flight at once read the workflow, the backlog root and the mark's tag once
+        self._once = threading.RLock()
         self.mark = context_mark(connection.params.get("alm_context"))
         self._mark_tag: str | None = None  # the id of the mark's user tag, found or made on the first create
 
@@ -88,8 +94,9 @@ class OctaneSyncAdapter:
     def _parent(self) -> str:
         """The work item new items go under: the connection's parent, else the backlog root."""
         target = self.target
-        if not target.parent:
-            target.parent = resolve.backlog_root(self.client, self.workspace)
+        with self._once:
+            if not target.parent:
+                target.parent = resolve.backlog_root(self.client, self.workspace)
         return target.parent
 
     def _item(self, entity: dict[str, Any]) -> RemoteItem:
@@ -111,17 +118,18 @@ class OctaneSyncAdapter:
 
     def mark_tag(self) -> str:
         """The id of the user tag named after this connection's context (made when missing)."""
-        if self._mark_tag is None:  # made first (a new context's first sync: one request), else looked up
-            (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
-            if not isinstance(made, Exception):
-                self._mark_tag = str(made["id"])
-                return self._mark_tag
-            found, _ = self.client.get_page(self.workspace, TAGS, query=q.eq("name", self.mark), fields=("name",),
-                                            limit=1)
-            if not found:
-                raise made
-            self._mark_tag = str(found[0]["id"])
-        return self._mark_tag
+        with self._once:
+            if self._mark_tag is None:  # made first (a new context's first sync: one request), else looked up
+                (made,) = self.client.create(self.workspace, TAGS, [{"name": self.mark}])
+                if not isinstance(made, Exception):
+                    self._mark_tag = str(made["id"])
+                    return self._mark_tag
+                found, _ = self.client.get_page(self.workspace, TAGS, query=q.eq("name", self.mark),
+                                                fields=("name",), limit=1)
+                if not found:
+                    raise made
+                self._mark_tag = str(found[0]["id"])
+            return self._mark_tag
 
     def get_item(self, text: str) -> RemoteItem:
         """The item ``text`` names (its id or an entity-navigation URL), checked to be in the target."""
@@ -146,7 +154,8 @@ class OctaneSyncAdapter:
         statement = "" if target.parent_is_root else q.ref_id("parent", target.parent)
         learn_root = not target.parent
         for entity in self.client.iter_all(self.workspace, target.collection, query=statement,
-                                           fields=LIST_FIELDS if learn_root else FIELDS, page_size=self.page_size):
+                                           fields=LIST_FIELDS if learn_root else FIELDS, page_size=self.page_size,
+                                           width=self.concurrency):
             if learn_root:
                 parent = entity.get("parent")
                 if isinstance(parent, dict) and parent.get("type") == ROOT_TYPE and parent.get("id"):
@@ -228,18 +237,20 @@ class OctaneSyncAdapter:
         """
         if source is None or source == target_phase:
             return [target_phase]
-        if self._workflow is None:
-            self._workflow = {}
-            try:
-                rows = self.client.all(self.workspace, "transitions", query=q.eq("entity", self.target.entity),
-                                       fields=("source_phase", "target_phase"))
-            except UserFacingError as exc:
-                self.ctx.log(f"ALM Octane: the workflow could not be read ({exc}); phases are set directly")
-                rows = []
-            for row in rows:
-                src, dst = row.get("source_phase"), row.get("target_phase")
-                if isinstance(src, dict) and isinstance(dst, dict):
-                    self._workflow.setdefault(str(src.get("id")), []).append(str(dst.get("id")))
+        with self._once:
+            if self._workflow is None:
+                workflow: dict[str, list[str]] = {}
+                try:
+                    rows = self.client.all(self.workspace, "transitions", query=q.eq("entity", self.target.entity),
+                                           fields=("source_phase", "target_phase"))
+                except UserFacingError as exc:
+                    self.ctx.log(f"ALM Octane: the workflow could not be read ({exc}); phases are set directly")
+                    rows = []
+                for row in rows:
+                    src, dst = row.get("source_phase"), row.get("target_phase")
+                    if isinstance(src, dict) and isinstance(dst, dict):
+                        workflow.setdefault(str(src.get("id")), []).append(str(dst.get("id")))
+                self._workflow = workflow
         if target_phase in self._workflow.get(source, []):
             return [target_phase]
         came: dict[str, str] = {source: ""}

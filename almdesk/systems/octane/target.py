@@ -7,6 +7,7 @@ so both fail the same way, naming the field and listing the valid values.
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +94,15 @@ def resolve_target(client: OctaneClient, connection: ConnectionSettings, workspa
     (``parent`` stays empty; the adapter learns it from its listing or looks it up before creating) and,
     for the default priority map, the severity/priority list nodes (system list nodes are referenced by
     their logical names, which Octane accepts as ids). Everything the user named is still checked.
+    The user look-up needs nothing the others find, so it is in flight while they run (one round trip less).
     """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="almdesk-octane-user") as pool:
+        found_user = pool.submit(resolve.workspace_user, client, workspace, user) if user else None
+        return _resolve(client, connection, workspace, user, found_user, lazy=lazy)
+
+
+def _resolve(client: OctaneClient, connection: ConnectionSettings, workspace: str, user: str,
+             user_lookup: Future[dict[str, Any] | None] | None, *, lazy: bool) -> Target:
     params = connection.params
     entity = str(params.get("item_type") or "defect")
     if entity not in DEFAULTS:
@@ -150,8 +159,8 @@ def resolve_target(client: OctaneClient, connection: ConnectionSettings, workspa
         for low, high, name in ranks:
             node = resolve.match([name], nodes, target.rank_field, "alm_priority_map", resolve.SEVERITY_ALIASES)[0]
             target.ranks.append((low, high, str(node["id"])))
-    if user:
-        found_user = resolve.workspace_user(client, workspace, user)
+    if user and user_lookup is not None:
+        found_user = user_lookup.result()
         if found_user is None:
             raise ConfigError(f"User {user!r} is not a member of workspace {workspace}.",
                               f"Use the login or email of a workspace member: "

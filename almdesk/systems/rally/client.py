@@ -9,6 +9,7 @@ Secrets never reach a message or a log line.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -65,6 +66,7 @@ class RallyClient:
         self.session.headers.update({"X-RallyIntegrationName": "almdesk", "X-RallyIntegrationVendor": "almdesk",
                                      "X-RallyIntegrationVersion": __version__})
         self._token: str | None = None
+        self._token_lock = threading.Lock()  # writes in flight at once authorize once (and share its cookies)
         self._secrets: list[str] = []
         if self.auth_method == "basic":
             password = connector.secret("alm_pass")
@@ -98,15 +100,16 @@ class RallyClient:
     def security_token(self) -> str | None:
         if self.auth_method != "basic":
             return None
-        if self._token is None:
-            data = self.call("GET", "security/authorize", what="Rally's security service")
-            token = envelope_of(data).get("SecurityToken")
-            if not token:
-                raise RemoteError("Rally did not hand out a security token for writes.",
-                                  "Check the user may write in Rally, then try again.")
-            self._token = str(token)
-            self.http.add_secrets([self._token])  # it rides in ?key=, which URL redaction does not know
-        return self._token
+        with self._token_lock:
+            if self._token is None:
+                data = self.call("GET", "security/authorize", what="Rally's security service")
+                token = envelope_of(data).get("SecurityToken")
+                if not token:
+                    raise RemoteError("Rally did not hand out a security token for writes.",
+                                      "Check the user may write in Rally, then try again.")
+                self._token = str(token)
+                self.http.add_secrets([self._token])  # it rides in ?key=, which URL redaction does not know
+            return self._token
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
              what: str = "Rally", write: bool = False) -> dict[str, Any]:
@@ -126,7 +129,9 @@ class RallyClient:
             errors = messages(envelope_of(data), "Errors")
             if errors and write and self.auth_method == "basic" and attempt == 1 and \
                     any(INVALID_KEY in e for e in errors):
-                self._token = None  # the session behind the token expired: authorize again once
+                with self._token_lock:  # the session behind the token expired: authorize again once
+                    if self._token == query.get("key"):  # not already renewed by a write in flight meanwhile
+                        self._token = None
                 continue
             if errors:
                 raise self.refusal(errors, what)

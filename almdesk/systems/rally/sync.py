@@ -2,7 +2,9 @@
 
 ``iter_items`` reads every card of the connection's type in the project (not its child
 projects), narrowed to the parent story for tasks and to the tag when one is set, 2000 per page
-(Rally's maximum). ``create_items`` sends up to ``bulk_size`` creates in one ``POST /batch``;
+(Rally's maximum; the pages after the first up to ``concurrency`` at once). ``create_items`` sends up to
+``bulk_size`` creates in one ``POST /batch``, the engine up to ``concurrency`` batches at once: Rally's
+documented 12 concurrent requests per user;
 a draft that is already done is created straight in the first done status, so it needs no
 second request. ``set_done`` moves the card to the first done status or back to the new status.
 ``get_item`` reads one card named by FormattedID, ObjectID or URL for ``almdesk link``, in the project.
@@ -18,6 +20,7 @@ Listings fetch ``Tags``, whose summary carries the tag names (``_tagsNameArray``
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +32,7 @@ from almdesk.base.shapes import text
 from almdesk.errors import ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
+from almdesk.sync.overlap import paged
 from almdesk.systems.marks import context_mark, marks_in
 from almdesk.systems.rally.client import MAX_PAGESIZE, RallyApiError, RallyClient, messages, oid_of, short_ref
 from almdesk.systems.rally.fields import card_type, done_statuses, new_status, required_text
@@ -38,6 +42,7 @@ from almdesk.systems.rally.writes import browser_url, description_html, item_nam
 
 _PREFIX = {"Story": "US", "Defect": "DE", "Task": "TA"}
 BATCH_SIZE = 25  # entries per POST /batch; Rally documents no limit, so stay well inside a request's time
+CONCURRENT_REQUESTS = 12  # Rally's documented limit: 12 concurrent requests per user (KB 95713)
 
 
 def _tag_names(tags: Any) -> list[dict[str, Any]]:
@@ -59,6 +64,7 @@ def parse_time(value: Any) -> datetime | None:
 class RallySyncAdapter:
     bulk_size = BATCH_SIZE
     page_size = MAX_PAGESIZE
+    concurrency = CONCURRENT_REQUESTS
 
     def __init__(self, connection: ConnectionSettings, http: HttpFactory, ctx: JobContext) -> None:
         self.connection = connection
@@ -79,6 +85,7 @@ class RallySyncAdapter:
         self.fetch = f"ObjectID,FormattedID,Name,{self.card.status_field},LastUpdateDate,Tags"
         self.mark = context_mark(self.params.get("alm_context"))
         self.mark_tag: Named | None = None
+        self._tags_lock = threading.Lock()  # creates in flight at once make a missing tag once
 
     # --- contract ---------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -128,18 +135,16 @@ class RallySyncAdapter:
         workspace, project = self._ready()
         if self.label and self.tag is None:
             return  # the tag does not exist yet, so nothing carries it
-        start = 1
-        while True:
-            self.ctx.check_cancelled()
-            page, total = self.client.query(self.card.element.lower(), query=self.candidates_query(),
-                                            fetch=self.fetch, order="ObjectID", workspace=workspace.ref,
-                                            project=project.ref, scope_down=False, start=start,
-                                            pagesize=self.page_size, what=f"the project's {self.card.label} items")
-            for obj in page:
-                yield self.remote(obj)
-            start += len(page)
-            if not page or start > total:
-                return
+        query = self.candidates_query()
+
+        def page(start: int, size: int) -> tuple[list[dict[str, Any]], int]:
+            return self.client.query(self.card.element.lower(), query=query, fetch=self.fetch, order="ObjectID",
+                                     workspace=workspace.ref, project=project.ref, scope_down=False, start=start,
+                                     pagesize=size, what=f"the project's {self.card.label} items")
+
+        # the pages after the first (which tells the total) go up to ``concurrency`` at once, in order
+        for obj in paged(page, self.page_size, self.concurrency, start=1, check=self.ctx.check_cancelled):
+            yield self.remote(obj)
 
     def create_items(self, drafts: Sequence[ItemDraft]) -> list[RemoteItem | Exception]:
         workspace, project = self._ready()
@@ -176,15 +181,16 @@ class RallySyncAdapter:
         return made
 
     def _ensure_tags(self, workspace: Named) -> None:
-        if self.label and self.tag is None:
-            self.tag = self.resolver.ensure_tag(workspace, self.label)
-        if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
-            try:
-                obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID", workspace=workspace.ref,
-                                         what=f"creating the tag {self.mark!r}")
-                self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
-            except RallyApiError:  # made meanwhile by another sync
-                self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
+        with self._tags_lock:
+            if self.label and self.tag is None:
+                self.tag = self.resolver.ensure_tag(workspace, self.label)
+            if self.mark_tag is None:  # prepare found none: make it (one request, once per workspace and context)
+                try:
+                    obj = self.client.create("Tag", {"Name": self.mark}, fetch="Name,ObjectID",
+                                             workspace=workspace.ref, what=f"creating the tag {self.mark!r}")
+                    self.mark_tag = Named(short_ref(str(obj["_ref"])), str(obj.get("ObjectID")), self.mark)
+                except RallyApiError:  # made meanwhile by another sync
+                    self.mark_tag = self.resolver.ensure_tag(workspace, self.mark)
 
     def set_done(self, item: RemoteItem, done: bool) -> RemoteItem:
         status = self.done[0] if done else self.new
