@@ -60,6 +60,11 @@ class JobContext:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def cancel_event(self) -> threading.Event:
+        """The event Cancel sets (for waits that must end with it, e.g. HTTP retry waits)."""
+        return self._cancel
+
     def check_cancelled(self) -> None:
         if self._cancel.is_set():
             raise CancelledError("cancelled")

@@ -33,7 +33,7 @@ from urllib3.util.retry import Retry
 
 from almdesk import __version__
 from almdesk.base.settings import NetworkSettings
-from almdesk.errors import RemoteError, UserFacingError
+from almdesk.errors import CancelledError, RemoteError, UserFacingError
 from almdesk.net.caps import read_capped
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.redact import SECRET_KEY_RE
@@ -45,9 +45,29 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 class _Retry(Retry):
     """urllib3 Retry that also retries writes on 429 and 503 (the server did not process them),
-    and caps how long a Retry-After may make us wait."""
+    caps how long a Retry-After may make us wait, and waits on the job's cancel event (``cancel``,
+    bound per factory by :func:`make_retry`) so a Cancel ends the wait at once."""
 
     max_retry_after = 60.0
+    cancel: threading.Event | None = None
+
+    def _wait(self, seconds: float) -> None:
+        if self.cancel is None:
+            time.sleep(seconds)
+        elif self.cancel.wait(seconds):
+            raise CancelledError("cancelled while waiting to retry")
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            self._wait(retry_after)
+            return True
+        return False
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self._wait(backoff)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code in (429, 503) and self.total is not None and self.total > 0:
@@ -62,8 +82,10 @@ class _Retry(Retry):
         return None if value is None else min(float(value), self.max_retry_after)
 
 
-def make_retry(total: int = 3, backoff: float = 0.3) -> Retry:
-    return _Retry(total=total, connect=total, read=total, status=total, backoff_factor=backoff,
+def make_retry(total: int = 3, backoff: float = 0.3, cancel: threading.Event | None = None) -> Retry:
+    """The retry policy of a session; with ``cancel`` its waits end (CancelledError) when it is set."""
+    bound: type[_Retry] = _Retry if cancel is None else type("_CancellableRetry", (_Retry,), {"cancel": cancel})
+    return bound(total=total, connect=total, read=total, status=total, backoff_factor=backoff,
                   backoff_max=10, status_forcelist=RETRY_STATUSES, respect_retry_after_header=True,
                   raise_on_status=False, allowed_methods=frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}))
 
@@ -281,6 +303,7 @@ class HttpFactory:
                  retries: int = 3, backoff: float = 0.3, clock: Callable[[], float] = time.monotonic) -> None:
         self.network = network or NetworkSettings()
         self.clock = clock
+        self.cancel: threading.Event | None = None  # a job's cancel event: retry waits end when it is set
         self.trace = trace
         self.retries = retries
         self.backoff = backoff
@@ -291,7 +314,8 @@ class HttpFactory:
         """A configured session; with ``origin`` (the server's URL) credentials go only there."""
         s = AlmSession(self.network, origin)
         adapter = _TlsAdapter(build_ssl_context(self.network), self.network, self.clock,
-                              max_retries=make_retry(self.retries if retries is None else retries, self.backoff),
+                              max_retries=make_retry(self.retries if retries is None else retries, self.backoff,
+                                                     self.cancel),
                               pool_maxsize=16)
         s.mount("https://", adapter)
         s.mount("http://", adapter)

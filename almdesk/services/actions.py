@@ -77,6 +77,7 @@ def test_job(system: System, connector: ConnectorSettings, connection: Connectio
 
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(connector.secrets.values())
+        http.cancel = ctx.cancel_event
         checks = [settings_step(system, connector), *extra, *network_steps(system.base_url(connector), connector)]
         checks += system.test_steps(connector, connection, http) if steps is None else steps
         results = run_steps(checks, ctx)
@@ -94,6 +95,7 @@ def test_job(system: System, connector: ConnectorSettings, connection: Connectio
 def gate_job(system: System, connection: ConnectionSettings, request: GateRequest, http: HttpFactory) -> JobFn:
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(connection.connector.secrets.values())
+        http.cancel = ctx.cancel_event
         result = system.gate(connection, request, http, ctx)
         items = []
         if result.items is not None:
@@ -112,6 +114,7 @@ def gate_job(system: System, connection: ConnectionSettings, request: GateReques
 def defect_job(system: System, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory) -> JobFn:
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(connection.connector.secrets.values())
+        http.cancel = ctx.cancel_event
         item = system.create_defect(connection, request, http, ctx)
         ctx.event(item.key, "create", "ok", item.title or request.name, item.url)
         return JobOutcome(True, f"Created {system.item_noun} {item.key}: {item.url}", {"created": 1},

@@ -128,6 +128,7 @@ class SyncRun:
         rules = Rules.from_params(self.params)
         ident = check_identity(self.store, self.system, self.connection)  # a shared context: refuse, write nothing
         self.http.add_secrets(v for v in self.connection.connector.secrets.values() if v)
+        self.http.cancel = self.ctx.cancel_event  # a Cancel also ends a retry's wait (a long Retry-After)
         lock = None if self.dry_run else SyncLock(self.store, self.connection_id, self.connection.alias)
         if lock:
             lock.acquire()

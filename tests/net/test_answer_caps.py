@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from almdesk.base.settings import ConnectorSettings, NetworkSettings
+from almdesk.errors import CancelledError
 from almdesk.jobs.context import JobContext
 from almdesk.net.caps import AnswerTooLarge
 from almdesk.net.session import HttpFactory, send
@@ -209,3 +210,31 @@ def test_test_connection_names_a_capped_answer(hostile: Callable[[Answer], Hosti
                         JobContext())
     failed = [r for r in results if r.status == "failed"]
     assert len(failed) == 1 and "8 MiB" in failed[0].detail, [(r.key, r.status, r.detail) for r in results]
+
+
+def test_a_huge_retry_after_is_capped_and_a_cancel_ends_the_wait(hostile: Callable[[Answer], Hostile]) -> None:
+    """429 with ``Retry-After: 86400``: the wait is capped (60 s), and the job's Cancel ends it at once —
+    the test cancels on the event of the 429 being sent, never on a timer."""
+    answered = threading.Event()
+
+    def too_many(sock: socket.socket) -> None:
+        sock.sendall(head("Retry-After: 86400\r\nContent-Length: 2\r\n", "429 Too Many Requests") + b"{}")
+        answered.set()
+
+    server = hostile(too_many)
+    ctx = JobContext()
+    http = HttpFactory(SMALL, retries=2)
+    http.cancel = ctx.cancel_event
+    threading.Thread(target=lambda: answered.wait(30) and ctx.cancel(), daemon=True).start()
+    with pytest.raises(CancelledError):
+        send(http.session(), "GET", server.url + "/rest/api/3/search")
+    assert http.requests == 0  # the 429 was never handed on: the retry's wait was cut short by the cancel
+    retry = http.session().get_adapter(server.url).max_retries
+    assert retry.get_retry_after(_FakeResponse({"Retry-After": "86400"})) == 60.0
+
+
+class _FakeResponse:
+    """Just the headers urllib3's Retry reads."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
