@@ -68,17 +68,10 @@ class TitleFormat:
             text = text[:MAX_TITLE - 1].rstrip() + "…"
         return text
 
-    def fixed(self, task_id: str) -> str:
-        """The lookup title: the format with an empty title, e.g. ``T21:`` or ``[App Proj] T21:``."""
-        return self._expand(task_id, "")
-
     def task_id_of(self, title: str) -> str | None:
         """The task id a title was made for under this format, or None when it does not fit."""
         m = self._pattern.fullmatch(_clean(title))
         return m.group("tid") if m else None
-
-    def matches(self, title: str, task_id: str) -> bool:
-        return self.task_id_of(title) == task_id
 
     def _expand(self, task_id: str, title: str) -> str:
         def sub(m: re.Match[str]) -> str:

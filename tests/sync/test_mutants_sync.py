@@ -112,12 +112,12 @@ def test_full_title_is_cut_to_255_with_an_ellipsis() -> None:
 
 def test_fixed_and_matching() -> None:
     fmt = TitleFormat.parse("${project} - $task_id $title", project="Web")
-    assert fmt.fixed("T9") == "Web - T9:"
+    assert fmt.full("T9", "") == "Web - T9:"
     assert fmt.task_id_of("Web - T9: anything at all") == "T9"
     assert fmt.task_id_of("  Web  -  T9:  spaced  ") == "T9"
     assert fmt.task_id_of("Shop - T9: other project") is None
     assert fmt.task_id_of("prefix Web - T9: x") is None  # the whole title must fit, not a part of it
-    assert fmt.matches("Web - T9: x", "T9") and not fmt.matches("Web - T9: x", "T99")
+    assert fmt.task_id_of("Web - T9: x") == "T9" and fmt.task_id_of("Web - T9: x") != "T99"
 
 
 def test_the_whole_title_must_fit_also_at_the_end() -> None:

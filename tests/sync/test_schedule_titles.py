@@ -70,17 +70,17 @@ def test_time_zones_and_month_ends(store: Store) -> None:
 def test_fixed_title_never_matches_a_longer_id() -> None:
     fmt = TitleFormat.parse("$task_id $title")
     assert fmt.full("T2", "Check  input\nnow") == "T2: Check input now"
-    assert fmt.fixed("T2") == "T2:"
+    assert fmt.full("T2", "") == "T2:"
     assert fmt.task_id_of("T222: Check input") == "T222"
-    assert not fmt.matches("T222: Check input", "T2")
-    assert fmt.matches("T2: renamed by someone", "T2") and fmt.matches("  T2:", "T2")
+    assert fmt.task_id_of("T222: Check input") != "T2"
+    assert fmt.task_id_of("T2: renamed by someone") == "T2" and fmt.task_id_of("  T2:") == "T2"
     assert fmt.task_id_of("Something T2: else") is None
 
 
 def test_title_format_with_context_application_project() -> None:
     fmt = TitleFormat.parse("[${application} $project] $task_id $title", application="Shop", project="Web 2")
     assert fmt.full("T5", "Use TLS") == "[Shop Web 2] T5: Use TLS"
-    assert fmt.fixed("T5") == "[Shop Web 2] T5:"
+    assert fmt.full("T5", "") == "[Shop Web 2] T5:"
     assert fmt.task_id_of("[Shop Web 2] T5: anything") == "T5"
     assert fmt.task_id_of("[Shop Web 3] T5: same task, other project") is None
     after = TitleFormat.parse("$title ($task_id)")

@@ -20,12 +20,12 @@ FORMAT = "[$context] $task_id $title"
 def test_context_is_written_into_full_and_fixed_titles_and_only_its_own_titles_match() -> None:
     fmt = TitleFormat.parse(FORMAT, context="  Shop \n Web ")
     assert fmt.full("T5", "Use TLS") == "[Shop Web] T5: Use TLS"
-    assert fmt.fixed("T5") == "[Shop Web] T5:"
+    assert fmt.full("T5", "") == "[Shop Web] T5:"
     assert fmt.task_id_of("[Shop Web] T5: renamed later") == "T5"
     assert fmt.task_id_of("[Shop  Web] T5:") == "T5"  # whitespace as servers collapse it
     assert fmt.task_id_of("[Shop Web 2] T5: Use TLS") is None  # another connection's context
     assert fmt.task_id_of("[] T5: Use TLS") is None and fmt.task_id_of("T5: Use TLS") is None
-    assert not fmt.matches("[Shop Web] T55: Use TLS", "T5")
+    assert fmt.task_id_of("[Shop Web] T55: Use TLS") != "T5"
     braces = TitleFormat.of({"alm_title_format": "${context}/${task_id} ${title}", "alm_context": "A.B (c)"})
     assert braces.full("T1", "x") == "A.B (c)/T1: x" and braces.task_id_of("A.B (c)/T1: y") == "T1"
     assert braces.task_id_of("AxB (c)/T1: y") is None  # the context is literal text, not a pattern
@@ -39,7 +39,7 @@ def test_a_format_using_context_needs_one() -> None:
     assert check_title_settings({"alm_title_format": FORMAT, "alm_context": "Team A"}) == {}
     assert check_title_settings({"alm_title_format": "${task_id} ${title}"}) == {}  # sdetools' default spelling
     assert set(check_title_settings({"alm_title_format": "$title"})) == {"alm_title_format"}
-    assert TitleFormat.parse("$task_id $title").fixed("T1") == "T1:"  # no context needed without $context
+    assert TitleFormat.parse("$task_id $title").full("T1", "") == "T1:"  # no context needed without $context
 
 
 def test_alm_context_is_a_connection_setting() -> None:
