@@ -36,7 +36,7 @@ from almdesk.base.settings import NetworkSettings
 from almdesk.errors import CancelledError, RemoteError, UserFacingError
 from almdesk.net.caps import read_capped
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
-from almdesk.net.redact import SECRET_KEY_RE
+from almdesk.net.redact import SECRET_HEADERS, SECRET_KEY_RE
 from almdesk.net.trace import TraceRecorder
 
 USER_AGENT = f"almdesk/{__version__}"
@@ -180,7 +180,7 @@ class AlmSession(requests.Session):
         self.network = network
         self.default_timeout = network.timeout
         self.origin: Origin | None = origin_of(origin) if origin else None
-        self.credential_headers: set[str] = {"authorization", "cookie"}
+        self.credential_headers: set[str] = set(SECRET_HEADERS)  # Authorization, Cookie, API-key headers…
         self.cross_origin_redirects: list[str] = []
         if network.proxy_mode in ("explicit", "none"):
             self.trust_env = False
@@ -191,8 +191,9 @@ class AlmSession(requests.Session):
         self.credential_headers.add(header.lower())
 
     def is_credential(self, header: str) -> bool:
+        """A header the trace would mask (the same names) or one a client set with :meth:`set_credential`."""
         low = header.lower()
-        return low in self.credential_headers or (low != "x-atlassian-token" and bool(SECRET_KEY_RE.search(low)))
+        return low in self.credential_headers or bool(SECRET_KEY_RE.search(low))
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)

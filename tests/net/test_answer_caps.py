@@ -52,11 +52,12 @@ def bombs() -> dict[str, bytes]:
     return {"gzip": _gzip_bomb(), "deflate": _deflate_bomb()}
 
 
-Answer = Callable[[socket.socket], None]
+Answer = Callable[[socket.socket, threading.Event], None]  # (the connection, set when the server stops)
 
 
 class Hostile:
-    """A raw loopback HTTP server whose every answer is written by ``answer``."""
+    """A raw loopback HTTP server whose every answer is written by ``answer``; an answer that waits
+    waits on the stop event, so stopping the server ends it."""
 
     def __init__(self, answer: Answer) -> None:
         outer = self
@@ -65,17 +66,19 @@ class Hostile:
             def handle(self) -> None:
                 self.request.recv(65536)  # the request head (and a small body)
                 try:
-                    outer.answer(self.request)
+                    outer.answer(self.request, outer.stopped)
                 except OSError:  # the client hung up: what a capped read does
                     pass
 
         self.answer = answer
+        self.stopped = threading.Event()
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        self.stopped.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -84,34 +87,35 @@ def head(extra: str = "", status: str = "200 OK") -> bytes:
     return f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}\r\n".encode()
 
 
-def endless_chunks(sock: socket.socket) -> None:
+def endless_chunks(sock: socket.socket, stop: threading.Event) -> None:
     sock.sendall(head("Transfer-Encoding: chunked\r\n"))
     chunk = b"%x\r\n%s\r\n" % (MiB, b"[" * MiB)
-    while True:
+    while not stop.is_set():
         sock.sendall(chunk)
 
 
-def huge_length(sock: socket.socket) -> None:
+def huge_length(sock: socket.socket, stop: threading.Event) -> None:
     sock.sendall(head(f"Content-Length: {1024 * MiB}\r\n") + b'{"issues": [')
-    time.sleep(30)  # the server "would" go on; the client must not wait for it
+    stop.wait(30)  # the server "would" go on; the client must not wait for it
 
 
-def until_close(sock: socket.socket) -> None:
+def until_close(sock: socket.socket, stop: threading.Event) -> None:
     """No length at all: 12 MiB, then the connection closes (the body ends at EOF)."""
     sock.sendall(head("Connection: close\r\n") + b"x" * (12 * MiB))
 
 
 def compressed(encoding: str, data: bytes) -> Answer:
-    def answer(sock: socket.socket) -> None:
+    def answer(sock: socket.socket, stop: threading.Event) -> None:
         sock.sendall(head(f"Content-Encoding: {encoding}\r\nContent-Length: {len(data)}\r\n") + data)
     return answer
 
 
-def drip(sock: socket.socket) -> None:
+def drip(sock: socket.socket, stop: threading.Event) -> None:
     sock.sendall(head("Content-Length: 100000\r\n"))
     for _ in range(100000):
         sock.sendall(b" ")
-        time.sleep(0.01)  # the server's pace; the client's clock below decides
+        if stop.wait(0.01):  # the server's pace (the client's clock decides); ends when the server stops
+            return
 
 
 class TickClock:
@@ -217,7 +221,7 @@ def test_a_huge_retry_after_is_capped_and_a_cancel_ends_the_wait(hostile: Callab
     the test cancels on the event of the 429 being sent, never on a timer."""
     answered = threading.Event()
 
-    def too_many(sock: socket.socket) -> None:
+    def too_many(sock: socket.socket, stop: threading.Event) -> None:
         sock.sendall(head("Retry-After: 86400\r\nContent-Length: 2\r\n", "429 Too Many Requests") + b"{}")
         answered.set()
 

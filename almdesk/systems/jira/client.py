@@ -284,8 +284,7 @@ class JiraClient:
             else:
                 params["startAt"] = start
                 page = self.request("GET", "search", what="the issue search", params=params)
-            issues = listing(page, "issues", server="Jira", what="issues",
-                             where=f"search page {start // max(size, 1) + 1 if not self.cloud else 'after ' + str(seen)}")
+            issues = listing(page, "issues", server="Jira", what="issues", where=f"the page after {seen} issue(s)")
             seen += len(issues)
             start += len(issues)
             yield issues
