@@ -116,6 +116,7 @@ AUTHS = [
     Auth("github", "token"),
     Auth("rally", "api key"),
     Auth("rally", "basic password", {}, {"auth_method": "basic"}, {"alm_pass": "Sandbox-Rally-1"}),
+    Auth("sdelements", "api token"),
 ]
 
 

@@ -45,10 +45,10 @@ class SdeClient:
         token = connector.secret(TOKEN).strip()
         http.add_secrets([token])
         self.has_token = bool(token)
-        self.session = http.session(retries=0)
+        self.session = http.session(retries=0, origin=self.root)
         self.session.headers["Accept"] = "application/json"
         if token:
-            self.session.headers["Authorization"] = f"Token {token}"
+            self.session.set_credential("Authorization", f"Token {token}")
         self.log = log or (lambda message: None)
         self.sleep = sleep
         self.max_wait = max_wait
