@@ -203,9 +203,8 @@ class Cli:
         if result.state == "succeeded":
             return EXIT_OK, doc
         # a failed Test Connection step that could not reach or authenticate exits 3, like the error would
-        failed = next((s for s in outcome.data.get("steps") or [] if s["status"] == "failed"), None)
-        if failed and failed.get("exit_code") == EXIT_REMOTE:
-            return int(failed["exit_code"]), doc
+        if outcome.failure is not None and outcome.failure.exit_code == EXIT_REMOTE:
+            return EXIT_REMOTE, doc
         return EXIT_FAILED, doc
 
     def sync(self) -> tuple[int, Any]:

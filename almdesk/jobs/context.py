@@ -13,25 +13,52 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from almdesk.errors import CancelledError
+from almdesk.base.records import StepResult
+from almdesk.errors import CancelledError, UserFacingError
 
 
 @dataclass
 class JobEvent:
+    """One thing a job did. ``step``: the Test Connection step it reports (its key); ``key``: the ALM
+    item it touched, as people see it (PROJ-12, #12, US12)."""
+
     item: str
     action: str
-    status: str = "ok"  # ok | failed | skipped | planned
+    status: str = "ok"  # ok | failed | skipped | planned | running | waiting
     message: str = ""
     url: str = ""
     time: float = field(default_factory=time.time)
+    step: str = ""
+    key: str = ""
+
+
+@dataclass
+class Failure:
+    """Why a job failed, as the user should read it: what, the fix, the form field it names."""
+
+    message: str
+    hint: str = ""
+    field: str | None = None
+    exit_code: int = 1
+
+    @classmethod
+    def of(cls, exc: UserFacingError) -> Failure:
+        return cls(exc.message, exc.hint, exc.field, exc.exit_code)
 
 
 @dataclass
 class JobOutcome:
+    """What a job returns. The typed parts are what views read: ``steps`` (Test Connection),
+    ``failure`` (why it failed), ``payload`` (the job's own result: a gate report, a created item…).
+    ``data`` is the JSON kept with the job row and printed by ``--json``."""
+
     succeeded: bool
     message: str
     counts: dict[str, int] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepResult] = field(default_factory=list)
+    failure: Failure | None = None
+    payload: object = None
 
 
 class JobContext:
@@ -79,8 +106,9 @@ class JobContext:
         if self._on_log:
             self._on_log(level, message)
 
-    def event(self, item: str, action: str, status: str = "ok", message: str = "", url: str = "") -> JobEvent:
-        ev = JobEvent(item, action, status, message, url)
+    def event(self, item: str, action: str, status: str = "ok", message: str = "", url: str = "", *,
+              step: str = "", key: str = "") -> JobEvent:
+        ev = JobEvent(item, action, status, message, url, step=step, key=key)
         self.events.append(ev)
         if self._on_event:
             self._on_event(ev)

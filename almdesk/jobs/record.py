@@ -12,14 +12,14 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from almdesk.errors import CancelledError, UserFacingError
-from almdesk.jobs.context import JobContext, JobEvent, JobOutcome
+from almdesk.jobs.context import Failure, JobContext, JobEvent, JobOutcome
 from almdesk.models import Connection, Job, JobEventRow, Store
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def run_recorded(store: Store, spec: JobSpec, ctx: JobContext | None = None,
         state = "cancelled"
     except UserFacingError as exc:
         error = exc
-        outcome = JobOutcome(False, str(exc), dict(ctx.counts), {"hint": exc.hint, "field": exc.field})
+        outcome = JobOutcome(False, str(exc), dict(ctx.counts), failure=Failure.of(exc))
         state = "failed"
     except Exception as exc:  # a bug: keep the traceback in the log, say so plainly
         error = exc
@@ -148,6 +148,10 @@ def run_recorded(store: Store, spec: JobSpec, ctx: JobContext | None = None,
     finally:
         ctx._on_event = previous
     outcome.counts = counts = {**dict(ctx.counts), **outcome.counts}
+    if outcome.steps:  # the typed parts, kept with the row and printed by --json
+        outcome.data["steps"] = [asdict(r) for r in outcome.steps]
+    if outcome.failure is not None:
+        outcome.data.update(hint=outcome.failure.hint, field=outcome.failure.field)
     data = _jsonable(outcome.data)
     if ctx.lines:  # the job log (waits, warnings) is kept with the job, the newest lines last
         data["log"] = [[level, message] for level, message in ctx.lines[-LOG_LINES:]]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from almdesk.base.records import DefectRequest, GateRequest, Step, StepResult
+from almdesk.base.records import DefectRequest, GateItem, GateRequest, Step, StepResult
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import UserFacingError
-from almdesk.jobs.context import JobContext, JobOutcome
+from almdesk.jobs.context import Failure, JobContext, JobOutcome
 from almdesk.net import diagnose
 from almdesk.net.session import HttpFactory
 from almdesk.systems.base import System
@@ -34,7 +34,7 @@ def run_steps(steps: list[Step], ctx: JobContext) -> list[StepResult]:
         ctx.check_cancelled()
         ctx.progress(i, len(steps), step.title)
         result.status = "running"
-        ctx.event(step.title, f"step:{step.key}", "running")
+        ctx.event(step.title, f"step:{step.key}", "running", step=step.key)
         started = time.monotonic()
         try:
             detail = step.run()
@@ -48,7 +48,7 @@ def run_steps(steps: list[Step], ctx: JobContext) -> list[StepResult]:
             result.exit_code = exc.exit_code
         result.seconds = time.monotonic() - started
         ctx.event(step.title, f"step:{step.key}", result.status,
-                  result.detail + (f" — {result.hint}" if result.hint else ""))
+                  result.detail + (f" — {result.hint}" if result.hint else ""), step=step.key)
         if result.status == "failed":
             for rest in results[i + 1:]:
                 rest.status = "skipped"
@@ -82,14 +82,29 @@ def test_job(system: System, connector: ConnectorSettings, connection: Connectio
         checks += system.test_steps(connector, connection, http) if steps is None else steps
         results = run_steps(checks, ctx)
         failed = next((r for r in results if r.status == "failed"), None)
-        data: dict[str, Any] = {"steps": [asdict(r) for r in results], "requests": http.requests}
+        data: dict[str, Any] = {"requests": http.requests}
         if failed:
-            return JobOutcome(False, f"{failed.title} failed: {failed.detail}"
-                              + (f" — {failed.hint}" if failed.hint else ""), data=data)
+            failure = Failure(f"{failed.title} failed: {failed.detail}", failed.hint, failed.field,
+                              failed.exit_code or 1)
+            return JobOutcome(False, failure.message + (f" — {failed.hint}" if failed.hint else ""), data=data,
+                              steps=results, failure=failure)
         target = f"connection {connection.alias!r}" if connection else f"connector {connector.name!r}"
-        return JobOutcome(True, f"All {len(results)} checks passed for {target}.", data=data)
+        return JobOutcome(True, f"All {len(results)} checks passed for {target}.", data=data, steps=results)
 
     return run
+
+
+@dataclass
+class GateReport:
+    """A gate that ran (passed or failed); a gate that could not run has a ``failure`` and no report."""
+
+    count: int
+    threshold: int
+    operator: str
+    query: str
+    passed: bool
+    requests: int
+    items: list[GateItem]
 
 
 def gate_job(system: System, connection: ConnectionSettings, request: GateRequest, http: HttpFactory) -> JobFn:
@@ -97,16 +112,17 @@ def gate_job(system: System, connection: ConnectionSettings, request: GateReques
         http.add_secrets(connection.connector.secrets.values())
         http.cancel = ctx.cancel_event
         result = system.gate(connection, request, http, ctx)
-        items = []
+        items: list[GateItem] = []
         if result.items is not None:
             try:
-                items = [asdict(i) for i in result.items(0, 50)]
+                items = result.items(0, 50)
             except UserFacingError as exc:
                 ctx.log(f"Could not list the matching items: {exc}", "warning")
-        data = {"count": result.count, "threshold": result.threshold, "operator": result.operator,
-                "query": result.query, "passed": result.passed, "requests": result.requests, "items": items}
+        report = GateReport(result.count, result.threshold, result.operator, result.query, result.passed,
+                            result.requests, items)
         ctx.event(result.query, "gate", "ok" if result.passed else "failed", result.message)
-        return JobOutcome(result.passed, result.message, {"matching": result.count}, data)
+        return JobOutcome(result.passed, result.message, {"matching": result.count},
+                          {**asdict(report), "outcome": "passed" if report.passed else "failed"}, payload=report)
 
     return run
 
@@ -116,8 +132,8 @@ def defect_job(system: System, connection: ConnectionSettings, request: DefectRe
         http.add_secrets(connection.connector.secrets.values())
         http.cancel = ctx.cancel_event
         item = system.create_defect(connection, request, http, ctx)
-        ctx.event(item.key, "create", "ok", item.title or request.name, item.url)
+        ctx.event(item.key, "create", "ok", item.title or request.name, item.url, key=item.key)
         return JobOutcome(True, f"Created {system.item_noun} {item.key}: {item.url}", {"created": 1},
-                          {"id": item.id, "key": item.key, "url": item.url})
+                          {"id": item.id, "key": item.key, "url": item.url}, payload=item)
 
     return run

@@ -439,7 +439,9 @@ class SyncRun:
 
     # --- results ------------------------------------------------------------------------------
     def _event(self, entry: PlanEntry, action: str, status: str, message: str) -> None:
-        self.ctx.event(self._label(entry), action, status, message, entry.item.url if entry.item else "")
+        item = entry.item
+        self.ctx.event(self._label(entry), action, status, message, item.url if item else "",
+                       key=item.key if item else "")
 
     @staticmethod
     def _label(entry: PlanEntry) -> str:

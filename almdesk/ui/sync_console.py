@@ -12,7 +12,6 @@ in the tray (or the main window's status bar).
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter, deque
 from typing import Any
@@ -48,7 +47,6 @@ from almdesk.ui.sync_rows import ItemRowsModel, ShowFilter
 FLUSH_MS = 100
 DRAIN_ROWS = 50  # rows put into the table per slice (~40 µs each: a few ms of UI thread)
 NOTIFY_AFTER = 10.0  # seconds: longer syncs announce their end when the window is in the background
-KEY_RE = re.compile(r"^(?:created|linked to|closed|reopened)\s+([^\s:()]+)")
 SHOW = ("All rows", "Changes only", "Failures only")
 # live counters: (action, status) -> counter name
 COUNTERS = {("create", "ok"): "created", ("close", "ok"): "closed", ("reopen", "ok"): "reopened",
@@ -56,11 +54,6 @@ COUNTERS = {("create", "ok"): "created", ("close", "ok"): "closed", ("reopen", "
             ("wait", "waiting"): "waiting"}
 COUNT_ORDER = ("created", "closed", "reopened", "local updated", "linked", "skipped", "waiting", "failed", "planned")
 COLUMN_WIDTHS = (300, 90, 110, 70)
-
-
-def _alm_key(ev: JobEvent) -> str:
-    match = KEY_RE.match(ev.message)
-    return match.group(1) if match else ""
 
 
 class SyncConsole(QDialog):
@@ -309,7 +302,7 @@ class SyncConsole(QDialog):
                     self.counts[name] += 1
                     if ev.action == "create" and "(closed)" in ev.message:
                         self.counts["closed"] += 1
-            rows.append((ev.item, ev.action, _alm_key(ev) or ("open ↗" if ev.url else ""), ev.status, ev.message))
+            rows.append((ev.item, ev.action, ev.key or ("open ↗" if ev.url else ""), ev.status, ev.message))
             urls.append(ev.url)
             colors.append(EVENT_COLORS.get(ev.status, ""))
         self.events_seen += len(batch)
