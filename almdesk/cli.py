@@ -11,13 +11,14 @@ import getpass
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
 from almdesk import cli_remote, cli_source
 from almdesk.base.fields import FieldErrors, split_list
 from almdesk.base.records import DefectRequest, GateRequest, normalize_operator
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.cli_parser import UsageError, build_parser
 from almdesk.errors import EXIT_FAILED, EXIT_OK, EXIT_REMOTE, ConfigError, UserFacingError
 from almdesk.jobs.context import JobContext, JobEvent
@@ -62,6 +63,14 @@ def read_secrets(keys: Sequence[str], stdin: TextIO, persistent: bool = True, wa
             raise UsageError(f"The secret {key} is empty.", "Give a value.", field=key)
         values[key] = value
     return values
+
+
+def check_keys(option: str, keys: Iterable[str], valid: Sequence[str], what: str, hint: str = "") -> None:
+    """A usage error naming the valid keys when ``keys`` has one not in ``valid``."""
+    unknown = [k for k in keys if k not in valid]
+    if unknown:
+        raise UsageError(f"{option} {', '.join(unknown)}: not a field of this {what}.",
+                         f"Valid keys: {', '.join(valid)}." + (f" ({hint}.)" if hint else ""), field=unknown[0])
 
 
 class Cli:
@@ -115,7 +124,40 @@ class Cli:
             cfg.delete_connector(a.name)
             self.say(f"Connector {a.name!r} deleted.")
             return EXIT_OK, {"deleted": a.name}
-        return self.run_job(self.services.test_spec(connector=a.name))
+        return self.run_job(self.services.test_spec(connector=self.connector_as_given(a.name, a.param, a.secret)))
+
+    def connector_as_given(self, name: str, params: Sequence[str], secrets: Sequence[str]) -> str | ConnectorSettings:
+        """Connector ``name`` with ``--param``/``--secret`` overrides (saving nothing), or just its name."""
+        if not params and not secrets:
+            return name
+        from almdesk.base.fields import FieldKind
+        from almdesk.config import NETWORK_FIELDS, secret_fields
+
+        cfg = self.config
+        info = cfg.connector(name)
+        system = self.services.registry.get(info.system)
+        own = [f.name for f in system.connector_fields if f.kind is not FieldKind.SECRET]
+        network = [f.name for f in NETWORK_FIELDS if f.kind is not FieldKind.SECRET]
+        overrides = parse_kv(params)
+        check_keys("--param", overrides, [*own, *network], f"{system.label} connector",
+                   "a secret goes with --secret KEY (read from a prompt or standard input)")
+        check_keys("--secret", secrets, secret_fields(system), f"{system.label} connector")
+        typed = read_secrets(list(secrets), self.stdin)  # for this test only: never stored
+        return cfg.draft_connector(info.id, info.system, {**info.params, **{k: v for k, v in overrides.items()
+                                                                           if k in own}},
+                                   typed, {**info.network, **{k: v for k, v in overrides.items() if k in network}})
+
+    def connection_as_given(self, alias: str, params: Sequence[str]) -> str | ConnectionSettings:
+        """Connection ``alias`` with ``--param`` overrides (saving nothing), or just its alias."""
+        if not params:
+            return alias
+        from almdesk.config import connection_fields
+
+        info = self.config.connection(alias)
+        system = self.services.registry.get(info.system)
+        overrides = parse_kv(params)
+        check_keys("--param", overrides, [f.name for f in connection_fields(system)], f"{system.label} connection")
+        return self.config.draft_connection(info.id, info.connector, info.project, {**info.params, **overrides})
 
     # --- connections ------------------------------------------------------------------------
     def connection(self) -> tuple[int, Any]:
@@ -146,7 +188,7 @@ class Cli:
             cfg.delete_connection(a.alias)
             self.say(f"Connection {a.alias!r} deleted.")
             return EXIT_OK, {"deleted": a.alias}
-        return self.run_job(self.services.test_spec(connection=a.alias))
+        return self.run_job(self.services.test_spec(connection=self.connection_as_given(a.alias, a.param)))
 
     # --- projects ---------------------------------------------------------------------------
     def project(self) -> tuple[int, Any]:
@@ -210,6 +252,9 @@ class Cli:
     def sync(self) -> tuple[int, Any]:
         a = self.args
         if a.due:
+            if a.param:
+                raise UsageError("--param applies to one connection, not to --due.",
+                                 "almdesk sync ALIAS [--dry-run] --param KEY=VALUE")
             from datetime import UTC, datetime
 
             from almdesk.sync.schedule import due_connections
@@ -228,7 +273,7 @@ class Cli:
             return worst, docs
         if not a.alias:
             raise UsageError("Name the connection to sync, or use --due.", "almdesk sync ALIAS [--dry-run]")
-        spec = self.services.sync_spec(a.alias, dry_run=a.dry_run)
+        spec = self.services.sync_spec(self.connection_as_given(a.alias, a.param), dry_run=a.dry_run)
         code, doc = self.run_job(spec)
         if a.junit:
             write_junit(a.junit, [sync_suite(a.alias, spec.title, code, doc, self.events, self.seconds)])

@@ -55,8 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--name", required=True)
     params(a)
     cr.add_parser("list")
-    for verb in ("show", "rm", "test"):
+    for verb in ("show", "rm"):
         cr.add_parser(verb).add_argument("name")
+    t = cr.add_parser("test", help="run Test Connection; --param/--secret try other values, saving nothing",
+                      description="Test Connection of a connector. --param and --secret override its stored "
+                                  "settings for this test only: nothing is saved, the stored settings and the "
+                                  "keyring stay as they were.")
+    t.add_argument("name")
+    t.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="try this value instead of the stored one (a connector or Network field)")
+    t.add_argument("--secret", action="append", default=[], metavar="KEY",
+                   help="try this secret instead of the stored one: read from a prompt without echo on a "
+                        "terminal, else one line each from standard input, in order (never from the command line)")
     e = cr.add_parser("edit")
     e.add_argument("name")
     e.add_argument("--rename")
@@ -72,8 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--frequency", default="manually")
     a.add_argument("--debug", action="store_true")
     cn.add_parser("list")
-    for verb in ("show", "rm", "test"):
+    for verb in ("show", "rm"):
         cn.add_parser(verb).add_argument("alias")
+    t = cn.add_parser("test", help="run Test Connection; --param tries other values, saving nothing",
+                      description="Test Connection of a connection. --param overrides its stored settings for "
+                                  "this test only: nothing is saved.")
+    t.add_argument("alias")
+    t.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="try this value instead of the stored one (a connection field)")
     e = cn.add_parser("edit")
     e.add_argument("alias")
     e.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
@@ -96,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     sy = sub.add_parser("sync", help="sync a connection's tasks into the ALM")
     sy.add_argument("alias", nargs="?")
     sy.add_argument("--dry-run", action="store_true")
+    sy.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="run with this value instead of the stored one (a connection field); nothing is saved")
     sy.add_argument("--due", action="store_true", help="run every connection whose schedule is due")
     sy.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (one testcase per failed item)")
 

@@ -64,6 +64,14 @@ def with_credentials(proxy_url: str, user: str, password: str) -> str:
     return urlunsplit((parts.scheme, f"{auth}@{parts.netloc}", parts.path, parts.query, parts.fragment))
 
 
+def _with_proxy(settings: ConnectorSettings) -> ConnectorSettings:
+    """``settings`` with the proxy user and password put into the proxy URL for the session."""
+    network, password = settings.network, settings.secrets.get(PROXY_PASSWORD, "")
+    if network.proxy_url and (network.proxy_user or password):
+        network.proxy_url = with_credentials(network.proxy_url, network.proxy_user, password)
+    return settings
+
+
 def connection_fields(system: System) -> tuple[Field, ...]:
     return (*system.connection_fields, *COMMON_CONNECTION_FIELDS)
 
@@ -257,13 +265,38 @@ class Config:
             self.secrets.delete(info.uid, key)
 
     def connector_settings(self, ref: str | int) -> ConnectorSettings:
+        """The stored connector ``ref`` (name or id) with its secrets from the keyring."""
         info = self.connector(ref)
         secrets = {k: v for k in info.secret_fields if (v := self.secrets.get(info.uid, k))}
-        network = NetworkSettings.from_dict(info.network)
-        if network.proxy_url and (network.proxy_user or secrets.get(PROXY_PASSWORD)):
-            network.proxy_url = with_credentials(network.proxy_url, network.proxy_user,
-                                                 secrets.get(PROXY_PASSWORD, ""))
-        return ConnectorSettings(info.name, info.system, info.params, secrets, network, uid=info.uid)
+        return _with_proxy(ConnectorSettings(info.name, info.system, info.params, secrets,
+                                             NetworkSettings.from_dict(info.network), uid=info.uid, id=info.id))
+
+    def stored_secrets(self, info: ConnectorInfo) -> list[str]:
+        """The secret fields of ``info`` the keyring holds (their names only)."""
+        return [k for k in info.secret_fields if self.secrets.get(info.uid, k)]
+
+    def draft_connector(self, connector_id: int | None, system_name: str, params: dict[str, Any],
+                        typed_secrets: dict[str, str], network: dict[str, Any] | None = None, *,
+                        name: str = "") -> ConnectorSettings:
+        """The settings of a connector as given (e.g. a form's current values), validated like a save;
+        a secret left blank is read from the keyring entry of the stored connector ``connector_id``.
+        Writes nothing: not the store, not the keyring. Raises FieldErrors like :meth:`save_connector`."""
+        info = self.connector(connector_id) if connector_id is not None else None
+        if info is not None and info.system != system_name:
+            raise ConfigError("The system of a connector cannot change.", "Create a new connector instead.",
+                              field="system")
+        name = name.strip() or (info.name if info else "")
+        typed = {k: v for k, v in typed_secrets.items() if v}
+        parsed, net = self.validate_connector(system_name, params, typed, network,
+                                              existing_uid=info.uid if info else None, name=name)
+        secrets: dict[str, str] = {}
+        for key in secret_fields(self.registry.get(system_name)):
+            value = typed.get(key) or (self.secrets.get(info.uid, key) if info else "") or (
+                self.secrets.by_name(name, key) if name else "")
+            if value:
+                secrets[key] = value
+        return _with_proxy(ConnectorSettings(name or "(unsaved connector)", system_name, parsed, secrets, net,
+                                             uid=info.uid if info else "", id=info.id if info else None))
 
     # --- projects ---------------------------------------------------------------------------
     def add_project(self, name: str, business_unit: str = "", application: str = "") -> int:
@@ -300,6 +333,25 @@ class Config:
             return pid
 
     # --- connections ------------------------------------------------------------------------
+    def _check_connection(self, connector: ConnectorSettings, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` parsed and checked for a connection of ``connector``; FieldErrors naming every bad one."""
+        system = self.registry.get(connector.system)
+        errors: dict[str, ConfigError] = {}
+        parsed: dict[str, Any] = {}
+        try:
+            parsed = system.check_connection(parse_fields(connection_fields(system), params), connector)
+        except FieldErrors as exc:
+            errors.update(exc.errors)
+        except ConfigError as exc:
+            errors[exc.field or "params"] = exc
+        if parsed:  # the title format (${task_id} spellings too) and the $context it may need
+            from almdesk.sync.titles import check_title_settings
+
+            errors.update(check_title_settings(parsed))
+        if errors:
+            raise FieldErrors(errors)
+        return parsed
+
     def save_connection(self, alias: str, connector: str | int, project: str, params: dict[str, Any], *,
                         frequency: str = "manually", debug_mode: bool = False,
                         connection_id: int | None = None) -> int:
@@ -327,17 +379,9 @@ class Config:
         parsed: dict[str, Any] = {}
         if info is not None:
             try:
-                system = self.registry.get(info.system)
-                parsed = parse_fields(connection_fields(system), params)
-                parsed = system.check_connection(parsed, self.connector_settings(info.id))
+                parsed = self._check_connection(self.connector_settings(info.id), params)
             except FieldErrors as exc:
                 errors.update(exc.errors)
-            except ConfigError as exc:
-                errors[exc.field or "params"] = exc
-            if parsed:  # the title format (${task_id} spellings too) and the $context it may need
-                from almdesk.sync.titles import check_title_settings
-
-                errors.update(check_title_settings(parsed))
         if errors:
             raise FieldErrors(errors)
         assert info is not None
@@ -399,13 +443,47 @@ class Config:
             s.delete(row)
 
     def connection_settings(self, ref: str | int) -> ConnectionSettings:
+        """The stored connection ``ref`` (alias or id), its connector's secrets from the keyring."""
         info = self.connection(ref)
         connector = self.connector_settings(info.connector)
         system = self.registry.get(info.system)
         params = {f.name: f.default for f in connection_fields(system)}
         params.update(info.params)
-        with self.store.session() as s:
-            row = self._connection_row(s, info.id)
-            bu = row.project.business_unit if row.project else ""
-            app = row.project.application if row.project else ""
+        bu, app = self._project_context(info.project)
         return ConnectionSettings(info.alias, connector, params, info.project, bu, app, info.debug_mode, info.id)
+
+    def draft_connection(self, connection_id: int | None, connector: ConnectorSettings | str | int,
+                         project: str, params: dict[str, Any], *, alias: str = "",
+                         debug_mode: bool | None = None) -> ConnectionSettings:
+        """The settings of a connection as given (e.g. a form's current values, over ``connector`` as
+        given or as stored), checked like a save. Writes nothing. Raises FieldErrors."""
+        info = self.connection(connection_id) if connection_id is not None else None
+        settings = connector if isinstance(connector, ConnectorSettings) else self.connector_settings(connector)
+        errors: dict[str, ConfigError] = {}
+        if project:
+            try:
+                self.project_id(project)
+            except ConfigError as exc:
+                errors["project"] = exc
+        parsed: dict[str, Any] = {}
+        try:
+            parsed = self._check_connection(settings, params)
+        except FieldErrors as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise FieldErrors(errors)
+        full = {f.name: f.default for f in connection_fields(self.registry.get(settings.system))}
+        full.update(parsed)
+        bu, app = self._project_context(project)
+        alias = alias.strip() or (info.alias if info else "(unsaved connection)")
+        debug = debug_mode if debug_mode is not None else bool(info and info.debug_mode)
+        return ConnectionSettings(alias, settings, full, project, bu, app, debug, info.id if info else None)
+
+    def _project_context(self, project: str) -> tuple[str, str]:
+        """The business unit and application of project ``project`` ("" for none)."""
+        if not project:
+            return "", ""
+        with self.store.session() as s:
+            row = s.execute(select(Project.business_unit, Project.application)
+                            .where(Project.name == project)).first()
+        return (row[0] or "", row[1] or "") if row else ("", "")

@@ -45,6 +45,7 @@ class ConnectorSettings:
     secrets: dict[str, str] = field(default_factory=dict)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     uid: str = ""
+    id: int | None = None  # the stored connector's id (None: a draft of a new connector)
 
     def secret(self, key: str) -> str:
         return self.secrets.get(key, "")
@@ -61,4 +62,4 @@ class ConnectionSettings:
     business_unit: str = ""
     application: str = ""
     debug: bool = False
-    id: int | None = None
+    id: int | None = None  # the stored connection's id (None: a draft of a new connection)

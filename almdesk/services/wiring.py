@@ -111,28 +111,34 @@ class Services:
         return SdeClient(settings, self.http_for(settings))
 
     # --- job specs shared by the GUI and the CLI ------------------------------------------------
-    def _target(self, connection: str | int | None, connector: str | int | None,
-                workspace: str = "") -> ConnectionSettings:
+    # Each takes a stored connector / connection by name or id, or settings as given (a form's current
+    # values: Config.draft_connector / draft_connection), which it runs without saving anything.
+    def _connector(self, ref: str | int | ConnectorSettings) -> ConnectorSettings:
+        return ref if isinstance(ref, ConnectorSettings) else self.config.connector_settings(ref)
+
+    def _connection(self, ref: str | int | ConnectionSettings) -> ConnectionSettings:
+        return ref if isinstance(ref, ConnectionSettings) else self.config.connection_settings(ref)
+
+    def _target(self, connection: str | int | ConnectionSettings | None,
+                connector: str | int | ConnectorSettings | None) -> ConnectionSettings:
         """A connection's settings, or an ad-hoc one for a connector + workspace (gate, defect)."""
         if connection is not None:
-            return self.config.connection_settings(connection)
+            return self._connection(connection)
         if connector is None:
             raise ConfigError("Name a connection, or a connector and a workspace.",
                               "Use --connection ALIAS, or --connector NAME --workspace ID.", field="connection")
-        settings = self.config.connector_settings(connector)
+        settings = self._connector(connector)
         system = self.registry.get(settings.system)
         params = {f.name: f.default for f in connection_fields(system)}
         return ConnectionSettings(f"{settings.name} (ad hoc)", settings, params)
 
-    def _ids(self, target: ConnectionSettings) -> tuple[int | None, int | None]:
-        return self.config.connector(target.connector.name).id, target.id
-
-    def test_spec(self, *, connector: str | int | None = None, connection: str | int | None = None) -> JobSpec:
+    def test_spec(self, *, connector: str | int | ConnectorSettings | None = None,
+                  connection: str | int | ConnectionSettings | None = None) -> JobSpec:
+        """Test Connection of a connector, or of a connection (its connector's steps, then its own)."""
         target = self._target(connection, connector)
         conn = target if connection is not None else None
         system = self.registry.get(target.connector.system)
         http = self.http_for(target.connector, trace=bool(conn and conn.debug), job_hint="test")
-        cid, conn_id = self._ids(target)
         what = f"connection {conn.alias}" if conn else f"connector {target.connector.name}"
         from almdesk.sync.identity import identity_step
 
@@ -146,42 +152,43 @@ class Services:
             steps = [*system.test_steps(target.connector, conn, http),
                      *(Step(f"sde-{s.key}", f"SD Elements: {s.title}", s.run) for s in project_steps)]
         return JobSpec("test-connection" if conn else "test-connector", f"Test {what}",
-                       test_job(system, target.connector, conn, http, extra, steps=steps), cid, conn_id,
-                       trace_path=_trace_path(http))
+                       test_job(system, target.connector, conn, http, extra, steps=steps), target.connector.id,
+                       target.id, trace_path=_trace_path(http))
 
-    def gate_spec(self, request: GateRequest, *, connection: str | int | None = None,
-                  connector: str | int | None = None) -> JobSpec:
-        target = self._target(connection, connector, request.workspace)
+    def gate_spec(self, request: GateRequest, *, connection: str | int | ConnectionSettings | None = None,
+                  connector: str | int | ConnectorSettings | None = None) -> JobSpec:
+        target = self._target(connection, connector)
         system = self.registry.get(target.connector.system)
         http = self.http_for(target.connector, trace=target.debug, job_hint="gate")
-        cid, conn_id = self._ids(target)
         return JobSpec("gate", f"Gate on {target.alias}: release {request.release or '(any)'}",
-                       gate_job(system, target, request, http), cid, conn_id, trace_path=_trace_path(http))
+                       gate_job(system, target, request, http), target.connector.id, target.id,
+                       trace_path=_trace_path(http))
 
-    def defect_spec(self, request: DefectRequest, *, connection: str | int | None = None,
-                    connector: str | int | None = None) -> JobSpec:
-        target = self._target(connection, connector, request.workspace)
+    def defect_spec(self, request: DefectRequest, *, connection: str | int | ConnectionSettings | None = None,
+                    connector: str | int | ConnectorSettings | None = None) -> JobSpec:
+        target = self._target(connection, connector)
         system = self.registry.get(target.connector.system)
         http = self.http_for(target.connector, trace=target.debug, job_hint="defect")
-        cid, conn_id = self._ids(target)
         return JobSpec("defect", f"Create {system.item_noun} on {target.alias}: {request.name}",
-                       defect_job(system, target, request, http), cid, conn_id, trace_path=_trace_path(http))
+                       defect_job(system, target, request, http), target.connector.id, target.id,
+                       trace_path=_trace_path(http))
 
-    def sync_spec(self, connection: str | int, *, dry_run: bool = False, automatic: bool = False) -> JobSpec:
+    def sync_spec(self, connection: str | int | ConnectionSettings, *, dry_run: bool = False,
+                  automatic: bool = False) -> JobSpec:
+        """The sync (or dry run) of a connection; settings as given need its id (a saved connection)."""
         from almdesk.sync import sync_job
 
-        target = self.config.connection_settings(connection)
+        target = self._connection(connection)
         system = self.registry.get(target.connector.system)
         http = self.http_for(target.connector, trace=target.debug, job_hint="sync")
-        cid, conn_id = self._ids(target)
         kind = "dry-run" if dry_run else "sync"
         fn = sync_job(self.store, target, system, http, dry_run=dry_run)
         source = source_of(self.store, target.project) if target.project else None
         if source is not None:  # a project bound to SD Elements: pull its tasks first
             sde = self.config.connector_settings(source.connector)
             fn = with_refresh(fn, self.store, source, sde, self.http_for(sde), target, system, dry_run=dry_run)
-        return JobSpec(kind, f"{'Dry run' if dry_run else 'Sync'} {target.alias}", fn, cid, conn_id,
-                       automatic=automatic, trace_path=_trace_path(http))
+        return JobSpec(kind, f"{'Dry run' if dry_run else 'Sync'} {target.alias}", fn, target.connector.id,
+                       target.id, automatic=automatic, trace_path=_trace_path(http))
 
     def project_source(self, project: str) -> ProjectSource:
         self.config.project_id(project)  # a clear error for an unknown name
@@ -196,7 +203,7 @@ class Services:
         """Pull a bound project's tasks from its SD Elements project."""
         source = self.project_source(project)
         sde = self.config.connector_settings(source.connector)
-        cid = self.config.connector(source.connector).id
+        cid = sde.id
         return JobSpec("refresh", f"Refresh {source.project} from SD Elements",
                        refresh_job(self.store, source, sde, self.http_for(sde)), cid)
 
@@ -207,9 +214,8 @@ class Services:
         system = self.registry.get(sde.system)
         http = self.http_for(sde)
         steps = getattr(system, "project_test_steps")(sde, source.server_project, http)  # noqa: B009
-        cid = self.config.connector(source.connector).id
         return JobSpec("test-connector", f"Test project {source.project} on {sde.name}",
-                       test_job(system, sde, None, http, steps=steps), cid)
+                       test_job(system, sde, None, http, steps=steps), sde.id)
 
     def close(self) -> None:
         self.store.close()
