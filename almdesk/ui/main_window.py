@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk import __version__
-from almdesk.errors import ConfigError
 
 if TYPE_CHECKING:
     from almdesk.services import Services
@@ -150,11 +149,14 @@ class MainWindow(QMainWindow):
 
             connectors = ConnectorPage(services, runner)
             connectors.changed.connect(self._refresh_connection_choices)
+            connectors.message.connect(self._say)
             return connectors
         if name == "connections":
             from almdesk.ui.connection_page import ConnectionPage
 
-            return ConnectionPage(services)
+            connections = ConnectionPage(services, runner)
+            connections.message.connect(self._say)
+            return connections
         if name == "projects":
             from almdesk.ui.projects_view import ProjectsView
 
@@ -170,6 +172,10 @@ class MainWindow(QMainWindow):
         from almdesk.ui.jobs_view import JobsView
 
         return JobsView(services)
+
+    def _say(self, text: str) -> None:
+        """A page's confirmation ("Saved connector X.") on the status line."""
+        self.statusBar().showMessage(text, 8000)
 
     def built(self, name: str) -> bool:
         """Whether the page ``name`` (``"connections"`` …) has been built."""
@@ -293,9 +299,7 @@ class MainWindow(QMainWindow):
 
     def test_selected(self) -> None:
         if self.nav.currentRow() == 1 and self.connections.current_id() is not None:
-            cid = self.connections.current_id()
-            assert cid is not None
-            self.dock.submit(self.services.test_spec(connection=cid))
+            self.connections.editor.test()  # the form as seen, unsaved edits included
         else:
             self.nav.setCurrentRow(0)
             self.connectors.editor.test()
@@ -312,10 +316,8 @@ class MainWindow(QMainWindow):
             return
         from almdesk.ui.sync_console import SyncConsole
 
-        try:
-            spec = self.services.sync_spec(cid, dry_run=dry_run)
-        except ConfigError as exc:
-            QMessageBox.warning(self, "Cannot sync", str(exc))
+        spec = self.connections.editor.sync_spec(dry_run)  # the form as seen; the editor shows what is wrong
+        if spec is None:
             return
         console = SyncConsole(self.services, self.runner, spec, self)
         console.show_link.connect(self.show_link)
