@@ -415,7 +415,7 @@ class ConnectorEditor(QWidget):
         connector = self.draft()
         if connector is None:
             return
-        from almdesk.ui.cert_trust import certificate_spec
+        from almdesk.services.certs import certificate_spec
 
         self.trust_btn.setEnabled(False)
         self._fetch_handle = self.runner.submit(certificate_spec(self.services, connector))

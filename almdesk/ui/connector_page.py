@@ -85,7 +85,8 @@ class ConnectorPage(QWidget):
         except ConfigError:  # deleted elsewhere
             self.editor.load(None)
             return
-        if stored == shown:
+        if (stored.name, stored.params, stored.network) == (shown.name, shown.params, shown.network):
+            self.editor.info = stored  # e.g. its connections changed: nothing to show again
             return
         if not self.editor.dirty:
             self.editor.load(stored)
