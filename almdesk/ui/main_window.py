@@ -298,8 +298,8 @@ class MainWindow(QMainWindow):
             self.connectors.new()
 
     def test_selected(self) -> None:
-        if self.nav.currentRow() == 1 and self.connections.current_id() is not None:
-            self.connections.editor.test()  # the form as seen, unsaved edits included
+        if self.nav.currentRow() == 1:
+            self.connections.editor.test()  # the form as seen (a new, unsaved connection too)
         else:
             self.nav.setCurrentRow(0)
             self.connectors.editor.test()
