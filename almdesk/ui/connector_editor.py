@@ -8,7 +8,6 @@ stored settings.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -39,6 +38,7 @@ from almdesk.ui.forms import ERROR_STYLE, FieldForm
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
 from almdesk.ui.theme import color_css
+from almdesk.ui.workspace_location import with_workspace
 
 WARNING_STYLE = "background: #fff4ce; color: #5c4400; padding: 6px; border: 1px solid #e0c36b; border-radius: 4px;"
 IDLE_TEXT = "Press Test Connection to check every step from DNS to permissions."
@@ -51,25 +51,6 @@ def scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(widget)
     return area
-
-
-def with_workspace(location: str, workspace: str) -> str:
-    """``location`` (an address with ``p=<space>[/<workspace>]``) pointing at ``workspace``; as it was
-    when it has no such ``p``."""
-    try:
-        parts = urlsplit(location)
-    except ValueError:
-        return location
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    out, changed = [], False
-    for key, value in query:
-        if key.lower() == "p" and not changed and value.strip():
-            space = value.strip().strip("/").split("/")[0]
-            value, changed = f"{space}/{workspace}", True
-        out.append((key, value))
-    if not changed:
-        return location
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(out, safe="/"), parts.fragment))
 
 
 class ConnectorEditor(QWidget):

@@ -16,12 +16,12 @@ from pytestqt.qtbot import QtBot
 from almdesk.sandbox.base import SandboxServer
 from almdesk.services import Services
 from almdesk.ui.connection_page import ConnectionPage
-from almdesk.ui.connector_editor import with_workspace
 from almdesk.ui.connector_page import ConnectorPage
 from almdesk.ui.forms import SecretEdit
 from almdesk.ui.main_window import MainWindow
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.sync_console import SyncConsole
+from almdesk.ui.workspace_location import with_workspace
 from tests.core.test_settings_as_given import snapshot
 from tests.toy import TOKEN
 from tests.ui.conftest import OctaneEnv, add_tasks
