@@ -275,3 +275,14 @@ def test_connection_save_confirms_and_ctrl_s(qtbot: QtBot, services: Services, r
     assert services.config.connection(octane.connection_id).alias == "octane-shop-2"
     assert said == ["Saved connection octane-shop-2."]
     assert page.editor.notice.isVisible() and not page.editor.dirty
+
+
+def test_connection_delete_asks_with_no_as_default(qtbot: QtBot, services: Services, runner: JobRunner,
+                                                   octane: OctaneEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a) or QMessageBox.StandardButton.No)
+    page = connection_page(qtbot, services, runner, octane)
+    qtbot.mouseClick(page.editor.del_btn, Qt.MouseButton.LeftButton)
+    buttons = QMessageBox.StandardButton
+    assert len(asked) == 1 and asked[0][3] == buttons.Yes | buttons.No and asked[0][4] == buttons.No
+    assert services.config.connection(octane.connection_id).alias == "octane-shop"
