@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
 
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
@@ -134,6 +134,7 @@ class Startup(QObject):
         self._painted = False
         self._worker: threading.Thread | None = None
         self.settled = False  # settle_gc() done
+        self.start_mark: QObject | None = None  # ALMDESK_START_MARK (bench/first_start.py)
         self._prepared.connect(self._finish, Qt.ConnectionType.QueuedConnection)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -208,9 +209,12 @@ class App:
         self.scheduler.start()
         QTimer.singleShot(2000, self.run_due)  # missed runs run once at start-up
         self.tray, self.notifier = self._desktop(tray)
+        self.welcome_pending = False  # an empty store: the welcome box is about to be offered
+        self.welcome_box: QMessageBox | None = None
         if (services.paths.root / "demo.json").exists() and self.demo.known():
             QTimer.singleShot(0, self.start_demo)  # re-point the demo connectors at fresh sandboxes
         elif not services.config.connectors():
+            self.welcome_pending = not demo
             QTimer.singleShot(0, self.start_demo if demo else self.offer_demo)
 
     def _desktop(self, tray: bool | None) -> tuple[Tray | None, Notifier]:
@@ -278,7 +282,10 @@ class App:
         try_btn = box.addButton("Try it with the sandbox", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Configure my own", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(try_btn)
+        self.welcome_box = box
         box.exec()
+        self.welcome_box = None
+        self.welcome_pending = False
         if box.clickedButton() is try_btn:
             self.start_demo()
         else:
@@ -345,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     instance.activated.connect(lambda: desktop.raise_window(startup.window))
     crash = desktop.CrashReporter(lambda: startup.window, lambda: _crash_bundle(startup))
     crash.install()
+    _start_marks(startup)
     if args.smoke:
         _smoke(startup)
     startup.window.show()  # the shell paints first; the store is opened right after, in a worker
@@ -356,6 +364,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if startup.app is not None:
         startup.app.close()
     return int(code)
+
+
+def _start_marks(startup: Startup) -> None:
+    """``ALMDESK_START_MARK``: the first-paint and usable marks of :mod:`almdesk.ui.start_mark` (the bench)."""
+    from almdesk.ui import start_mark
+
+    mode = start_mark.wanted()
+    if not mode:
+        return
+
+    def target() -> QWidget | None:
+        app = startup.app
+        if app is None:
+            return None
+        return app.welcome_box if app.welcome_pending else startup.window
+
+    startup.start_mark = start_mark.StartMark(startup.window, target, quit_after=mode == "quit")
 
 
 def _crash_bundle(startup: Startup) -> Path | None:

@@ -1,0 +1,78 @@
+"""Start-up marks for ``bench/first_start.py``: when the window first painted and when it became usable.
+
+Set ``ALMDESK_START_MARK=1`` (or ``quit``) in the GUI's environment and the app writes to stderr, with the
+system-wide monotonic clock (``time.monotonic()``, comparable between processes on Linux)::
+
+    almdesk-mark painted 12345.678901   # the main window's first paint (the shell)
+    almdesk-mark usable 12345.987654    # the app is built, its page filled and painted, the loop idle again
+
+"Usable" is the first paint after :class:`almdesk.app.App` is built of the window the user acts on: the
+main window, or the welcome box when an empty store offers the sandbox; the mark is written from a
+zero-delay timer after that paint, i.e. once the event loop is back and would handle input. With
+``quit`` the app then quits (the bench's children). Unset, nothing is installed and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+ENV = "ALMDESK_START_MARK"
+
+
+def wanted() -> str:
+    """``""`` (no marks), ``"1"`` (marks) or ``"quit"`` (marks, then quit)."""
+    value = os.environ.get(ENV, "").strip().lower()
+    return value if value in ("1", "quit") else ""
+
+
+def write(name: str) -> None:
+    print(f"almdesk-mark {name} {time.monotonic():.6f}", file=sys.stderr, flush=True)
+
+
+class StartMark(QObject):
+    """Watches every paint (an event filter on the application) until the app is usable.
+
+    ``main_window`` is the window shown first; ``target()`` returns the widget whose paint, once the app is
+    built, means usable (None while that widget does not exist yet, e.g. a welcome box not yet open).
+    Signals: none; ``done`` turns True after the usable mark.
+    """
+
+    def __init__(self, main_window: QWidget, target: Callable[[], QWidget | None], *, quit_after: bool) -> None:
+        super().__init__()
+        self.main_window = main_window
+        self.target = target
+        self.quit_after = quit_after
+        self.painted = False
+        self.done = False
+        self._pending = False
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Paint or not isinstance(watched, QWidget) or self.done:
+            return False
+        top = watched.window()
+        if not self.painted and top is self.main_window:
+            self.painted = True
+            write("painted")
+        target = self.target()
+        if target is not None and top is target and not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self._usable)
+        return False
+
+    def _usable(self) -> None:
+        self.done = True
+        write("usable")
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+            if self.quit_after:
+                QTimer.singleShot(0, lambda: QApplication.exit(0))
