@@ -7,7 +7,11 @@ Start-up (:class:`Startup`) shows the main window's shell first — only PySide6
 and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
 models, the four systems, the pages' modules), probes the keyring and opens the store while the shell
 keeps responding; back in the UI thread the page on screen is built. The demo (sandboxes, werkzeug)
-is imported only when it is used. Once the window is up, :func:`settle_gc`
+is imported only when it is used.
+
+``--theme light|dark`` (or ``ALMDESK_THEME``) forces a palette (Fusion style); the default follows the
+desktop. ``ALMDESK_START_MARK=1`` writes monotonic marks of the first paint and of the first usable
+window to stderr (``=quit`` quits after it): ``bench/first_start.py`` reads them (:mod:`almdesk.ui.start_mark`). Once the window is up, :func:`settle_gc`
 moves the start-up objects out of the garbage collector's scans, so a long sync does not pause the
 UI for full collections, and shortens the interpreter's thread switch interval so a sync worker
 hands the GIL back to the UI thread sooner.
@@ -31,6 +35,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidge
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.paths import Paths
+from almdesk.ui import theme
 from almdesk.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -332,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--demo", action="store_true", help="start the sandbox demo when nothing is configured")
     parser.add_argument("--smoke", action="store_true", help="open the window, build every page, then quit")
+    parser.add_argument("--theme", choices=theme.THEMES, default=os.environ.get(theme.THEME_ENV) or "system",
+                        help="colours: system (default; the desktop's light or dark palette), light or dark "
+                             "(the Fusion style); also ALMDESK_THEME")
     args, qt_args = parser.parse_known_args(argv[1:])
     problem = desktop.display_problem()
     if problem is not None:
@@ -343,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setApplicationDisplayName("almdesk")
     qapp.setDesktopFileName(desktop.APP_ID)  # Wayland matches the window to the .desktop file (and its icon)
     qapp.setWindowIcon(desktop.app_icon())
+    theme.apply_theme(qapp, args.theme)
     instance = desktop.SingleInstance(desktop.instance_key(Paths.resolve(args.data_dir).root))
     if not args.smoke and not instance.claim():
         print("almdesk is already running: " + ("its window was raised." if instance.first_answered else

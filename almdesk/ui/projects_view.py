@@ -7,11 +7,12 @@ a CSV/JSON file runs as a job in the runner; a rejected file's line and column a
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,14 +40,15 @@ from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.models import Task
 from almdesk.services import Services
-from almdesk.ui.dialogs import error_label, show_error, split_message
+from almdesk.ui import theme
+from almdesk.ui.dialogs import error_label, show_error
+from almdesk.ui.icons import StatusLabel, icon
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.source_picker import SourcePanel, SourcePickerDialog
 
 PAGE = 500
 STATUSES = ("TODO", "DONE", "NA")
 COLUMNS = ("Task", "Title", "Phase", "Priority", "Status", "Verification", "Tags", "Updated")
-STATUS_COLORS = {"DONE": "#1b7f3b", "NA": "#777777"}
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -140,8 +142,8 @@ class TasksModel(QAbstractTableModel):
         row = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return str(row[index.column()])
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row[4] in STATUS_COLORS:
-            return QColor(STATUS_COLORS[row[4]])
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row[4] in ("DONE", "NA"):
+            return theme.tone(row[4])
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
@@ -225,10 +227,10 @@ class ProjectsView(QWidget):
         self.list.setColumnWidth(0, 120)
         self.list.setColumnWidth(1, 64)
         self.list.currentItemChanged.connect(lambda cur, _prev: self._project_changed())
-        new_btn = QPushButton("&New project…")
+        new_btn = QPushButton(icon("add"), "&New project…")
         new_btn.setObjectName("new_project")
         new_btn.clicked.connect(self.new_project)
-        bind_btn = QPushButton("&Bind to SD Elements…")
+        bind_btn = QPushButton(icon("links"), "&Bind to SD Elements…")
         bind_btn.setObjectName("bind_project")
         bind_btn.clicked.connect(self.bind_project)
         self.source = SourcePanel(services, runner, self)
@@ -256,7 +258,7 @@ class ProjectsView(QWidget):
         for combo in (self.phase, self.status):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.min_priority.valueChanged.connect(lambda _v: self._debounce.start())
-        self.import_btn = QPushButton("&Import tasks…")
+        self.import_btn = QPushButton(icon("import"), "&Import tasks…")
         self.import_btn.setObjectName("import_tasks")
         self.import_btn.clicked.connect(self.import_tasks)
         if _import_tasks_fn() is None:
@@ -280,9 +282,7 @@ class ProjectsView(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.count_label = QLabel()
         self.count_label.setObjectName("task_count")
-        self.import_status = QLabel()
-        self.import_status.setObjectName("import_status")
-        self.import_status.setWordWrap(True)
+        self.import_status = StatusLabel("import_status")
         self.import_error = error_label("import_error")
         self.empty = QLabel("No project yet. Press New project… to create one, then import its tasks.")
         self.empty.setObjectName("projects_empty")
@@ -295,10 +295,11 @@ class ProjectsView(QWidget):
         ll.addWidget(new_btn)
         ll.addWidget(bind_btn)
         filters = QHBoxLayout()
-        filters.addWidget(QLabel("Phase:"))
-        filters.addWidget(self.phase)
-        filters.addWidget(QLabel("Status:"))
-        filters.addWidget(self.status)
+        for text, combo in (("P&hase:", self.phase), ("S&tatus:", self.status)):
+            buddy = QLabel(text)
+            buddy.setBuddy(combo)
+            filters.addWidget(buddy)
+            filters.addWidget(combo)
         filters.addWidget(self.min_priority)
         filters.addWidget(self.search, 1)
         foot = QHBoxLayout()
@@ -321,8 +322,21 @@ class ProjectsView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
+        # Tab follows the page: the list and its buttons, the SD Elements panel, the filters, the table, Import
+        chain = [self.list, new_btn, bind_btn, self.source, self.phase, self.status, self.min_priority, self.search,
+                 self.table, self.import_btn]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+        self.search.setToolTip("Search task id or title (Ctrl+F)")
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self._find)
         runner.finished.connect(self._job_finished)
         self.reload()
+
+    def _find(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
 
     # --- projects -----------------------------------------------------------------------------
     def current_project(self) -> int | None:
@@ -434,7 +448,7 @@ class ProjectsView(QWidget):
             return _import_outcome(result, name, Path(path))
 
         show_error(self.import_error, "")
-        self.import_status.setText(f"Importing {Path(path).name} into {name}…")
+        self.import_status.set_status("running", f"Importing {Path(path).name} into {name}…")
         self.import_btn.setEnabled(False)
         self._import_handle = self.runner.submit(
             JobSpec("import", f"Import tasks into {name} from {Path(path).name}", run), queue=f"import:{pid}")
@@ -457,14 +471,15 @@ class ProjectsView(QWidget):
         self._import_handle = None
         self.import_btn.setEnabled(self.current_project() is not None and _import_tasks_fn() is not None)
         if result is None:
-            self.import_status.setText("Import cancelled; nothing changed.")
+            self.import_status.set_status("cancelled", "Import cancelled; nothing changed.")
             return
         if result.state != "succeeded":
-            hint = str(result.outcome.data.get("hint") or "")
-            self.import_status.setText("")
-            show_error(self.import_error, split_message(result.outcome.message, hint), hint)
+            failure = result.outcome.failure
+            self.import_status.clear()
+            show_error(self.import_error, failure.message if failure else result.outcome.message,
+                       failure.hint if failure else "")
             return
-        self.import_status.setText("✔ " + result.outcome.message)
+        self.import_status.set_status("ok", result.outcome.message)
         self.reload()
         self.changed.emit()
 

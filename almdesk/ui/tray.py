@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QSystemTrayIcon
 
 from almdesk.desktop import app_icon
+from almdesk.ui.icons import icon
 
 if TYPE_CHECKING:
     from almdesk.services import Services
@@ -50,9 +51,9 @@ class Tray(QObject):
         self.available = QSystemTrayIcon.isSystemTrayAvailable() if available is None else available
         self.icon = QSystemTrayIcon(app_icon(), self)
         self.menu = QMenu()
-        self.act_show = QAction("Show almdesk", self)
+        self.act_show = QAction(app_icon(), "&Show almdesk", self)
         self.act_show.triggered.connect(self.show_requested)
-        self.act_quit = QAction("Quit almdesk", self)
+        self.act_quit = QAction(icon("quit"), "&Quit almdesk", self)
         self.act_quit.triggered.connect(self.quit_requested)
         self.status_actions: list[QAction] = []
         self.icon.setContextMenu(self.menu)
@@ -96,7 +97,7 @@ class Tray(QObject):
         self.menu.addSeparator()
         self.status_actions = []
         for line in lines:
-            act = self.menu.addAction(line)
+            act = self.menu.addAction(icon(_line_icon(line)), line)
             act.setEnabled(False)
             self.status_actions.append(act)
         self.menu.addSeparator()
@@ -105,6 +106,11 @@ class Tray(QObject):
     def hide(self) -> None:
         self.timer.stop()
         self.icon.hide()
+
+
+def _line_icon(line: str) -> str:
+    """The status icon of one of :meth:`Tray.lines`."""
+    return "running" if line.startswith("Running") else "pending" if line.startswith(("Queued", "Next")) else "info"
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def test_import_tasks_runs_as_a_job_and_shows_errors(qtbot: QtBot, services: Ser
     with qtbot.waitSignal(view.changed, timeout=20000):
         assert view.import_tasks(str(good)) is not None
         assert not view.import_btn.isEnabled(), "one import at a time"
-    assert view.import_status.text().startswith("✔ Imported tasks.csv into Shop")
+    assert view.import_status.status == "ok" and view.import_status.text().startswith("Imported tasks.csv into Shop")
     assert view.model.total == 30 and view.import_btn.isEnabled()
     jobs = recent_jobs(services.store, kind="import")
     assert jobs and jobs[0]["state"] == "succeeded" and jobs[0]["counts"].get("created") == 30
