@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QSystemTrayIcon
 
@@ -197,7 +197,8 @@ class Notifier(QObject):
         self.notified.emit(notice)
 
     def _failure_in_window(self, notice: Notice) -> None:
-        """No tray: one non-modal box collects the failures until the user closes it."""
+        """No tray: one non-modal box collects the failures until the user closes it (the window and its
+        dialogs stay usable: it was window-modal and blocked the gate dialog it reported on)."""
         line = f"{notice.title}\n{notice.body}"
         box = self.failure_box
         if box is not None and box.isVisible():
@@ -206,5 +207,6 @@ class Notifier(QObject):
         box = QMessageBox(QMessageBox.Icon.Warning, "almdesk: a job failed", line, QMessageBox.StandardButton.Close,
                           self.window)
         box.setObjectName("failure_notice")
+        box.setWindowModality(Qt.WindowModality.NonModal)  # it tells; it must not block the window or a dialog
         self.failure_box = box
-        box.open()
+        box.show()
