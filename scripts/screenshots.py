@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,12 @@ def child(out: Path, theme_name: str, size: str) -> int:
     return 0
 
 
+def gate_done(gate: Any) -> bool:
+    """The gate dialog shows a verdict or an input's error, and is not running."""
+    errors = getattr(gate, "errors", {}).values()
+    return not gate.cancel_btn.isEnabled() and bool(gate.verdict.text() or any(e.isVisible() for e in errors))
+
+
 def close_notices() -> None:
     """The no-tray failure notices (a gate that failed on purpose) are closed before the next shot."""
     from PySide6.QtWidgets import QApplication
@@ -258,8 +265,7 @@ def scenario(drive: Driver, app: Any, octane: Any, latency: Any) -> None:
                 set_value(getattr(gate, attr), value)
         drive.pump(200)
         drive.keys(gate, "alt+r")  # &Run gate
-        drive.wait_for(lambda g=gate: not g.cancel_btn.isEnabled() and (g.verdict.text() or any(
-            e.isVisible() for e in getattr(g, "errors", {}).values())), 30_000)
+        drive.wait_for(partial(gate_done, gate), 30_000)
         close_notices()
         drive.shot(name, 500)
         gate.close()
