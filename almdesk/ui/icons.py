@@ -23,6 +23,10 @@ from almdesk.shipped import resources_dir
 from almdesk.ui import theme
 
 SIZES = (16, 24, 32, 48)
+NAMES = ("test", "sync", "dry-run", "gate", "defect", "cancel", "save", "delete", "revert", "refresh", "copy", "link",
+         "add", "import", "export", "trace", "bundle", "quit",
+         "connectors", "connections", "projects", "jobs", "server", "links",
+         "ok", "failed", "warning", "running", "skipped", "pending", "cancelled", "info")  # the set, as listed above
 
 
 def icon(name: str) -> QIcon:

@@ -144,7 +144,7 @@ class Notifier(QObject):
         self.tray = tray
         self._jobs: dict[int, tuple[str, str]] = {}  # handle → (kind, title), kept from the start
         self.failure_box: QMessageBox | None = None  # without a tray: the open box of failures
-        self.mute_action = QAction("Notify when syncs and gates succeed", self)
+        self.mute_action = QAction("N&otify when syncs and gates succeed", self)
         self.mute_action.setCheckable(True)
         self.mute_action.setChecked(not self.muted)
         self.mute_action.toggled.connect(lambda on: self.set_muted(not on))

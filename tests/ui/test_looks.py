@@ -1,0 +1,190 @@
+"""Looks (issue 18): the icon set is whole, shipped and tinted for the palette; colours come from the palette in
+light and dark; the app-level keyboard (F5, mnemonics, Tab order); the no-tray failure notice does not block;
+the start marks the first-start bench reads."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+from pytestqt.qtbot import QtBot
+
+from almdesk.services import Services
+from almdesk.shipped import resources_dir
+from almdesk.ui import icons, theme
+from almdesk.ui.main_window import MainWindow
+from almdesk.ui.runner import JobRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+MY_FILES = ("main_window", "tray", "projects_view", "server_page", "source_picker", "transfer_dialogs")
+
+
+@pytest.fixture
+def dark(qapp: QApplication) -> Iterator[QPalette]:
+    """The dark theme for one test; the style and palette before it come back after."""
+    style, palette = qapp.style().name(), QPalette(qapp.palette())
+    theme.apply_theme(qapp, "dark")
+    yield qapp.palette()
+    qapp.setStyle(QStyleFactory.create(style))
+    qapp.setPalette(palette)
+
+
+def _ink(name: str) -> float:
+    """The mean lightness (0–255) of the opaque pixels of the 24 px icon ``name``."""
+    image = icons.icon(name).pixmap(24, 24).toImage()
+    values = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+    opaque = [c.lightness() for c in values if c.alpha() > 200]
+    assert opaque, f"icon {name} draws nothing"
+    return sum(opaque) / len(opaque)
+
+
+def test_the_icon_set_is_whole_licensed_and_listed(qtbot: QtBot) -> None:
+    folder = resources_dir() / "icons" / "ui"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "ISC" in (folder / "LICENSE").read_text(encoding="utf-8")
+    for name in icons.NAMES:
+        svg = (folder / f"{name}.svg").read_text(encoding="utf-8")
+        assert "currentColor" in svg and "#" not in re.sub(r"<!--.*?-->", "", svg), name  # tinted, no fixed colour
+        assert f"| `{name}` |" in readme, f"README does not say which upstream icon {name} is"
+        assert not icons.icon(name).isNull(), name
+    assert {p.stem for p in folder.glob("*.svg")} == set(icons.NAMES)
+    assert icons.icon("no-such-icon").isNull()
+
+
+def test_the_frozen_build_keeps_qtsvg_and_the_resources() -> None:
+    spec = (ROOT / "packaging" / "almdesk.spec").read_text(encoding="utf-8")
+    excluded = spec.split("excluded = [", 1)[1].split("]", 1)[0]
+    assert '"PySide6.QtSvg"' not in excluded, "ui/icons.py renders the icons with QtSvg"
+    assert 'root / "resources"' in spec
+
+
+def test_icons_follow_the_palette(qtbot: QtBot, dark: QPalette) -> None:
+    assert theme.is_dark() and _ink("sync") > 160, "light strokes on the dark palette"
+    assert _ink("failed") == pytest.approx(theme.tone("failed").lightness(), abs=40)
+
+
+def test_icons_on_a_light_palette_are_dark(qtbot: QtBot) -> None:
+    if theme.is_dark():
+        pytest.skip("the test process runs with a dark system palette")
+    assert _ink("sync") < 100
+
+
+def test_no_colour_literal_in_the_views() -> None:
+    for name in MY_FILES:
+        source = (ROOT / "almdesk" / "ui" / f"{name}.py").read_text(encoding="utf-8")
+        assert not re.findall(r"#[0-9a-fA-F]{6}\b|QColor\(\"", source), name
+        assert "✔" not in source and "✖" not in source, f"{name}: status glyphs instead of status icons"
+
+
+def test_task_status_colours_follow_a_dark_palette(qtbot: QtBot, services: Services, runner: JobRunner,
+                                                   dark: QPalette) -> None:
+    from almdesk.ui.projects_view import ProjectsView
+    from tests.ui.conftest import bulk_tasks
+
+    pid = services.config.add_project("Shop")
+    bulk_tasks(services, pid, 12)
+    view = ProjectsView(services, runner)
+    qtbot.addWidget(view)
+    model = view.model
+    statuses = {model.rows[r][4]: model.index(r, 4) for r in range(model.rowCount())}
+    assert "DONE" in statuses
+    done = model.data(statuses["DONE"], Qt.ItemDataRole.ForegroundRole)
+    assert done == theme.tone("ok") and done.lightness() > dark.color(QPalette.ColorRole.Base).lightness() + 80
+
+
+def test_apply_theme(qtbot: QtBot, dark: QPalette) -> None:
+    app = QGuiApplication.instance()
+    assert isinstance(app, QApplication) and app.style().name().lower() == "fusion"
+    assert theme.is_dark(dark)
+    assert theme.apply_theme(app, "nonsense") == "system" and theme.is_dark()  # unknown: left as it is
+
+
+def test_main_window_icons_mnemonics_and_f5(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    window = MainWindow(services, runner)
+    qtbot.addWidget(window)
+    window.show()
+    for act in (window.act_new, window.act_test, window.act_sync, window.act_dry, window.act_gate,
+                window.act_defect, window.act_refresh):
+        assert not act.icon().isNull() and "&" in act.text(), act.text()
+    assert len({a.text().split("&")[1][0].lower() for a in (window.act_new, window.act_test, window.act_sync,
+                                                                window.act_dry, window.act_gate,
+                                                                window.act_defect, window.act_refresh)}) == 7
+    for menu in window.menuBar().actions():
+        assert "&" in menu.text()
+        for act in menu.menu().actions():
+            assert act.isSeparator() or "&" in act.text(), act.text()
+    assert all(not window.nav.item(i).icon().isNull() for i in range(window.nav.count()))
+    assert window.act_refresh.shortcut().toString() == "F5"
+    assert window.keyring_label.status is None and window.keyring_label.text().startswith("Keyring:")
+
+    window.nav.setCurrentRow(3)  # Jobs: F5 re-reads the list
+    jobs = window.jobs
+    from almdesk.jobs.context import JobOutcome
+    from almdesk.jobs.record import JobSpec
+
+    with qtbot.waitSignal(runner.finished, timeout=10_000):
+        runner.submit(JobSpec("bundle", "A job the page has not read", lambda _ctx: JobOutcome(True, "done")))
+    jobs.stale = True
+    window.act_refresh.trigger()
+    assert not jobs.stale
+    window.close()
+
+
+def test_projects_tab_order_follows_the_page(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    from almdesk.ui.projects_view import ProjectsView
+
+    services.config.add_project("Shop")
+    view = ProjectsView(services, runner)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    order = [view.phase, view.status, view.min_priority, view.search, view.table]
+    for here, there in zip(order, order[1:], strict=False):
+        assert here.nextInFocusChain() is there or _next_focusable(here) is there, (here.objectName(),
+                                                                                      there.objectName())
+
+
+def _next_focusable(widget):  # type: ignore[no-untyped-def]
+    """The next widget Tab reaches from ``widget``: not its own parts (a spin box's line edit), only ones that
+    take Tab focus."""
+    nxt = widget.nextInFocusChain()
+    while nxt is not widget and (widget.isAncestorOf(nxt) or not (
+            nxt.focusPolicy() & Qt.FocusPolicy.TabFocus and nxt.isVisibleTo(widget.window()) and nxt.isEnabled())):
+        nxt = nxt.nextInFocusChain()
+    return nxt
+
+
+def test_the_failure_notice_blocks_nothing(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    from almdesk.ui.tray import Notice, Notifier
+
+    window = MainWindow(services, runner)
+    qtbot.addWidget(window)
+    notifier = Notifier(runner, window)
+    notifier.show(Notice("Gate failed: Gate on x", "88 matching items", True))
+    box = notifier.failure_box
+    assert box is not None and box.isVisible()
+    assert box.windowModality() == Qt.WindowModality.NonModal and not box.isModal()
+    box.close()
+
+
+def test_start_marks(tmp_path: Path) -> None:
+    """``ALMDESK_START_MARK=quit``: the app writes the painted and usable marks (the welcome box of an empty store
+    painted), in that order, then quits by itself."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ALMDESK_START_MARK": "quit", "PYTHONPATH": str(ROOT)}
+    env.pop("ALMDESK_DEMO", None)
+    proc = subprocess.run([sys.executable, "-c", "import sys; from almdesk.app import main; sys.exit(main())",
+                           "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=ROOT)
+    marks = [line.split() for line in proc.stderr.splitlines() if line.startswith("almdesk-mark ")]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [m[1] for m in marks] == ["painted", "usable"], proc.stderr[-2000:]
+    assert float(marks[0][2]) <= float(marks[1][2])
+    assert (tmp_path / "data" / "almdesk.db").exists()  # usable means the store is open
