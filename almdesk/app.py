@@ -5,8 +5,10 @@
 
 Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
 and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
-models, the four systems, the pages' modules), probes the keyring and opens the store while the shell
-keeps responding; back in the UI thread the page on screen is built. The demo (sandboxes, werkzeug)
+models, the four systems, the pages' modules) and opens the store while the shell keeps responding;
+back in the UI thread the page on screen is built, while the worker goes on to open the keyring (its
+``secretstorage`` import and D-Bus probe: :mod:`almdesk.deferred_secrets`; a use of a secret before that
+waits for it) and to import the other pages' modules. The demo (sandboxes, werkzeug)
 is imported only when it is used.
 
 ``--theme light|dark`` (or ``ALMDESK_THEME``) forces a palette (Fusion style); the default follows the
@@ -105,9 +107,11 @@ def lighten_pyside_import_hook() -> bool:
 
 def prepare(data_dir: str | None) -> Services:
     """The slow, thread-safe part of start-up, run in a worker thread: import the services' modules
-    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, probe
-    the keyring and open the store — :meth:`Services.open`. Creates no Qt object. (The other pages'
-    modules, :data:`LATER_MODULES`, are imported by the same thread once the window is filling.)
+    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, and open
+    the store — :meth:`Services.open` — with a :class:`~almdesk.deferred_secrets.DeferredSecrets` for the
+    keyring (unless ``ALMDESK_SECRETS`` names a mode). Creates no Qt object. The same thread then opens the
+    keyring (:func:`open_keyring`) and imports the other pages' modules, :data:`LATER_MODULES`, once the
+    window is filling.
 
     What is made here is then used from the UI thread, as it is from the job runner's threads: the
     store's engine pools its SQLite connections for any thread (SQLAlchemy's ``QueuePool``, without
@@ -116,9 +120,24 @@ def prepare(data_dir: str | None) -> Services:
     import almdesk.ui.connector_page
     import almdesk.ui.job_dock
     import almdesk.ui.runner  # noqa: F401  (the imports are the point: done here, off the UI thread)
+    from almdesk.deferred_secrets import DeferredSecrets
+    from almdesk.secrets import SECRETS_MODE, SecretStore
     from almdesk.services import Services
 
-    return Services.open(data_dir)
+    if os.environ.get(SECRETS_MODE):  # an explicit secrets mode (or a wrong one) is taken, or refused, now
+        return Services.open(data_dir)
+    return Services.open(data_dir, secrets=cast(SecretStore, DeferredSecrets()))
+
+
+def open_keyring(services: Services) -> None:
+    """The keyring of :func:`prepare`'s services, opened (the start-up worker, once the window is usable)."""
+    from almdesk.deferred_secrets import DeferredSecrets
+    from almdesk.secrets import open_secret_store
+    from almdesk.services.wiring import connector_names
+
+    secrets = services.secrets
+    if isinstance(secrets, DeferredSecrets):
+        secrets.resolve(lambda: open_secret_store(connector_names(services.store)))
 
 
 class Startup(QObject):
@@ -165,9 +184,10 @@ class Startup(QObject):
         except BaseException as exc:
             result = exc
         self._prepared.emit(result)
-        if not isinstance(result, BaseException):  # the pages not shown yet: imported here, not when shown
+        if not isinstance(result, BaseException):  # the keyring, then the pages not shown yet: here, not later
             import importlib
 
+            open_keyring(cast("Services", result))
             for name in LATER_MODULES:
                 importlib.import_module(name)
 

@@ -121,10 +121,8 @@ class MainWindow(QMainWindow):
         runner.finished.connect(lambda _h, result: self._job_finished(result))
         runner.started.connect(lambda _h, _t: self._jobs_refresh())
         status = self.statusBar()
-        warn = services.secrets.warning
         self.keyring_label = StatusLabel("keyring_status")
-        self.keyring_label.set_status("warning" if warn else None,
-                                      warn or f"Keyring: {services.secrets.backend_name}")
+        self._show_keyring()
         status.addWidget(self.keyring_label, 1)
         status.addPermanentWidget(QLabel(f"Data: {services.paths.root}"))
         if sandbox_hint:
@@ -133,6 +131,21 @@ class MainWindow(QMainWindow):
         self._show_page(self.nav.currentRow())
         self._restore()
         self._update_actions()
+
+    def _show_keyring(self) -> None:
+        """The keyring in the status bar; while start-up is still opening it (``resolved`` False), says so and
+        looks again shortly (never waits for it in the UI thread)."""
+        secrets = self.services.secrets
+        if not getattr(secrets, "resolved", True):
+            self.keyring_label.set_status("pending", "Keyring: opening…")
+            QTimer.singleShot(50, self._show_keyring)
+            return
+        try:
+            warn, name = secrets.warning, secrets.backend_name
+        except Exception as exc:  # the opening failed: the store raises it at every use
+            self.keyring_label.set_status("failed", f"The keyring could not be opened: {exc}")
+            return
+        self.keyring_label.set_status("warning" if warn else None, warn or f"Keyring: {name}")
 
     # --- pages, built on first use ------------------------------------------------------------
     def _page(self, index: int) -> Any:

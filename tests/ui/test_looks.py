@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -188,3 +189,50 @@ def test_start_marks(tmp_path: Path) -> None:
     assert [m[1] for m in marks] == ["painted", "usable"], proc.stderr[-2000:]
     assert float(marks[0][2]) <= float(marks[1][2])
     assert (tmp_path / "data" / "almdesk.db").exists()  # usable means the store is open
+
+
+def test_the_keyring_is_opened_after_the_window_is_usable(qtbot: QtBot, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """First start: the store opens without the keyring (its import and D-Bus probe cost ~0.2 s); the worker
+    opens it after the hand-over, and a secret used before that waits for it."""
+    import threading
+
+    import almdesk.app
+    from almdesk.app import App, Startup
+    from almdesk.deferred_secrets import DeferredSecrets
+
+    monkeypatch.delenv("ALMDESK_SECRETS", raising=False)
+    monkeypatch.setattr(App, "offer_demo", lambda self: None)
+    gate = threading.Event()
+    real = almdesk.app.open_keyring
+    monkeypatch.setattr(almdesk.app, "open_keyring", lambda services: (gate.wait(10), real(services)))
+    startup = Startup(str(tmp_path / "data"))
+    qtbot.addWidget(startup.window)
+    startup.window.show()
+    qtbot.waitUntil(lambda: startup.app is not None, timeout=20_000)
+    app = startup.app
+    assert app is not None
+    secrets = app.services.secrets
+    assert isinstance(secrets, DeferredSecrets) and not secrets.resolved  # the window is up, the keyring not yet
+    assert startup.window.keyring_label.status == "pending"
+    gate.set()
+    assert secrets.get("no-such-uid", "token") == ""  # waits for the worker, then answers from the keyring
+    qtbot.waitUntil(lambda: startup.window.keyring_label.text().startswith("Keyring: ")
+                    and startup.window.keyring_label.status is None, timeout=5000)
+    qtbot.waitUntil(lambda: startup.settled, timeout=5000)
+    app.close()
+
+
+def test_deferred_secrets_raise_the_opening_error_at_use() -> None:
+    from almdesk.deferred_secrets import DeferredSecrets
+    from almdesk.errors import ConfigError
+
+    secrets = DeferredSecrets()
+
+    def broken() -> Any:
+        raise ConfigError("ALMDESK_SECRETS='x' is not a secrets mode.", "Set it to env or keyring.")
+
+    secrets.resolve(broken)
+    assert secrets.resolved
+    with pytest.raises(ConfigError):
+        _ = secrets.warning
