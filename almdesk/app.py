@@ -147,10 +147,15 @@ class Startup(QObject):
 
     _prepared = Signal(object)  # emitted by the worker thread, delivered (queued) in the UI thread
 
-    def __init__(self, data_dir: str | None = None, *, demo: bool = False) -> None:
+    def __init__(self, data_dir: str | None = None, *, demo: bool = False, welcome_early: bool = False) -> None:
         super().__init__()
         self.data_dir = data_dir
         self.demo = demo
+        # the very first start (no store yet): with welcome_early the welcome box is shown right after the
+        # shell's first paint, while the worker creates the store; its answer is applied once App is built
+        self.fresh = not Paths.resolve(data_dir).database.exists()
+        self.welcome_early = welcome_early and self.fresh and not demo
+        self.welcome: bool | None = None  # the early welcome box's answer, until App is there to apply it
         self.app: App | None = None
         self.exit_code: int | None = None
         self.window = MainWindow(settings=ui_settings(Paths.resolve(data_dir)))
@@ -166,6 +171,8 @@ class Startup(QObject):
             self._painted = True
             self.window.removeEventFilter(self)
             QTimer.singleShot(0, self.start)
+            if self.welcome_early:
+                QTimer.singleShot(0, self._welcome)
         return False
 
     def start(self) -> None:
@@ -199,8 +206,21 @@ class Startup(QObject):
             self._cannot_start(UserFacingError(f"Start-up failed: {type(result).__name__}: {result}",
                                                "This is a bug in almdesk; the log has the details."))
         elif self.app is None and self.exit_code is None:
-            self.app = App(cast("Services", result), demo=self.demo, window=self.window)
+            self.app = App(cast("Services", result), demo=self.demo, window=self.window,
+                           offer=not self.welcome_early)
+            if self.welcome is not None:  # answered before the store was open
+                self.app.apply_welcome(self.welcome)
             QTimer.singleShot(SETTLE_DELAY_MS, self._settle)  # after the filled window's first paint
+
+    def _welcome(self) -> None:
+        """The early welcome box (its own event loop; the worker's hand-over is handled inside it)."""
+        tried = ask_welcome(self.window)
+        if self.exit_code is not None:
+            return
+        if self.app is not None:
+            self.app.apply_welcome(tried)
+        else:
+            self.welcome = tried
 
     def _cannot_start(self, exc: UserFacingError) -> None:
         QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
@@ -213,11 +233,27 @@ class Startup(QObject):
             self.settled = True
 
 
+def ask_welcome(parent: QWidget) -> bool:
+    """The welcome box of an empty store (object name ``welcome``): True for "Try it with the sandbox"."""
+    box = QMessageBox(parent)
+    box.setObjectName("welcome")
+    box.setWindowTitle("Welcome to almdesk")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText("<b>No connectors yet.</b><br><br>Try every feature now against built-in simulators of "
+                "ALM Octane, Jira, GitHub and Rally running on this computer, or start with your own "
+                "server.")
+    try_btn = box.addButton("&Try it with the sandbox", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("&Configure my own", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(try_btn)
+    box.exec()
+    return box.clickedButton() is try_btn
+
+
 class App:
     """The running application: services, runner, window and (in demo mode) the sandboxes."""
 
     def __init__(self, services: Services, *, demo: bool = False, window: MainWindow | None = None,
-                 tray: bool | None = None) -> None:
+                 tray: bool | None = None, offer: bool = True) -> None:
         from almdesk.ui.runner import JobRunner
 
         self.services = services
@@ -234,12 +270,9 @@ class App:
         self.scheduler.start()
         QTimer.singleShot(2000, self.run_due)  # missed runs run once at start-up
         self.tray, self.notifier = self._desktop(tray)
-        self.welcome_pending = False  # an empty store: the welcome box is about to be offered
-        self.welcome_box: QMessageBox | None = None
         if (services.paths.root / "demo.json").exists() and self.demo.known():
             QTimer.singleShot(0, self.start_demo)  # re-point the demo connectors at fresh sandboxes
-        elif not services.config.connectors():
-            self.welcome_pending = not demo
+        elif not services.config.connectors() and (demo or offer):  # offer=False: Startup asked already
             QTimer.singleShot(0, self.start_demo if demo else self.offer_demo)
 
     def _desktop(self, tray: bool | None) -> tuple[Tray | None, Notifier]:
@@ -298,20 +331,11 @@ class App:
                 log.warning("scheduled sync of connection %s not started: %s", cid, exc)
 
     def offer_demo(self) -> None:
-        box = QMessageBox(self.window)
-        box.setWindowTitle("Welcome to almdesk")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText("<b>No connectors yet.</b><br><br>Try every feature now against built-in simulators of "
-                    "ALM Octane, Jira, GitHub and Rally running on this computer, or start with your own "
-                    "server.")
-        try_btn = box.addButton("Try it with the sandbox", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Configure my own", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(try_btn)
-        self.welcome_box = box
-        box.exec()
-        self.welcome_box = None
-        self.welcome_pending = False
-        if box.clickedButton() is try_btn:
+        self.apply_welcome(ask_welcome(self.window))
+
+    def apply_welcome(self, tried: bool) -> None:
+        """The welcome box's answer: the sandbox demo, or a new connector of one's own."""
+        if tried:
             self.start_demo()
         else:
             self.window.connectors.new()
@@ -377,7 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("almdesk is already running: " + ("its window was raised." if instance.first_answered else
                                                  "it did not answer; look for its window."))
         return 0
-    startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
+    startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1",
+                      welcome_early=not args.smoke)
     instance.activated.connect(lambda: desktop.raise_window(startup.window))
     crash = desktop.CrashReporter(lambda: startup.window, lambda: _crash_bundle(startup))
     crash.install()
@@ -396,20 +421,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start_marks(startup: Startup) -> None:
-    """``ALMDESK_START_MARK``: the first-paint and usable marks of :mod:`almdesk.ui.start_mark` (the bench)."""
+    """``ALMDESK_START_MARK``: the marks of :mod:`almdesk.ui.start_mark` (``bench/first_start.py``)."""
     from almdesk.ui import start_mark
 
     mode = start_mark.wanted()
-    if not mode:
-        return
-
-    def target() -> QWidget | None:
-        app = startup.app
-        if app is None:
-            return None
-        return app.welcome_box if app.welcome_pending else startup.window
-
-    startup.start_mark = start_mark.StartMark(startup.window, target, quit_after=mode == "quit")
+    if mode:
+        startup.start_mark = start_mark.StartMark(
+            startup.window, lambda: startup.window if startup.app is not None else None,
+            quit_after=mode == "quit", expect_welcome=startup.fresh and not startup.demo)
 
 
 def _crash_bundle(startup: Startup) -> Path | None:

@@ -4,12 +4,14 @@ Set ``ALMDESK_START_MARK=1`` (or ``quit``) in the GUI's environment and the app 
 system-wide monotonic clock (``time.monotonic()``, comparable between processes on Linux)::
 
     almdesk-mark painted 12345.678901   # the main window's first paint (the shell)
+    almdesk-mark welcome 12345.701234   # the welcome box of a first start painted (none otherwise)
     almdesk-mark usable 12345.987654    # the app is built, its page filled and painted, the loop idle again
 
-"Usable" is the first paint after :class:`almdesk.app.App` is built of the window the user acts on: the
-main window, or the welcome box when an empty store offers the sandbox; the mark is written from a
-zero-delay timer after that paint, i.e. once the event loop is back and would handle input. With
-``quit`` the app then quits (the bench's children). Unset, nothing is installed and nothing is written.
+"Usable" is the first paint of the main window after :class:`almdesk.app.App` is built (the store open, the
+page on screen filled); "welcome" the first paint of the widget named ``welcome`` (the box a first start
+opens, whose buttons answer at once). Each mark is written from a zero-delay timer after that paint, i.e.
+once the event loop is back and would handle input. With ``quit`` the app then quits (the bench's
+children), after both marks when a welcome box is expected. Unset, nothing is installed or written.
 """
 
 from __future__ import annotations
@@ -38,19 +40,22 @@ def write(name: str) -> None:
 class StartMark(QObject):
     """Watches every paint (an event filter on the application) until the app is usable.
 
-    ``main_window`` is the window shown first; ``target()`` returns the widget whose paint, once the app is
-    built, means usable (None while that widget does not exist yet, e.g. a welcome box not yet open).
-    Signals: none; ``done`` turns True after the usable mark.
+    ``main_window`` is the window shown first; ``target()`` returns the widget whose paint means usable (None
+    until the app is built). Signals: none; ``done`` turns True after the last mark.
     """
 
-    def __init__(self, main_window: QWidget, target: Callable[[], QWidget | None], *, quit_after: bool) -> None:
+    def __init__(self, main_window: QWidget, target: Callable[[], QWidget | None], *, quit_after: bool,
+                 expect_welcome: bool = False) -> None:
         super().__init__()
         self.main_window = main_window
         self.target = target
         self.quit_after = quit_after
+        self.expect_welcome = expect_welcome
         self.painted = False
+        self.welcome = False
+        self.usable = False
         self.done = False
-        self._pending = False
+        self._pending: set[str] = set()
         app = QApplication.instance()
         assert app is not None
         app.installEventFilter(self)
@@ -62,15 +67,21 @@ class StartMark(QObject):
         if not self.painted and top is self.main_window:
             self.painted = True
             write("painted")
+        if not self.welcome and top.objectName() == "welcome" and "welcome" not in self._pending:
+            self._pending.add("welcome")
+            QTimer.singleShot(0, lambda: self._mark("welcome"))
         target = self.target()
-        if target is not None and top is target and not self._pending:
-            self._pending = True
-            QTimer.singleShot(0, self._usable)
+        if not self.usable and target is not None and top is target and "usable" not in self._pending:
+            self._pending.add("usable")
+            QTimer.singleShot(0, lambda: self._mark("usable"))
         return False
 
-    def _usable(self) -> None:
+    def _mark(self, name: str) -> None:
+        setattr(self, name, True)
+        write(name)
+        if not self.usable or (self.expect_welcome and not self.welcome):
+            return
         self.done = True
-        write("usable")
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
