@@ -9,13 +9,14 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication, QMenu, QStyleFactory, QWidget
 from pytestqt.qtbot import QtBot
 
 from almdesk.services import Services
@@ -119,9 +120,10 @@ def test_main_window_icons_mnemonics_and_f5(qtbot: QtBot, services: Services, ru
     assert len({a.text().split("&")[1][0].lower() for a in (window.act_new, window.act_test, window.act_sync,
                                                                 window.act_dry, window.act_gate,
                                                                 window.act_defect, window.act_refresh)}) == 7
-    for menu in window.menuBar().actions():
-        assert "&" in menu.text()
-        for act in menu.menu().actions():
+    for entry in window.menuBar().actions():
+        menu = entry.menu()
+        assert "&" in entry.text() and isinstance(menu, QMenu)
+        for act in menu.actions():
             assert act.isSeparator() or "&" in act.text(), act.text()
     assert all(not window.nav.item(i).icon().isNull() for i in range(window.nav.count()))
     assert window.act_refresh.shortcut().toString() == "F5"
@@ -149,16 +151,16 @@ def test_projects_tab_order_follows_the_page(qtbot: QtBot, services: Services, r
     view.show()
     qtbot.waitExposed(view)
     order = [view.phase, view.status, view.min_priority, view.search, view.table]
-    for here, there in zip(order, order[1:], strict=False):
+    for here, there in pairwise(order):
         assert here.nextInFocusChain() is there or _next_focusable(here) is there, (here.objectName(),
                                                                                       there.objectName())
 
 
-def _next_focusable(widget):  # type: ignore[no-untyped-def]
+def _next_focusable(widget: QWidget) -> QWidget | None:
     """The next widget Tab reaches from ``widget``: not its own parts (a spin box's line edit), only ones that
     take Tab focus."""
     nxt = widget.nextInFocusChain()
-    while nxt is not widget and (widget.isAncestorOf(nxt) or not (
+    while nxt is not None and nxt is not widget and (widget.isAncestorOf(nxt) or not (
             nxt.focusPolicy() & Qt.FocusPolicy.TabFocus and nxt.isVisibleTo(widget.window()) and nxt.isEnabled())):
         nxt = nxt.nextInFocusChain()
     return nxt
