@@ -6,9 +6,10 @@
 Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
 and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
 models, the four systems, the pages' modules) and opens the store while the shell keeps responding;
-back in the UI thread the page on screen is built, while the worker goes on to open the keyring (its
-``secretstorage`` import and D-Bus probe: :mod:`almdesk.deferred_secrets`; a use of a secret before that
-waits for it) and to import the other pages' modules. The demo (sandboxes, werkzeug)
+back in the UI thread the page on screen is built; once it has painted, the worker goes on to open the
+keyring (its ``secretstorage`` import and D-Bus probe: :mod:`almdesk.deferred_secrets`; a use of a secret
+before that opens it there and then) and to import the other pages' modules. On the very first start (no
+store yet) the welcome box opens right after the shell's first paint, while the store is created. The demo (sandboxes, werkzeug)
 is imported only when it is used.
 
 ``--theme light|dark`` (or ``ALMDESK_THEME``) forces a palette (Fusion style); the default follows the
@@ -69,7 +70,8 @@ def ui_settings(paths: Paths) -> QSettings:
     return QSettings(str(paths.root / "ui.ini"), QSettings.Format.IniFormat)
 
 
-SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled
+SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled; the worker goes on then
+RELEASE_TIMEOUT = 10.0  # seconds the worker waits for that at most
 LATER_MODULES = ("almdesk.ui.connection_page", "almdesk.ui.projects_view", "almdesk.ui.jobs_view")
 
 
@@ -121,23 +123,25 @@ def prepare(data_dir: str | None) -> Services:
     import almdesk.ui.job_dock
     import almdesk.ui.runner  # noqa: F401  (the imports are the point: done here, off the UI thread)
     from almdesk.deferred_secrets import DeferredSecrets
-    from almdesk.secrets import SECRETS_MODE, SecretStore
+    from almdesk.secrets import SECRETS_MODE, SecretStore, open_secret_store
     from almdesk.services import Services
+    from almdesk.services.wiring import connector_names
 
     if os.environ.get(SECRETS_MODE):  # an explicit secrets mode (or a wrong one) is taken, or refused, now
         return Services.open(data_dir)
-    return Services.open(data_dir, secrets=cast(SecretStore, DeferredSecrets()))
+    deferred = DeferredSecrets()
+    services = Services.open(data_dir, secrets=cast(SecretStore, deferred))
+    deferred.bind(lambda: open_secret_store(connector_names(services.store)))
+    return services
 
 
 def open_keyring(services: Services) -> None:
     """The keyring of :func:`prepare`'s services, opened (the start-up worker, once the window is usable)."""
     from almdesk.deferred_secrets import DeferredSecrets
-    from almdesk.secrets import open_secret_store
-    from almdesk.services.wiring import connector_names
 
     secrets = services.secrets
     if isinstance(secrets, DeferredSecrets):
-        secrets.resolve(lambda: open_secret_store(connector_names(services.store)))
+        secrets.open()
 
 
 class Startup(QObject):
@@ -165,6 +169,7 @@ class Startup(QObject):
         self.settled = False  # settle_gc() done
         self.start_mark: QObject | None = None  # ALMDESK_START_MARK (bench/first_start.py)
         self._prepared.connect(self._finish, Qt.ConnectionType.QueuedConnection)
+        self._usable = threading.Event()  # set when the filled window has painted: the worker goes on
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Paint and not self._painted:
@@ -194,6 +199,8 @@ class Startup(QObject):
         if not isinstance(result, BaseException):  # the keyring, then the pages not shown yet: here, not later
             import importlib
 
+            # once the filled window has painted (it would compete for the GIL with building it)
+            self._usable.wait(RELEASE_TIMEOUT)
             open_keyring(cast("Services", result))
             for name in LATER_MODULES:
                 importlib.import_module(name)
@@ -223,6 +230,7 @@ class Startup(QObject):
             self.welcome = tried
 
     def _cannot_start(self, exc: UserFacingError) -> None:
+        self._usable.set()
         QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
         self.exit_code = exc.exit_code
         QApplication.quit()
@@ -231,6 +239,7 @@ class Startup(QObject):
         if not self.settled:
             settle_gc()
             self.settled = True
+        self._usable.set()
 
 
 def ask_welcome(parent: QWidget) -> bool:

@@ -8,10 +8,11 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from PySide6.QtCore import Qt
@@ -199,18 +200,17 @@ def test_start_marks(tmp_path: Path) -> None:
 def test_the_keyring_is_opened_after_the_window_is_usable(qtbot: QtBot, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """First start: the store opens without the keyring (its import and D-Bus probe cost ~0.2 s); the worker
-    opens it after the hand-over, and a secret used before that waits for it."""
-    import threading
-
+    opens it once the filled window has painted."""
     import almdesk.app
     from almdesk.app import App, Startup
     from almdesk.deferred_secrets import DeferredSecrets
 
     monkeypatch.delenv("ALMDESK_SECRETS", raising=False)
     monkeypatch.setattr(App, "offer_demo", lambda self: None)
-    gate = threading.Event()
+    opened: list[bool] = []  # whether the filled window had painted (settled) when the worker opened it
     real = almdesk.app.open_keyring
-    monkeypatch.setattr(almdesk.app, "open_keyring", lambda services: (gate.wait(10), real(services)))
+    monkeypatch.setattr(almdesk.app, "open_keyring", lambda services: (opened.append(startup.settled),
+                                                                       real(services)))
     startup = Startup(str(tmp_path / "data"))
     qtbot.addWidget(startup.window)
     startup.window.show()
@@ -220,12 +220,34 @@ def test_the_keyring_is_opened_after_the_window_is_usable(qtbot: QtBot, tmp_path
     secrets = app.services.secrets
     assert isinstance(secrets, DeferredSecrets) and not secrets.resolved  # the window is up, the keyring not yet
     assert startup.window.keyring_label.status == "pending"
-    gate.set()
-    assert secrets.get("no-such-uid", "token") == ""  # waits for the worker, then answers from the keyring
+    qtbot.waitUntil(lambda: secrets.resolved, timeout=15_000)
+    assert opened == [True], "opened by the worker once the window had painted"
     qtbot.waitUntil(lambda: startup.window.keyring_label.text().startswith("Keyring: ")
                     and startup.window.keyring_label.status is None, timeout=5000)
+    assert secrets.get("no-such-uid", "token") == ""  # the keyring's answer
     _untune(startup, qtbot)
     app.close()
+
+
+def test_a_secret_used_early_opens_the_keyring_there(qtbot: QtBot) -> None:
+    from almdesk.deferred_secrets import DeferredSecrets
+    from almdesk.secrets import SecretStore
+
+    made: list[str] = []
+
+    class Fake:
+        warning = ""
+
+        def get(self, uid: str, field: str) -> str:
+            return f"{uid}/{field}"
+
+    secrets = DeferredSecrets()
+    secrets.bind(lambda: (made.append(threading.current_thread().name), cast(SecretStore, Fake()))[1])
+    assert not secrets.resolved
+    assert secrets.get("u", "token") == "u/token"  # opened in this thread, not waiting for a worker
+    assert made == [threading.current_thread().name] and secrets.resolved
+    secrets.open()  # the worker's later call changes nothing
+    assert len(made) == 1
 
 
 def test_deferred_secrets_raise_the_opening_error_at_use() -> None:
@@ -237,7 +259,8 @@ def test_deferred_secrets_raise_the_opening_error_at_use() -> None:
     def broken() -> Any:
         raise ConfigError("ALMDESK_SECRETS='x' is not a secrets mode.", "Set it to env or keyring.")
 
-    secrets.resolve(broken)
+    secrets.bind(broken)
+    secrets.open()
     assert secrets.resolved
     with pytest.raises(ConfigError):
         _ = secrets.warning
