@@ -14,7 +14,7 @@ reported and skipped, never faked.
 Shots (``THEME-WxH-NAME.png``): ``connector-testing`` (Test Connection mid-way: the sandbox answers slowly),
 ``connector-failed-field`` (a bad Location, saved: the field's error), ``connection-form``, ``sync-console``
 (a dry run, finished), ``gate-passed``, ``gate-failed``, ``gate-could-not-run`` (an unknown release),
-``create-defect`` (the form filled), ``jobs``. Secrets never appear: secret fields show only a "stored in
+``create-defect`` (the form filled), ``jobs``, ``projects``, ``server``. Secrets never appear: secret fields show only a "stored in
 the keyring" placeholder.
 """
 
@@ -287,6 +287,11 @@ def scenario(drive: Driver, app: Any, octane: Any, latency: Any) -> None:
     # 7. Jobs (Ctrl+4, F5)
     drive.keys(window, "ctrl+4", "F5")
     drive.shot("jobs")
+    # 8. Projects (Ctrl+3) and the SD Elements Server page (Ctrl+5)
+    drive.keys(window, "ctrl+3")
+    drive.shot("projects")
+    drive.keys(window, "ctrl+5")
+    drive.shot("server")
 
 
 def main(argv: list[str] | None = None) -> int:

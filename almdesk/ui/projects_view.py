@@ -2,7 +2,9 @@
 
 The task table is a :class:`TasksModel` that reads ``PAGE`` rows at a time from the store as the
 user scrolls (keyset paging on the row id), so a project of 50,000 tasks opens instantly. Importing
-a CSV/JSON file runs as a job in the runner; a rejected file's line and column are shown inline.
+a CSV/JSON file runs as a job in the runner; a rejected file's line and column are shown inline. The New
+project dialog is :mod:`almdesk.ui.project_dialog`. Keyboard: Tab follows the page (list, its buttons, the
+SD Elements panel, the filters, the table, Import); Ctrl+F goes to the search box.
 """
 
 from __future__ import annotations
@@ -11,15 +13,22 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,7 +44,6 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Select, func, or_, select
 
-from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.models import Task
@@ -43,10 +51,12 @@ from almdesk.services import Services
 from almdesk.ui import theme
 from almdesk.ui.dialogs import error_label, show_error
 from almdesk.ui.icons import StatusLabel, icon
+from almdesk.ui.project_dialog import NewProjectDialog
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.source_picker import SourcePanel, SourcePickerDialog
 
 PAGE = 500
+TITLE_MIN = 220  # px: the Title column is never narrower (the table scrolls sideways instead)
 STATUSES = ("TODO", "DONE", "NA")
 COLUMNS = ("Task", "Title", "Phase", "Priority", "Status", "Verification", "Tags", "Updated")
 Index = QModelIndex | QPersistentModelIndex
@@ -149,57 +159,6 @@ class TasksModel(QAbstractTableModel):
         return None
 
 
-class NewProjectDialog(QDialog):
-    """Name (required), business unit and application, with inline errors."""
-
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.project_id: int | None = None
-        self.setWindowTitle("New project")
-        self.name = QLineEdit()
-        self.name.setObjectName("project_name")
-        self.business_unit = QLineEdit()
-        self.business_unit.setObjectName("project_business_unit")
-        self.application = QLineEdit()
-        self.application.setObjectName("project_application")
-        self.name_error = error_label("project_name_error")
-        self.error = error_label("project_error")
-        box = QWidget()
-        bl = QVBoxLayout(box)
-        bl.setContentsMargins(0, 0, 0, 0)
-        bl.setSpacing(2)
-        bl.addWidget(self.name)
-        bl.addWidget(self.name_error)
-        form = QFormLayout()
-        form.addRow("Name *", box)
-        form.addRow("Business unit", self.business_unit)
-        form.addRow("Application", self.application)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
-        self.buttons.accepted.connect(self.create_project)
-        self.buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("A project holds the tasks that connections sync into an ALM,\n"
-                             "named like SD Elements: business unit / application / project."))
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
-        self.setMinimumWidth(460)
-
-    def create_project(self) -> None:
-        show_error(self.name_error, "")
-        show_error(self.error, "")
-        try:
-            self.project_id = self.services.config.add_project(self.name.text(), self.business_unit.text(),
-                                                               self.application.text())
-        except ConfigError as exc:
-            show_error(self.name_error if exc.field == "name" else self.error, exc.message, exc.hint)
-            self.name.setFocus()
-            return
-        self.accept()
-
-
 def _import_tasks_fn() -> Any:
     """``almdesk.sync.tasks_io.import_tasks`` when the sync package provides it, else None."""
     try:
@@ -277,9 +236,11 @@ class ProjectsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
-        for col, width in enumerate((64, 300, 140, 56, 56, 84, 90, 124)):
+        stamp = self.table.fontMetrics().horizontalAdvance("2026-12-31 23:59") + 18
+        for col, width in enumerate((64, 300, 140, 56, 56, 84, 90, stamp)):
             self.table.setColumnWidth(col, width)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        self.table.viewport().installEventFilter(self)  # the Title column takes the room left, at least TITLE_MIN
         self.count_label = QLabel()
         self.count_label.setObjectName("task_count")
         self.import_status = StatusLabel("import_status")
@@ -333,6 +294,17 @@ class ProjectsView(QWidget):
         find.activated.connect(self._find)
         runner.finished.connect(self._job_finished)
         self.reload()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_title()
+        return False
+
+    def _fit_title(self) -> None:
+        """Title gets the table's width less the other columns, never under TITLE_MIN (then the table scrolls
+        sideways): a stretched column shrank to "…" at 1024 px."""
+        others = sum(self.table.columnWidth(c) for c in range(len(COLUMNS)) if c != 1)
+        self.table.setColumnWidth(1, max(TITLE_MIN, self.table.viewport().width() - others))
 
     def _find(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

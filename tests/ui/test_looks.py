@@ -298,3 +298,22 @@ def test_first_start_asks_welcome_before_the_store_is_open(qtbot: QtBot, tmp_pat
     again = Startup(str(tmp_path / "data"), welcome_early=True)  # the store exists now: no early box
     assert not again.fresh and not again.welcome_early
     again.window.deleteLater()
+
+
+def test_task_titles_stay_readable_at_1024(qtbot: QtBot, services: Services, runner: JobRunner) -> None:
+    """At 1024 px the stretched Title column shrank to "…" (the other columns took the width): it now keeps
+    TITLE_MIN and the table scrolls sideways; on a wide window it takes the room left."""
+    from almdesk.ui.projects_view import TITLE_MIN, ProjectsView
+    from tests.ui.conftest import bulk_tasks
+
+    bulk_tasks(services, services.config.add_project("Shop"), 20)
+    view = ProjectsView(services, runner)
+    qtbot.addWidget(view)
+    view.resize(760, 500)  # the page's share of a 1024 px window
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.table.columnWidth(1) >= TITLE_MIN, timeout=2000)
+    stamp = view.table.fontMetrics().horizontalAdvance("2026-12-31 23:59")
+    assert view.table.columnWidth(7) > stamp, "Updated fits its time"
+    view.resize(1500, 800)
+    qtbot.waitUntil(lambda: view.table.columnWidth(1) > 400, timeout=2000)

@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 from almdesk.jobs.history import recent_jobs
 from almdesk.services import Services
 from almdesk.sync.demo import write_demo_tasks
-from almdesk.ui.projects_view import PAGE, NewProjectDialog, ProjectsView
+from almdesk.ui.project_dialog import NewProjectDialog
+from almdesk.ui.projects_view import PAGE, ProjectsView
 from almdesk.ui.runner import JobRunner
 from tests.ui.conftest import bulk_tasks
 
