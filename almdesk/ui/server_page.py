@@ -75,6 +75,7 @@ class ServerPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("server_progress")
         self.progress.setTextVisible(True)
+        self.progress.hide()  # shown from the first job on (an empty bar read as a stuck job)
         self.status = StatusLabel("server_status")
         self.items = QTreeWidget()
         self.items.setObjectName("server_items")
@@ -122,7 +123,11 @@ class ServerPage(QWidget):
         if not self.source.currentText():
             self.status.setText("No SD Elements connector yet: add one on the Connectors page.")
             return
-        for row in jobs.server_rows(self.services.config, self.source.currentText()):
+        rows = jobs.server_rows(self.services.config, self.source.currentText())
+        if not rows and not self.status.text():
+            self.status.set_status("info", "Nothing read from this server yet: Pull reads its ALM connectors and "
+                                           "connections; Plan shows what a Push would change.")
+        for row in rows:
             item = QTreeWidgetItem([row["kind"], row["server"], row["system"], row["local"], row["state"],
                                     row["frequency"], row["last_job"] + (" · in progress" if row["in_progress"] else "")])
             item.setData(0, Qt.ItemDataRole.UserRole, row["local_name"])
@@ -158,6 +163,7 @@ class ServerPage(QWidget):
             self.status.set_status("warning", f"{exc.message} {exc.hint}")
             return
         self.progress.setRange(0, 0)
+        self.progress.show()
         self.handle = self.runner.submit(spec, queue=f"server:{self.source.currentText()}")
         self._enable()
 
