@@ -209,13 +209,13 @@ class StepList(QWidget):
             self._show_detail(item)
 
     # --- reading ----------------------------------------------------------------------------
+    def rows(self) -> list[QTreeWidgetItem]:
+        """The step rows, in list order."""
+        return [item for i in range(self.tree.topLevelItemCount()) if (item := self.tree.topLevelItem(i))]
+
     def statuses(self) -> dict[str, str]:
         """Step title → status (ok, warning, failed, skipped, running, pending), in list order."""
-        out: dict[str, str] = {}
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            out[item.text(1)] = str(item.data(0, STATUS_ROLE))
-        return out
+        return {item.text(1): str(item.data(0, STATUS_ROLE)) for item in self.rows()}
 
     def _step_text(self, item: QTreeWidgetItem) -> str:
         status = str(item.data(0, STATUS_ROLE))
@@ -235,7 +235,7 @@ class StepList(QWidget):
     def diagnostic(self) -> str:
         """The run as plain text: the title, every step with status, time, result and hint, the summary."""
         lines = [self.title.text()]
-        lines += [self._step_text(self.tree.topLevelItem(i)) for i in range(self.tree.topLevelItemCount())]
+        lines += [self._step_text(item) for item in self.rows()]
         if self._final:
             lines.append(self._final)
         return self._mask("\n".join(lines)) + "\n"
