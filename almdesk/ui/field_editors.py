@@ -6,7 +6,8 @@ priority map), and a server-backed picker for a field the system can list.
 with, and a bad row is a ConfigError naming the row. :class:`ServerPicker` is an editable, filterable
 combo with a "↻" button: the button runs the field's :class:`~almdesk.services.choices.ChoiceQuery`
 job in the :class:`~almdesk.ui.runner.JobRunner` (never on the UI thread) and fills the combo; any
-text is still accepted, and errors go to the form's label under the field.
+text is still accepted, and errors go to the form's label under the field. For a list field (``MULTI_CHOICE``
+without fixed choices, e.g. Jira's done statuses) picking a value adds it to the comma-separated text.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from almdesk.base.fields import Field, PairTable
+from almdesk.base.fields import Field, FieldKind, PairTable, split_list
 from almdesk.errors import ConfigError
 from almdesk.jobs.record import JobResult
 from almdesk.services.choices import ChoiceList, ChoiceQuery
@@ -162,6 +163,8 @@ class ServerPicker(QWidget):
         self.field = fld
         self.pickers = pickers
         self.report = report
+        self.multi = fld.kind is FieldKind.MULTI_CHOICE
+        self._typed = ""  # the text before a pick (a list field adds the pick to it)
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -192,27 +195,41 @@ class ServerPicker(QWidget):
         lay.addWidget(self.button)
         lay.addWidget(self.status)
         self.setFocusProxy(self.combo)
-        line.textEdited.connect(lambda _t: self.changed.emit())
+        line.textEdited.connect(self._edited)
         self.combo.activated.connect(self._activated)
         self.handle: int | None = None
         pickers.runner.finished.connect(self._finished)
 
     # --- value ------------------------------------------------------------------------------
+    def _edited(self, text: str) -> None:
+        self._typed = text
+        self.changed.emit()
+
     def text(self) -> str:
         """The value: a listed label stands for its value; anything else typed is taken as it is."""
         shown = self.combo.currentText().strip()
+        if self.multi:
+            return shown
         idx = self.combo.findText(shown, Qt.MatchFlag.MatchExactly)
         return str(self.combo.itemData(idx)) if idx >= 0 else shown
 
     def set_text(self, value: str) -> None:
+        self._typed = value
         self.combo.blockSignals(True)
         self.combo.setEditText(value)
         self.combo.blockSignals(False)
 
     def _activated(self, index: int) -> None:
         value = self.combo.itemData(index)
-        if value is not None:
-            self.combo.setEditText(str(value))
+        if value is not None and self.multi:
+            items = split_list(self._typed)
+            if str(value) not in items:
+                items.append(str(value))
+            self._typed = ", ".join(items)
+            self.combo.setEditText(self._typed)
+        elif value is not None:
+            self._typed = str(value)
+            self.combo.setEditText(self._typed)
         self.changed.emit()
 
     # --- listing ----------------------------------------------------------------------------
@@ -249,7 +266,7 @@ class ServerPicker(QWidget):
 
     def fill(self, choices: list[tuple[str, str]]) -> None:
         """Offer ``choices`` (value, label), keeping the text typed so far."""
-        current = self.text()
+        current = self.combo.currentText() if self.multi else self.text()
         self.combo.blockSignals(True)
         self.combo.clear()
         for value, label in choices:

@@ -188,7 +188,8 @@ class FieldForm(QWidget):
             table = PairTableEdit(f, f.table)
             table.changed.connect(self.changed)
             return table
-        if self.pickers is not None and f.name in self.listable and kind in (FieldKind.TEXT, FieldKind.URL):
+        if self.pickers is not None and f.name in self.listable and (
+                kind in (FieldKind.TEXT, FieldKind.URL) or (kind is FieldKind.MULTI_CHOICE and not f.choices)):
             picker = ServerPicker(f, self.pickers, functools.partial(self._report, f.name))
             picker.changed.connect(self.changed)
             return picker

@@ -36,6 +36,8 @@ def test_projects_issue_types_and_transitions(jira: SandboxServer, http: HttpFac
 
     params = {"alm_project": "DEMO", "jira_issue_type": "Bug"}
     transitions = dict(list_choices(SYSTEM, "jira_close_transition", connector, params, http).choices)
+    statuses = [v for v, _ in list_choices(SYSTEM, "jira_done_statuses", connector, params, http).choices]
+    assert {"Resolved", "Closed"} <= set(statuses) and len(statuses) == len(set(statuses))
     assert "Close Issue" in transitions and transitions["Close Issue"].startswith("Close Issue (from ")
 
 

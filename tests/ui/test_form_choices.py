@@ -201,6 +201,15 @@ def test_jira_issue_type_picker_lists_the_typed_project(qtbot, services: Service
     completer = issue_type.combo.completer()
     completer.setCompletionPrefix(issue_type.values()[0][1:3].lower())
     assert completer.completionCount() >= 1
+    done = _picker(form, "jira_done_statuses")  # a list field: a pick is added to the list
+    assert done.text() == "Resolved,Closed"
+    with qtbot.waitSignal(runner.finished, timeout=20000):
+        qtbot.mouseClick(done.button, Qt.MouseButton.LeftButton)
+    extra = next(v for v in done.values() if v not in ("Resolved", "Closed"))
+    done.combo.activated.emit(done.values().index(extra))
+    assert form.values()["jira_done_statuses"] == f"Resolved, Closed, {extra}"
+    parsed = parse_fields(system.connection_fields, form.values())
+    assert parsed["jira_done_statuses"] == ["Resolved", "Closed", extra] and parsed["alm_project"] == "SEC"
     project.set_text("")
     with qtbot.waitSignal(runner.finished, timeout=20000):
         qtbot.mouseClick(issue_type.button, Qt.MouseButton.LeftButton)

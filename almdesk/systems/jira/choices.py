@@ -3,7 +3,7 @@ workflow transitions its issues offer.
 
 Contract (:class:`~almdesk.systems.base.ChoicesModule`): ``choices(field, connector, params, http)``
 returns (value, label) pairs, read with the connector settings and the connection params as given.
-The issue types, versions and transitions need ``alm_project``: without it, a ConfigError names that
+The issue types, versions, statuses and transitions need ``alm_project``: without it, a ConfigError names that
 field. Transitions come from the project's issues (Jira has no project-wide transition list a plain
 account may read): the union over up to 50 recently updated issues of the issue type.
 """
@@ -20,7 +20,7 @@ from almdesk.systems.jira import jql
 from almdesk.systems.jira.client import JiraClient
 
 LISTABLE = frozenset({"alm_project", "jira_issue_type", "alm_project_version", "jira_close_transition",
-                      "jira_reopen_transition"})
+                      "jira_reopen_transition", "jira_done_statuses"})
 SAMPLE = 50  # issues read for their transitions
 
 
@@ -45,11 +45,21 @@ def choices(field: str, connector: ConnectorSettings, params: Mapping[str, Any],
         if field == "alm_project_version":
             return [(str(v["name"]), str(v["name"]) + (" (released)" if v.get("released") else ""))
                     for v in client.versions(project) if not v.get("archived")]
+        if field == "jira_done_statuses":
+            return _statuses(client, project, str(params.get("jira_issue_type") or "").strip())
         if field in ("jira_close_transition", "jira_reopen_transition"):
             return _transitions(client, project, str(params.get("jira_issue_type") or "").strip())
         raise ConfigError(f"Jira cannot list {field!r}.", "Type the value instead.", field=field)
     finally:
         client.close()
+
+
+def _statuses(client: JiraClient, project: str, issue_type: str) -> list[tuple[str, str]]:
+    """The statuses of the issue type's workflow (every type's when it is not named or not found)."""
+    per_type = client.project_statuses(project)
+    chosen = [e for e in per_type if str(e.get("name") or "").lower() == issue_type.lower()] or per_type
+    names = dict.fromkeys(str(s.get("name")) for e in chosen for s in e.get("statuses") or [])
+    return [(name, name) for name in names]
 
 
 def _transitions(client: JiraClient, project: str, issue_type: str) -> list[tuple[str, str]]:
