@@ -8,7 +8,15 @@ from almdesk.base.fields import Field
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import ALM_TARGET, SDE_USER_NAMES, Capability, Declared, SyncAdapter, SystemMap, TargetInput
+from almdesk.systems.base import (
+    ALM_TARGET,
+    SDE_USER_NAMES,
+    Capability,
+    Declared,
+    SyncAdapter,
+    SystemMap,
+    TargetInput,
+)
 from almdesk.systems.rally import actions, choices, steps
 from almdesk.systems.rally.fields import (
     CONNECTION_FIELDS,
