@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -64,8 +65,7 @@ class PairTableEdit(QWidget):
         self.table.verticalHeader().setVisible(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table for the next field
-        self.table.setMinimumHeight(110)
-        self.table.setMaximumHeight(180)
+        self.table.setFixedHeight(150)
         self.add_btn = QPushButton("Add row")
         self.add_btn.setObjectName(f"add_row_{fld.name}")
         self.add_btn.setIcon(icon("add"))
@@ -91,6 +91,7 @@ class PairTableEdit(QWidget):
         self._loaded_rows: list[tuple[str, str]] = []
         self.table.itemChanged.connect(lambda _i: self.changed.emit())
         self.setFocusProxy(self.table)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # no stretching in a tall page
 
     def set_text(self, text: str) -> None:
         """Show the stored value; text that is not a JSON object is kept as it is until the table is edited."""

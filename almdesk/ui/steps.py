@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -52,6 +54,47 @@ def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def wrapped_height(text: str, font: QFont, width: int) -> int:
+    """The height ``text`` takes word-wrapped to ``width`` pixels (as the item views draw it)."""
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    height = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(max(width, 20))
+        height += line.height()
+    layout.endLayout()
+    return max(int(height + 0.999), QFontMetrics(font).height())
+
+
+class _WrapResults(QStyledItemDelegate):
+    """Rows as tall as their wrapped Result; the Result drawn wrapping, never elided."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if index.column() == 3:
+            option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+            option.textElideMode = Qt.TextElideMode.ElideNone
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        if index.column() != 3:
+            return size
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        width = self.tree.columnWidth(3) - 10  # the item's text margins
+        return QSize(size.width(), max(size.height(), wrapped_height(opt.text, opt.font, width) + 4))
 
 
 class StepList(QWidget):
@@ -93,7 +136,8 @@ class StepList(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.sectionResized.connect(lambda *_a: self.tree.doItemsLayout())  # re-wrap rows to the new width
+        self.tree.setItemDelegate(_WrapResults(self.tree))
+        header.sectionResized.connect(self._rewrap)
         self.tree.setColumnWidth(0, 28)
         self.summary = QLabel("Press Test Connection to check every step from DNS to permissions.")
         self.summary.setObjectName("step_summary")
@@ -120,6 +164,10 @@ class StepList(QWidget):
         self._final = ""
         self._secrets: set[str] = set()
         self.tree.currentItemChanged.connect(self._show_detail)
+
+    def _rewrap(self, column: int, _old: int, _new: int) -> None:
+        if column == 3:  # the rows' heights follow the Result column's width
+            self.tree.scheduleDelayedItemsLayout()
 
     # --- feeding ----------------------------------------------------------------------------
     def set_secrets(self, values: Iterable[str]) -> None:
@@ -181,6 +229,8 @@ class StepList(QWidget):
 
     def _add(self, key: str, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(["", title, "", ""])
+        for column in (0, 1, 3):
+            item.setTextAlignment(column, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.tree.addTopLevelItem(item)
         self._items[key] = item

@@ -67,12 +67,33 @@ def test_every_choice_has_a_label(qtbot, services: Services) -> None:  # type: i
     assert "ALM" in policy.choice_label("alm")
 
 
+def test_every_listable_field_gets_a_picker(qtbot, services: Services, runner: JobRunner) -> None:  # type: ignore[no-untyped-def]
+    from almdesk.base.settings import ConnectorSettings
+
+    listed = 0
+    for system in services.registry:
+        if system.name not in SYSTEM_NAMES:
+            continue
+        query = ChoiceQuery(services, system, lambda: ConnectorSettings("x", "x", {}), dict)
+        for fields in (system.connector_fields, connection_fields(system)):
+            form = FieldForm(fields, pickers=Pickers(runner, query))
+            qtbot.addWidget(form)
+            for f in fields:
+                picked = isinstance(form.editors[f.name], ServerPicker)
+                assert picked == (f.name in system.listable and not f.choices and f.kind is not FieldKind.SECRET), \
+                    (system.name, f.name)
+                listed += picked
+    assert listed >= 12
+    assert not isinstance(FieldForm(connection_fields(services.registry.get("jira"))).editors["alm_project"],
+                          ServerPicker)  # no pickers given: the plain editor
+
+
 def _status_form(editor: ConnectionEditor) -> FieldForm:
     return editor.forms["Status"]
 
 
 def test_priority_map_table_round_trips_and_names_a_bad_row(qtbot, services: Services,  # type: ignore[no-untyped-def]
-                                                            octane: OctaneEnv) -> None:
+                                                            octane: OctaneEnv, shot) -> None:
     info = services.config.connection(octane.connection_id)
     services.config.save_connection(info.alias, octane.connector_id, "Shop",
                                     {**info.params, "alm_priority_map": MAP}, connection_id=info.id)
@@ -100,6 +121,8 @@ def test_priority_map_table_round_trips_and_names_a_bad_row(qtbot, services: Ser
     assert not editor.save()
     error = form.errors["alm_priority_map"]
     assert not error.isHidden() and "row 4" in error.text()
+    editor.resize(1024, 700)
+    shot(editor, "connection-priority-map-bad-row")
     assert services.config.connection(octane.connection_id).params["alm_priority_map"] == MAP  # nothing saved
     table.table.item(3, 0).setText("11-12")
     with pytest.raises(FieldErrors) as out_of_range:
@@ -130,7 +153,7 @@ def _picker(form: FieldForm, name: str) -> ServerPicker:
 
 
 def test_octane_phase_picker_uses_the_unsaved_form(qtbot, services: Services, octane: OctaneEnv,  # type: ignore[no-untyped-def]
-                                                   runner: JobRunner) -> None:
+                                                   runner: JobRunner, shot) -> None:
     system = services.registry.get("octane")
     forms: list[FieldForm] = []
     query = ChoiceQuery.stored(services, octane.connector_id, params=lambda: forms[0].values())
@@ -145,6 +168,8 @@ def test_octane_phase_picker_uses_the_unsaved_form(qtbot, services: Services, oc
         qtbot.mouseClick(picker.button, Qt.MouseButton.LeftButton)
         assert picker.handle is not None and not picker.button.isEnabled()  # running in the worker
     values = picker.values()
+    form.resize(640, 900)
+    shot(form, "form-octane-phase-picker")
     assert "Done" in values and "Closed" not in values  # the story phases, from the form's item type
     index = values.index("Done")
     picker.combo.setCurrentIndex(index)

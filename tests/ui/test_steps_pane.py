@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QSplitter, QWidget
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.ui.runner import JobRunner
-from almdesk.ui.steps import StepList, duration
+from almdesk.ui.steps import StepList, duration, wrapped_height
 from tests.ui.conftest import OctaneEnv
 
 
@@ -38,8 +38,8 @@ def _page(qtbot) -> tuple[QWidget, StepList]:  # type: ignore[no-untyped-def]
 
 
 def test_steps_readable_and_copyable(qtbot, services: Services, octane: OctaneEnv,  # type: ignore[no-untyped-def]
-                                     runner: JobRunner) -> None:
-    _window, steps = _page(qtbot)
+                                     runner: JobRunner, shot) -> None:
+    window, steps = _page(qtbot)
     steps.reset("Testing…")
     result = _run(qtbot, steps, runner, services.test_spec(connector=octane.connector_id))
     assert result.state == "succeeded"
@@ -58,7 +58,12 @@ def test_steps_readable_and_copyable(qtbot, services: Services, octane: OctaneEn
         assert header.sectionSize(1) >= name_width, item.text(1)  # step names never cut
         assert item.text(2) and "…" not in item.text(2)  # the time is whole
         assert item.text(3) == result.outcome.steps[i].detail  # the result shown in the column, not only a tooltip
+        needed = wrapped_height(item.text(3), item.font(3), header.sectionSize(3) - 10)
+        assert tree.visualItemRect(item).height() >= needed, item.text(3)  # wrapped whole, not cut
+    assert any(tree.visualItemRect(tree.topLevelItem(i)).height() > tree.fontMetrics().height() * 1.8
+               for i in range(tree.topLevelItemCount()))  # some long result does take two lines
     assert steps.summary.text().startswith("✔ All")
+    shot(window, "steps-1024x700-passed")
 
     tree.setCurrentItem(tree.topLevelItem(1))
     assert tree.topLevelItem(1).text(1) in steps.detail.toPlainText()
@@ -75,8 +80,8 @@ def test_steps_readable_and_copyable(qtbot, services: Services, octane: OctaneEn
 
 
 def test_failed_step_shows_hint_and_no_leftovers(qtbot, services: Services, octane: OctaneEnv,  # type: ignore[no-untyped-def]
-                                                 runner: JobRunner) -> None:
-    _window, steps = _page(qtbot)
+                                                 runner: JobRunner, shot) -> None:
+    window, steps = _page(qtbot)
     _run(qtbot, steps, runner, services.test_spec(connector=octane.connector_id))
     passed = steps.statuses()
     wrong = "definitely-wrong-secret-123"
@@ -103,6 +108,7 @@ def test_failed_step_shows_hint_and_no_leftovers(qtbot, services: Services, octa
     assert failure.hint and failure.hint in steps.detail.toPlainText()  # the failed step is selected
     assert steps.summary.text().startswith("✖")
     assert f"Fix: {failure.hint}" in steps.diagnostic() and wrong not in steps.diagnostic()
+    shot(window, "steps-1024x700-failed")
 
 
 def test_duration_is_readable() -> None:
