@@ -30,9 +30,12 @@ CONNECTOR_FIELDS: tuple[Field, ...] = (
           help="Your Jira site: https://<site>.atlassian.net for Cloud, or the Data Center address with any "
                "context path (https://jira.example.com/jira). A pasted board or issue address is cut back to it."),
     Field("deployment", "Deployment", FieldKind.CHOICE, default=AUTO, choices=(AUTO, CLOUD, DC),
+          choice_labels=("Detect from the server", "Jira Cloud", "Jira Data Center / Server"),
           help="auto: read it from the server (/rest/api/2/serverInfo). cloud: Jira Cloud (REST v3). "
                "datacenter: Jira Data Center or Server (REST v2)."),
     Field("auth_method", "Authentication", FieldKind.CHOICE, default=API_TOKEN, choices=(API_TOKEN, PAT, BASIC),
+          choice_labels=("API token (e-mail + token, Cloud)", "Personal access token (Data Center)",
+                         "Username + password (Data Center)"),
           help="api_token: Jira Cloud, your Atlassian account e-mail + an API token. pat: Data Center personal "
                "access token (sent as Bearer). basic: Data Center username + password."),
     Field("user", "E-mail or username", FieldKind.TEXT, placeholder="name@example.com",
