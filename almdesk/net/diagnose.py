@@ -21,6 +21,7 @@ from almdesk.base.records import Step
 from almdesk.base.settings import NetworkSettings, is_loopback
 from almdesk.errors import RemoteError
 from almdesk.net.certs import CertInfo, Handshake, handshake, route_for, unverified_context
+from almdesk.net.clientcert import refused_by_server
 from almdesk.net.diag_route import Route, read_head
 from almdesk.net.diag_tls import CAUSE_TEXT, cause, certificate_error, handshake_error, not_tls_error
 from almdesk.net.diag_x509 import DerError
@@ -96,9 +97,10 @@ class Diagnosis:
             return (f"{WARNING}Not used: http:// is not encrypted, so passwords and tokens cross the network in "
                     "clear text. Use https:// if the server offers it.")
         context = self._context(self.network)
-        if context is None:
+        if context is None or not self.network.verify:
             return self._tls_unverified()
         shake = self._handshake(context)
+        self._client_cert_accepted(context, shake)
         try:
             cert = shake.certificate
         except DerError as exc:
@@ -107,14 +109,15 @@ class Diagnosis:
                   f"names {', '.join(cert.sans) or '(none)'}; expires {cert.not_after:%Y-%m-%d}")
         days = cert.days_left()
         if days < EXPIRY_WARNING_DAYS:
-            return f"{WARNING}{detail} — in {days} day{'s' if days != 1 else ''}: ask for a renewal soon"
-        return f"{detail} (in {days} days)"
+            return (f"{WARNING}{detail} — in {days} day{'s' if days != 1 else ''}: ask for a renewal soon"
+                    f"{self._client_cert_note()}")
+        return f"{detail} (in {days} days){self._client_cert_note()}"
 
     @staticmethod
     def _context(network: NetworkSettings) -> ssl.SSLContext | None:
         """The verifying context requests use: in system mode they also load $REQUESTS_CA_BUNDLE."""
         context = build_ssl_context(network)
-        if context is not None and network.proxy_mode == "system":
+        if context is not None and network.verify and network.proxy_mode == "system":
             env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             if env_bundle and os.path.isfile(env_bundle):
                 context.load_verify_locations(cafile=env_bundle)
@@ -132,9 +135,30 @@ class Diagnosis:
             answer = self._plain_http_answer()
             if answer:
                 raise not_tls_error(route.target.hostport, answer) from None
-            raise handshake_error(exc, route.target.hostport, self.network.timeout) from None
+            raise handshake_error(exc, route.target.hostport, self.network.timeout, self.network) from None
         except OSError as exc:
-            raise handshake_error(exc, route.target.hostport, self.network.timeout) from None
+            raise handshake_error(exc, route.target.hostport, self.network.timeout, self.network) from None
+
+    def _client_cert_accepted(self, context: ssl.SSLContext, shake: Handshake) -> None:
+        """Raise the server's refusal of the client certificate. With TLS 1.3 the handshake completes
+        on the client's side before the server checks the certificate; its alert (``certificate
+        required``, ``unknown ca``) comes with the first read, so a request is sent and read here."""
+        if shake.version != "TLSv1.3":
+            return  # up to TLS 1.2 a refused client certificate fails the handshake itself
+        route = self.route
+        try:
+            sock, _hop = route.open()
+            with context.wrap_socket(sock, server_hostname=route.target.host) as tls:
+                tls.sendall(f"HEAD / HTTP/1.0\r\nHost: {route.target.hostport}\r\n\r\n".encode("latin-1"))
+                tls.recv(1)
+        except (OSError, RemoteError) as exc:
+            refused = refused_by_server(exc, route.target.hostport, self.network)
+            if refused is not None:
+                raise refused from None  # anything else is for the HTTP step to name
+
+    def _client_cert_note(self) -> str:
+        cert = self.network.client_cert
+        return f"; presented the client certificate {cert}" if cert else ""
 
     def _certificate(self, shake: Handshake) -> CertInfo:
         try:
@@ -145,7 +169,9 @@ class Diagnosis:
                               "the connector's CA bundle.", field="ca_bundle") from None
 
     def _tls_unverified(self) -> str:
-        shake = self._handshake(unverified_context())
+        context = build_ssl_context(self.network) or unverified_context()  # it presents the client certificate
+        shake = self._handshake(context)
+        self._client_cert_accepted(context, shake)
         cert = self._certificate(shake)
         verdict = "it would pass validation: turn validation back on"
         try:
@@ -155,7 +181,8 @@ class Diagnosis:
         except (OSError, RemoteError) as exc:
             verdict = f"it could not be checked: {exc}"
         return (f"{WARNING}Certificate validation is off for this connector ({verdict}). {shake.version}; "
-                f"certificate {cert.subject}, issued by {cert.issuer}; SHA-256 {cert.sha256}")
+                f"certificate {cert.subject}, issued by {cert.issuer}; SHA-256 {cert.sha256}"
+                f"{self._client_cert_note()}")
 
     def _plain_http_answer(self) -> str:
         """The status line when the server answers plain HTTP on the port, else ''."""
