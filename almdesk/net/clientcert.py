@@ -15,12 +15,14 @@ unknown`` / ``certificate revoked`` / ``certificate expired``.
 
 from __future__ import annotations
 
+import socket
 import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from almdesk.base.settings import CLIENT_CERT_PARAMS, CLIENT_KEY_SECRET, NetworkSettings
-from almdesk.errors import ConfigError, RemoteError
+from almdesk.errors import ConfigError, RemoteError, UserFacingError
+from almdesk.net.diag_route import Route
 
 CERT_FIELD, KEY_FIELD = CLIENT_CERT_PARAMS
 PASS_FIELD = CLIENT_KEY_SECRET
@@ -70,8 +72,9 @@ def check_files(network: NetworkSettings, *, need_passphrase: bool = True) -> tu
         raise _not_pem(cert_path, cert_pem, "client certificate", CERT_FIELD)
     key_pem = cert_pem if key_path == cert_path else _read(key_path, "client key", KEY_FIELD)
     if _KEY_PEM not in key_pem:
-        if key_path == cert_path:
-            raise ConfigError(f"The client certificate file {cert_path} holds no private key.",
+        if key_path == cert_path or b"-----BEGIN " in key_pem:
+            what = "client certificate" if key_path == cert_path else "client key"
+            raise ConfigError(f"The {what} file {key_path} holds no private key.",
                               "Choose the key's PEM file as Client key, or use a PEM file that holds both.",
                               field=KEY_FIELD)
         raise _not_pem(key_path, key_pem, "client key", key_field)
@@ -151,7 +154,80 @@ def with_client_cert(context: ssl.SSLContext, network: NetworkSettings) -> ssl.S
 
 def unverified_with_client_cert(network: NetworkSettings) -> ssl.SSLContext:
     """A context that checks nothing about the server (validation off) but presents the client certificate."""
+    return with_client_cert(_unverified(), network)
+
+
+PROBE_WAIT = 2.0  # seconds to wait for a word from a server that sends no session ticket
+
+
+def probe(sock: socket.socket, context: ssl.SSLContext, host: str, timeout: float) -> BaseException | None:
+    """Handshake on ``sock`` (connected, closed here) and wait, without sending anything, for the
+    server's first message: TLS 1.3 servers check the client certificate after the client's side of
+    the handshake is done and answer with a session ticket (accepted) or an alert (refused). Sending
+    a request first would race the server's close: the reset it causes can swallow the alert.
+    Returns the alert's SSLError, or None (accepted, or nothing said within :data:`PROBE_WAIT`)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=host)
+    with sock:
+        sock.settimeout(timeout)
+        try:
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    _pump(sock, tls, incoming, outgoing)
+            sock.sendall(outgoing.read())
+            sock.settimeout(min(timeout, PROBE_WAIT))
+            while True:
+                try:
+                    tls.read(1)
+                    return None  # the server spoke first: it is not refusing
+                except ssl.SSLWantReadError:
+                    if tls.version() == "TLSv1.3" and tls.session is not None and tls.session_reused is False \
+                            and getattr(tls.session, "has_ticket", False):
+                        return None  # a session ticket: the server accepted the handshake
+                    _pump(sock, tls, incoming, outgoing)
+        except ssl.SSLError as exc:
+            return exc
+        except (OSError, EOFError):
+            return None
+
+
+def _pump(sock: socket.socket, tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO) -> None:
+    pending = outgoing.read()
+    if pending:
+        sock.sendall(pending)
+    data = sock.recv(16384)
+    if not data:
+        raise EOFError("the server closed the connection")
+    incoming.write(data)
+
+
+_HIDDEN = ("eof occurred", "unexpected eof", "connection reset", "broken pipe", "connection aborted")
+
+
+def explain_refusal(exc: BaseException, url: str, network: NetworkSettings | None) -> RemoteError | None:
+    """:func:`refused_by_server` for a failed request; when the failure is a bare EOF or reset (the
+    server's close raced the request and swallowed its alert), one :func:`probe` connection hears it."""
+    network = network or NetworkSettings()
+    named = refused_by_server(exc, url, network)
+    text = f"{getattr(exc, 'reason', None) or ''} {exc} {exc.__context__ or ''}".lower()
+    if named is not None or not url.lower().startswith("https:") or not any(h in text for h in _HIDDEN):
+        return named
+    route = Route(url, mode=network.proxy_mode, proxy_url=network.proxy_url, no_proxy=network.no_proxy,
+                  timeout=network.timeout)
+    try:
+        sock, _hop = route.open()
+        context = unverified_with_client_cert(network) if network.client_cert else _unverified()
+    except (OSError, UserFacingError):
+        return None
+    alert = probe(sock, context, route.target.host, network.timeout)
+    return refused_by_server(alert, url, network) if alert is not None else None
+
+
+def _unverified() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    return with_client_cert(context, network)
+    return context

@@ -21,7 +21,7 @@ from almdesk.base.records import Step
 from almdesk.base.settings import NetworkSettings, is_loopback
 from almdesk.errors import RemoteError
 from almdesk.net.certs import CertInfo, Handshake, handshake, route_for, unverified_context
-from almdesk.net.clientcert import refused_by_server
+from almdesk.net.clientcert import probe, refused_by_server
 from almdesk.net.diag_route import Route, read_head
 from almdesk.net.diag_tls import CAUSE_TEXT, cause, certificate_error, handshake_error, not_tls_error
 from almdesk.net.diag_x509 import DerError
@@ -140,21 +140,25 @@ class Diagnosis:
             raise handshake_error(exc, route.target.hostport, self.network.timeout, self.network) from None
 
     def _client_cert_accepted(self, context: ssl.SSLContext, shake: Handshake) -> None:
-        """Raise the server's refusal of the client certificate. With TLS 1.3 the handshake completes
-        on the client's side before the server checks the certificate; its alert (``certificate
-        required``, ``unknown ca``) comes with the first read, so a request is sent and read here."""
-        if shake.version != "TLSv1.3":
-            return  # up to TLS 1.2 a refused client certificate fails the handshake itself
+        """Raise the server's refusal of the connector's client certificate. With TLS 1.3 the handshake
+        completes on the client's side before the server checks the certificate; its alert (``unknown
+        ca``, ``bad certificate``) comes after (see :func:`~almdesk.net.clientcert.probe`). Without a
+        client certificate no extra connection is made here: a server that requires one (``certificate
+        required``) is named by the HTTP step."""
+        if shake.version == "TLSv1.3" and self.network.client_cert:  # up to TLS 1.2 the handshake fails
+            self._raise_refusal(context)
+
+    def _raise_refusal(self, context: ssl.SSLContext) -> None:
+        """One more connection, to hear the server's client-certificate alert; raise it when there is one."""
         route = self.route
         try:
             sock, _hop = route.open()
-            with context.wrap_socket(sock, server_hostname=route.target.host) as tls:
-                tls.sendall(f"HEAD / HTTP/1.0\r\nHost: {route.target.hostport}\r\n\r\n".encode("latin-1"))
-                tls.recv(1)
-        except (OSError, RemoteError) as exc:
-            refused = refused_by_server(exc, route.target.hostport, self.network)
-            if refused is not None:
-                raise refused from None  # anything else is for the HTTP step to name
+        except (OSError, RemoteError):
+            return
+        alert = probe(sock, context, route.target.host, self.network.timeout)
+        refused = refused_by_server(alert, route.target.hostport, self.network) if alert else None
+        if refused is not None:
+            raise refused
 
     def _client_cert_note(self) -> str:
         cert = self.network.client_cert
@@ -215,9 +219,12 @@ class Diagnosis:
             try:
                 resp = send(session, "GET", self.url, what=f"the server {route.target.hostport}",
                             allow_redirects=False, stream=True)
-            except RemoteError:
+            except RemoteError as exc:
                 if route.target.scheme == "http" and route.proxy is None and self._speaks_tls():
                     raise self._speaks_https_error() from None
+                if route.target.scheme == "https" and exc.field != "client_cert":  # a reset may hide the alert
+                    context = build_ssl_context(self.network) or unverified_context()
+                    self._raise_refusal(context)
                 raise
             with resp:
                 return self._http_answer(resp)

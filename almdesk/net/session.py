@@ -35,7 +35,7 @@ from almdesk import __version__
 from almdesk.base.settings import NetworkSettings
 from almdesk.errors import CancelledError, RemoteError, UserFacingError
 from almdesk.net.caps import read_capped
-from almdesk.net.clientcert import refused_by_server, unverified_with_client_cert, with_client_cert
+from almdesk.net.clientcert import explain_refusal, unverified_with_client_cert, with_client_cert
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.redact import SECRET_HEADERS, SECRET_KEY_RE
 from almdesk.net.trace import TraceRecorder
@@ -354,7 +354,7 @@ def send(session: requests.Session, method: str, url: str, *, what: str = "the s
             raise proxy_status_error(label, 407, response.reason or "", endpoint(url).hostport, had_auth)
         return response
     except requests.exceptions.SSLError as exc:
-        raise (refused_by_server(exc, url, getattr(session, "network", None)) or tls_error(exc, url)) from None
+        raise (explain_refusal(exc, url, getattr(session, "network", None)) or tls_error(exc, url)) from None
     except requests.exceptions.ProxyError as exc:
         raise proxy_error(exc, session, url) from None
     except requests.exceptions.ConnectTimeout:

@@ -135,8 +135,8 @@ def check_connector(params: dict[str, Any]) -> dict[str, Any]:
 
 def check_client_cert(params: dict[str, Any], deployment: str) -> None:
     """The client certificate files exist and are PEM (the passphrase is checked when it is used)."""
-    cert, key = (str(params.get(n) or "").strip() for n in (CLIENT_CERT, CLIENT_KEY))
-    params[CLIENT_CERT], params[CLIENT_KEY] = cert, key
+    cert, key = (str(params.pop(n, None) or "").strip() for n in (CLIENT_CERT, CLIENT_KEY))
+    params.update({n: v for n, v in ((CLIENT_CERT, cert), (CLIENT_KEY, key)) if v})  # empty: not stored
     if not cert:
         if key:
             raise ConfigError("Client key is set without a Client certificate.",
