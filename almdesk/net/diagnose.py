@@ -222,7 +222,7 @@ class Diagnosis:
             except RemoteError as exc:
                 if route.target.scheme == "http" and route.proxy is None and self._speaks_tls():
                     raise self._speaks_https_error() from None
-                if route.target.scheme == "https" and exc.field != "client_cert":  # a reset may hide the alert
+                if route.target.scheme == "https" and " was reset" in exc.message:  # it may hide the alert
                     context = build_ssl_context(self.network) or unverified_context()
                     self._raise_refusal(context)
                 raise
