@@ -10,7 +10,10 @@ handed to OpenSSL through a callback, so OpenSSL never prompts on a terminal.
 :func:`refused_by_server` names the server's TLS alert when it refused the handshake for want of a
 (trusted) client certificate: ``certificate required`` (TLS 1.3, no certificate sent), ``unknown ca``
 (a certificate from an authority the server does not trust), ``bad certificate`` / ``certificate
-unknown`` / ``certificate revoked`` / ``certificate expired``.
+unknown`` / ``certificate revoked`` / ``certificate expired``. With TLS 1.3 that alert comes after the
+client's side of the handshake is done, and a request sent at once races the server's close: the reset
+often swallows the alert (a bare "EOF occurred in violation of protocol"). :func:`probe` hears it on a
+connection that sends nothing, and :func:`explain_refusal` uses it for a request that ended that way.
 """
 
 from __future__ import annotations
