@@ -35,6 +35,7 @@ from almdesk import __version__
 from almdesk.base.settings import NetworkSettings
 from almdesk.errors import CancelledError, RemoteError, UserFacingError
 from almdesk.net.caps import read_capped
+from almdesk.net.clientcert import explain_refusal, unverified_with_client_cert, with_client_cert
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.redact import SECRET_HEADERS, SECRET_KEY_RE
 from almdesk.net.trace import TraceRecorder
@@ -257,10 +258,10 @@ class AlmSession(requests.Session):
 
 
 def build_ssl_context(network: NetworkSettings) -> ssl.SSLContext | None:
-    """The context used for verification, or None when verification is off."""
+    """The context used for verification (with the client certificate), or None when verification is off."""
     if not network.verify:
-        return None
-    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return unverified_with_client_cert(network) if network.client_cert else None
+    ctx = with_client_cert(truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT), network)
     # Any certificate in the trust store ends a chain (Python 3.13's default), so a server certificate
     # saved with "Trust this certificate" is trusted even when its issuing CA is not in the bundle.
     ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
@@ -353,7 +354,7 @@ def send(session: requests.Session, method: str, url: str, *, what: str = "the s
             raise proxy_status_error(label, 407, response.reason or "", endpoint(url).hostport, had_auth)
         return response
     except requests.exceptions.SSLError as exc:
-        raise tls_error(exc, url) from None
+        raise (explain_refusal(exc, url, getattr(session, "network", None)) or tls_error(exc, url)) from None
     except requests.exceptions.ProxyError as exc:
         raise proxy_error(exc, session, url) from None
     except requests.exceptions.ConnectTimeout:

@@ -19,7 +19,8 @@ from almdesk.base.settings import ConnectorSettings
 from almdesk.base.shapes import listing
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.session import CrossOriginError, HttpFactory, json_body, send
+from almdesk.systems.jira.cookie import expired_answer, session_cookie, session_expired
 from almdesk.systems.jira.errors import (
     JiraApiError,
     error_parts,
@@ -32,6 +33,7 @@ from almdesk.systems.jira.fields import (
     AUTO,
     BASIC,
     CLOUD,
+    COOKIE,
     DC,
     PAT,
     auth_of,
@@ -79,13 +81,18 @@ class JiraClient:
         http.add_secrets([self._token])
         self.session = http.session(origin=self.base)
         self.session.headers["X-Atlassian-Token"] = "no-check"
+        self._auth: AuthBase | None = (_Bearer(self._token) if self.auth_method == PAT
+                                       else HTTPBasicAuth(self.user, self._token))
+        if self.auth_method == COOKIE:  # to this origin only, never through the cookie jar (see cookie.py)
+            header, values = session_cookie(self._token)
+            http.add_secrets([header, *values])
+            self.session.set_credential("Cookie", header)
+            self._auth = None
         self.ctx = ctx
         configured = deployment_of(connector)
         self.configured = configured
         self.deployment: str | None = configured if configured != AUTO else None
         self.info: ServerInfo | None = None
-        self._auth: AuthBase = (_Bearer(self._token) if self.auth_method == PAT
-                                else HTTPBasicAuth(self.user, self._token))
 
     # --- plumbing -------------------------------------------------------------------------
     @property
@@ -112,12 +119,26 @@ class JiraClient:
         if self.ctx is not None:
             self.ctx.check_cancelled()
         url = self.rest(path, api)
-        response = send(self.session, method, url, what=f"Jira ({what})", params=params, json=json,
-                        auth=None if anonymous else self._auth)
+        response = self.send(method, url, what=f"Jira ({what})", params=params, json=json,
+                             auth=None if anonymous else self._auth)
         return self.check(response, what, expected)
+
+    def send(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+        """:func:`~almdesk.net.session.send` on this client's session; with a session cookie a redirect
+        to another host (the SSO sign-in) is named as the expired browser session."""
+        try:
+            return send(self.session, method, url, what=what, **kwargs)
+        except CrossOriginError as exc:
+            if self.auth_method != COOKIE:
+                raise
+            raise session_expired(f"Jira redirected to a sign-in on another host instead of answering "
+                                  f"({exc.message} The cookie was not sent there)") from None
 
     def check(self, response: requests.Response, what: str, expected: Sequence[int] = (200,)) -> Any:
         status = response.status_code
+        expired = expired_answer(response) if self.auth_method == COOKIE else None
+        if expired is not None:
+            raise expired
         if status in expected:
             return None if status == 204 or not response.content else json_body(response, "Jira")
         if status == 401:
@@ -134,9 +155,9 @@ class JiraClient:
     def server_info(self) -> ServerInfo:
         """Anonymous ``/rest/api/2/serverInfo`` (served by Cloud and Data Center alike)."""
         url = f"{self.base}/rest/api/2/serverInfo"
-        response = send(self.session, "GET", url, what=f"Jira at {self.base}")
-        if response.status_code in (401, 403):  # a site closed to anonymous users: ask again signed in
-            response = send(self.session, "GET", url, what=f"Jira at {self.base}", auth=self._auth)
+        response = self.send("GET", url, what=f"Jira at {self.base}")
+        if response.status_code in (401, 403) and self._auth is not None:  # a site closed to anonymous users
+            response = self.send("GET", url, what=f"Jira at {self.base}", auth=self._auth)  # ask again signed in
         if response.status_code == 404:
             raise RemoteError(f"There is no Jira REST API at {url} (HTTP 404).",
                               "Check the server URL: Cloud is https://<site>.atlassian.net; Data Center needs its "
@@ -341,7 +362,7 @@ class JiraClient:
         if not issues:
             return []
         url = self.rest("issue/bulk")
-        response = send(self.session, "POST", url, what="Jira (the bulk create)", auth=self._auth,
+        response = self.send("POST", url, what="Jira (the bulk create)", auth=self._auth,
                         json={"issueUpdates": [{"fields": f} for f in issues]})
         if response.status_code not in (201, 400):
             self.check(response, "the bulk create", (201,))
