@@ -25,7 +25,7 @@ API_TOKEN, PAT, BASIC, COOKIE = "api_token", "pat", "basic", "cookie"
 AUTH_LABELS = {API_TOKEN: "e-mail + API token", PAT: "personal access token", BASIC: "username + password",
                COOKIE: "a browser session cookie"}
 AUTH_CHOICES = (API_TOKEN, PAT, BASIC, COOKIE)
-AUTH_CHOICE_LABELS = ("E-mail + API token (Cloud)", "Personal access token (Data Center)",
+AUTH_CHOICE_LABELS = ("API token (e-mail + token, Cloud)", "Personal access token (Data Center)",
                       "Username + password (Data Center)", "Browser session cookie (SSO-only sites)")
 CLOUD_HOSTS = (".atlassian.net", ".jira.com", ".jira-dev.com")
 # Where a pasted Data Center browser address stops being the site's base URL (Cloud has no context path).
