@@ -3,6 +3,12 @@
 The UI submits a :class:`~almdesk.jobs.record.JobSpec`; the worker runs it through
 :func:`~almdesk.jobs.record.run_recorded` and reports through signals only. Cancel sets the job's
 event (never ``QThread.terminate``).
+
+One handle per job: :meth:`JobRunner.job` is a running job's record (its spec, store job id, the
+events so far, the latest progress), so a view opened while the job runs (the sync console reopened
+from the dock) starts where the job is; :meth:`JobRunner.set_view` / :meth:`JobRunner.view` name the
+window following a job. Progress is sent at most every ``PROGRESS_INTERVAL`` but never lost: the
+latest value of a burst (50 items created at once) is sent by the runner's timer shortly after.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from almdesk.jobs.context import JobContext, JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
@@ -40,11 +47,15 @@ class _Worker(QObject):
         self.spec = spec
         self.ctx = ctx
         self._last = 0.0
+        self.latest: tuple[int, int, str] | None = None  # written here, read by the runner's timer
+        self.sent: tuple[int, int, str] | None = None
 
     def _progress(self, done: int, total: int, text: str) -> None:
         now = time.monotonic()
+        self.latest = (done, total, text)
         if done >= total or now - self._last >= PROGRESS_INTERVAL:
             self._last = now
+            self.sent = self.latest
             self.progress.emit(self.handle, done, total, text)
 
     def _event(self, ev: JobEvent) -> None:
@@ -66,6 +77,13 @@ class RunningJob:
     thread: QThread | None = None
     worker: _Worker | None = None
     started: float = 0.0
+    events: list[JobEvent] = field(default_factory=list)  # the item events so far (a view opened late reads them)
+    progress: tuple[int, int, str] | None = None  # the latest progress signalled
+
+    @property
+    def job_id(self) -> int | None:
+        """The job's row in the store (None until it started)."""
+        return self.ctx.job_id
 
 
 class JobRunner(QObject):
@@ -88,6 +106,49 @@ class JobRunner(QObject):
         self._queues: dict[str, deque[RunningJob]] = {}
         self._running: dict[str, RunningJob] = {}
         self.jobs: dict[int, RunningJob] = {}
+        self._views: dict[int, QWidget] = {}
+        self.flush_timer = QTimer(self)
+        self.flush_timer.setInterval(round(PROGRESS_INTERVAL * 4000))
+        self.flush_timer.timeout.connect(self._send_latest)
+        self.job_event.connect(self._keep_event)
+        self.progress.connect(self._keep_progress)
+
+    def job(self, handle: int) -> RunningJob | None:
+        """The queued or running job of ``handle`` (None once it ended)."""
+        return self.jobs.get(handle)
+
+    def set_view(self, handle: int, view: QWidget | None) -> None:
+        """``view`` follows the job ``handle`` (None: no longer); it is forgotten when it is destroyed."""
+        if view is None:
+            self._views.pop(handle, None)
+            return
+        self._views[handle] = view
+        view.destroyed.connect(lambda _o=None, h=handle: self._views.pop(h, None))
+
+    def view(self, handle: int) -> QWidget | None:
+        """The window following job ``handle`` (a sync console), if one is open."""
+        return self._views.get(handle)
+
+    @Slot(int, object)
+    def _keep_event(self, handle: int, ev: JobEvent) -> None:
+        job = self.jobs.get(handle)
+        if job is not None:
+            job.events.append(ev)
+
+    @Slot(int, int, int, str)
+    def _keep_progress(self, handle: int, done: int, total: int, text: str) -> None:
+        job = self.jobs.get(handle)
+        if job is not None:
+            job.progress = (done, total, text)
+
+    def _send_latest(self) -> None:
+        """Send the latest progress a worker had to hold back (the rest of a burst)."""
+        for job in list(self._running.values()):
+            worker = job.worker
+            latest = worker.latest if worker is not None else None
+            if worker is not None and latest is not None and latest != worker.sent:
+                worker.sent = latest
+                self.progress.emit(job.handle, *latest)
 
     def submit(self, spec: JobSpec, queue: str | None = None) -> int:
         """Queue ``spec`` behind other jobs of the same connector; returns a handle for cancel()."""
@@ -127,6 +188,8 @@ class JobRunner(QObject):
         worker.done.connect(self._done)
         thread.started.connect(worker.run)
         thread.start()
+        if not self.flush_timer.isActive():
+            self.flush_timer.start()
         self.started.emit(job.handle, job.spec.title)
 
     @Slot(int, object)
@@ -139,6 +202,8 @@ class JobRunner(QObject):
             job.thread.deleteLater()
         if job.worker is not None:
             job.worker.deleteLater()
+        if not self._running:
+            self.flush_timer.stop()
         self.finished.emit(handle, result)
         self._pump(job.queue)
 
