@@ -2,6 +2,10 @@
 selected job's details and item events (:class:`JobDetails`, also what the job dock opens for a job
 that is not a running sync: :class:`JobDetailsDialog`).
 
+The page is the history; the job dock is this session's live list. Both open a job the same way:
+a sync or dry run still running opens its live console (:meth:`JobsView.open_console`, when the page
+has the runner), anything else shows these details.
+
 Times are local with the zone (:func:`~almdesk.ui.dialogs.local_time`); a gate's outcome reads
 passed / failed (it ran) / could not run (:func:`~almdesk.ui.dialogs.job_outcome`).
 
@@ -39,6 +43,7 @@ from almdesk.models import Job, JobEventRow
 from almdesk.services import Services
 from almdesk.ui.dialogs import EVENT_COLORS, LinkTable, RowsModel, job_outcome, local_time
 from almdesk.ui.icons import icon
+from almdesk.ui.runner import JobRunner
 
 JOB_KINDS = ("test-connector", "test-connection", "sync", "dry-run", "gate", "gate-items", "defect", "import",
              "workspaces")
@@ -134,10 +139,10 @@ class JobDetails(QWidget):
         self.event_label.setObjectName("event_count")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.trace_btn)
-        lay.addLayout(head)
+        self.head = QHBoxLayout()
+        self.head.addWidget(self.title, 1)
+        self.head.addWidget(self.trace_btn)
+        lay.addLayout(self.head)
         lay.addWidget(self.detail)
         lay.addWidget(self.events, 1)
         lay.addWidget(self.event_label)
@@ -227,11 +232,13 @@ class JobDetailsDialog(QDialog):
 
 
 class JobsView(QWidget):
-    """Filters (connection, kind, state) and a search over the job history; the selected job's details."""
+    """Filters (connection, kind, state) and a search over the job history; the selected job's details,
+    and (given the ``runner``) the live console of a sync still running."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
+        self.runner = runner
         self.jobs: list[dict[str, Any]] = []
         self.loaded: list[dict[str, Any]] = []
         self.gate_data: dict[int, dict[str, Any]] = {}  # the stored data of the failed gates shown (ran or not)
@@ -273,6 +280,12 @@ class JobsView(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName("job_count")
         self.details = JobDetails(services)
+        self.console_btn = QPushButton(icon("sync"), "Open &console")
+        self.console_btn.setObjectName("open_console")
+        self.console_btn.setToolTip("The live console of this sync (it is still running).")
+        self.console_btn.clicked.connect(self.open_console)
+        self.console_btn.hide()
+        self.details.head.insertWidget(1, self.console_btn)
         # the details' parts, under the names the page always had
         self.title, self.detail, self.trace_btn = self.details.title, self.details.detail, self.details.trace_btn
         self.event_model, self.events, self.event_label = (self.details.event_model, self.details.events,
@@ -372,6 +385,26 @@ class JobsView(QWidget):
     def _show(self, job_id: int | None) -> None:
         self.details.show_job(job_id, "Select a job to see its details." if self.jobs
                               else "No job matches the filters.")
+        self.console_btn.setVisible(self._live_handle() is not None)
+
+    def _live_handle(self) -> int | None:
+        job = self.current
+        if self.runner is None or job is None or job["kind"] not in ("sync", "dry-run") or job["state"] != "running":
+            return None
+        return self.runner.handle_of(int(job["id"]))
+
+    def open_console(self) -> QWidget | None:
+        """The live console of the selected sync (None when it is not running here)."""
+        handle = self._live_handle()
+        if handle is None or self.runner is None:
+            return None
+        from almdesk.ui.sync_console import SyncConsole
+
+        console = SyncConsole.follow(self.services, self.runner, handle, self.window())
+        if console is not None:
+            console.show()
+            console.raise_()
+        return console
 
     def open_trace(self) -> QWidget | None:
         return self.details.open_trace()

@@ -117,6 +117,10 @@ class JobRunner(QObject):
         """The queued or running job of ``handle`` (None once it ended)."""
         return self.jobs.get(handle)
 
+    def handle_of(self, job_id: int) -> int | None:
+        """The handle of the running job recorded as ``job_id`` in the store (None: not run here, or ended)."""
+        return next((h for h, job in self.jobs.items() if job.job_id == job_id), None)
+
     def set_view(self, handle: int, view: QWidget | None) -> None:
         """``view`` follows the job ``handle`` (None: no longer); it is forgotten when it is destroyed."""
         if view is None:

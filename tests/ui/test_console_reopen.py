@@ -172,3 +172,23 @@ def test_jobs_page_searches_and_shows_local_times(qtbot: QtBot, services: Servic
     assert view.count_label.text().startswith("1 of 2")
     view.search.setText("nothing like it")
     assert view.job_model.rowCount() == 0 and view.title.text() == "No job matches the filters."
+
+
+def test_jobs_page_opens_the_console_of_a_running_sync(qtbot: QtBot, services: Services, runner: JobRunner,
+                                                      go: threading.Event) -> None:
+    with qtbot.waitSignal(runner.started, timeout=10000):
+        handle = runner.submit(JobSpec("sync", "Sync burst", burst_job(go)))
+    qtbot.waitUntil(lambda: len(getattr(runner.job(handle), "events", [])) == BURST, timeout=10000)
+    view = JobsView(services, runner)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.current is not None and view.current["state"] == "running"
+    assert view.console_btn.isVisible()
+    console = view.open_console()
+    assert isinstance(console, SyncConsole) and console.handle == handle
+    qtbot.addWidget(console)
+    qtbot.waitUntil(lambda: console.model.rowCount() == BURST, timeout=5000)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        go.set()
+    view.reload()
+    assert not view.console_btn.isVisible() and view.open_console() is None, "ended: the details say it all"
