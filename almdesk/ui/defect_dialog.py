@@ -177,7 +177,7 @@ class DefectDialog(TargetJobDialog):
         if result.state != "succeeded" or not isinstance(item, CreatedItem):
             self.job_failed(result, "Not created.")
             return
-        self.show_created(item, reused=bool(result.outcome.data.get("reused")))
+        self.show_created(item, reused=not result.outcome.counts.get("created"))  # found, not created: a retry
 
     def show_created(self, item: CreatedItem, *, reused: bool = False) -> None:
         """The form is done: the item with its link, Copy link, Open; Create off, Close the default."""

@@ -31,12 +31,14 @@ PROGRESS_INTERVAL = 0.05  # seconds between progress signals a worker sends
 class _Worker(QObject):
     """Runs one job in its thread.
 
-    Signals: progress(handle, done, total, text), job_event(handle, JobEvent), done(handle, JobResult).
+    Signals: progress(handle, seq, done, total, text) — ``seq`` counts the job's progress calls, so the
+    runner drops one that arrives after a newer value it already sent —, job_event(handle, JobEvent),
+    done(handle, JobResult).
     Every signal carries the handle so the runner can connect them to its own slots (queued into
     the UI thread).
     """
 
-    progress = Signal(int, int, int, str)
+    progress = Signal(int, int, int, int, str)
     job_event = Signal(int, object)
     done = Signal(int, object)
 
@@ -47,16 +49,16 @@ class _Worker(QObject):
         self.spec = spec
         self.ctx = ctx
         self._last = 0.0
-        self.latest: tuple[int, int, str] | None = None  # written here, read by the runner's timer
-        self.sent: tuple[int, int, str] | None = None
+        self.seq = 0
+        self.latest: tuple[int, int, int, str] | None = None  # (seq, done, total, text): read by the runner's timer
 
     def _progress(self, done: int, total: int, text: str) -> None:
         now = time.monotonic()
-        self.latest = (done, total, text)
+        self.seq += 1
+        self.latest = (self.seq, done, total, text)  # one assignment: the UI thread reads it whole
         if done >= total or now - self._last >= PROGRESS_INTERVAL:
             self._last = now
-            self.sent = self.latest
-            self.progress.emit(self.handle, done, total, text)
+            self.progress.emit(self.handle, self.seq, done, total, text)
 
     def _event(self, ev: JobEvent) -> None:
         self.job_event.emit(self.handle, ev)
@@ -79,6 +81,7 @@ class RunningJob:
     started: float = 0.0
     events: list[JobEvent] = field(default_factory=list)  # the item events so far (a view opened late reads them)
     progress: tuple[int, int, str] | None = None  # the latest progress signalled
+    progress_seq: int = 0  # its sequence number (see _Worker)
 
     @property
     def job_id(self) -> int | None:
@@ -111,7 +114,6 @@ class JobRunner(QObject):
         self.flush_timer.setInterval(round(PROGRESS_INTERVAL * 4000))
         self.flush_timer.timeout.connect(self._send_latest)
         self.job_event.connect(self._keep_event)
-        self.progress.connect(self._keep_progress)
 
     def job(self, handle: int) -> RunningJob | None:
         """The queued or running job of ``handle`` (None once it ended)."""
@@ -139,20 +141,21 @@ class JobRunner(QObject):
         if job is not None:
             job.events.append(ev)
 
-    @Slot(int, int, int, str)
-    def _keep_progress(self, handle: int, done: int, total: int, text: str) -> None:
+    @Slot(int, int, int, int, str)
+    def _relay(self, handle: int, seq: int, done: int, total: int, text: str) -> None:
+        """A worker's progress, unless a newer one was already sent (by :meth:`_send_latest`)."""
         job = self.jobs.get(handle)
-        if job is not None:
-            job.progress = (done, total, text)
+        if job is None or seq <= job.progress_seq:
+            return
+        job.progress, job.progress_seq = (done, total, text), seq
+        self.progress.emit(handle, done, total, text)
 
     def _send_latest(self) -> None:
         """Send the latest progress a worker had to hold back (the rest of a burst)."""
         for job in list(self._running.values()):
-            worker = job.worker
-            latest = worker.latest if worker is not None else None
-            if worker is not None and latest is not None and latest != worker.sent:
-                worker.sent = latest
-                self.progress.emit(job.handle, *latest)
+            latest = job.worker.latest if job.worker is not None else None
+            if latest is not None:
+                self._relay(job.handle, *latest)
 
     def submit(self, spec: JobSpec, queue: str | None = None) -> int:
         """Queue ``spec`` behind other jobs of the same connector; returns a handle for cancel()."""
@@ -187,7 +190,7 @@ class JobRunner(QObject):
         worker = _Worker(job.handle, self.services, job.spec, job.ctx)
         worker.moveToThread(thread)
         job.thread, job.worker, job.started = thread, worker, time.monotonic()
-        worker.progress.connect(self.progress)
+        worker.progress.connect(self._relay)
         worker.job_event.connect(self.job_event)
         worker.done.connect(self._done)
         thread.started.connect(worker.run)
