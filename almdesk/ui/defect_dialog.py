@@ -199,6 +199,7 @@ class DefectDialog(TargetJobDialog):
         self.close_btn.setDefault(True)
         self.close_btn.setFocus()
         self.another_btn.show()
+        self.draft_note.hide()  # the result says it
         for name in ("target", "workspace", "name", "description", "release", "severity", "phase"):
             self.inputs[name].setEnabled(False)
 
@@ -207,6 +208,7 @@ class DefectDialog(TargetJobDialog):
         self.item, self.url = None, ""
         self.result_box.hide()
         self.another_btn.hide()
+        self.draft_note.setVisible(bool(self.draft_note.text()))
         for widget in self.inputs.values():
             widget.setEnabled(True)
         self.name.clear()

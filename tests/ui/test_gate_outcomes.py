@@ -58,6 +58,8 @@ def test_dock_and_jobs_page_tell_the_three_gate_outcomes_apart(qtbot: QtBot, ser
     view.table.selectRow(row)
     assert view.detail.text().startswith("could not run")
     assert view.job_model.colors[states.index("failed")] != view.job_model.colors[row]
+    assert "How to fix: " in view.detail.text()
+    qtbot.waitUntil(lambda: view.detail.height() >= view.detail.heightForWidth(view.detail.width()), timeout=3000)
     shot(view, "jobs_gate_outcomes")
 
 
@@ -75,7 +77,8 @@ def dark_palette() -> Iterator[QPalette]:
     old = QGuiApplication.palette()
     dark = QPalette(old)
     for role, color in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.WindowText, "#e8eaed"),
-                        (QPalette.ColorRole.Base, "#171717"), (QPalette.ColorRole.Text, "#e8eaed"),
+                        (QPalette.ColorRole.Base, "#171717"), (QPalette.ColorRole.AlternateBase, "#262626"),
+                        (QPalette.ColorRole.Text, "#e8eaed"),
                         (QPalette.ColorRole.PlaceholderText, "#9aa0a6"), (QPalette.ColorRole.Button, "#303134"),
                         (QPalette.ColorRole.ButtonText, "#e8eaed")):
         dark.setColor(role, QColor(color))
