@@ -129,7 +129,11 @@ class JobRunner(QObject):
             self._views.pop(handle, None)
             return
         self._views[handle] = view
-        view.destroyed.connect(lambda _o=None, h=handle: self._views.pop(h, None))
+        view.destroyed.connect(lambda _o=None, h=handle, v=view: self._forget(h, v))
+
+    def _forget(self, handle: int, view: QWidget) -> None:
+        if self._views.get(handle) is view:  # not a newer view of the same job
+            del self._views[handle]
 
     def view(self, handle: int) -> QWidget | None:
         """The window following job ``handle`` (a sync console), if one is open."""
