@@ -9,10 +9,10 @@ proxies, the trace, the request count). It holds one session scoped to the serve
   (:class:`~almdesk.net.session.CrossOriginError`): the one origin rule, for every system;
 - sends JSON with ``Content-Type: application/json`` and asks for ``Accept`` (JSON unless told);
 - names the server (``label``) in transport failures and ``what`` is being done in the system's own;
-- calls a pacing hook before a request sent with ``pace=True`` and a check hook (a job's cancel) before
-  every request;
+- calls a pacing hook before a request sent with ``pace=True`` (GitHub's write limiter);
 - turns a failed answer into the system's error through its ``errors`` hook (each system keeps its
-  own translation of its error bodies) and a good one into JSON.
+  own translation of its error bodies) and a good one into JSON
+  (:func:`~almdesk.net.session.json_body`: an HTML page or broken JSON named as such).
 
 Paging helpers walk the shapes the systems use, all driven by a ``fetch`` the system writes (one
 request, read into a :class:`Page`): :func:`offset_pages` (offset/limit with a total: Octane
@@ -23,6 +23,7 @@ request, read into a :class:`Page`): :func:`offset_pages` (offset/limit with a t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -35,7 +36,6 @@ from almdesk.net.session import AlmSession, HttpFactory, json_body, send
 T = TypeVar("T")
 JSON = "application/json"
 ErrorHook = Callable[[requests.Response, str], Exception]
-DecodeHook = Callable[[requests.Response, str], Any]
 
 
 def _no_check() -> None:
@@ -48,16 +48,14 @@ class ApiClient:
     ``base`` is the API's root ("https://host/api/v2/"); ``origin`` the server the credentials are for
     (default: ``base``). ``label`` names the server in messages ("Jira", "SD Elements at host").
     ``retries`` overrides the factory's urllib3 retries (0 for clients that retry themselves and say so
-    in the job log). ``errors(response, what)`` is the exception for a failed answer; ``decode(response,
-    label)`` reads a good one (default: :func:`~almdesk.net.session.json_body`). ``pace()`` runs before a
-    request sent with ``pace=True``; ``check()`` (a job's cancel check) before every request. Transport
-    failures pinned on the ``url`` field are pinned on ``url_field`` instead (the system's URL setting).
+    in the job log). ``errors(response, what)`` is the exception for a failed answer. ``pace()`` runs
+    before a request sent with ``pace=True``. Transport failures pinned on the ``url`` field are pinned
+    on ``url_field`` instead (the system's URL setting).
     """
 
     def __init__(self, http: HttpFactory, base: str, *, label: str, origin: str = "", retries: int | None = None,
                  accept: str = JSON, headers: Mapping[str, str] | None = None, errors: ErrorHook | None = None,
-                 decode: DecodeHook | None = None, pace: Callable[[], object] | None = None,
-                 check: Callable[[], None] | None = None, url_field: str = "url") -> None:
+                 pace: Callable[[], object] | None = None, url_field: str = "url") -> None:
         self.http = http
         self.base = base
         self.label = label
@@ -65,11 +63,10 @@ class ApiClient:
         self.session.headers["Accept"] = accept
         self.session.headers.update(headers or {})
         self.errors = errors
-        self.decoder = decode
         self.pace = pace
-        self.check_hook = check or _no_check
         self.url_field = url_field
         self.sent = 0  # requests this client sent (retries the session makes itself not counted)
+        self._sent_lock = threading.Lock()  # requests go out together from the sync's overlapped writes
 
     def url(self, path_or_url: str) -> str:
         """``path_or_url`` on the base URL; an absolute URL as it is (the session checks its origin)."""
@@ -88,7 +85,6 @@ class ApiClient:
              **kwargs: Any) -> requests.Response:
         """One request (``json`` None: no body); any status is returned, transport failures raise
         :class:`~almdesk.errors.RemoteError` naming ``what`` (default: the label)."""
-        self.check_hook()
         if pace and self.pace is not None:
             self.pace()
         sent_headers: dict[str, str | None] = dict(headers or {})
@@ -97,7 +93,8 @@ class ApiClient:
             sent_headers.setdefault("Content-Type", JSON)
         if sent_headers:
             kwargs["headers"] = sent_headers
-        self.sent += 1
+        with self._sent_lock:
+            self.sent += 1
         try:
             return send(self.session, method, self.url(path), what=what or self.label, params=params, **kwargs)
         except RemoteError as exc:
@@ -107,8 +104,6 @@ class ApiClient:
 
     def decode(self, response: requests.Response, label: str = "") -> Any:
         """The JSON body of an answer (None when empty), or the error saying what came instead."""
-        if self.decoder is not None:
-            return self.decoder(response, label or self.label)
         return json_body(response, label or self.label)
 
     def error(self, response: requests.Response, what: str) -> Exception:
