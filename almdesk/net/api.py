@@ -9,7 +9,7 @@ proxies, the trace, the request count). It holds one session scoped to the serve
   (:class:`~almdesk.net.session.CrossOriginError`): the one origin rule, for every system;
 - sends JSON with ``Content-Type: application/json`` and asks for ``Accept`` (JSON unless told);
 - names the server (``label``) in transport failures and ``what`` is being done in the system's own;
-- calls a pacing hook before a request sent with ``pace=True`` (GitHub's write limiter);
+- calls a pacing hook before a request sent with ``pace=True`` (GitHub's write limiter; :class:`Pacer`);
 - turns a failed answer into the system's error through its ``errors`` hook (each system keeps its
   own translation of its error bodies) and a good one into JSON
   (:func:`~almdesk.net.session.json_body`: an HTML page or broken JSON named as such).
@@ -24,6 +24,7 @@ request, read into a :class:`Page`): :func:`offset_pages` (offset/limit with a t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -185,3 +186,22 @@ def link_next(response: requests.Response) -> str | None:
     """The URL of ``Link: <…>; rel="next"`` (GitHub), or None on the last page."""
     url = response.links.get("next", {}).get("url")
     return str(url) if url else None
+
+
+class Pacer:
+    """Keeps at least ``interval`` seconds between calls to :meth:`wait` (thread-safe)."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = interval
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def wait(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            delay = max(0.0, self._next - now)
+            self._next = max(now, self._next) + self.interval
+        if delay:
+            self._sleep(delay)
+        return delay

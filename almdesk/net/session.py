@@ -213,7 +213,10 @@ class AlmSession(requests.Session):
         also calls this for ``response.next`` when it does not follow redirects, so it never raises."""
         before = self.origin or origin_of(response.request.url or "")
         after = prepared_request.url or ""
-        if same_origin(before, after):
+        if same_origin(before, after):  # requests dropped a set Cookie header: it belongs here, send it again
+            if "Cookie" in self.headers:
+                jar = prepared_request.headers.get("Cookie")
+                prepared_request.headers["Cookie"] = "; ".join(filter(None, (str(self.headers["Cookie"]), jar)))
             super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # unannotated in types-requests
             return
         for name in [h for h in prepared_request.headers if self.is_credential(h)]:
@@ -273,25 +276,6 @@ def build_ssl_context(network: NetworkSettings) -> ssl.SSLContext | None:
                                   "Choose a PEM file with the server's CA certificate, or clear the field.",
                                   field="ca_bundle") from None
     return ctx
-
-
-class Pacer:
-    """Keeps at least ``interval`` seconds between calls to :meth:`wait` (thread-safe)."""
-
-    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = interval
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._sleep = sleep
-
-    def wait(self) -> float:
-        with self._lock:
-            now = time.monotonic()
-            delay = max(0.0, self._next - now)
-            self._next = max(now, self._next) + self.interval
-        if delay:
-            self._sleep(delay)
-        return delay
 
 
 class HttpFactory:
