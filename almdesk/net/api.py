@@ -12,7 +12,7 @@ proxies, the trace, the request count). It holds one session scoped to the serve
 - calls a pacing hook before a request sent with ``pace=True`` (GitHub's write limiter; :class:`Pacer`);
 - turns a failed answer into the system's error through its ``errors`` hook (each system keeps its
   own translation of its error bodies) and a good one into JSON
-  (:func:`~almdesk.net.session.json_body`: an HTML page or broken JSON named as such).
+  (:func:`~almdesk.net.bodies.json_body`: an HTML page or broken JSON named as such).
 
 Paging helpers walk the shapes the systems use, all driven by a ``fetch`` the system writes (one
 request, read into a :class:`Page`): :func:`offset_pages` (offset/limit with a total: Octane
@@ -32,7 +32,8 @@ from typing import Any, Generic, TypeVar
 import requests
 
 from almdesk.errors import RemoteError
-from almdesk.net.session import AlmSession, HttpFactory, json_body, send
+from almdesk.net.bodies import json_body
+from almdesk.net.session import AlmSession, HttpFactory, send
 
 T = TypeVar("T")
 JSON = "application/json"

@@ -15,7 +15,6 @@ request without a body; it remembers such hops in ``AlmSession.cross_origin_redi
 
 from __future__ import annotations
 
-import json
 import re
 import ssl
 import threading
@@ -463,22 +462,3 @@ def tls_error(exc: BaseException, url: str) -> RemoteError:
     else:
         msg, hint = (f"TLS handshake failed: {_root(exc)}.", "Check the certificate settings in the Network tab.")
     return RemoteError(f"{msg} ({url})", hint, field="url")
-
-
-def json_body(response: requests.Response, what: str = "the server") -> Any:
-    """Parse a JSON body, or explain what came back instead (HTML login page, truncated JSON…)."""
-    ctype = response.headers.get("Content-Type", "")
-    text = response.content.decode("utf-8", "replace")
-    try:
-        return json.loads(text) if text.strip() else None
-    except RecursionError:
-        raise RemoteError(f"{what} sent JSON nested too deeply to read (HTTP {response.status_code}).",
-                          "The server or a proxy in between may be failing; try again.") from None
-    except ValueError:
-        snippet = " ".join(text.strip().split())[:120]
-        if "html" in ctype.lower() or snippet.lower().startswith(("<!doctype", "<html")):
-            raise RemoteError(f"{what} answered with a web page instead of the API (HTTP {response.status_code}).",
-                              "Check the server URL points at the product itself (not a login portal or "
-                              "proxy page).") from None
-        raise RemoteError(f"{what} sent a reply that is not valid JSON (HTTP {response.status_code}): {snippet!r}.",
-                          "The server or a proxy in between may be failing; try again.") from None

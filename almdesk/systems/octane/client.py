@@ -18,7 +18,8 @@ from almdesk.base.shapes import integer, listing
 from almdesk.errors import AuthError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
 from almdesk.net.api import ApiClient, Page, offset_pages
-from almdesk.net.session import HttpFactory, json_body
+from almdesk.net.bodies import json_body
+from almdesk.net.session import HttpFactory
 from almdesk.sync.overlap import paged
 from almdesk.systems.octane.query import quoted
 

@@ -20,13 +20,13 @@ from requests import Response
 from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import AuthError, RemoteError, UserFacingError
 from almdesk.net.api import ApiClient, Page, cursor_pages
+from almdesk.net.bodies import sign_in_page
 from almdesk.net.session import HttpFactory
 from almdesk.systems.sdelements.fields import TOKEN, TOKEN_HINT, server_root
 
 PAGE_SIZE = 1000  # what the client asks for; a server that caps lower gives more pages (``next`` is followed)
 RETRIES = 4
 IDEMPOTENT = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
-SIGN_IN_WORDS = ("sign in", "sign-in", "log in", "login", "single sign-on", "sso", "saml", "password")
 HTML_HINT = ("The API answers only an API token, not a browser sign-in. Check that Server URL is the SD Elements "
              "address itself, and ask whoever runs the single sign-on or proxy in front of it to let /api/v2/ "
              "through without a browser sign-in.")
@@ -128,8 +128,7 @@ class SdeClient:
                               "The server or a proxy in between may be failing; try again.") from None
 
     def html_error(self, response: Response, what: str) -> RemoteError:
-        text = response.text.lower()
-        kind = "a sign-in page (single sign-on or a proxy)" if any(w in text for w in SIGN_IN_WORDS) else "a web page"
+        kind = "a sign-in page (single sign-on or a proxy)" if sign_in_page(response.text) else "a web page"
         return RemoteError(f"{self.server} answered with {kind} instead of the API while {what} "
                            f"(HTTP {response.status_code}).", HTML_HINT, field="url")
 
