@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
 
         self.dock = JobDock(services, runner, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.dock.show_link.connect(self.show_link)
         self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
         toggle = self.dock.toggleViewAction()
         toggle.setText("Job &dock")
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
             return server
         from almdesk.ui.jobs_view import JobsView
 
-        return JobsView(services)
+        return JobsView(services, runner)
 
     def built(self, name: str) -> bool:
         """Whether the page ``name`` (``"connections"`` …) has been built."""
