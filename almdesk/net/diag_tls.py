@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 
+from almdesk.base.settings import NetworkSettings
 from almdesk.errors import RemoteError
 from almdesk.net.certs import CertInfo
+from almdesk.net.clientcert import refused_by_server
 
 # OpenSSL X509_V_ERR_* codes
 _SELF_SIGNED = {18}
@@ -114,8 +116,13 @@ def not_tls_error(host_port: str, answer: str) -> RemoteError:
                        field="url")
 
 
-def handshake_error(exc: BaseException, host_port: str, timeout: float) -> RemoteError:
-    """A TLS handshake that failed for reasons other than the certificate."""
+def handshake_error(exc: BaseException, host_port: str, timeout: float,
+                    network: NetworkSettings | None = None) -> RemoteError:
+    """A TLS handshake that failed for reasons other than the server's certificate (the client
+    certificate the server refused is named with :func:`~almdesk.net.clientcert.refused_by_server`)."""
+    refused = refused_by_server(exc, host_port, network)
+    if refused is not None:
+        return refused
     if isinstance(exc, TimeoutError):
         return RemoteError(f"The server at {host_port} accepted the connection but did not answer the TLS "
                            f"handshake within {timeout:g} s.",
@@ -127,10 +134,13 @@ def handshake_error(exc: BaseException, host_port: str, timeout: float) -> Remot
             return RemoteError(f"The server at {host_port} offers only TLS versions this computer refuses "
                                f"({exc.reason}).",
                                "Ask the server's admin to enable TLS 1.2 or 1.3.", field="url")
-        if "handshake failure" in reason or "certificate required" in reason:
+        if "handshake failure" in reason:
+            sent = network is not None and bool(network.client_cert)
             return RemoteError(f"The server at {host_port} ended the TLS handshake ({exc.reason}).",
-                               "The server may require a client certificate, or share no cipher with this "
-                               "computer; ask the server's admin.", field="url")
+                               ("The server may refuse the client certificate" if sent else
+                                "The server may require a client certificate (Client certificate in the "
+                                "connector settings)") + ", or share no cipher with this computer; ask the "
+                               "server's admin.", field="url")
         return RemoteError(f"The TLS handshake with {host_port} failed ({exc.reason or exc}).",
                            "Check that the URL points at the server's HTTPS port.", field="url")
     return RemoteError(f"The connection to {host_port} was closed during the TLS handshake ({exc}).",

@@ -21,6 +21,7 @@ from almdesk.base.records import Step
 from almdesk.base.settings import NetworkSettings, is_loopback
 from almdesk.errors import RemoteError
 from almdesk.net.certs import CertInfo, Handshake, handshake, route_for, unverified_context
+from almdesk.net.clientcert import probe, refused_by_server
 from almdesk.net.diag_route import Route, read_head
 from almdesk.net.diag_tls import CAUSE_TEXT, cause, certificate_error, handshake_error, not_tls_error
 from almdesk.net.diag_x509 import DerError
@@ -96,9 +97,10 @@ class Diagnosis:
             return (f"{WARNING}Not used: http:// is not encrypted, so passwords and tokens cross the network in "
                     "clear text. Use https:// if the server offers it.")
         context = self._context(self.network)
-        if context is None:
+        if context is None or not self.network.verify:
             return self._tls_unverified()
         shake = self._handshake(context)
+        self._client_cert_accepted(context, shake)
         try:
             cert = shake.certificate
         except DerError as exc:
@@ -107,14 +109,15 @@ class Diagnosis:
                   f"names {', '.join(cert.sans) or '(none)'}; expires {cert.not_after:%Y-%m-%d}")
         days = cert.days_left()
         if days < EXPIRY_WARNING_DAYS:
-            return f"{WARNING}{detail} — in {days} day{'s' if days != 1 else ''}: ask for a renewal soon"
-        return f"{detail} (in {days} days)"
+            return (f"{WARNING}{detail} — in {days} day{'s' if days != 1 else ''}: ask for a renewal soon"
+                    f"{self._client_cert_note()}")
+        return f"{detail} (in {days} days){self._client_cert_note()}"
 
     @staticmethod
     def _context(network: NetworkSettings) -> ssl.SSLContext | None:
         """The verifying context requests use: in system mode they also load $REQUESTS_CA_BUNDLE."""
         context = build_ssl_context(network)
-        if context is not None and network.proxy_mode == "system":
+        if context is not None and network.verify and network.proxy_mode == "system":
             env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             if env_bundle and os.path.isfile(env_bundle):
                 context.load_verify_locations(cafile=env_bundle)
@@ -132,9 +135,34 @@ class Diagnosis:
             answer = self._plain_http_answer()
             if answer:
                 raise not_tls_error(route.target.hostport, answer) from None
-            raise handshake_error(exc, route.target.hostport, self.network.timeout) from None
+            raise handshake_error(exc, route.target.hostport, self.network.timeout, self.network) from None
         except OSError as exc:
-            raise handshake_error(exc, route.target.hostport, self.network.timeout) from None
+            raise handshake_error(exc, route.target.hostport, self.network.timeout, self.network) from None
+
+    def _client_cert_accepted(self, context: ssl.SSLContext, shake: Handshake) -> None:
+        """Raise the server's refusal of the connector's client certificate. With TLS 1.3 the handshake
+        completes on the client's side before the server checks the certificate; its alert (``unknown
+        ca``, ``bad certificate``) comes after (see :func:`~almdesk.net.clientcert.probe`). Without a
+        client certificate no extra connection is made here: a server that requires one (``certificate
+        required``) is named by the HTTP step."""
+        if shake.version == "TLSv1.3" and self.network.client_cert:  # up to TLS 1.2 the handshake fails
+            self._raise_refusal(context)
+
+    def _raise_refusal(self, context: ssl.SSLContext) -> None:
+        """One more connection, to hear the server's client-certificate alert; raise it when there is one."""
+        route = self.route
+        try:
+            sock, _hop = route.open()
+        except (OSError, RemoteError):
+            return
+        alert = probe(sock, context, route.target.host, self.network.timeout)
+        refused = refused_by_server(alert, route.target.hostport, self.network) if alert else None
+        if refused is not None:
+            raise refused
+
+    def _client_cert_note(self) -> str:
+        cert = self.network.client_cert
+        return f"; presented the client certificate {cert}" if cert else ""
 
     def _certificate(self, shake: Handshake) -> CertInfo:
         try:
@@ -145,7 +173,9 @@ class Diagnosis:
                               "the connector's CA bundle.", field="ca_bundle") from None
 
     def _tls_unverified(self) -> str:
-        shake = self._handshake(unverified_context())
+        context = build_ssl_context(self.network) or unverified_context()  # it presents the client certificate
+        shake = self._handshake(context)
+        self._client_cert_accepted(context, shake)
         cert = self._certificate(shake)
         verdict = "it would pass validation: turn validation back on"
         try:
@@ -155,7 +185,8 @@ class Diagnosis:
         except (OSError, RemoteError) as exc:
             verdict = f"it could not be checked: {exc}"
         return (f"{WARNING}Certificate validation is off for this connector ({verdict}). {shake.version}; "
-                f"certificate {cert.subject}, issued by {cert.issuer}; SHA-256 {cert.sha256}")
+                f"certificate {cert.subject}, issued by {cert.issuer}; SHA-256 {cert.sha256}"
+                f"{self._client_cert_note()}")
 
     def _plain_http_answer(self) -> str:
         """The status line when the server answers plain HTTP on the port, else ''."""
@@ -188,9 +219,12 @@ class Diagnosis:
             try:
                 resp = send(session, "GET", self.url, what=f"the server {route.target.hostport}",
                             allow_redirects=False, stream=True)
-            except RemoteError:
+            except RemoteError as exc:
                 if route.target.scheme == "http" and route.proxy is None and self._speaks_tls():
                     raise self._speaks_https_error() from None
+                if route.target.scheme == "https" and " was reset" in exc.message:  # it may hide the alert
+                    context = build_ssl_context(self.network) or unverified_context()
+                    self._raise_refusal(context)
                 raise
             with resp:
                 return self._http_answer(resp)

@@ -15,7 +15,6 @@ request without a body; it remembers such hops in ``AlmSession.cross_origin_redi
 
 from __future__ import annotations
 
-import json
 import re
 import ssl
 import threading
@@ -35,6 +34,7 @@ from almdesk import __version__
 from almdesk.base.settings import NetworkSettings
 from almdesk.errors import CancelledError, RemoteError, UserFacingError
 from almdesk.net.caps import read_capped
+from almdesk.net.clientcert import explain_refusal, unverified_with_client_cert, with_client_cert
 from almdesk.net.diag_route import endpoint, proxy_for, proxy_status_error
 from almdesk.net.redact import SECRET_HEADERS, SECRET_KEY_RE
 from almdesk.net.trace import TraceRecorder
@@ -212,7 +212,10 @@ class AlmSession(requests.Session):
         also calls this for ``response.next`` when it does not follow redirects, so it never raises."""
         before = self.origin or origin_of(response.request.url or "")
         after = prepared_request.url or ""
-        if same_origin(before, after):
+        if same_origin(before, after):  # requests dropped a set Cookie header: it belongs here, send it again
+            if "Cookie" in self.headers:
+                jar = prepared_request.headers.get("Cookie")
+                prepared_request.headers["Cookie"] = "; ".join(filter(None, (str(self.headers["Cookie"]), jar)))
             super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # unannotated in types-requests
             return
         for name in [h for h in prepared_request.headers if self.is_credential(h)]:
@@ -257,10 +260,10 @@ class AlmSession(requests.Session):
 
 
 def build_ssl_context(network: NetworkSettings) -> ssl.SSLContext | None:
-    """The context used for verification, or None when verification is off."""
+    """The context used for verification (with the client certificate), or None when verification is off."""
     if not network.verify:
-        return None
-    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return unverified_with_client_cert(network) if network.client_cert else None
+    ctx = with_client_cert(truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT), network)
     # Any certificate in the trust store ends a chain (Python 3.13's default), so a server certificate
     # saved with "Trust this certificate" is trusted even when its issuing CA is not in the bundle.
     ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
@@ -272,25 +275,6 @@ def build_ssl_context(network: NetworkSettings) -> ssl.SSLContext | None:
                                   "Choose a PEM file with the server's CA certificate, or clear the field.",
                                   field="ca_bundle") from None
     return ctx
-
-
-class Pacer:
-    """Keeps at least ``interval`` seconds between calls to :meth:`wait` (thread-safe)."""
-
-    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = interval
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._sleep = sleep
-
-    def wait(self) -> float:
-        with self._lock:
-            now = time.monotonic()
-            delay = max(0.0, self._next - now)
-            self._next = max(now, self._next) + self.interval
-        if delay:
-            self._sleep(delay)
-        return delay
 
 
 class HttpFactory:
@@ -353,7 +337,7 @@ def send(session: requests.Session, method: str, url: str, *, what: str = "the s
             raise proxy_status_error(label, 407, response.reason or "", endpoint(url).hostport, had_auth)
         return response
     except requests.exceptions.SSLError as exc:
-        raise tls_error(exc, url) from None
+        raise (explain_refusal(exc, url, getattr(session, "network", None)) or tls_error(exc, url)) from None
     except requests.exceptions.ProxyError as exc:
         raise proxy_error(exc, session, url) from None
     except requests.exceptions.ConnectTimeout:
@@ -478,22 +462,3 @@ def tls_error(exc: BaseException, url: str) -> RemoteError:
     else:
         msg, hint = (f"TLS handshake failed: {_root(exc)}.", "Check the certificate settings in the Network tab.")
     return RemoteError(f"{msg} ({url})", hint, field="url")
-
-
-def json_body(response: requests.Response, what: str = "the server") -> Any:
-    """Parse a JSON body, or explain what came back instead (HTML login page, truncated JSON…)."""
-    ctype = response.headers.get("Content-Type", "")
-    text = response.content.decode("utf-8", "replace")
-    try:
-        return json.loads(text) if text.strip() else None
-    except RecursionError:
-        raise RemoteError(f"{what} sent JSON nested too deeply to read (HTTP {response.status_code}).",
-                          "The server or a proxy in between may be failing; try again.") from None
-    except ValueError:
-        snippet = " ".join(text.strip().split())[:120]
-        if "html" in ctype.lower() or snippet.lower().startswith(("<!doctype", "<html")):
-            raise RemoteError(f"{what} answered with a web page instead of the API (HTTP {response.status_code}).",
-                              "Check the server URL points at the product itself (not a login portal or "
-                              "proxy page).") from None
-        raise RemoteError(f"{what} sent a reply that is not valid JSON (HTTP {response.status_code}): {snippet!r}.",
-                          "The server or a proxy in between may be failing; try again.") from None

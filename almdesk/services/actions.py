@@ -11,10 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from almdesk.base.records import DefectRequest, GateItem, GateRequest, Step, StepResult
+from sqlalchemy import select
+
+from almdesk.base.records import CreatedItem, DefectRequest, GateItem, GateRequest, Step, StepResult
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import UserFacingError
 from almdesk.jobs.context import Failure, JobContext, JobOutcome
+from almdesk.models import Job, Store
 from almdesk.net import diagnose
 from almdesk.net.session import HttpFactory
 from almdesk.systems.base import System
@@ -127,13 +130,44 @@ def gate_job(system: System, connection: ConnectionSettings, request: GateReques
     return run
 
 
-def defect_job(system: System, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory) -> JobFn:
+def defect_job(system: System, connection: ConnectionSettings, request: DefectRequest, http: HttpFactory, *,
+               idempotency_key: str = "", recorded: Callable[[str], CreatedItem | None] | None = None) -> JobFn:
+    """Create Defect. With an ``idempotency_key`` (one per submitted form, the same on a retry) the job
+    first asks ``recorded`` for the item an earlier job with that key created and, when there is one,
+    returns it instead of creating a second; the key is kept in the job's data for the next look-up.
+    (The look-up is almdesk's own record: no system lets a create carry a mark it could search by.)"""
+
     def run(ctx: JobContext) -> JobOutcome:
+        marks = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        earlier = recorded(idempotency_key) if idempotency_key and recorded is not None else None
+        if earlier is not None:
+            ctx.event(earlier.key, "create", "ok", f"already created by an earlier attempt: {earlier.title}",
+                      earlier.url, key=earlier.key)
+            return JobOutcome(True, f"Already created {system.item_noun} {earlier.key}: {earlier.url}", {},
+                              {"id": earlier.id, "key": earlier.key, "url": earlier.url, "title": earlier.title,
+                               "reused": True, **marks}, payload=earlier)
         http.add_secrets(connection.connector.secrets.values())
         http.cancel = ctx.cancel_event
         item = system.create_defect(connection, request, http, ctx)
         ctx.event(item.key, "create", "ok", item.title or request.name, item.url, key=item.key)
         return JobOutcome(True, f"Created {system.item_noun} {item.key}: {item.url}", {"created": 1},
-                          {"id": item.id, "key": item.key, "url": item.url}, payload=item)
+                          {"id": item.id, "key": item.key, "url": item.url, "title": item.title or request.name,
+                           **marks}, payload=item)
 
     return run
+
+
+def recorded_defects(store: Store) -> Callable[[str], CreatedItem | None]:
+    """The look-up :func:`defect_job` asks: the item a succeeded defect job with this key created."""
+
+    def find(key: str) -> CreatedItem | None:
+        with store.session() as s:
+            rows = s.execute(select(Job.data).where(Job.kind == "defect", Job.state == "succeeded")
+                             .order_by(Job.id.desc()).limit(500)).scalars()
+            for data in rows:
+                if isinstance(data, dict) and data.get("idempotency_key") == key and data.get("key"):
+                    return CreatedItem(str(data.get("id") or ""), str(data["key"]), str(data.get("url") or ""),
+                                       str(data.get("title") or ""))
+        return None
+
+    return find

@@ -26,7 +26,7 @@ from almdesk.net.session import HttpFactory
 from almdesk.net.trace import TraceRecorder
 from almdesk.paths import Paths
 from almdesk.secrets import SecretStore, open_secret_store
-from almdesk.services.actions import defect_job, gate_job, test_job
+from almdesk.services.actions import defect_job, gate_job, recorded_defects, test_job
 from almdesk.sources import ProjectSource, refresh_job, source_of, with_refresh
 from almdesk.systems.registry import Registry
 
@@ -165,12 +165,13 @@ class Services:
                        trace_path=_trace_path(http))
 
     def defect_spec(self, request: DefectRequest, *, connection: str | int | ConnectionSettings | None = None,
-                    connector: str | int | ConnectorSettings | None = None) -> JobSpec:
+                    connector: str | int | ConnectorSettings | None = None, idempotency_key: str = "") -> JobSpec:
         target = self._target(connection, connector)
         system = self.registry.get(target.connector.system)
         http = self.http_for(target.connector, trace=target.debug, job_hint="defect")
         return JobSpec("defect", f"Create {system.item_noun} on {target.alias}: {request.name}",
-                       defect_job(system, target, request, http), target.connector.id, target.id,
+                       defect_job(system, target, request, http, idempotency_key=idempotency_key,
+                                  recorded=recorded_defects(self.store)), target.connector.id, target.id,
                        trace_path=_trace_path(http))
 
     def sync_spec(self, connection: str | int | ConnectionSettings, *, dry_run: bool = False,

@@ -43,6 +43,7 @@ class Capability(enum.StrEnum):
     WORKSPACES = "workspaces"  # lists the workspaces a connector can use, to pick from after sign-in
     TASK_SOURCE = "task_source"  # a project's tasks come from it (SD Elements)
     REMOTE_ADMIN = "remote_admin"  # it keeps ALM connectors and connections of its own (SD Elements)
+    CHOICES = "choices"  # lists the values some fields can take (projects, issue types, phases…) from the server
 
 
 ALM_TARGET = frozenset({Capability.TEST, Capability.SYNC, Capability.GATE, Capability.DEFECT})
@@ -106,6 +107,21 @@ class ActionsModule(Protocol):
              ctx: JobContext) -> GateResult: ...
 
 
+class ChoicesModule(Protocol):
+    """A system's ``choices`` module: what the server can list for a form's pickers.
+
+    ``LISTABLE`` names the fields (connector or connection params, and the gate's ``release``) it lists.
+    ``choices`` returns (value, label) pairs for one of them, from the connector settings and the params
+    as given (unsaved edits included); a missing prerequisite (the project before its issue types) is a
+    ConfigError naming that field.
+    """
+
+    LISTABLE: frozenset[str]
+
+    def choices(self, field: str, connector: ConnectorSettings, params: Mapping[str, Any],
+                http: HttpFactory) -> list[tuple[str, str]]: ...
+
+
 class Declared:
     """Defaults of a system's declaration; a system class overrides what differs.
 
@@ -124,6 +140,22 @@ class Declared:
     client_packages: tuple[str, ...] = ()
     steps_module: StepsModule
     actions_module: ActionsModule
+    choices_module: ChoicesModule | None = None  # with :attr:`Capability.CHOICES`
+
+    @property
+    def listable(self) -> frozenset[str]:
+        """The fields :meth:`choices` can list (none without :attr:`Capability.CHOICES`)."""
+        if Capability.CHOICES not in self.capabilities or self.choices_module is None:
+            return frozenset()
+        return self.choices_module.LISTABLE
+
+    def choices(self, field: str, connector: ConnectorSettings, params: Mapping[str, Any],
+                http: HttpFactory) -> list[tuple[str, str]]:
+        """(value, label) of what the server offers for ``field``; only for a field in :attr:`listable`."""
+        if field not in self.listable or self.choices_module is None:
+            raise ConfigError(f"{getattr(self, 'label', 'This system')} cannot list the values of {field!r}.",
+                              "Type the value instead.", field=field)
+        return self.choices_module.choices(field, connector, params, http)
 
     def test_steps(self, connector: ConnectorSettings, connection: ConnectionSettings | None,
                    http: HttpFactory) -> list[Step]:
@@ -227,6 +259,12 @@ class System(Protocol):
         ...
 
     def workspaces(self, connector: ConnectorSettings, http: HttpFactory) -> list[tuple[str, str]]: ...
+
+    @property
+    def listable(self) -> frozenset[str]: ...
+
+    def choices(self, field: str, connector: ConnectorSettings, params: Mapping[str, Any],
+                http: HttpFactory) -> list[tuple[str, str]]: ...
 
     def project_test_steps(self, connector: ConnectorSettings, project: int, http: HttpFactory) -> list[Step]: ...
 

@@ -25,12 +25,12 @@ def is_alm_target(system: System) -> bool:
 
 
 # Declared delegates these to the system's steps/actions modules; the others it only refuses.
-DELEGATED = frozenset({"test_steps", "create_defect", "gate"})
+DELEGATED = frozenset({"test_steps", "create_defect", "gate", "choices"})
 # The operation each capability needs the system to implement (beyond the declaration).
 NEEDS: dict[Capability, str] = {
     Capability.TEST: "test_steps", Capability.SYNC: "sync_adapter", Capability.GATE: "gate",
     Capability.DEFECT: "create_defect", Capability.WORKSPACES: "workspaces",
-    Capability.TASK_SOURCE: "project_test_steps",
+    Capability.TASK_SOURCE: "project_test_steps", Capability.CHOICES: "choices",
 }
 
 
@@ -41,6 +41,12 @@ def check_declaration(system: System) -> None:
         own = getattr(type(system), op, None) if op else None
         if op and (not callable(own) or (own is getattr(Declared, op, None) and op not in DELEGATED)):
             raise TypeError(f"system {system.name!r} declares {cap.value!r} but has no {op}()")
+    if Capability.CHOICES in system.capabilities and not system.listable:
+        raise TypeError(f"system {system.name!r} declares 'choices' but lists no field (no choices_module)")
+    known = {f.name for f in (*system.connection_fields, *system.connector_fields)} | {"release"}
+    for f in system.listable:
+        if f not in known:
+            raise TypeError(f"system {system.name!r}: listable field {f!r} is not one of its fields")
     for f in system.target.fields:
         if f not in {fld.name for fld in (*system.connection_fields, *system.connector_fields)}:
             raise TypeError(f"system {system.name!r}: target field {f!r} is not one of its fields")

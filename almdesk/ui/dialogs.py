@@ -1,14 +1,17 @@
-"""Small shared dialogs and widgets: inline error labels, a table of links, the target of a job.
+"""Small shared dialogs and widgets: inline error labels, a table of links, the target of a job, times.
 
-:class:`TargetJobDialog` is what the Gate and Create
-Defect dialogs share: the target (connection, or connector + workspace), inline errors, the runner. :class:`LinkTable` is a read-only table whose URL
-cells open in the browser; :func:`error_label` is the red inline message the views show beside
-their inputs.
+:class:`TargetJobDialog` is what the Gate and Create Defect dialogs share: the target (connection, or
+connector + workspace), inline errors, the runner. :class:`LinkTable` is a read-only table whose URL
+cells open in the browser (a click, or the context menu's Open link / Copy link; a browser that cannot
+be started is said in the window, see :mod:`almdesk.ui.link_actions`); :func:`error_label` is the red
+inline message the views show beside their inputs; :func:`local_time` is how every view writes a time
+(local, with the zone: "2026-12-03 16:04 CET").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -17,10 +20,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QDesktopServices, QFont
+from PySide6.QtGui import QColor, QContextMenuEvent, QDesktopServices, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,22 +41,55 @@ from PySide6.QtWidgets import (
 from almdesk.errors import ConfigError
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
+from almdesk.services.actions import GateReport
 from almdesk.systems.base import Capability, TargetInput
-from almdesk.ui.forms import ERROR_STYLE
+from almdesk.ui import theme
+from almdesk.ui.link_actions import UrlOpener, copy_link, link_menu, open_link
 from almdesk.ui.runner import JobRunner
 
-LINK_COLOR = QColor("#0b57d0")
-# text colour of an item event by its status (sync console, Jobs page)
-EVENT_COLORS = {"failed": "#b3261e", "skipped": "#777777", "waiting": "#8a5a00"}
+# tone (almdesk.ui.theme) of an item event's text by its status (sync console, Jobs page)
+EVENT_COLORS = {"failed": "failed", "skipped": "muted", "waiting": "warning"}
 Index = QModelIndex | QPersistentModelIndex
-UrlOpener = Callable[[QUrl], Any]
+
+
+def local_time(value: datetime | str | float | None, *, seconds: bool = False) -> str:
+    """A time as every view writes it: local, with the zone ("2026-12-03 16:04 CET"); "" for none.
+
+    ``value`` is an aware or naive-UTC datetime (the store's), its ISO text, or a Unix time."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + f" {local.tzname() or ''}".rstrip()
+
+
+def job_outcome(kind: str, state: str, payload: object = None, data: Mapping[str, Any] | None = None) -> str:
+    """A job's state as people read it; a gate that ended is "passed" or "failed" (it ran: its
+    ``payload`` is a :class:`~almdesk.services.actions.GateReport`, its stored ``data`` says its
+    ``outcome``) or "could not run" (bad input, server trouble: a failure and no report)."""
+    if kind != "gate" or state not in ("succeeded", "failed"):
+        return state
+    if isinstance(payload, GateReport):
+        return "passed" if payload.passed else "failed"
+    if data is not None and data.get("outcome") in ("passed", "failed"):
+        return str(data["outcome"])
+    return "passed" if state == "succeeded" else "could not run"
 
 
 def error_label(name: str) -> QLabel:
     """A hidden, word-wrapped, red label for an inline error; show it with :func:`show_error`."""
     label = QLabel()
     label.setObjectName(name)
-    label.setStyleSheet(ERROR_STYLE)
+    label.setStyleSheet(theme.color_css("failed"))
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
@@ -140,11 +175,11 @@ class RowsModel(QAbstractTableModel):
             return "" if value is None else str(value)
         if col == self.url_column and self.urls[row]:
             if role == Qt.ItemDataRole.ForegroundRole:
-                return LINK_COLOR
+                return theme.tone("link")
             if role == Qt.ItemDataRole.FontRole:
                 return self._link_font
         if role == Qt.ItemDataRole.ForegroundRole and self.colors[row]:
-            return QColor(self.colors[row])
+            return QColor(theme.tone(self.colors[row]))
         if role == Qt.ItemDataRole.UserRole:
             return self.urls[row]
         return None
@@ -169,9 +204,11 @@ class RowsModel(QAbstractTableModel):
 
 
 class LinkTable(QTableView):
-    """A read-only table over a :class:`RowsModel`; clicking a link cell opens its URL.
+    """A read-only table over a :class:`RowsModel`; clicking a link cell opens its URL, the context
+    menu of a row with a link opens or copies it, Ctrl+Shift+C copies the current row's link.
 
-    ``opener`` opens URLs (``QDesktopServices.openUrl`` unless a test swaps it).
+    ``opener`` opens URLs (``QDesktopServices.openUrl`` unless a test swaps it); when it fails the
+    window says so with the link to copy (:func:`~almdesk.ui.link_actions.open_link`).
     """
 
     def __init__(self, model: RowsModel, parent: QWidget | None = None) -> None:
@@ -188,17 +225,37 @@ class LinkTable(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.clicked.connect(self._clicked)
+        copy = QShortcut(QKeySequence("Ctrl+Shift+C"), self)
+        copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.activated.connect(lambda: copy_link(self.url_at(self.currentIndex())))
 
-    def _clicked(self, index: QModelIndex) -> None:
-        source = index
+    def _source(self, index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+        source = index if isinstance(index, QModelIndex) else self.model().index(index.row(), index.column())
         model = self.model()
         while isinstance(model, QSortFilterProxyModel):
             source = model.mapToSource(source)
             model = model.sourceModel()
-        if source.column() == self.rows_model.url_column:
-            url = self.rows_model.urls[source.row()]
-            if url:
-                self.opener(QUrl(url))
+        return source
+
+    def url_at(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        """The link of ``index``'s row ("" without one)."""
+        source = self._source(index)
+        if not source.isValid() or source.row() >= len(self.rows_model.urls):
+            return ""
+        return str(self.rows_model.urls[source.row()] or "")
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if self._source(index).column() == self.rows_model.url_column:
+            open_link(self, self.url_at(index), self.opener)
+
+    def menu_for(self, index: QModelIndex) -> Any:
+        """The context menu of ``index``'s row (Open link, Copy link); None when the row has no link."""
+        return link_menu(self, self.url_at(index), self.opener)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.menu_for(self.indexAt(event.pos()))
+        if menu is not None:
+            menu.popup(event.globalPos())
 
 
 class TargetBox(QWidget):
@@ -402,10 +459,13 @@ class TargetJobDialog(QDialog):
         raise NotImplementedError
 
     def job_failed(self, result: JobResult, status: str) -> None:
-        """Say ``status`` and show the job's error under the input its ``field`` names."""
-        hint = str(result.outcome.data.get("hint") or "")
+        """Say ``status`` and show the job's typed failure under the input its ``field`` names."""
         self.status.setText(status)
-        self.show_failure(split_message(result.outcome.message, hint), hint, result.outcome.data.get("field"))
+        failure = result.outcome.failure
+        if failure is None:
+            self.show_failure(result.outcome.message)
+        else:
+            self.show_failure(failure.message, failure.hint, failure.field)
 
     def clear_errors(self) -> None:
         for label in (*self.errors.values(), self.error):

@@ -1,12 +1,15 @@
 """Forms built from a system's field schema, with inline, field-level error messages.
 
 A :class:`FieldForm` shows one editor per :class:`~almdesk.base.fields.Field` (line edit, masked
-secret, spin box, combo, checkable list, check box), a help tooltip, and a red message under any
-field the last validation rejected.
+secret, spin box, combo, checkable list, check box, a table for a field of pairs), a help tooltip, and
+a message under any field the last validation rejected. Choices show their labels and store their
+values. Given :class:`~almdesk.ui.field_editors.Pickers`, a field the system can list from the server
+gets a filterable combo with a "↻" button (:class:`~almdesk.ui.field_editors.ServerPicker`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from almdesk.base.fields import Field, FieldErrors, FieldKind
 from almdesk.errors import ConfigError
+from almdesk.ui import theme
+from almdesk.ui.field_editors import PairTableEdit, Pickers, ServerPicker
 
-ERROR_STYLE = "color: #b3261e;"
+ERROR_STYLE = "color: #b3261e;"  # kept for the pages that still import it; the form uses theme tones
 
 
 def confirm_discard(parent: QWidget, noun: str, dirty: bool, save: Callable[[], bool]) -> bool:
@@ -81,10 +86,12 @@ class ChecklistEdit(QListWidget):
 
     changed = Signal()
 
-    def __init__(self, choices: Sequence[str], parent: QWidget | None = None) -> None:
+    def __init__(self, choices: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        for choice in choices:
-            item = QListWidgetItem(choice)
+        for value, label in choices:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            item.setToolTip(value)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.addItem(item)
@@ -92,7 +99,7 @@ class ChecklistEdit(QListWidget):
         self.itemChanged.connect(lambda _i: self.changed.emit())
 
     def values(self) -> list[str]:
-        return [self.item(i).text() for i in range(self.count())
+        return [str(self.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.count())
                 if self.item(i).checkState() == Qt.CheckState.Checked]
 
     def set_values(self, values: Iterable[str]) -> None:
@@ -100,21 +107,26 @@ class ChecklistEdit(QListWidget):
         self.blockSignals(True)
         for i in range(self.count()):
             item = self.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.text() in chosen else Qt.CheckState.Unchecked)
+            checked = item.data(Qt.ItemDataRole.UserRole) in chosen
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         self.blockSignals(False)
 
 
 class FieldForm(QWidget):
-    """Editors for ``fields`` in a form layout, with inline errors.
+    """Editors for ``fields`` in a form layout, with inline errors; ``pickers`` adds server-backed
+    pickers beside the fields its query can list.
 
     Signals: changed() — any value edited by the user.
     """
 
     changed = Signal()
 
-    def __init__(self, fields: Sequence[Field], parent: QWidget | None = None) -> None:
+    def __init__(self, fields: Sequence[Field], parent: QWidget | None = None, *,
+                 pickers: Pickers | None = None) -> None:
         super().__init__(parent)
         self.fields = list(fields)
+        self.pickers = pickers
+        self.listable = pickers.query.listable if pickers is not None else frozenset()
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.layout_ = QFormLayout(self)
@@ -129,7 +141,7 @@ class FieldForm(QWidget):
         editor.setToolTip(f.help)
         error = QLabel()
         error.setObjectName(f"error_{f.name}")
-        error.setStyleSheet(ERROR_STYLE)
+        error.setStyleSheet(theme.color_css("failed"))
         error.setWordWrap(True)
         error.hide()
         box = QWidget()
@@ -163,15 +175,24 @@ class FieldForm(QWidget):
             return box
         if kind is FieldKind.CHOICE:
             combo = QComboBox()
-            labels = f.choice_labels if len(f.choice_labels) == len(f.choices) else f.choices
-            for value, label in zip(f.choices, labels, strict=True):
+            for value, label in f.choice_pairs():
                 combo.addItem(label, value)
+                combo.setItemData(combo.count() - 1, value, Qt.ItemDataRole.ToolTipRole)
             combo.currentIndexChanged.connect(lambda _v: self.changed.emit())
             return combo
         if kind is FieldKind.MULTI_CHOICE and f.choices:
-            checklist = ChecklistEdit(f.choices)
+            checklist = ChecklistEdit(f.choice_pairs())
             checklist.changed.connect(self.changed)
             return checklist
+        if f.table is not None:
+            table = PairTableEdit(f, f.table)
+            table.changed.connect(self.changed)
+            return table
+        if self.pickers is not None and f.name in self.listable and (
+                kind in (FieldKind.TEXT, FieldKind.URL) or (kind is FieldKind.MULTI_CHOICE and not f.choices)):
+            picker = ServerPicker(f, self.pickers, functools.partial(self._report, f.name))
+            picker.changed.connect(self.changed)
+            return picker
         edit = QLineEdit()
         edit.setPlaceholderText(f.placeholder or ("https://…" if kind is FieldKind.URL else ""))
         edit.textEdited.connect(lambda _t: self.changed.emit())
@@ -195,14 +216,20 @@ class FieldForm(QWidget):
                 editor.setCurrentIndex(max(idx, 0))
             elif isinstance(editor, ChecklistEdit):
                 editor.set_values(value or [])
+            elif isinstance(editor, PairTableEdit | ServerPicker):
+                editor.set_text(f.to_text(value))
             elif isinstance(editor, QLineEdit):
                 editor.setText(f.to_text(value))
             editor.blockSignals(False)
         self.clear_errors()
 
     def values(self) -> dict[str, Any]:
-        """Raw values (not secrets) to hand to validation."""
+        """Raw values (not secrets) to hand to validation.
+
+        Raises :class:`FieldErrors` when a table holds a row that cannot be stored (it names the row).
+        """
         out: dict[str, Any] = {}
+        errors: dict[str, ConfigError] = {}
         for f in self.fields:
             editor = self.editors[f.name]
             if isinstance(editor, SecretEdit):
@@ -215,8 +242,15 @@ class FieldForm(QWidget):
                 out[f.name] = editor.currentData()
             elif isinstance(editor, ChecklistEdit):
                 out[f.name] = editor.values()
-            elif isinstance(editor, QLineEdit):
+            elif isinstance(editor, PairTableEdit):
+                try:
+                    out[f.name] = editor.text()
+                except ConfigError as exc:
+                    errors[f.name] = exc
+            elif isinstance(editor, ServerPicker | QLineEdit):
                 out[f.name] = editor.text()
+        if errors:
+            raise FieldErrors(errors)
         return out
 
     def secrets(self) -> dict[str, str]:
@@ -228,8 +262,20 @@ class FieldForm(QWidget):
         editor = self.editors.get(name)
         if isinstance(editor, QLineEdit) and editor.text() != str(value):
             editor.setText(str(value))
+        elif isinstance(editor, ServerPicker) and editor.text() != str(value):
+            editor.set_text(str(value))
 
     # --- errors -----------------------------------------------------------------------------
+    def _report(self, name: str, error: ConfigError | None) -> None:
+        """A picker's listing failed (or is starting again): its message under the field."""
+        label = self.errors[name]
+        if error is None:
+            label.clear()
+            label.hide()
+            return
+        label.setText(error.message + (f" {error.hint}" if error.hint else ""))
+        label.show()
+
     def clear_errors(self) -> None:
         for label in self.errors.values():
             label.clear()

@@ -3,17 +3,19 @@
 Inputs follow DESIGN §4 (release, phases, severities, labels, threshold, explicit operator; a
 workspace when run on a connector). Run submits ``services.gate_spec`` to the runner; the verdict
 is shown big and coloured with the count, the query and the matching items (links open in the
-browser). A rejected input (unknown release, phase…) is shown under that input.
+browser; their context menu copies them). The three outcomes stay apart: a gate that ran passed
+(PASS) or failed (FAIL) — the job's ``payload`` is its :class:`~almdesk.services.actions.GateReport`;
+one that could not run (bad input, server trouble) has a ``failure``: no verdict, "The gate could not
+run." and the error under the input it names. Colours come from the palette (:mod:`almdesk.ui.theme`).
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import asdict
-from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -26,19 +28,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from almdesk.base.records import OPERATORS, GateRequest
+from almdesk.base.records import OPERATORS, GateItem, GateRequest
 from almdesk.base.settings import ConnectionSettings
 from almdesk.config import connection_fields
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
-from almdesk.ui.dialogs import LinkTable, RowsModel, TargetJobDialog, show_error, split_csv, split_message
+from almdesk.services.actions import GateReport
+from almdesk.ui import theme
+from almdesk.ui.dialogs import LinkTable, RowsModel, TargetJobDialog, show_error, split_csv
+from almdesk.ui.icons import icon
 from almdesk.ui.runner import JobRunner
 
-PASS_STYLE = "color: white; background: #1b7f3b; padding: 6px 18px; border-radius: 6px;"
-FAIL_STYLE = "color: white; background: #b3261e; padding: 6px 18px; border-radius: 6px;"
 PAGE = 50
 FIELDS = ("target", "workspace", "release", "phases", "severities", "labels", "threshold", "operator")
+
+
+def verdict_css(tone: str) -> str:
+    """The PASS / FAIL badge: the palette's base colour on the tone (readable light and dark)."""
+    base = theme.palette().color(QPalette.ColorRole.Base).name()
+    return f"color: {base}; background: {theme.tone(tone).name()}; padding: 6px 18px; border-radius: 6px;"
+
+
+def item_rows(items: list[GateItem]) -> tuple[list[tuple[str, str, str, str, str]], list[str]]:
+    return [(i.id, i.key, i.title, i.status, i.url) for i in items], [i.url for i in items]
 
 
 class GateDialog(TargetJobDialog):
@@ -78,11 +91,11 @@ class GateDialog(TargetJobDialog):
         cl.addStretch(1)
         self.register("threshold", self.threshold)
         self.add_input("Condition", "operator", self.operator, shown=cond)
-        self.run_btn = QPushButton("&Run gate")
+        self.run_btn = QPushButton(icon("gate"), "&Run gate")
         self.run_btn.setObjectName("run_gate")
         self.run_btn.setDefault(True)
         self.run_btn.clicked.connect(self.run)
-        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn = QPushButton(icon("cancel"), "Cancel")
         self.cancel_btn.setObjectName("cancel_gate")
         self.cancel_btn.setEnabled(False)
         self.cancel_btn.clicked.connect(self.cancel)
@@ -111,7 +124,7 @@ class GateDialog(TargetJobDialog):
         self.query.setObjectName("gate_query")
         self.query.setWordWrap(True)
         self.query.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.query.setStyleSheet("color: #444444;")
+        self.query.setStyleSheet(theme.color_css("muted"))
         self.status.setText("Fill in the release and the condition, then press Run gate.")
         self.items_model = RowsModel(["ID", "Key", "Title", "Status", "Link"], url_column=4, parent=self)
         self.items = LinkTable(self.items_model)
@@ -195,32 +208,34 @@ class GateDialog(TargetJobDialog):
         super()._finished(handle, result)
 
     def job_done(self, result: JobResult) -> None:
-        data: dict[str, Any] = result.outcome.data
-        if "passed" not in data:  # the gate could not run: bad input or server trouble
+        report = result.outcome.payload
+        if not isinstance(report, GateReport):  # the gate could not run: bad input or server trouble
             self.job_failed(result, "The gate could not run.")
+            self.status.setStyleSheet(theme.color_css("warning", bold=True))
             return
-        self.show_verdict(data)
+        self.show_verdict(report)
 
-    def show_verdict(self, data: dict[str, Any]) -> None:
-        passed = bool(data["passed"])
+    def show_verdict(self, report: GateReport) -> None:
+        passed = report.passed
+        self.status.setStyleSheet("")
         self.verdict.setText("PASS" if passed else "FAIL")
-        self.verdict.setStyleSheet(PASS_STYLE if passed else FAIL_STYLE)
+        self.verdict.setStyleSheet(verdict_css("ok" if passed else "failed"))
         self.verdict.show()
-        count, op, threshold = data.get("count", 0), data.get("operator", ""), data.get("threshold", 0)
+        count, op, threshold = report.count, html.escape(report.operator), report.threshold
         self.count.setText(f"<b>{count}</b> matching item(s)<br><span style='font-size: small'>condition: "
-                           f"count {html.escape(str(op))} {threshold} → {count} {html.escape(str(op))} {threshold} "
+                           f"count {op} {threshold} → {count} {op} {threshold} "
                            f"is <b>{'true' if passed else 'false'}</b></span>")
-        self.query.setText(f"Counted: {data.get('query', '')}")
-        self.status.setText(f"Finished with {data.get('requests', 0)} HTTP request(s).")
-        items = data.get("items") or []
-        self.items_model.set_rows([(i.get("id", ""), i.get("key", ""), i.get("title", ""), i.get("status", ""),
-                                    i.get("url", "")) for i in items], urls=[i.get("url", "") for i in items])
+        self.query.setText(f"Counted: {report.query}")
+        self.status.setText(f"Finished with {report.requests} HTTP request(s).")
+        items = report.items
+        rows, urls = item_rows(items)
+        self.items_model.set_rows(rows, urls=urls)
         self.items.setVisible(bool(items))
-        same_keys = all(str(i.get("key", "")) == str(i.get("id", "")) for i in items)
+        same_keys = all(str(i.key) == str(i.id) for i in items)
         self.items.setColumnHidden(1, same_keys)  # Octane's key is its id: show it once
         for col, width in enumerate((64, 90, 290, 110)):
             self.items.setColumnWidth(col, width)
-        self._count = int(count or 0)
+        self._count = count
         self._update_more()
 
     def _update_more(self) -> None:
@@ -242,17 +257,17 @@ class GateDialog(TargetJobDialog):
 
     def _page_finished(self, result: JobResult | None) -> None:
         self._page_handle = None
-        if result is not None and result.state == "succeeded":
-            items = result.outcome.data.get("items") or []
-            self.items_model.append_rows([(i.get("id", ""), i.get("key", ""), i.get("title", ""),
-                                           i.get("status", ""), i.get("url", "")) for i in items],
-                                         urls=[i.get("url", "") for i in items])
+        if result is not None and result.state == "succeeded" and isinstance(result.outcome.payload, list):
+            items: list[GateItem] = result.outcome.payload
+            rows, urls = item_rows(items)
+            self.items_model.append_rows(rows, urls=urls)
             if not items:
                 self._count = self.items_model.rowCount()  # the server has no more
         self._update_more()
         if result is not None and result.state == "failed":
-            hint = str(result.outcome.data.get("hint") or "")
-            show_error(self.error, split_message(result.outcome.message, hint), hint)
+            failure = result.outcome.failure
+            show_error(self.error, failure.message if failure else result.outcome.message,
+                       failure.hint if failure else "")
 
 
 def gate_page_spec(services: Services, request: GateRequest, connection: int | None, connector: int | None, *,
@@ -272,8 +287,9 @@ def gate_page_spec(services: Services, request: GateRequest, connection: int | N
     def run(ctx: JobContext) -> JobOutcome:
         http.add_secrets(target.connector.secrets.values())
         result = system.gate(target, request, http, ctx)
-        items = [asdict(i) for i in result.items(offset, limit)] if result.items is not None else []
-        return JobOutcome(True, f"Read {len(items)} matching item(s) from #{offset + 1}.", data={"items": items})
+        items = result.items(offset, limit) if result.items is not None else []
+        return JobOutcome(True, f"Read {len(items)} matching item(s) from #{offset + 1}.",
+                          data={"items": [asdict(i) for i in items]}, payload=items)
 
     connector_id = services.config.connector(target.connector.name).id
     return JobSpec("gate-items", f"Gate items {offset + 1}–{offset + limit} on {target.alias}", run, connector_id,

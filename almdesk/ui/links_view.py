@@ -3,15 +3,17 @@
 Draws what :func:`almdesk.sync.link_admin.list_links` returns and calls the same core functions as
 ``almdesk links / link / unlink``. Copy link puts the item's URL on the clipboard, Open opens it (also a
 double-click), Unlink detaches the task, Link… attaches it to an existing item named by key, number or
-URL; the look-up of that item runs in a worker thread, never in the UI thread.
+URL; the look-up of that item runs in a worker thread, never in the UI thread. A row's context menu
+opens or copies its link too; when no browser can be started the window says so with the link to
+copy. "Last seen" is local time with the zone; state colours are palette tones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QGuiApplication
+from PySide6.QtCore import QObject, QPoint, Qt, QThread, QUrl, Signal, Slot
+from PySide6.QtGui import QBrush, QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,10 +30,13 @@ from PySide6.QtWidgets import (
 from almdesk.errors import UserFacingError
 from almdesk.services import Services
 from almdesk.sync.link_admin import STATES, LinkView, filter_links, link_task, list_links, unlink_task
-from almdesk.ui.forms import ERROR_STYLE
+from almdesk.ui import theme
+from almdesk.ui.dialogs import local_time
+from almdesk.ui.icons import icon
+from almdesk.ui.link_actions import copy_link, link_menu, open_link
 
 COLUMNS = ("Task", "Title", "ALM item", "State", "Status", "Last seen", "URL")
-STATE_COLORS = {"detached": "#8a6d00", "failed": "#b00020"}
+STATE_COLORS = {"detached": "warning", "failed": "failed"}  # tones of almdesk.ui.theme
 
 
 class _LinkWorker(QObject):
@@ -81,15 +86,17 @@ class LinksView(QWidget):
         self.table.setColumnWidth(0, 70)
         self.table.setColumnWidth(1, 220)
         self.table.itemDoubleClicked.connect(lambda _i, _c: self.open_link())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
         self.count = QLabel()
         self.count.setObjectName("links_count")
         self.message = QLabel()
         self.message.setObjectName("links_message")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setStyleSheet(theme.color_css("failed"))
         self.message.hide()
-        self.copy_btn = QPushButton("&Copy link")
-        self.open_btn = QPushButton("&Open")
+        self.copy_btn = QPushButton(icon("copy"), "&Copy link")
+        self.open_btn = QPushButton(icon("link"), "&Open")
         self.unlink_btn = QPushButton("&Unlink")
         self.link_btn = QPushButton("&Link…")
         for name, button, slot in (("links_copy", self.copy_btn, self.copy_link), ("links_open", self.open_btn,
@@ -147,14 +154,14 @@ class LinksView(QWidget):
         self.table.clear()
         shown = self.visible()
         for row in shown:
-            seen = row.seen.astimezone().strftime("%Y-%m-%d %H:%M") if row.seen else ""
+            seen = local_time(row.seen)
             item = QTreeWidgetItem([row.task_id, row.title, row.alm_key, row.state, row.status, seen, row.url])
             item.setData(0, Qt.ItemDataRole.UserRole, row.task_id)
             if row.message:
                 item.setToolTip(3, row.message)
             color = STATE_COLORS.get(row.state)
             if color:
-                item.setForeground(3, QBrush(QColor(color)))
+                item.setForeground(3, QBrush(theme.tone(color)))
             self.table.addTopLevelItem(item)
             if current is not None and row.task_id == current.task_id:
                 self.table.setCurrentItem(item)
@@ -184,12 +191,20 @@ class LinksView(QWidget):
     def copy_link(self) -> None:
         row = self.selected()
         if row and row.url:
-            QGuiApplication.clipboard().setText(row.url)
+            copy_link(row.url)
 
     def open_link(self) -> None:
         row = self.selected()
         if row and row.url:
-            self.opener(QUrl(row.url))
+            open_link(self, row.url, self.opener)
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.table.itemAt(pos)
+        if item is not None:
+            self.table.setCurrentItem(item)
+        row = self.selected()
+        if row is not None:
+            link_menu(self, row.url, self.opener, self.table.viewport().mapToGlobal(pos))
 
     def unlink(self) -> None:
         row = self.selected()

@@ -6,6 +6,10 @@ then builds the pages over the services. ``MainWindow(services, runner)`` does b
 
 A page is built when it is first shown or first used (``window.connections`` …): at start-up only
 the page on screen is built.
+
+Keyboard: Ctrl+1…5 show a page, F5 refreshes the page on screen (on Connectors and Connections: tests the
+form shown), Ctrl+T / Ctrl+R / Ctrl+Shift+R / Ctrl+G / Ctrl+D test, sync, dry-run, gate, defect; every menu
+and toolbar entry has a mnemonic. Icons come from :mod:`almdesk.ui.icons` (one set, tinted for the palette).
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -32,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk import __version__
+from almdesk.ui.icons import StatusLabel, icon
 
 if TYPE_CHECKING:
     from almdesk.services import Services
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
 
 PAGES = ("Connectors", "Connections", "Projects", "Jobs", "Server")
 PAGE_ATTRS = ("connectors", "connections", "projects", "jobs", "server")
+PAGE_MNEMONICS = ("&Connectors", "Co&nnections", "&Projects", "&Jobs", "&Server")  # View menu
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +73,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("almdesk — ALM connections console")
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.addItems(list(PAGES))
+        for attr, name in zip(PAGE_ATTRS, PAGES, strict=True):
+            self.nav.addItem(QListWidgetItem(icon(attr), name))
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setSpacing(2)
         self.nav.setMaximumWidth(170)
         self.stack = QStackedWidget()
         self.opening = QLabel("Opening the store…")
@@ -103,16 +113,16 @@ class MainWindow(QMainWindow):
 
         self.dock = JobDock(services, runner, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.dock.show_link.connect(self.show_link)
         self.resizeDocks([self.dock], [170], Qt.Orientation.Vertical)
-        self.view_menu.addAction(self.dock.toggleViewAction())
+        toggle = self.dock.toggleViewAction()
+        toggle.setText("Job &dock")
+        self.view_menu.addAction(toggle)
         runner.finished.connect(lambda _h, result: self._job_finished(result))
         runner.started.connect(lambda _h, _t: self._jobs_refresh())
         status = self.statusBar()
-        warn = services.secrets.warning
-        self.keyring_label = QLabel(("⚠ " + warn) if warn else f"Keyring: {services.secrets.backend_name}")
-        self.keyring_label.setObjectName("keyring_status")
-        if warn:
-            self.keyring_label.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.keyring_label = StatusLabel("keyring_status")
+        self._show_keyring()
         status.addWidget(self.keyring_label, 1)
         status.addPermanentWidget(QLabel(f"Data: {services.paths.root}"))
         if sandbox_hint:
@@ -121,6 +131,21 @@ class MainWindow(QMainWindow):
         self._show_page(self.nav.currentRow())
         self._restore()
         self._update_actions()
+
+    def _show_keyring(self) -> None:
+        """The keyring in the status bar; while start-up is still opening it (``resolved`` False), says so and
+        looks again shortly (never waits for it in the UI thread)."""
+        secrets = self.services.secrets
+        if not getattr(secrets, "resolved", True):
+            self.keyring_label.set_status("pending", "Keyring: opening…")
+            QTimer.singleShot(50, self._show_keyring)
+            return
+        try:
+            warn, name = secrets.warning, secrets.backend_name
+        except Exception as exc:  # the opening failed: the store raises it at every use
+            self.keyring_label.set_status("failed", f"The keyring could not be opened: {exc}")
+            return
+        self.keyring_label.set_status("warning" if warn else None, warn or f"Keyring: {name}")
 
     # --- pages, built on first use ------------------------------------------------------------
     def _page(self, index: int) -> Any:
@@ -171,7 +196,7 @@ class MainWindow(QMainWindow):
             return server
         from almdesk.ui.jobs_view import JobsView
 
-        return JobsView(services)
+        return JobsView(services, runner)
 
     def _say(self, text: str) -> None:
         """A page's confirmation ("Saved connector X.") on the status line."""
@@ -223,54 +248,63 @@ class MainWindow(QMainWindow):
 
     # --- actions ----------------------------------------------------------------------------
     def _action(self, text: str, slot: Callable[[], object], shortcut: str | QKeySequence.StandardKey | None = None,
-                tip: str = "") -> QAction:
-        act = QAction(text, self)
+                tip: str = "", icon_name: str = "") -> QAction:
+        act = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
         # before attach() (the shell) only Quit does something
         act.triggered.connect(lambda _checked=False: slot() if self.attached or slot == self.quit else None)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
-        act.setToolTip(tip or text.replace("&", ""))
+        keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        act.setToolTip(tip or (text.replace("&", "").replace("…", "") + (f" ({keys})" if keys else "")))
         act.setObjectName("act_" + text.replace("&", "").replace(" ", "_").replace("…", "").lower())
         return act
 
     def _build_actions(self) -> None:
         self.act_new = self._action("&New", self.new_item, QKeySequence.StandardKey.New,
-                                    "New connector, connection or project (Ctrl+N)")
-        self.act_test = self._action("&Test Connection", self.test_selected, "Ctrl+T")
-        self.act_sync = self._action("&Sync Now", lambda: self.sync_selected(False), "Ctrl+R")
-        self.act_dry = self._action("&Dry Run", lambda: self.sync_selected(True), "Ctrl+Shift+R")
-        self.act_gate = self._action("&Gate…", self.open_gate, "Ctrl+G")
-        self.act_defect = self._action("Create &Defect…", self.open_defect, "Ctrl+D")
+                                    "New connector, connection or project (Ctrl+N)", "add")
+        self.act_test = self._action("&Test Connection", self.test_selected, "Ctrl+T", icon_name="test")
+        self.act_sync = self._action("&Sync Now", lambda: self.sync_selected(False), "Ctrl+R", icon_name="sync")
+        self.act_dry = self._action("Dr&y Run", lambda: self.sync_selected(True), "Ctrl+Shift+R", icon_name="dry-run")
+        self.act_gate = self._action("&Gate…", self.open_gate, "Ctrl+G", icon_name="gate")
+        self.act_defect = self._action("Create &Defect…", self.open_defect, "Ctrl+D", icon_name="defect")
+        self.act_refresh = self._action("&Refresh", self.refresh_page, "F5",
+                                        "Refresh the page on screen; on Connectors and Connections: test the "
+                                        "form shown (F5)", "refresh")
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setIconSize(QSize(18, 18))
         for act in (self.act_new, self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
             toolbar.addAction(act)
         self.addToolBar(toolbar)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.act_new)
-        file_menu.addAction(self._action("&Export configuration…", self.export_config))
-        file_menu.addAction(self._action("&Import configuration…", self.import_config))
+        file_menu.addAction(self._action("&Export configuration…", self.export_config, icon_name="export"))
+        file_menu.addAction(self._action("&Import configuration…", self.import_config, icon_name="import"))
         file_menu.addAction(self._action("Save support &bundle…", self.save_bundle, "Ctrl+Shift+B",
                                          "A zip with the redacted trace, job log, settings (no secrets) and "
-                                         "versions of the selected job or connection"))
+                                         "versions of the selected job or connection", "bundle"))
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.quit, QKeySequence.StandardKey.Quit))
+        file_menu.addAction(self._action("&Quit", self.quit, QKeySequence.StandardKey.Quit, icon_name="quit"))
         actions = self.menuBar().addMenu("&Actions")
         for act in (self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
             actions.addAction(act)
+        actions.addSeparator()
+        actions.addAction(self.act_refresh)
         self.view_menu = view = self.menuBar().addMenu("&View")
-        for i, name in enumerate(PAGES):
-            view.addAction(self._action(name, partial(self.nav.setCurrentRow, i), f"Ctrl+{i + 1}"))
+        for i, (attr, name) in enumerate(zip(PAGE_ATTRS, PAGE_MNEMONICS, strict=True)):
+            view.addAction(self._action(name, partial(self.nav.setCurrentRow, i), f"Ctrl+{i + 1}", icon_name=attr))
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("&About almdesk", self.about))
+        help_menu.addAction(self._action("&About almdesk", self.about, icon_name="info"))
         self._update_actions()
 
     def _update_actions(self) -> None:
         if not self.attached:  # the shell, before the store is open
-            for act in (self.act_new, self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect):
+            for act in (self.act_new, self.act_test, self.act_sync, self.act_dry, self.act_gate, self.act_defect,
+                        self.act_refresh):
                 act.setEnabled(False)
             return
+        self.act_refresh.setEnabled(True)
         for act in (self.act_new, self.act_gate, self.act_defect):
             act.setEnabled(True)
         page = self.nav.currentRow()
@@ -296,6 +330,15 @@ class MainWindow(QMainWindow):
         else:
             self.nav.setCurrentRow(0)
             self.connectors.new()
+
+    def refresh_page(self) -> None:
+        """F5: on Connectors and Connections test the form shown; elsewhere re-read the page on screen."""
+        page = self.nav.currentRow()
+        if page in (0, 1):
+            self.test_selected()
+            return
+        if 0 <= page < len(PAGES):
+            self._page(page).reload()
 
     def test_selected(self) -> None:
         if self.nav.currentRow() == 1:

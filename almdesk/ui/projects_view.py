@@ -2,23 +2,33 @@
 
 The task table is a :class:`TasksModel` that reads ``PAGE`` rows at a time from the store as the
 user scrolls (keyset paging on the row id), so a project of 50,000 tasks opens instantly. Importing
-a CSV/JSON file runs as a job in the runner; a rejected file's line and column are shown inline.
+a CSV/JSON file runs as a job in the runner; a rejected file's line and column are shown inline. The New
+project dialog is :mod:`almdesk.ui.project_dialog`. Keyboard: Tab follows the page (list, its buttons, the
+SD Elements panel, the filters, the table, Import); Ctrl+F goes to the search box.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,19 +44,21 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Select, func, or_, select
 
-from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.models import Task
 from almdesk.services import Services
-from almdesk.ui.dialogs import error_label, show_error, split_message
+from almdesk.ui import theme
+from almdesk.ui.dialogs import error_label, show_error
+from almdesk.ui.icons import StatusLabel, icon
+from almdesk.ui.project_dialog import NewProjectDialog
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.source_picker import SourcePanel, SourcePickerDialog
 
 PAGE = 500
+TITLE_MIN = 220  # px: the Title column is never narrower (the table scrolls sideways instead)
 STATUSES = ("TODO", "DONE", "NA")
 COLUMNS = ("Task", "Title", "Phase", "Priority", "Status", "Verification", "Tags", "Updated")
-STATUS_COLORS = {"DONE": "#1b7f3b", "NA": "#777777"}
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -140,62 +152,11 @@ class TasksModel(QAbstractTableModel):
         row = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return str(row[index.column()])
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row[4] in STATUS_COLORS:
-            return QColor(STATUS_COLORS[row[4]])
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row[4] in ("DONE", "NA"):
+            return theme.tone(row[4])
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
-
-
-class NewProjectDialog(QDialog):
-    """Name (required), business unit and application, with inline errors."""
-
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.project_id: int | None = None
-        self.setWindowTitle("New project")
-        self.name = QLineEdit()
-        self.name.setObjectName("project_name")
-        self.business_unit = QLineEdit()
-        self.business_unit.setObjectName("project_business_unit")
-        self.application = QLineEdit()
-        self.application.setObjectName("project_application")
-        self.name_error = error_label("project_name_error")
-        self.error = error_label("project_error")
-        box = QWidget()
-        bl = QVBoxLayout(box)
-        bl.setContentsMargins(0, 0, 0, 0)
-        bl.setSpacing(2)
-        bl.addWidget(self.name)
-        bl.addWidget(self.name_error)
-        form = QFormLayout()
-        form.addRow("Name *", box)
-        form.addRow("Business unit", self.business_unit)
-        form.addRow("Application", self.application)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
-        self.buttons.accepted.connect(self.create_project)
-        self.buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("A project holds the tasks that connections sync into an ALM,\n"
-                             "named like SD Elements: business unit / application / project."))
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
-        self.setMinimumWidth(460)
-
-    def create_project(self) -> None:
-        show_error(self.name_error, "")
-        show_error(self.error, "")
-        try:
-            self.project_id = self.services.config.add_project(self.name.text(), self.business_unit.text(),
-                                                               self.application.text())
-        except ConfigError as exc:
-            show_error(self.name_error if exc.field == "name" else self.error, exc.message, exc.hint)
-            self.name.setFocus()
-            return
-        self.accept()
 
 
 def _import_tasks_fn() -> Any:
@@ -225,10 +186,10 @@ class ProjectsView(QWidget):
         self.list.setColumnWidth(0, 120)
         self.list.setColumnWidth(1, 64)
         self.list.currentItemChanged.connect(lambda cur, _prev: self._project_changed())
-        new_btn = QPushButton("&New project…")
+        new_btn = QPushButton(icon("add"), "&New project…")
         new_btn.setObjectName("new_project")
         new_btn.clicked.connect(self.new_project)
-        bind_btn = QPushButton("&Bind to SD Elements…")
+        bind_btn = QPushButton(icon("links"), "&Bind to SD Elements…")
         bind_btn.setObjectName("bind_project")
         bind_btn.clicked.connect(self.bind_project)
         self.source = SourcePanel(services, runner, self)
@@ -256,7 +217,7 @@ class ProjectsView(QWidget):
         for combo in (self.phase, self.status):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.min_priority.valueChanged.connect(lambda _v: self._debounce.start())
-        self.import_btn = QPushButton("&Import tasks…")
+        self.import_btn = QPushButton(icon("import"), "&Import tasks…")
         self.import_btn.setObjectName("import_tasks")
         self.import_btn.clicked.connect(self.import_tasks)
         if _import_tasks_fn() is None:
@@ -275,14 +236,14 @@ class ProjectsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
-        for col, width in enumerate((64, 300, 140, 56, 56, 84, 90, 124)):
+        stamp = self.table.fontMetrics().horizontalAdvance("2026-12-31 23:59") + 18
+        for col, width in enumerate((64, 300, 140, 56, 56, 84, 90, stamp)):
             self.table.setColumnWidth(col, width)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        self.table.viewport().installEventFilter(self)  # the Title column takes the room left, at least TITLE_MIN
         self.count_label = QLabel()
         self.count_label.setObjectName("task_count")
-        self.import_status = QLabel()
-        self.import_status.setObjectName("import_status")
-        self.import_status.setWordWrap(True)
+        self.import_status = StatusLabel("import_status")
         self.import_error = error_label("import_error")
         self.empty = QLabel("No project yet. Press New project… to create one, then import its tasks.")
         self.empty.setObjectName("projects_empty")
@@ -295,10 +256,11 @@ class ProjectsView(QWidget):
         ll.addWidget(new_btn)
         ll.addWidget(bind_btn)
         filters = QHBoxLayout()
-        filters.addWidget(QLabel("Phase:"))
-        filters.addWidget(self.phase)
-        filters.addWidget(QLabel("Status:"))
-        filters.addWidget(self.status)
+        for text, combo in (("P&hase:", self.phase), ("S&tatus:", self.status)):
+            buddy = QLabel(text)
+            buddy.setBuddy(combo)
+            filters.addWidget(buddy)
+            filters.addWidget(combo)
         filters.addWidget(self.min_priority)
         filters.addWidget(self.search, 1)
         foot = QHBoxLayout()
@@ -321,8 +283,32 @@ class ProjectsView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
+        # Tab follows the page: the list and its buttons, the SD Elements panel, the filters, the table, Import
+        chain = [self.list, new_btn, bind_btn, self.source, self.phase, self.status, self.min_priority, self.search,
+                 self.table, self.import_btn]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+        self.search.setToolTip("Search task id or title (Ctrl+F)")
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self._find)
         runner.finished.connect(self._job_finished)
         self.reload()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_title()
+        return False
+
+    def _fit_title(self) -> None:
+        """Title gets the table's width less the other columns, never under TITLE_MIN (then the table scrolls
+        sideways): a stretched column shrank to "…" at 1024 px."""
+        others = sum(self.table.columnWidth(c) for c in range(len(COLUMNS)) if c != 1)
+        self.table.setColumnWidth(1, max(TITLE_MIN, self.table.viewport().width() - others))
+
+    def _find(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
 
     # --- projects -----------------------------------------------------------------------------
     def current_project(self) -> int | None:
@@ -434,7 +420,7 @@ class ProjectsView(QWidget):
             return _import_outcome(result, name, Path(path))
 
         show_error(self.import_error, "")
-        self.import_status.setText(f"Importing {Path(path).name} into {name}…")
+        self.import_status.set_status("running", f"Importing {Path(path).name} into {name}…")
         self.import_btn.setEnabled(False)
         self._import_handle = self.runner.submit(
             JobSpec("import", f"Import tasks into {name} from {Path(path).name}", run), queue=f"import:{pid}")
@@ -457,14 +443,15 @@ class ProjectsView(QWidget):
         self._import_handle = None
         self.import_btn.setEnabled(self.current_project() is not None and _import_tasks_fn() is not None)
         if result is None:
-            self.import_status.setText("Import cancelled; nothing changed.")
+            self.import_status.set_status("cancelled", "Import cancelled; nothing changed.")
             return
         if result.state != "succeeded":
-            hint = str(result.outcome.data.get("hint") or "")
-            self.import_status.setText("")
-            show_error(self.import_error, split_message(result.outcome.message, hint), hint)
+            failure = result.outcome.failure
+            self.import_status.clear()
+            show_error(self.import_error, failure.message if failure else result.outcome.message,
+                       failure.hint if failure else "")
             return
-        self.import_status.setText("✔ " + result.outcome.message)
+        self.import_status.set_status("ok", result.outcome.message)
         self.reload()
         self.changed.emit()
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,12 +32,13 @@ from almdesk.jobs.record import JobResult
 from almdesk.remote import jobs
 from almdesk.remote.check import ServerTest, verdict
 from almdesk.services import Services
+from almdesk.ui import theme
+from almdesk.ui.icons import StatusLabel, icon
 from almdesk.ui.runner import JobRunner
 
 ITEM_COLUMNS = ("Kind", "On the server", "System", "Here", "State", "Frequency", "Last job")
 PLAN_COLUMNS = ("Item", "Action", "Field", "Server", "Local")
-ACTION_COLORS = {"create": "#1b7f3b", "update": "#8a6d00", "delete": "#b00020", "read-only": "#777777",
-                 "blocked": "#b00020"}
+ACTION_TONES = ("create", "update", "delete", "read-only", "blocked")  # coloured by theme.STATUS_TONES
 
 
 class ServerPage(QWidget):
@@ -58,12 +59,15 @@ class ServerPage(QWidget):
         self.source.setObjectName("server_source")
         self.buttons: dict[str, QPushButton] = {}
         top = QHBoxLayout()
-        top.addWidget(QLabel("SD Elements server:"))
+        server_label = QLabel("SD &Elements server:")
+        server_label.setBuddy(self.source)
+        top.addWidget(server_label)
         top.addWidget(self.source, 1)
-        for key, text, slot in (("pull", "Pull", self.pull), ("plan", "Plan", self.plan),
-                                ("push", "Push…", self.push), ("test", "Test on server", self.test_selected),
-                                ("cancel", "Cancel", self.cancel)):
-            button = QPushButton(text)
+        for key, text, slot, icon_name in (("pull", "P&ull", self.pull, "import"), ("plan", "Pl&an", self.plan, "trace"),
+                                           ("push", "Pu&sh…", self.push, "export"),
+                                           ("test", "&Test on server", self.test_selected, "test"),
+                                           ("cancel", "Cancel", self.cancel, "cancel")):
+            button = QPushButton(icon(icon_name), text)
             button.setObjectName(f"server_{key}")
             button.clicked.connect(slot)
             self.buttons[key] = button
@@ -71,9 +75,8 @@ class ServerPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("server_progress")
         self.progress.setTextVisible(True)
-        self.status = QLabel("")
-        self.status.setObjectName("server_status")
-        self.status.setWordWrap(True)
+        self.progress.hide()  # shown from the first job on (an empty bar read as a stuck job)
+        self.status = StatusLabel("server_status")
         self.items = QTreeWidget()
         self.items.setObjectName("server_items")
         self.items.setHeaderLabels(list(ITEM_COLUMNS))
@@ -120,12 +123,16 @@ class ServerPage(QWidget):
         if not self.source.currentText():
             self.status.setText("No SD Elements connector yet: add one on the Connectors page.")
             return
-        for row in jobs.server_rows(self.services.config, self.source.currentText()):
+        rows = jobs.server_rows(self.services.config, self.source.currentText())
+        if not rows and not self.status.text():
+            self.status.set_status("info", "Nothing read from this server yet: Pull reads its ALM connectors and "
+                                           "connections; Plan shows what a Push would change.")
+        for row in rows:
             item = QTreeWidgetItem([row["kind"], row["server"], row["system"], row["local"], row["state"],
                                     row["frequency"], row["last_job"] + (" · in progress" if row["in_progress"] else "")])
             item.setData(0, Qt.ItemDataRole.UserRole, row["local_name"])
             if row["state"] != "mirrored":
-                item.setForeground(4, QBrush(QColor("#8a6d00")))
+                item.setForeground(4, QBrush(theme.tone("warning")))
             self.items.addTopLevelItem(item)
         for col in range(len(ITEM_COLUMNS)):
             self.items.resizeColumnToContents(col)
@@ -135,9 +142,8 @@ class ServerPage(QWidget):
         self.diff.clear()
         for values in jobs.plan_rows(plan):
             item = QTreeWidgetItem(list(values))
-            color = ACTION_COLORS.get(values[1])
-            if color:
-                item.setForeground(1, QBrush(QColor(color)))
+            if values[1] in ACTION_TONES:
+                item.setForeground(1, QBrush(theme.tone(values[1])))
             self.diff.addTopLevelItem(item)
         for col in range(len(PLAN_COLUMNS)):
             self.diff.resizeColumnToContents(col)
@@ -154,9 +160,10 @@ class ServerPage(QWidget):
         try:
             spec = spec_fn()
         except UserFacingError as exc:
-            self.status.setText(f"⚠ {exc.message} {exc.hint}")
+            self.status.set_status("warning", f"{exc.message} {exc.hint}")
             return
         self.progress.setRange(0, 0)
+        self.progress.show()
         self.handle = self.runner.submit(spec, queue=f"server:{self.source.currentText()}")
         self._enable()
 
@@ -206,11 +213,11 @@ class ServerPage(QWidget):
         self.progress.setValue(1)
         self.progress.setFormat("done" if isinstance(result, JobResult) else "cancelled")
         if not isinstance(result, JobResult):  # cancelled before it started
-            self.status.setText("Cancelled.")
+            self.status.set_status("cancelled", "Cancelled.")
             self._enable()
             return
         data, outcome = result.outcome.data, result.outcome
-        self.status.setText(("" if outcome.succeeded else "⚠ ") + outcome.message)
+        self.status.set_status("ok" if outcome.succeeded else "failed", outcome.message)
         if "plan" in data:
             self.show_plan(data["plan"])
         state = result.state
@@ -221,8 +228,9 @@ class ServerPage(QWidget):
             self._desktop_test(data["server"])
         elif "steps" in data and self._test.get("server"):
             server = ServerTest(**self._test["server"])
-            self.status.setText(f"Server: {'success' if server.success else 'failed'}. Desktop: "
-                                f"{outcome.message} {verdict(server, outcome.succeeded)}")
+            self.status.set_status("ok" if server.success and outcome.succeeded else "warning",
+                                   f"Server: {'success' if server.success else 'failed'}. Desktop: "
+                                   f"{outcome.message} {verdict(server, outcome.succeeded)}")
             self._test = {}
         elif self.pending_push and "plan" in data and state == "succeeded":
             self.pending_push = False

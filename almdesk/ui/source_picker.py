@@ -34,6 +34,7 @@ from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.sources import bind_project, source_of
 from almdesk.ui.dialogs import error_label, show_error
+from almdesk.ui.icons import StatusLabel, icon
 from almdesk.ui.runner import JobRunner
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -87,7 +88,7 @@ class SourcePickerDialog(QDialog):
         self.connector.setObjectName("source_connector")
         for name in source_connectors(services):
             self.connector.addItem(name, name)
-        self.load_btn = QPushButton("&List projects")
+        self.load_btn = QPushButton(icon("refresh"), "&List projects")
         self.load_btn.setObjectName("list_projects")
         self.load_btn.clicked.connect(self.load)
         self.filter = QLineEdit()
@@ -106,23 +107,23 @@ class SourcePickerDialog(QDialog):
         self.unaccepted.setObjectName("bound_unaccepted")
         self.unaccepted.addItem("Accepted tasks only", False)
         self.unaccepted.addItem("Also tasks not accepted yet", True)
-        self.status = QLabel()
-        self.status.setObjectName("source_status")
-        self.status.setWordWrap(True)
+        self.status = StatusLabel("source_status")
         self.error = error_label("source_error")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.bind_btn = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.bind_btn.setText("Bind")
+        self.bind_btn.setText("&Bind")
         self.bind_btn.setEnabled(False)
         self.buttons.accepted.connect(self.bind)
         self.buttons.rejected.connect(self.reject)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Connector:"))
+        connector_label = QLabel("&Connector:")
+        connector_label.setBuddy(self.connector)
+        top.addWidget(connector_label)
         top.addWidget(self.connector, 1)
         top.addWidget(self.load_btn)
         form = QFormLayout()
-        form.addRow("Local name *", self.name)
-        form.addRow("Tasks", self.unaccepted)
+        form.addRow("Local &name *", self.name)
+        form.addRow("&Tasks", self.unaccepted)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.filter)
@@ -132,17 +133,20 @@ class SourcePickerDialog(QDialog):
         lay.addWidget(self.error)
         lay.addWidget(self.buttons)
         self.resize(620, 560)
+        for first, second in ((self.connector, self.load_btn), (self.load_btn, self.filter), (self.filter, self.tree),
+                              (self.tree, self.name), (self.name, self.unaccepted), (self.unaccepted, self.buttons)):
+            QWidget.setTabOrder(first, second)
         runner.finished.connect(self._finished)
         if self.connector.count() == 0:
             self.load_btn.setEnabled(False)
-            self.status.setText("No SD Elements connector yet: add one on the Connectors page first.")
+            self.status.set_status("info", "No SD Elements connector yet: add one on the Connectors page first.")
 
     def load(self) -> int | None:
         name = self.connector.currentData()
         if not name:
             return None
         show_error(self.error, "")
-        self.status.setText(f"Reading the projects of {name}…")
+        self.status.set_status("running", f"Reading the projects of {name}…")
         self.load_btn.setEnabled(False)
         self._handle = self.runner.submit(hierarchy_job(self.services, str(name)))
         return self._handle
@@ -153,11 +157,12 @@ class SourcePickerDialog(QDialog):
         self._handle = None
         self.load_btn.setEnabled(True)
         if result is None or result.state != "succeeded":
-            self.status.setText("")
-            message = result.outcome.message if result is not None else "Cancelled."
-            show_error(self.error, message, str(result.outcome.data.get("hint") or "") if result else "")
+            self.status.clear()
+            failure = result.outcome.failure if result is not None else None
+            message = failure.message if failure else result.outcome.message if result is not None else "Cancelled."
+            show_error(self.error, message, failure.hint if failure else "")
             return
-        self.status.setText("✔ " + result.outcome.message)
+        self.status.set_status("ok", result.outcome.message)
         self.fill(result.outcome.data["tree"])
 
     def fill(self, tree: dict[str, list[dict[str, Any]]]) -> None:
@@ -239,10 +244,8 @@ class SourcePanel(QWidget):
         self.services, self.runner = services, runner
         self.project: str = ""
         self._handle: int | None = None
-        self.label = QLabel()
-        self.label.setObjectName("project_source")
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.refresh_btn = QPushButton("&Refresh")
+        self.label = StatusLabel("project_source")
+        self.refresh_btn = QPushButton(icon("refresh"), "&Refresh")
         self.refresh_btn.setToolTip("Pull this project's tasks from SD Elements now (also done at the start of every sync).")
         self.refresh_btn.setObjectName("refresh_project")
         self.refresh_btn.clicked.connect(self.refresh)
@@ -266,10 +269,10 @@ class SourcePanel(QWidget):
         detail = (f"{counts.get('total', 0)} tasks ({counts.get('created', 0)} new, {counts.get('updated', 0)} "
                   f"changed" + (f", {counts['skipped']} left out" if counts.get("skipped") else "") + ")"
                   ) if counts else ""
-        text = (f"⇄ SD Elements project #{source.server_project} {counts.get('server_project', '')} on "
+        text = (f"SD Elements project #{source.server_project} {counts.get('server_project', '')} on "
                 f"{source.connector} · refreshed {when}" + (f" · {detail}" if detail else "")
                 + (" · unaccepted included" if source.include_unaccepted else ""))
-        self.label.setText(text)
+        self.label.set_status("links", text)
         self.label.setToolTip(text)
         self.refresh_btn.setEnabled(self._handle is None)
 
@@ -279,7 +282,7 @@ class SourcePanel(QWidget):
         try:
             spec = self.services.refresh_spec(self.project)
         except UserFacingError as exc:
-            self.label.setText(f"✖ {exc.message}")
+            self.label.set_status("failed", exc.message)
             return None
         self.refresh_btn.setEnabled(False)
         self._handle = self.runner.submit(spec)
@@ -291,6 +294,6 @@ class SourcePanel(QWidget):
         self._handle = None
         self.refresh_btn.setEnabled(True)
         if result is not None and result.state != "succeeded":
-            self.label.setText(f"✖ {result.outcome.message}")
+            self.label.set_status("failed", result.outcome.message)
             return
         self.refreshed.emit()

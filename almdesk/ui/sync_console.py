@@ -8,6 +8,12 @@ only while a filter is chosen: painting the table calls no Python, so it never w
 the sync worker to hand back the GIL (a Python ``data()`` per cell did, hundreds of times a paint).
 A dry run ends with its plan; a long sync that ends while the window is in the background says so
 in the tray (or the main window's status bar).
+
+The progress bar shows the latest progress each flush (the runner sends the rest of a burst, so it
+agrees with the counters); the ETA (:class:`~almdesk.ui.sync_rows.Eta`) says "estimating…" until enough
+items were written to judge the rate (connecting and planning are not part of it).
+Closing the console does not stop the job: :meth:`SyncConsole.follow` opens one on a job already
+running (from the job dock or the Jobs page), with the rows and progress the runner kept.
 """
 
 from __future__ import annotations
@@ -40,9 +46,11 @@ from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.sync.link_admin import task_id_of_event
+from almdesk.ui import theme
 from almdesk.ui.dialogs import EVENT_COLORS, LinkTable
+from almdesk.ui.icons import icon
 from almdesk.ui.runner import JobRunner
-from almdesk.ui.sync_rows import ItemRowsModel, ShowFilter
+from almdesk.ui.sync_rows import Eta, ItemRowsModel, ShowFilter, duration
 
 FLUSH_MS = 100
 DRAIN_ROWS = 50  # rows put into the table per slice (~40 µs each: a few ms of UI thread)
@@ -65,6 +73,7 @@ class SyncConsole(QDialog):
 
     def __init__(self, services: Services, runner: JobRunner, spec: JobSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.eta_clock = Eta()  # the ETA (its clock: a test's own)
         self.services = services
         self.runner = runner
         self.spec = spec
@@ -117,7 +126,7 @@ class SyncConsole(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.hide()
-        self.cancel_btn = QPushButton("&Cancel sync" if not self.dry_run else "&Cancel")
+        self.cancel_btn = QPushButton(icon("cancel"), "&Cancel sync" if not self.dry_run else "&Cancel")
         self.cancel_btn.setObjectName("sync_cancel")
         self.cancel_btn.clicked.connect(self.cancel)
         self.close_btn = QPushButton("Close")
@@ -194,8 +203,32 @@ class SyncConsole(QDialog):
         if self.handle is None and self.job_result is None:
             self.start()
 
-    def start(self) -> int:
-        """Submit the job (done on first show) and follow its signals."""
+    @classmethod
+    def follow(cls, services: Services, runner: JobRunner, handle: int,
+               parent: QWidget | None = None) -> SyncConsole | None:
+        """The console of job ``handle`` already queued or running (the one open, else a new one that
+        starts with the rows and progress the runner kept); None when the job has ended."""
+        open_view = runner.view(handle)
+        if isinstance(open_view, SyncConsole):
+            return open_view
+        job = runner.job(handle)
+        if job is None:
+            return None
+        console = cls(services, runner, job.spec, parent)
+        console._attach()
+        console.handle = handle
+        runner.set_view(handle, console)
+        if job.thread is not None:  # started
+            console.started = job.started
+            console.phase.setText("Connecting…")
+        console.pending.extend(job.events)
+        if job.progress is not None:
+            console._on_progress(handle, *job.progress)
+        console.flush()
+        console.flush_timer.start()
+        return console
+
+    def _attach(self) -> None:
         self.runner.started.connect(self._on_started)
         self.runner.progress.connect(self._on_progress)
         self._batched = getattr(self.runner, "events", None)  # a runner that batches events (list per signal)
@@ -205,11 +238,16 @@ class SyncConsole(QDialog):
             self.runner.job_event.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
         self._attached = True
+
+    def start(self) -> int:
+        """Submit the job (done on first show) and follow its signals."""
+        self._attach()
         self._submitting = True  # a started signal during submit() is this job's (nothing else can start)
         try:
             self.handle = self.runner.submit(self.spec)
         finally:
             self._submitting = False
+        self.runner.set_view(self.handle, self)
         self.flush_timer.start()
         return self.handle
 
@@ -225,6 +263,8 @@ class SyncConsole(QDialog):
             self.runner.job_event.disconnect(self._on_event)
         self.runner.finished.disconnect(self._on_finished)
         self.flush_timer.stop()
+        if self.handle is not None and self.runner.view(self.handle) is self:
+            self.runner.set_view(self.handle, None)
 
     def cancel(self) -> None:
         if self.handle is not None and self.job_result is None:
@@ -256,12 +296,7 @@ class SyncConsole(QDialog):
             self.eta.clear()
             return
         self._progress = (min(done, total), total)
-        elapsed = time.monotonic() - (self.started or time.monotonic())
-        if 0 < done < total and elapsed > 1:
-            left = elapsed / done * (total - done)
-            self.eta.setText(f"about {_duration(left)} left")
-        elif done >= total:
-            self.eta.clear()
+        self.eta.setText(self.eta_clock.text(done, total))
 
     def _on_event(self, handle: int, ev: JobEvent) -> None:
         if handle == self.handle:
@@ -331,7 +366,7 @@ class SyncConsole(QDialog):
             if value or name in ("created", "closed", "failed"):
                 text = f"{value} {name}"
                 if name == "failed" and value:
-                    text = f"<span style='color:#b3261e'><b>{text}</b></span>"
+                    text = f"<span style='{theme.color_css('failed', bold=True)}'>{text}</span>"
                 parts.append(text)
         if self.dry_run:
             parts = [f"{self.counts.get('planned', 0)} planned change(s)"]
@@ -357,7 +392,7 @@ class SyncConsole(QDialog):
                 self.bar.setValue(0)
             self.phase.setText("Cancelled.")
             text = "Cancelled before it started." if result is None else result.outcome.message
-            self._summary(text + " A later sync resumes where this one stopped.", "#9a6700")
+            self._summary(text + " A later sync resumes where this one stopped.", "warning")
             return
         if self.bar.maximum() == 0:
             self.bar.setRange(0, 1)
@@ -368,19 +403,19 @@ class SyncConsole(QDialog):
         if self.dry_run and isinstance(data.get("plan"), list):
             self.show_plan(data["plan"])
         message = result.outcome.message
-        hint = str(data.get("hint") or "")
+        hint = result.outcome.failure.hint if result.outcome.failure is not None else ""
         if hint and hint not in message:
             message += "\n" + hint
         seconds = self.finished_at - (self.started or self.finished_at)
         requests = f", {data['requests']} HTTP request(s)" if isinstance(data.get("requests"), int) else ""
-        self._summary(("✔ " if ok else "✖ ") + message + f"\n({_duration(seconds)}{requests})",
-                      "#1b7f3b" if ok else "#b3261e")
+        self._summary(("✔ " if ok else "✖ ") + message + f"\n({duration(seconds)}{requests})",
+                      "ok" if ok else "failed")
         if seconds > self.notify_after and not self.isActiveWindow():
             self.notify(result.outcome.message, ok)
 
-    def _summary(self, text: str, color: str) -> None:
+    def _summary(self, text: str, tone: str) -> None:
         self.summary.setText(text)
-        self.summary.setStyleSheet(f"color: {color}; font-weight: bold;")
+        self.summary.setStyleSheet(theme.color_css(tone, bold=True))
         self.summary.show()
 
     def show_plan(self, plan: list[dict[str, Any]]) -> None:
@@ -420,13 +455,3 @@ class SyncConsole(QDialog):
             self.notified = "none"
         return self.notified
 
-
-def _duration(seconds: float) -> str:
-    seconds = max(seconds, 0.0)
-    if seconds < 60:
-        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"

@@ -1,15 +1,18 @@
 """The sync console's rows: Qt's own item model holding them (no Python runs when a view paints it)
-and the "Show" filter over them (:class:`ShowFilter`, attached only while a filter is chosen)."""
+and the "Show" filter over them (:class:`ShowFilter`, attached only while a filter is chosen); and
+:class:`Eta`, the time-left estimate the console and the job dock show."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
-from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QBrush, QFont, QStandardItem, QStandardItemModel
 
-from almdesk.ui.dialogs import LINK_COLOR, refilter
+from almdesk.ui import theme
+from almdesk.ui.dialogs import refilter
 
 
 class ItemRowsModel(QStandardItemModel):
@@ -17,7 +20,8 @@ class ItemRowsModel(QStandardItemModel):
     tuples, URLs and colours also kept as Python lists (filter, tests, :class:`LinkTable` clicks).
 
     Same interface as :class:`~almdesk.ui.dialogs.RowsModel` (``rows``, ``urls``, ``colors``,
-    ``url_column``, ``set_rows``, ``append_rows``), but no Python runs when a view paints it."""
+    ``url_column``, ``set_rows``, ``append_rows``), but no Python runs when a view paints it.
+    A row's colour is a tone name of :mod:`almdesk.ui.theme` (taken from the palette when the row is added)."""
 
     def __init__(self, headers: Sequence[str], url_column: int | None = None, parent: QObject | None = None) -> None:
         super().__init__(0, len(headers), parent)
@@ -28,11 +32,11 @@ class ItemRowsModel(QStandardItemModel):
         self.colors: list[str] = []
         self._link_font = QFont()
         self._link_font.setUnderline(True)
-        self._link_brush = QBrush(LINK_COLOR)
+        self._link_brush = QBrush(theme.tone("link"))
         self._brushes: dict[str, QBrush] = {}
 
     def _items(self, row: tuple[Any, ...], url: str, color: str) -> list[QStandardItem]:
-        brush = self._brushes.setdefault(color, QBrush(QColor(color))) if color else None
+        brush = self._brushes.setdefault(color, QBrush(theme.tone(color))) if color else None
         # as few Qt calls as possible: each one may wait for a busy worker thread to hand back the GIL
         # (the table is read-only through its edit triggers; the message, often cut, has its tooltip)
         items = []
@@ -94,3 +98,41 @@ class ShowFilter(QSortFilterProxyModel):
         if self.mode == 2:
             return bool(status == "failed")
         return action not in ("link", "skip", "unchanged")
+
+
+ETA_MIN_ITEMS = 10  # items done before an ETA is shown…
+ETA_MIN_SECONDS = 5.0  # …over at least this long since the first one
+
+
+class Eta:
+    """Time left from the rate since the first determinate progress (connecting and planning, before
+    it, are not part of the rate): "estimating…" until ``ETA_MIN_ITEMS`` were done over at least
+    ``ETA_MIN_SECONDS``, then "about 3 min 10 s left"; "" once done. ``clock`` is a test's own."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.start: tuple[float, int, int] | None = None  # (time, done, total) of the first determinate progress
+
+    def text(self, done: int, total: int) -> str:
+        if total <= 0 or done >= total:
+            return ""
+        now = self.clock()
+        if self.start is None or self.start[2] != total or done < self.start[1]:
+            self.start = (now, done, total)  # the first item (or a new total): the rate starts here
+        since, first, _total = self.start
+        items, seconds = done - first, now - since
+        if items < ETA_MIN_ITEMS or seconds < ETA_MIN_SECONDS:
+            return "estimating…"
+        return f"about {duration(seconds / items * (total - done))} left"
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` for people: "4.2 s", "12 s", "3 min 05 s", "2 h 07 min"."""
+    seconds = max(seconds, 0.0)
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -60,3 +60,46 @@ def notice_css(name: str) -> str:
                 round(base.blue() + (fg.blue() - base.blue()) * mix))
     return (f"background: {bg.name()}; color: {pal.color(QPalette.ColorRole.Text).name()}; padding: 6px; "
             f"border: 1px solid {fg.name()}; border-radius: 4px;")
+
+
+THEMES = ("system", "light", "dark")
+THEME_ENV = "ALMDESK_THEME"
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for the Fusion style (what ``--theme dark`` sets)."""
+    pal = QPalette()
+    window, base, text, mid = QColor("#202124"), QColor("#17181a"), QColor("#e8eaed"), QColor("#2d2f33")
+    roles = QPalette.ColorRole
+    for role, color in ((roles.Window, window), (roles.WindowText, text), (roles.Base, base),
+                        (roles.AlternateBase, mid), (roles.ToolTipBase, mid), (roles.ToolTipText, text),
+                        (roles.Text, text), (roles.Button, mid), (roles.ButtonText, text),
+                        (roles.BrightText, QColor("#ffffff")), (roles.Link, QColor("#8ab4f8")),
+                        (roles.LinkVisited, QColor("#c58af9")), (roles.Highlight, QColor("#3b6fd1")),
+                        (roles.HighlightedText, QColor("#ffffff")), (roles.PlaceholderText, QColor("#9aa0a6")),
+                        (roles.Light, QColor("#3c4043")), (roles.Midlight, QColor("#34363a")),
+                        (roles.Mid, QColor("#5f6368")), (roles.Dark, QColor("#111214")),
+                        (roles.Shadow, QColor("#000000"))):
+        pal.setColor(role, color)
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        pal.setColor(disabled, role, QColor("#7f8388"))
+    return pal
+
+
+def apply_theme(app: QGuiApplication, name: str) -> str:
+    """Set the colour theme: ``system`` (default: the platform's palette, light or dark as the desktop says),
+    ``light`` or ``dark`` (both with the Fusion style, so every platform draws them the same way).
+    Returns the name applied (an unknown name is ``system``)."""
+    from PySide6.QtWidgets import QApplication, QStyleFactory
+
+    if name not in ("light", "dark"):
+        return "system"
+    if isinstance(app, QApplication):
+        style = QStyleFactory.create("Fusion")
+        if style is not None:
+            app.setStyle(style)
+        app.setPalette(dark_palette() if name == "dark" else style.standardPalette() if style else QPalette())
+    else:
+        app.setPalette(dark_palette() if name == "dark" else QPalette())
+    return name

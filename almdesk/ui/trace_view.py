@@ -2,7 +2,8 @@
 
 The trace file (JSON lines written by :class:`almdesk.net.trace.TraceRecorder`) is read in a
 background thread so a large trace never freezes the window. Everything shown is already
-redacted; "Copy as curl" keeps the «redacted» placeholders as they are.
+redacted; "Copy as curl" keeps the «redacted» placeholders as they are. Each exchange's URL can be
+copied (Copy URL, or the row's context menu: Open link / Copy link). Status colours are palette tones.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk.net.trace import read_trace
+from almdesk.ui import theme
 from almdesk.ui.dialogs import LinkTable, RowsModel, error_label, refilter, show_error
+from almdesk.ui.icons import icon
+from almdesk.ui.link_actions import copy_link
 
 STATUS_CLASSES = ("All", "2xx", "3xx", "4xx", "5xx")
-STATUS_COLORS = {2: "#1b7f3b", 3: "#555555", 4: "#9a6700", 5: "#b3261e"}
+STATUS_COLORS = {2: "ok", 3: "muted", 4: "warning", 5: "failed"}  # tones of almdesk.ui.theme
 SKIP_CURL_HEADERS = {"content-length", "accept-encoding", "connection", "user-agent"}
 
 
@@ -147,12 +151,16 @@ class TraceView(QDialog):
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.detail.setFont(mono)
         self.detail.setPlaceholderText("Select an exchange to see its headers and bodies.")
-        self.curl_btn = QPushButton("Copy as &curl")
+        self.url_btn = QPushButton(icon("copy"), "Copy &URL")
+        self.url_btn.setObjectName("copy_url")
+        self.url_btn.setEnabled(False)
+        self.url_btn.clicked.connect(self.copy_url)
+        self.curl_btn = QPushButton(icon("copy"), "Copy as &curl")
         self.curl_btn.setObjectName("copy_curl")
         self.curl_btn.setEnabled(False)
         self.curl_btn.clicked.connect(self.copy_curl)
         note = QLabel("Secrets, tokens, cookies and Authorization values were redacted when recorded.")
-        note.setStyleSheet("color: #555555;")
+        note.setStyleSheet(theme.color_css("muted"))
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Status:"))
@@ -164,6 +172,7 @@ class TraceView(QDialog):
         rl.addWidget(self.detail, 1)
         row = QHBoxLayout()
         row.addWidget(note, 1)
+        row.addWidget(self.url_btn)
         row.addWidget(self.curl_btn)
         rl.addLayout(row)
         left = QWidget()
@@ -195,7 +204,7 @@ class TraceView(QDialog):
             status = e.get("status")
             rows.append((i, e.get("method", ""), status, e.get("elapsed_ms", ""), e.get("url", "")))
             colors.append(STATUS_COLORS.get(status // 100, "") if isinstance(status, int) else "")
-        self.model.set_rows(rows, colors=colors)
+        self.model.set_rows(rows, urls=[str(e.get("url") or "") for e in entries], colors=colors)
         for col, width in enumerate((40, 64, 56, 64)):
             self.table.setColumnWidth(col, width)
         self._refilter()
@@ -226,6 +235,13 @@ class TraceView(QDialog):
             entry = self.entries[row] if 0 <= row < len(self.entries) else None
         self.detail.setPlainText(describe(entry) if entry else "")
         self.curl_btn.setEnabled(entry is not None)
+        self.url_btn.setEnabled(bool(entry and entry.get("url")))
+
+    def copy_url(self) -> str:
+        entry = self.current_entry()
+        url = str(entry.get("url") or "") if entry else ""
+        copy_link(url)
+        return url
 
     def copy_curl(self) -> str:
         entry = self.current_entry()

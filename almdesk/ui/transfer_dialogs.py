@@ -30,6 +30,7 @@ from almdesk.config import NETWORK_FIELDS
 from almdesk.errors import UserFacingError
 from almdesk.services import Services
 from almdesk.ui.dialogs import error_label, show_error
+from almdesk.ui.icons import icon
 
 UNAVAILABLE = "Configuration import/export is not available in this build (almdesk.transfer is missing)."
 
@@ -78,6 +79,7 @@ class SecretsDialog(QDialog):
                  ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import configuration")
+        self.setWindowIcon(icon("import"))
         self.edits: dict[tuple[str, str], QLineEdit] = {}
         intro = QLabel(summary + ("\n\nThe file carries no secrets: enter them now, the proxy password of a "
                                   "connector behind an authenticated proxy included (* = required; an optional one "
@@ -106,7 +108,9 @@ class SecretsDialog(QDialog):
         area.setVisible(bool(missing))
         self.error = error_label("import_error")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("&Import")
+        ok.setIcon(icon("import"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QSystemTrayIcon
 
 from almdesk.desktop import app_icon
+from almdesk.ui.icons import icon
 
 if TYPE_CHECKING:
     from almdesk.services import Services
@@ -50,9 +51,9 @@ class Tray(QObject):
         self.available = QSystemTrayIcon.isSystemTrayAvailable() if available is None else available
         self.icon = QSystemTrayIcon(app_icon(), self)
         self.menu = QMenu()
-        self.act_show = QAction("Show almdesk", self)
+        self.act_show = QAction(app_icon(), "&Show almdesk", self)
         self.act_show.triggered.connect(self.show_requested)
-        self.act_quit = QAction("Quit almdesk", self)
+        self.act_quit = QAction(icon("quit"), "&Quit almdesk", self)
         self.act_quit.triggered.connect(self.quit_requested)
         self.status_actions: list[QAction] = []
         self.icon.setContextMenu(self.menu)
@@ -96,7 +97,7 @@ class Tray(QObject):
         self.menu.addSeparator()
         self.status_actions = []
         for line in lines:
-            act = self.menu.addAction(line)
+            act = self.menu.addAction(icon(_line_icon(line)), line)
             act.setEnabled(False)
             self.status_actions.append(act)
         self.menu.addSeparator()
@@ -105,6 +106,11 @@ class Tray(QObject):
     def hide(self) -> None:
         self.timer.stop()
         self.icon.hide()
+
+
+def _line_icon(line: str) -> str:
+    """The status icon of one of :meth:`Tray.lines`."""
+    return "running" if line.startswith("Running") else "pending" if line.startswith(("Queued", "Next")) else "info"
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ class Notifier(QObject):
         self.tray = tray
         self._jobs: dict[int, tuple[str, str]] = {}  # handle → (kind, title), kept from the start
         self.failure_box: QMessageBox | None = None  # without a tray: the open box of failures
-        self.mute_action = QAction("Notify when syncs and gates succeed", self)
+        self.mute_action = QAction("N&otify when syncs and gates succeed", self)
         self.mute_action.setCheckable(True)
         self.mute_action.setChecked(not self.muted)
         self.mute_action.toggled.connect(lambda on: self.set_muted(not on))
@@ -191,7 +197,8 @@ class Notifier(QObject):
         self.notified.emit(notice)
 
     def _failure_in_window(self, notice: Notice) -> None:
-        """No tray: one non-modal box collects the failures until the user closes it."""
+        """No tray: one non-modal box collects the failures until the user closes it (the window and its
+        dialogs stay usable: it was window-modal and blocked the gate dialog it reported on)."""
         line = f"{notice.title}\n{notice.body}"
         box = self.failure_box
         if box is not None and box.isVisible():
@@ -200,5 +207,6 @@ class Notifier(QObject):
         box = QMessageBox(QMessageBox.Icon.Warning, "almdesk: a job failed", line, QMessageBox.StandardButton.Close,
                           self.window)
         box.setObjectName("failure_notice")
+        box.setWindowModality(Qt.WindowModality.NonModal)  # it tells; it must not block the window or a dialog
         self.failure_box = box
-        box.open()
+        box.show()

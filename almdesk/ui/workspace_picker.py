@@ -1,5 +1,6 @@
 """The workspace picker: lists a connector's workspaces through a job in the runner (the UI thread
-never talks HTTP) and lets the user pick one (:func:`pick_workspace`)."""
+never talks HTTP) and lets the user pick one (:func:`pick_workspace`). It reads the job's typed
+outcome: the :class:`~almdesk.services.choices.ChoiceList` payload, or the ``failure``."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from PySide6.QtWidgets import (
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
+from almdesk.services.choices import ChoiceList
 from almdesk.systems.base import Capability
-from almdesk.ui.dialogs import error_label, show_error, split_message
+from almdesk.ui.dialogs import error_label, show_error
 from almdesk.ui.runner import JobRunner
 
 
@@ -70,10 +72,11 @@ class WorkspacePicker(QDialog):
                 return JobOutcome(False, f"{system.label} has no workspaces to pick from.")
             http.add_secrets(settings.secrets.values())
             ctx.progress(0, 1, "Listing workspaces")
-            found = system.workspaces(settings, http)
+            found = [(str(i), str(n)) for i, n in system.workspaces(settings, http)]
             ctx.progress(1, 1, "done")
             return JobOutcome(True, f"{len(found)} workspace(s) found.",
-                              data={"workspaces": [[str(i), str(n)] for i, n in found]})
+                              data={"workspaces": [list(pair) for pair in found]},
+                              payload=ChoiceList("workspace", found))
 
         return JobSpec("workspaces", f"List workspaces of {settings.name}", run, connector_id)
 
@@ -89,10 +92,12 @@ class WorkspacePicker(QDialog):
         if result is None:
             self.status.setText("Cancelled.")
             return
-        if result.state != "succeeded":
-            hint = str(result.outcome.data.get("hint") or "")
+        payload = result.outcome.payload
+        if result.state != "succeeded" or not isinstance(payload, ChoiceList):
+            failure = result.outcome.failure
             self.status.setText("Could not list the workspaces.")
-            show_error(self.error, split_message(result.outcome.message, hint), hint)
+            show_error(self.error, failure.message if failure else result.outcome.message,
+                       failure.hint if failure else "")
             self.filter.hide()
             self.list.hide()
             lay = self.layout()
@@ -100,7 +105,7 @@ class WorkspacePicker(QDialog):
                 lay.insertStretch(lay.count() - 1, 1)  # keep the message at the top
             self.resize(self.width(), 260)
             return
-        found = result.outcome.data.get("workspaces") or []
+        found = payload.choices
         for ident, name in found:
             item = QListWidgetItem(f"{name}  (id {ident})")
             item.setData(Qt.ItemDataRole.UserRole, ident)

@@ -20,7 +20,8 @@ from almdesk.base.fields import Field, FieldKind
 from almdesk.base.records import Step
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.bodies import json_body
+from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import SandboxApp, json_response
 from almdesk.systems.base import Declared
 

@@ -18,7 +18,8 @@ def check(**params: str) -> dict[str, object]:
 
 
 def test_field_names_are_stable() -> None:
-    assert [f.name for f in SYSTEM.connector_fields] == ["url", "deployment", "auth_method", "user", "token"]
+    assert [f.name for f in SYSTEM.connector_fields] == ["url", "deployment", "auth_method", "user", "token",
+                                                         "client_cert", "client_key", "client_key_passphrase"]
     assert [f.name for f in SYSTEM.connection_fields] == [
         "alm_project", "jira_issue_type", "alm_parent_issue", "alm_issue_label", "alm_project_version",
         "alm_custom_fields", "jira_done_statuses", "jira_close_transition", "jira_reopen_transition"]

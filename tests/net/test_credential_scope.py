@@ -210,20 +210,36 @@ def test_a_get_redirected_elsewhere_is_followed_without_credentials(catcher: tup
     assert session.cross_origin_redirects == [catch_server.url + "/slm/webservice/v2.0/workspace"]
 
 
-def test_a_same_origin_redirect_keeps_the_credentials() -> None:
-    app = Catcher()
+class Hop(Catcher):
+    """One origin that redirects ``/a`` to its own ``/b`` (``status``) and records what reaches ``/b``."""
+
+    status = 302
+
+    @Request.application  # type: ignore[misc]
+    def __call__(self, request: Request) -> Response:
+        if request.path == "/a":
+            return Response("", status=self.status, headers={"Location": "/b"})
+        self.seen.append(Seen(request.method, request.url, dict(request.headers), request.get_data()))
+        return Response("{}", content_type="application/json")
+
+
+@pytest.mark.parametrize("status", [302, 307])
+@pytest.mark.parametrize("header", ["ZSESSIONID", "Cookie"])
+def test_a_same_origin_redirect_keeps_the_credentials(header: str, status: int) -> None:
+    """requests drops a Cookie header on every redirect: a pasted session cookie must survive one on the
+    configured origin (and any other credential header too)."""
+    app = Hop()
+    app.status = status
     server = Server(app)
-    front_app = Front(away=server.url, status=302)
-    front = Server(front_app)
     try:
         session = HttpFactory(retries=0).session(origin=server.url)
-        session.set_credential("ZSESSIONID", "zz-secret-zz")
-        front_app.away = server.url  # a redirect back to the session's own origin
+        session.set_credential(header, "JSESSIONID=zz-secret-zz")
         r = session.get(server.url + "/a")
     finally:
-        front.stop()
         server.stop()
-    assert r.status_code == 200 and app.seen[0].headers.get("Zsessionid") == "zz-secret-zz"
+    assert r.status_code == 200 and [seen.url for seen in app.seen] == [server.url + "/b"]
+    assert app.seen[0].headers.get(header.capitalize() if header == "Cookie" else "Zsessionid") == \
+        "JSESSIONID=zz-secret-zz"
     assert session.cross_origin_redirects == []
 
 

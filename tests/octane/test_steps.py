@@ -192,7 +192,7 @@ def test_steps_run_in_the_shared_test_job(make_server: Callable[..., SandboxServ
     connector = connector_for(server)
     outcome = test_job(SYSTEM, connector, connection_for(connector, server), http)(JobContext())
     assert outcome.succeeded, outcome.message
-    keys = [s["key"] for s in outcome.data["steps"]]
+    keys = [s.key for s in outcome.steps]
     assert len(keys) == len(set(keys))
     assert keys[-7:] == ["version", "auth", "shared_space", "workspace", "role", "user", "connection_settings"]
-    assert all(s["status"] == "ok" for s in outcome.data["steps"])
+    assert all(s.status == "ok" for s in outcome.steps)

@@ -110,7 +110,7 @@ def test_non_rally_answers_are_explained() -> None:
         client.close()
     finally:
         server.stop()
-    assert "web page instead of the API" in page.value.message
+    assert "sign-in page (single sign-on or a proxy) instead of the API" in page.value.message
     assert "not valid JSON" in garbage.value.message
 
 

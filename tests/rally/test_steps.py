@@ -204,4 +204,4 @@ def test_sign_in_redirect_is_reachable_but_not_an_api(connector: ConnectorSettin
     finally:
         server.stop()
     assert done == [("rally_http", "Rally web services v2.0 redirects to sign-in (HTTP 302)")]
-    assert isinstance(error, RemoteError) and "web page instead of the API" in error.message
+    assert isinstance(error, RemoteError) and "sign-in page (single sign-on or a proxy) instead of the API" in error.message

@@ -29,7 +29,8 @@ from almdesk.base.records import (
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.bodies import json_body
+from almdesk.net.session import HttpFactory, send
 from almdesk.sandbox.base import SandboxApp, json_response
 from almdesk.systems.base import Declared
 

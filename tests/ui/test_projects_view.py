@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 from almdesk.jobs.history import recent_jobs
 from almdesk.services import Services
 from almdesk.sync.demo import write_demo_tasks
-from almdesk.ui.projects_view import PAGE, NewProjectDialog, ProjectsView
+from almdesk.ui.project_dialog import NewProjectDialog
+from almdesk.ui.projects_view import PAGE, ProjectsView
 from almdesk.ui.runner import JobRunner
 from tests.ui.conftest import bulk_tasks
 
@@ -105,7 +106,7 @@ def test_import_tasks_runs_as_a_job_and_shows_errors(qtbot: QtBot, services: Ser
     with qtbot.waitSignal(view.changed, timeout=20000):
         assert view.import_tasks(str(good)) is not None
         assert not view.import_btn.isEnabled(), "one import at a time"
-    assert view.import_status.text().startswith("✔ Imported tasks.csv into Shop")
+    assert view.import_status.status == "ok" and view.import_status.text().startswith("Imported tasks.csv into Shop")
     assert view.model.total == 30 and view.import_btn.isEnabled()
     jobs = recent_jobs(services.store, kind="import")
     assert jobs and jobs[0]["state"] == "succeeded" and jobs[0]["counts"].get("created") == 30

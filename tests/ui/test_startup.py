@@ -50,7 +50,9 @@ def test_shell_first_then_pages(qtbot: QtBot, tmp_path: Path, monkeypatch: pytes
     # the page on screen is built; the others when first shown (or used)
     assert window.built("connectors") and window.stack.currentWidget() is window.connectors
     assert not any(window.built(name) for name in ("connections", "projects", "jobs"))
-    assert window.keyring_label.text() == f"Keyring: {app.services.secrets.backend_name}"
+    # the keyring is opened by the worker after the hand-over; the status bar says so, then names it
+    qtbot.waitUntil(lambda: window.keyring_label.text() == f"Keyring: {app.services.secrets.backend_name}",
+                    timeout=10_000)
     qtbot.waitUntil(lambda: bool(offered), timeout=5000)  # empty store: the sandbox is offered
     window.nav.setCurrentRow(1)
     assert window.built("connections") and window.stack.currentWidget() is window.connections

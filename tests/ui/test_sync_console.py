@@ -16,6 +16,7 @@ from almdesk.jobs.record import JobSpec
 from almdesk.services import Services
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.sync_console import SyncConsole
+from almdesk.ui.sync_rows import Eta
 from tests.ui.conftest import OctaneEnv, add_tasks
 
 Shot = Callable[[QWidget, str], Path]
@@ -196,11 +197,15 @@ def test_eta_and_closing_mid_run(qtbot: QtBot, services: Services, runner: JobRu
     console = open_console(qtbot, services, runner, JobSpec("sync", "Sync paced", paced))
     qtbot.waitUntil(lambda: console.model.rowCount() > 3, timeout=10000)
     assert console.handle is not None
-    console.started -= 10.0  # as if it had run for 10 s
-    console._on_progress(console.handle, 100, 400, "Creating defects")
+    now = [1000.0]
+    console.eta_clock = Eta(lambda: now[0])  # the rate starts at the first item, on the test's clock
+    console._on_progress(console.handle, 4, 400, "Creating defects")
+    assert console.eta.text() == "estimating…"
+    now[0] += 10.0  # 100 more items in 10 s: 10 s per 100, 296 to go
+    console._on_progress(console.handle, 104, 400, "Creating defects")
     console._paint_progress()  # the bar is painted on the console's timer
     assert console.eta.text() == "about 30 s left" and console.phase.text() == "Creating defects"
-    assert console.bar.maximum() == 400 and console.bar.value() == 100
+    assert console.bar.maximum() == 400 and console.bar.value() == 104
     with qtbot.waitSignal(runner.finished, timeout=20000) as blocker:
         console.close()  # the job goes on without its console
         go.set()
@@ -239,5 +244,5 @@ def test_waiting_tasks_are_counted_and_coloured(qtbot: QtBot, services: Services
     waits = [i for i, r in enumerate(rows) if r[3] == "waiting"]
     assert len(waits) == 1 and task_id in rows[waits[0]][0] and rows[waits[0]][1] == "wait"
     assert not any(task_id in r[0] and r[1] == "create" for r in rows), "not created again"
-    assert console.model.colors[waits[0]] == "#8a5a00"
+    assert console.model.colors[waits[0]] == "warning"
     shot(console, "sync_waiting")

@@ -6,7 +6,10 @@
 ``max_results`` (cap on search page sizes), ``captcha_after`` (DC: failed basic logins before CAPTCHA),
 ``jira_mode`` (same as ``mode``, for callers that pass one option set to every sandbox),
 ``search_lag`` (Cloud: how many searches a new issue stays invisible to unless named in
-``reconcileIssues``, as Cloud's eventually consistent search behaves; default 0).
+``reconcileIssues``, as Cloud's eventually consistent search behaves; default 0), ``sso_url`` (DC: an
+unknown or expired session cookie is redirected to this SSO sign-in, as on an SSO-only site).
+Client-certificate TLS (mTLS): :class:`almdesk.sandbox.jira.tls.MutualTls` makes the CA and the
+certificates and the server context that requires a client certificate; pass it to ``serve``.
 Options meant for other systems are ignored.
 """
 
@@ -32,7 +35,7 @@ def create(seed: int = 0, mode: str = "cloud", **options: Any) -> JiraSandbox:
     return JiraSandbox(seed, mode, issues_count=int(options.get("issues", 150)),
                        context_path=str(options.get("context_path", "")), rate_limit=rate_limit,
                        max_results=options.get("max_results"), captcha_after=options.get("captcha_after"),
-                       search_lag=int(options.get("search_lag", 0)))
+                       search_lag=int(options.get("search_lag", 0)), sso_url=str(options.get("sso_url", "")))
 
 
 __all__ = ["JiraSandbox", "create"]

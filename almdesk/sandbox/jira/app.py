@@ -2,8 +2,10 @@
 
 Two modes. ``cloud`` serves ``/rest/api/2``, ``/rest/api/3`` (ADF) and ``latest``, accepts e-mail + API
 token over basic auth (passwords and Bearer API tokens are refused), and reports ``deploymentType:
-Cloud``. ``dc`` serves ``/rest/api/2`` and ``latest`` only, accepts a personal access token as Bearer or
-username + password over basic auth, and reports ``deploymentType: Server`` as Data Center does.
+Cloud``. ``dc`` serves ``/rest/api/2`` and ``latest`` only, accepts a personal access token as Bearer,
+username + password over basic auth, or a ``JSESSIONID`` session cookie (minted by ``POST
+/rest/auth/1/session`` or :meth:`JiraSandbox.mint_session`, see :mod:`sessions`), marks every answer with
+``X-AUSERNAME`` (the user, or ``anonymous``), and reports ``deploymentType: Server`` as Data Center does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from almdesk.sandbox.jira import issues, search
 from almdesk.sandbox.jira.context import ApiError, Call
 from almdesk.sandbox.jira.model import JiraData, User, jira_time, now
 from almdesk.sandbox.jira.seed import SDE_LABEL, build
+from almdesk.sandbox.jira.sessions import COOKIE, LOGIN_PATH, Sessions
 
 Handler = Callable[[Call], Response]
 CLOUD_PASSWORD_TEXT = ("Basic authentication with passwords is deprecated.  For more information, see: "
@@ -54,7 +57,7 @@ class JiraSandbox(SandboxApp):
 
     def __init__(self, seed: int = 0, mode: str = "cloud", *, issues_count: int = 150, context_path: str = "",
                  rate_limit: tuple[int, float] | None = (300, 150.0), max_results: int | None = None,
-                 captcha_after: int | None = None, search_lag: int = 0) -> None:
+                 captcha_after: int | None = None, search_lag: int = 0, sso_url: str = "") -> None:
         super().__init__(seed)
         if mode not in ("cloud", "dc"):
             raise ValueError("Jira sandbox mode must be 'cloud' or 'dc'")
@@ -66,6 +69,7 @@ class JiraSandbox(SandboxApp):
         self.options: dict[str, Any] = {"max_results": max_results, "bulk_items": self.bulk_items}
         self.captcha_after = captcha_after
         self.failed_logins: dict[str, int] = {}
+        self.sessions = Sessions(self.data, self.context_path, sso_url)
         self.router = Router(self._rules())
 
     # --- describe -------------------------------------------------------------------------
@@ -91,6 +95,10 @@ class JiraSandbox(SandboxApp):
                                   "jira_done_statuses": "Resolved,Closed", "jira_close_transition": "Close Issue",
                                   "jira_reopen_transition": "Reopen Issue", "alm_issue_label": SDE_LABEL},
         }
+
+    def mint_session(self, name: str = "admin") -> str:
+        """A browser session cookie (``JSESSIONID=…``) of user ``name``, as a signed-in browser holds it (DC)."""
+        return f"{COOKIE}={self.sessions.mint(self.user_named(name))}"
 
     # --- routing --------------------------------------------------------------------------
     def _rules(self) -> list[RuleFactory]:
@@ -127,8 +135,11 @@ class JiraSandbox(SandboxApp):
         versions = '"2","3",latest' if cloud else '"2",latest'
         api = Submount(f"{self.context_path}/rest/api/<any({versions}):api>",
                        [rule(path, handler, methods) for methods, path, handler, served in table if served])
-        return [rule(f"{self.context_path}/", self._home), rule(f"{self.context_path}/browse/<key>", self._browse),
-                api]
+        rules = [rule(f"{self.context_path}/", self._home), rule(f"{self.context_path}/browse/<key>", self._browse),
+                 api]
+        if not cloud:
+            rules.append(rule(f"{self.context_path}{LOGIN_PATH}", self._session, "GET|POST|DELETE"))
+        return rules
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
@@ -144,12 +155,14 @@ class JiraSandbox(SandboxApp):
         if endpoint in (self._home, self._browse):
             page: Response = endpoint(**values)
             return page
+        if endpoint == self._session:
+            return self.sessions.handle(request, base)
         user, failure = self._authenticate(request, base)
         limited = self._rate_limit(request, user)
         if limited is not None:
             return limited
         if failure is not None:
-            return failure
+            return self._mark_user(failure, None)
         api = values.pop("api")
         call = Call(request, api, base, self.data, user, values, self.options)
         with self.lock:
@@ -159,7 +172,15 @@ class JiraSandbox(SandboxApp):
                 response = exc.response(self.mode == "cloud")
         if user is not None and self.mode == "cloud":
             response.headers["X-AAccountId"] = user.key
+        return self._mark_user(response, user)
+
+    def _mark_user(self, response: Response, user: User | None) -> Response:
+        if self.mode == "dc":  # Data Center names the user every answer was for
+            response.headers["X-AUSERNAME"] = user.name if user else "anonymous"
         return response
+
+    def _session(self) -> Response:  # routed only; dispatch hands /rest/auth/1/session to self.sessions
+        raise NotFound()
 
     def _not_found(self, request: Request, path: str) -> Response:
         rest = path[len(self.context_path):]
@@ -204,7 +225,7 @@ class JiraSandbox(SandboxApp):
     def _authenticate(self, request: Request, base: str) -> tuple[User | None, Response | None]:
         header = request.headers.get("Authorization", "")
         if not header:
-            return None, None
+            return self.sessions.authenticate(request) if self.mode == "dc" else (None, None)
         scheme, _, cred = header.partition(" ")
         users = list(self.data.users.values())
         cloud = self.mode == "cloud"

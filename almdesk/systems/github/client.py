@@ -19,7 +19,8 @@ import requests
 from almdesk.base.settings import ConnectorSettings
 from almdesk.base.shapes import listing
 from almdesk.errors import RemoteError, UserFacingError
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.api import ApiClient, Page, cursor_pages, link_next
+from almdesk.net.session import HttpFactory
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import DEFAULT_PACE_MS, GITHUB_API, TOKEN, normalize_api_url
 from almdesk.systems.github.ratelimit import LimitWait, WriteLimiter, limit_wait
@@ -55,34 +56,25 @@ class GitHubClient:
                  log: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
                  max_wait: float = 900.0) -> None:
         self.api = api_url(connector)
-        parts = urlsplit(self.api)
-        self.origin = (parts.scheme, parts.netloc.lower())
-        self.server = "GitHub" if self.api == GITHUB_API else f"GitHub at {parts.netloc}"
+        self.server = "GitHub" if self.api == GITHUB_API else f"GitHub at {urlsplit(self.api).netloc}"
         token = connector.secret(TOKEN).strip()
         http.add_secrets([token])
         self.has_token = bool(token)
-        self.session = http.session(retries=0, origin=self.api)
-        self.session.headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION})
-        if token:
-            self.session.set_credential("Authorization", f"Bearer {token}")
         self.log = log or (lambda message: None)
         self.sleep = sleep
         self.max_wait = max_wait
         pace = connector.params.get("github_write_pace_ms")
         self.limiter = WriteLimiter((DEFAULT_PACE_MS if pace is None else int(pace)) / 1000.0, sleep=sleep,
                                     log=self.log)
+        self.net = ApiClient(http, self.api, label=self.server, retries=0, accept="application/vnd.github+json",
+                             headers={"X-GitHub-Api-Version": API_VERSION}, errors=error_for,
+                             pace=self.limiter.wait)
+        self.session = self.net.session
+        if token:
+            self.net.set_credential("Authorization", f"Bearer {token}")
         self.rate_waits: list[LimitWait] = []  # every wait of this client, for the job's figures
 
     # --- requests --------------------------------------------------------------------------
-    def url(self, path_or_url: str) -> str:
-        if path_or_url.startswith(("http://", "https://")):
-            parts = urlsplit(path_or_url)
-            if (parts.scheme, parts.netloc.lower()) != self.origin:
-                raise RemoteError(f"{self.server} sent a link to another server ({parts.netloc}).",
-                                  "Check the API URL; almdesk does not send the token anywhere else.")
-            return path_or_url
-        return self.api + path_or_url
-
     def request(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
                 body: Any = None, write: bool = False, retry_transport: bool | None = None,
                 anonymous: bool = False, idempotent: bool | None = None) -> requests.Response:
@@ -90,20 +82,14 @@ class GitHubClient:
 
         ``idempotent`` overrides the method's nature (a POST that cannot create anything may be retried).
         """
-        url = self.url(path)
         idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         retry_transport = idempotent if retry_transport is None else retry_transport
         transport = server = limited = 0
         while True:
-            if write:
-                self.limiter.wait()
             try:
-                kwargs: dict[str, Any] = {"params": params}
-                if anonymous:
-                    kwargs["headers"] = {"Authorization": None}  # requests drops a None header
-                if body is not None:
-                    kwargs["json"] = body
-                response = send(self.session, method, url, what=self.server, **kwargs)
+                response = self.net.send(method, path, params=params, json=body, pace=write,
+                                         # requests drops a None header
+                                         headers={"Authorization": None} if anonymous else None)
             except RemoteError as exc:
                 if retry_transport and transport < TRANSPORT_RETRIES and transient(exc):
                     transport += 1
@@ -147,7 +133,7 @@ class GitHubClient:
         response = self.request(method, path, what=what, params=params, body=body, write=write)
         if response.status_code not in ok:
             raise error_for(response, what, not_found=not_found, repo=repo)
-        return json_body(response, self.server)
+        return self.net.decode(response)
 
     def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None,
             not_found: UserFacingError | None = None, repo: str = "") -> Any:
@@ -157,18 +143,18 @@ class GitHubClient:
               not_found: UserFacingError | None = None, repo: str = "") -> Iterator[list[Any]]:
         """Every page of a list, following ``Link: rel="next"`` (``per_page`` is GitHub's maximum)."""
         query = {"per_page": PER_PAGE, **(params or {})}
-        url: str | None = path
-        first = True
-        while url:
-            response = self.request("GET", url, what=what, params=query if first else None)
+
+        def fetch(url: str | None) -> Page[Any]:
+            response = self.request("GET", url or path, what=what, params=None if url else query)
             if response.status_code != 200:
                 raise error_for(response, what, not_found=not_found, repo=repo)
-            yield listing(json_body(response, self.server), None, server=self.server, what=f"items ({what})")
-            first = False
-            url = response.links.get("next", {}).get("url")
+            items = listing(self.net.decode(response), None, server=self.server, what=f"items ({what})")
+            return Page(items, next=link_next(response))
+
+        yield from cursor_pages(fetch)
 
     def close(self) -> None:
-        self.session.close()
+        self.net.close()
 
 
 def transient(exc: RemoteError) -> bool:

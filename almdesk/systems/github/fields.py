@@ -59,7 +59,7 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
           section="Target",
           help="Off: a public repository gets only the title and a note, never the task's text."),
     Field("github_close_reason", "Close reason", FieldKind.CHOICE, default="completed",
-          choices=("completed", "not_planned"), section="Status",
+          choices=("completed", "not_planned"), choice_labels=("Completed", "Not planned"), section="Status",
           help="The reason GitHub shows when almdesk closes an issue for a DONE or NA task."),
 )
 

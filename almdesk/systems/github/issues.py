@@ -20,7 +20,7 @@ from almdesk.base.failures import FateUnknown, with_fate
 from almdesk.base.records import RemoteItem
 from almdesk.base.shapes import integer, text
 from almdesk.errors import ConfigError, RemoteError
-from almdesk.net.session import json_body
+from almdesk.net.bodies import json_body
 from almdesk.systems.github.client import GitHubClient, transient
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import Target

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import requests
 
-from almdesk.net.session import Pacer
+from almdesk.net.api import Pacer
 
 SECONDARY_PER_HOUR = 500
 DEFAULT_SECONDARY_WAIT = 60.0

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 
 from almdesk.errors import ConfigError, UserFacingError
-from almdesk.net.session import json_body
+from almdesk.net.bodies import json_body
 from almdesk.systems.github.client import GitHubClient
 from almdesk.systems.github.errors import error_for
 from almdesk.systems.github.fields import Target

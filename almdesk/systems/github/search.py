@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from almdesk.errors import RemoteError
-from almdesk.net.session import json_body
+from almdesk.net.bodies import json_body
 from almdesk.systems.github.client import GitHubClient
 from almdesk.systems.github.errors import error_for
 

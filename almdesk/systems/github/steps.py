@@ -16,6 +16,7 @@ from almdesk.base.records import Step
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings, is_loopback
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
+from almdesk.net.bodies import check_sign_in_page
 from almdesk.net.session import HttpFactory
 from almdesk.systems.github.client import GitHubClient
 from almdesk.systems.github.errors import WRITE_HINT, detail, error_for
@@ -65,6 +66,7 @@ def _api(state: _State) -> str:
         response = client.request("GET", "/meta", what="reaching the API")
         if response.status_code == 401:
             return f"{client.server} answers (it wants sign-in even for its version)"
+    check_sign_in_page(response, client.api)
     ctype = response.headers.get("Content-Type", "").lower()
     if response.status_code != 200 or "json" not in ctype:
         kind = "a web page" if "html" in ctype else f"HTTP {response.status_code}"

@@ -8,8 +8,16 @@ from almdesk.base.fields import Field
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import SDE_TOKEN_NAMES, Declared, SyncAdapter, SystemMap, TargetInput
-from almdesk.systems.github import actions, fields, steps
+from almdesk.systems.base import (
+    ALM_TARGET,
+    SDE_TOKEN_NAMES,
+    Capability,
+    Declared,
+    SyncAdapter,
+    SystemMap,
+    TargetInput,
+)
+from almdesk.systems.github import actions, choices, fields, steps
 from almdesk.systems.github.client import api_url
 from almdesk.systems.github.sync import GitHubSyncAdapter
 
@@ -29,6 +37,8 @@ class GitHubSystem(Declared):
         secrets={"alm_api_token": SDE_TOKEN_NAMES, "alm_pass": SDE_TOKEN_NAMES},
         default_host="api.github.com", enterprise_suffix="/api/v3")
     steps_module = steps
+    capabilities = ALM_TARGET | {Capability.CHOICES}
+    choices_module = choices
     actions_module = actions
     connector_fields: tuple[Field, ...] = fields.CONNECTOR_FIELDS
     connection_fields: tuple[Field, ...] = fields.CONNECTION_FIELDS

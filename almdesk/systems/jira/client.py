@@ -19,7 +19,9 @@ from almdesk.base.settings import ConnectorSettings
 from almdesk.base.shapes import listing
 from almdesk.errors import ConfigError, RemoteError
 from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.api import ApiClient, Page, cursor_pages, offset_pages
+from almdesk.net.session import CrossOriginError, HttpFactory
+from almdesk.systems.jira.cookie import expired_answer, session_cookie, session_expired
 from almdesk.systems.jira.errors import (
     JiraApiError,
     error_parts,
@@ -32,6 +34,7 @@ from almdesk.systems.jira.fields import (
     AUTO,
     BASIC,
     CLOUD,
+    COOKIE,
     DC,
     PAT,
     auth_of,
@@ -77,15 +80,21 @@ class JiraClient:
         self.user = str(connector.params.get("user") or "").strip()
         self._token = connector.secret("token")
         http.add_secrets([self._token])
-        self.session = http.session(origin=self.base)
-        self.session.headers["X-Atlassian-Token"] = "no-check"
+        self.net = ApiClient(http, self.base, label="Jira", headers={"X-Atlassian-Token": "no-check"},
+                             errors=self._error)
+        self.session = self.net.session
+        self._auth: AuthBase | None = (_Bearer(self._token) if self.auth_method == PAT
+                                       else HTTPBasicAuth(self.user, self._token))
+        if self.auth_method == COOKIE:  # to this origin only, never through the cookie jar (see cookie.py)
+            header, values = session_cookie(self._token)
+            http.add_secrets([header, *values])
+            self.session.set_credential("Cookie", header)
+            self._auth = None
         self.ctx = ctx
         configured = deployment_of(connector)
         self.configured = configured
         self.deployment: str | None = configured if configured != AUTO else None
         self.info: ServerInfo | None = None
-        self._auth: AuthBase = (_Bearer(self._token) if self.auth_method == PAT
-                                else HTTPBasicAuth(self.user, self._token))
 
     # --- plumbing -------------------------------------------------------------------------
     @property
@@ -103,7 +112,7 @@ class JiraClient:
         return f"{self.base}/browse/{key}"
 
     def close(self) -> None:
-        self.session.close()
+        self.net.close()
 
     def request(self, method: str, path: str, *, what: str, expected: Sequence[int] = (200,),
                 params: dict[str, Any] | None = None, json: Any = None, api: str | None = None,
@@ -111,32 +120,48 @@ class JiraClient:
         """Send, check the status, return the parsed JSON body (None for 204)."""
         if self.ctx is not None:
             self.ctx.check_cancelled()
-        url = self.rest(path, api)
-        response = send(self.session, method, url, what=f"Jira ({what})", params=params, json=json,
-                        auth=None if anonymous else self._auth)
+        response = self.send(method, self.rest(path, api), what=f"Jira ({what})", params=params, json=json,
+                             auth=None if anonymous else self._auth)
         return self.check(response, what, expected)
 
+    def send(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+        """:func:`~almdesk.net.session.send` on this client's session; with a session cookie a redirect
+        to another host (the SSO sign-in) is named as the expired browser session."""
+        try:
+            return self.net.send(method, url, what=what, **kwargs)
+        except CrossOriginError as exc:
+            if self.auth_method != COOKIE:
+                raise
+            raise session_expired(f"Jira redirected to a sign-in on another host instead of answering "
+                                  f"({exc.message} The cookie was not sent there)") from None
+
     def check(self, response: requests.Response, what: str, expected: Sequence[int] = (200,)) -> Any:
+        """The JSON body (None for 204 or an empty body) of an expected answer, else the error raised
+        (with a session cookie, an answer that shows the browser session expired first)."""
+        expired = expired_answer(response) if self.auth_method == COOKIE else None
+        if expired is not None:
+            raise expired
+        return self.net.check(response, what, expected)
+
+    def _error(self, response: requests.Response, what: str) -> Exception:
         status = response.status_code
-        if status in expected:
-            return None if status == 204 or not response.content else json_body(response, "Jira")
         if status == 401:
-            raise explain_401(response, self._assumed_deployment(), self.auth_method, self._token, self.user)
+            return explain_401(response, self._assumed_deployment(), self.auth_method, self._token, self.user)
         if status == 403:
-            raise explain_403(response, what)
+            return explain_403(response, what)
         if "html" in response.headers.get("Content-Type", "").lower() and status in (404, 405):
-            raise RemoteError(f"{self.base} answered {what} with a web page (HTTP {status}), not Jira's REST API.",
-                              "Check the server URL; for Data Center include the context path, e.g. "
-                              "https://jira.example.com/jira.", field="url")
-        raise explain_status(response, what)
+            return RemoteError(f"{self.base} answered {what} with a web page (HTTP {status}), not Jira's REST API.",
+                               "Check the server URL; for Data Center include the context path, e.g. "
+                               "https://jira.example.com/jira.", field="url")
+        return explain_status(response, what)
 
     # --- server and user ------------------------------------------------------------------
     def server_info(self) -> ServerInfo:
         """Anonymous ``/rest/api/2/serverInfo`` (served by Cloud and Data Center alike)."""
         url = f"{self.base}/rest/api/2/serverInfo"
-        response = send(self.session, "GET", url, what=f"Jira at {self.base}")
-        if response.status_code in (401, 403):  # a site closed to anonymous users: ask again signed in
-            response = send(self.session, "GET", url, what=f"Jira at {self.base}", auth=self._auth)
+        response = self.send("GET", url, what=f"Jira at {self.base}")
+        if response.status_code in (401, 403) and self._auth is not None:  # a site closed to anonymous users
+            response = self.send("GET", url, what=f"Jira at {self.base}", auth=self._auth)  # ask again signed in
         if response.status_code == 404:
             raise RemoteError(f"There is no Jira REST API at {url} (HTTP 404).",
                               "Check the server URL: Cloud is https://<site>.atlassian.net; Data Center needs its "
@@ -189,28 +214,19 @@ class JiraClient:
 
     def create_issue_types(self, project: str) -> list[dict[str, Any]]:
         """Issue types the account may create in ``project`` (createmeta; Cloud and DC shapes)."""
-        out: list[dict[str, Any]] = []
-        start = 0
-        while True:
-            page = self.request("GET", f"issue/createmeta/{project}/issuetypes", what=f"issue types of {project}",
-                                params={"startAt": start, "maxResults": 100})
-            items = page.get("issueTypes") or page.get("values") or []
-            out.extend(items)
-            start += len(items)
-            if not items or start >= int(page.get("total") or 0):
-                return out
+        return self._createmeta(f"issue/createmeta/{project}/issuetypes", "issueTypes", f"issue types of {project}")
 
     def create_fields(self, project: str, issuetype_id: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        start = 0
-        while True:
-            page = self.request("GET", f"issue/createmeta/{project}/issuetypes/{issuetype_id}",
-                                what=f"create-screen fields of {project}", params={"startAt": start, "maxResults": 100})
-            items = page.get("fields") or page.get("values") or []
-            out.extend(items)
-            start += len(items)
-            if not items or start >= int(page.get("total") or 0):
-                return out
+        return self._createmeta(f"issue/createmeta/{project}/issuetypes/{issuetype_id}", "fields",
+                                f"create-screen fields of {project}")
+
+    def _createmeta(self, path: str, key: str, what: str) -> list[dict[str, Any]]:
+        """Every entry of a paged createmeta list (``key`` on older servers, ``values`` on Cloud and DC 9+)."""
+        def fetch(start: int, size: int) -> Page[dict[str, Any]]:
+            page = self.request("GET", path, what=what, params={"startAt": start, "maxResults": size})
+            return Page(list(page.get(key) or page.get("values") or []), int(page.get("total") or 0))
+
+        return [item for page in offset_pages(fetch, 100) for item in page]
 
     def project_statuses(self, project: str) -> list[dict[str, Any]]:
         return list(self.request("GET", f"project/{project}/statuses", what=f"statuses of {project}") or [])
@@ -223,16 +239,14 @@ class JiraClient:
         its plain ``GET priority`` is deprecated. Data Center has only ``GET priority``."""
         if not self.cloud:
             return list(self.request("GET", "priority", what="the priority list") or [])
-        out: list[dict[str, Any]] = []
-        while True:
-            params: dict[str, Any] = {"startAt": len(out), "maxResults": 50}
+        def fetch(start: int, size: int) -> Page[dict[str, Any]]:
+            params: dict[str, Any] = {"startAt": start, "maxResults": size}
             if project_id:
                 params["projectId"] = project_id
             page = self.request("GET", "priority/search", what="the priority list", params=params)
-            items = page.get("values") or []
-            out.extend(items)
-            if not items or page.get("isLast", True):
-                return out
+            return Page(list(page.get("values") or []), last=bool(page.get("isLast", True)))
+
+        return [item for page in offset_pages(fetch, 50) for item in page]
 
     def my_permissions(self, project: str, permissions: Sequence[str]) -> dict[str, bool]:
         body = self.request("GET", "mypermissions", what=f"your permissions in {project}",
@@ -268,34 +282,40 @@ class JiraClient:
         """
         size = page_size or self.page_size
         seen = 0
-        token: str | None = None
-        start = 0
-        while True:
+
+        def params() -> dict[str, Any]:
             wanted = size if limit is None else max(1, min(size, limit - seen))
-            params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": wanted}
+            out: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": wanted}
             if expand:
-                params["expand"] = expand
-            if self.cloud:
-                if reconcile:
-                    params["reconcileIssues"] = [int(i) for i in reconcile][:50]
-                if token:
-                    params["nextPageToken"] = token
-                page = self.request("GET", "search/jql", what="the issue search", params=params)
-            else:
-                params["startAt"] = start
-                page = self.request("GET", "search", what="the issue search", params=params)
+                out["expand"] = expand
+            return out
+
+        def issues_of(page: Any) -> tuple[list[dict[str, Any]], bool]:
+            """The page's issues, and whether the search ends with them (none, or ``limit`` reached)."""
+            nonlocal seen
             issues = listing(page, "issues", server="Jira", what="issues", where=f"the page after {seen} issue(s)")
             seen += len(issues)
-            start += len(issues)
-            yield issues
-            if not issues or (limit is not None and seen >= limit):
-                return
-            if self.cloud:
-                token = page.get("nextPageToken")
-                if page.get("isLast", not token) or not token:
-                    return
-            elif start >= int(page.get("total") or 0):
-                return
+            return issues, not issues or (limit is not None and seen >= limit)
+
+        def cloud_page(token: str | None) -> Page[dict[str, Any]]:
+            query = params()
+            if reconcile:
+                query["reconcileIssues"] = [int(i) for i in reconcile][:50]
+            if token:
+                query["nextPageToken"] = token
+            page = self.request("GET", "search/jql", what="the issue search", params=query)
+            issues, done = issues_of(page)
+            following = page.get("nextPageToken")
+            return Page(issues, last=done or bool(page.get("isLast", not following)),
+                        next=str(following) if following else None)
+
+        def dc_page(start: int, _size: int) -> Page[dict[str, Any]]:
+            query = {**params(), "startAt": start}
+            page = self.request("GET", "search", what="the issue search", params=query)
+            issues, done = issues_of(page)
+            return Page(issues, int(page.get("total") or 0), last=done)
+
+        yield from cursor_pages(cloud_page) if self.cloud else offset_pages(dc_page, size)
 
     def search(self, jql: str, fields: Sequence[str], **kwargs: Any) -> Iterator[dict[str, Any]]:
         for page in self.search_pages(jql, fields, **kwargs):
@@ -340,12 +360,11 @@ class JiraClient:
             raise ValueError(f"at most {BULK_LIMIT} issues per bulk create")
         if not issues:
             return []
-        url = self.rest("issue/bulk")
-        response = send(self.session, "POST", url, what="Jira (the bulk create)", auth=self._auth,
-                        json={"issueUpdates": [{"fields": f} for f in issues]})
+        response = self.send("POST", self.rest("issue/bulk"), what="Jira (the bulk create)", auth=self._auth,
+                             json={"issueUpdates": [{"fields": f} for f in issues]})
         if response.status_code not in (201, 400):
             self.check(response, "the bulk create", (201,))
-        body = json_body(response, "Jira")
+        body = self.net.decode(response)
         if not isinstance(body, dict) or ("issues" not in body and "errors" not in body) or not isinstance(
                 body.get("errors", []), list):
             self.check(response, "the bulk create", (201,))

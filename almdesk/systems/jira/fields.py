@@ -14,12 +14,19 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from almdesk.base.fields import Field, FieldKind, check_url, split_list
-from almdesk.base.settings import ConnectionSettings, ConnectorSettings
+from almdesk.base.settings import CLIENT_KEY_SECRET, ConnectionSettings, ConnectorSettings, NetworkSettings
 from almdesk.errors import ConfigError
+from almdesk.net.clientcert import CERT_FIELD as CLIENT_CERT
+from almdesk.net.clientcert import KEY_FIELD as CLIENT_KEY
+from almdesk.net.clientcert import check_files
 
 AUTO, CLOUD, DC = "auto", "cloud", "datacenter"
-API_TOKEN, PAT, BASIC = "api_token", "pat", "basic"
-AUTH_LABELS = {API_TOKEN: "e-mail + API token", PAT: "personal access token", BASIC: "username + password"}
+API_TOKEN, PAT, BASIC, COOKIE = "api_token", "pat", "basic", "cookie"
+AUTH_LABELS = {API_TOKEN: "e-mail + API token", PAT: "personal access token", BASIC: "username + password",
+               COOKIE: "a browser session cookie"}
+AUTH_CHOICES = (API_TOKEN, PAT, BASIC, COOKIE)
+AUTH_CHOICE_LABELS = ("API token (e-mail + token, Cloud)", "Personal access token (Data Center)",
+                      "Username + password (Data Center)", "Browser session cookie (SSO-only sites)")
 CLOUD_HOSTS = (".atlassian.net", ".jira.com", ".jira-dev.com")
 # Where a pasted Data Center browser address stops being the site's base URL (Cloud has no context path).
 _APP_PATHS = re.compile(r"/(browse|projects|secure|issues|dashboards?|plugins/servlet|rest|login\.jsp|servicedesk)"
@@ -30,17 +37,31 @@ CONNECTOR_FIELDS: tuple[Field, ...] = (
           help="Your Jira site: https://<site>.atlassian.net for Cloud, or the Data Center address with any "
                "context path (https://jira.example.com/jira). A pasted board or issue address is cut back to it."),
     Field("deployment", "Deployment", FieldKind.CHOICE, default=AUTO, choices=(AUTO, CLOUD, DC),
+          choice_labels=("Detect from the server", "Jira Cloud", "Jira Data Center / Server"),
           help="auto: read it from the server (/rest/api/2/serverInfo). cloud: Jira Cloud (REST v3). "
                "datacenter: Jira Data Center or Server (REST v2)."),
-    Field("auth_method", "Authentication", FieldKind.CHOICE, default=API_TOKEN, choices=(API_TOKEN, PAT, BASIC),
+    Field("auth_method", "Authentication", FieldKind.CHOICE, default=API_TOKEN, choices=AUTH_CHOICES,
+          choice_labels=AUTH_CHOICE_LABELS,
           help="api_token: Jira Cloud, your Atlassian account e-mail + an API token. pat: Data Center personal "
-               "access token (sent as Bearer). basic: Data Center username + password."),
+               "access token (sent as Bearer). basic: Data Center username + password. cookie: for a site that "
+               "signs in only through SSO in the browser: the session cookie of a signed-in browser."),
     Field("user", "E-mail or username", FieldKind.TEXT, placeholder="name@example.com",
           help="Cloud: the e-mail of the Atlassian account the API token belongs to. Data Center: the username "
                "(optional with a personal access token; when set, Test Connection checks the token is theirs)."),
-    Field("token", "API token, PAT or password", FieldKind.SECRET, required=True,
+    Field("token", "API token, PAT, password or cookie", FieldKind.SECRET, required=True,
           help="Cloud: an API token from id.atlassian.com › Security › API tokens. Data Center: a personal access "
-               "token (Profile › Personal Access Tokens) or the user's password. Stored in the system keyring."),
+               "token (Profile › Personal Access Tokens) or the user's password. Browser session cookie: the "
+               "Cookie header of a Jira request in the browser's developer tools (JSESSIONID=…; "
+               "seraph.rememberme.cookie=…), or the JSESSIONID value alone. Stored in the system keyring."),
+    Field(CLIENT_CERT, "Client certificate (Data Center)", FieldKind.TEXT, default="",
+          placeholder="/path/to/client.pem",
+          help="For a Data Center site that requires a client certificate (mutual TLS): the PEM file of your "
+               "certificate (it may hold the private key too). Empty: none."),
+    Field(CLIENT_KEY, "Client key (Data Center)", FieldKind.TEXT, default="", placeholder="/path/to/client.key",
+          help="The PEM file of the client certificate's private key; empty when the certificate file holds it."),
+    Field(CLIENT_KEY_SECRET, "Client key passphrase", FieldKind.SECRET,
+          help="The passphrase of an encrypted client key; empty for a key without one. Stored in the system "
+               "keyring."),
 )
 
 CONNECTION_FIELDS: tuple[Field, ...] = (
@@ -102,6 +123,7 @@ def check_connector(params: dict[str, Any]) -> dict[str, Any]:
     out["deployment"] = deployment
     out["auth_method"] = auth
     check_auth_kind(deployment, auth)
+    check_client_cert(out, deployment)
     if auth in (API_TOKEN, BASIC) and not user:
         what = "the e-mail of your Atlassian account" if auth == API_TOKEN else "the Jira username"
         raise ConfigError(f"E-mail or username is required with {AUTH_LABELS[auth]} authentication.",
@@ -110,6 +132,22 @@ def check_connector(params: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"{user!r} is not an e-mail address; Jira Cloud API tokens are used with the e-mail of the "
                           "Atlassian account.", "Enter the account's e-mail, e.g. name@example.com.", field="user")
     return out
+
+
+def check_client_cert(params: dict[str, Any], deployment: str) -> None:
+    """The client certificate files exist and are PEM (the passphrase is checked when it is used)."""
+    cert, key = (str(params.pop(n, None) or "").strip() for n in (CLIENT_CERT, CLIENT_KEY))
+    params.update({n: v for n, v in ((CLIENT_CERT, cert), (CLIENT_KEY, key)) if v})  # empty: not stored
+    if not cert:
+        if key:
+            raise ConfigError("Client key is set without a Client certificate.",
+                              "Choose the certificate's PEM file too, or clear Client key.", field=CLIENT_CERT)
+        return
+    if deployment == CLOUD:
+        raise ConfigError("Jira Cloud does not use client certificates.",
+                          "Clear Client certificate and Client key; they are for Data Center sites behind mutual "
+                          "TLS.", field=CLIENT_CERT)
+    check_files(NetworkSettings(client_cert=cert, client_key=key), need_passphrase=False)
 
 
 def check_auth_kind(deployment: str, auth: str) -> None:

@@ -28,8 +28,16 @@ class _Checks:
                  http: HttpFactory) -> None:
         self.connector = connector
         self.connection = connection
-        self.client = JiraClient(connector, http)
+        self._http = http
+        self._client: JiraClient | None = None
         self._resolver: Resolver | None = None
+
+    @property
+    def client(self) -> JiraClient:
+        """Made by the first step, so a bad client certificate or session cookie fails that step."""
+        if self._client is None:
+            self._client = JiraClient(self.connector, self._http)
+        return self._client
 
     @property
     def resolver(self) -> Resolver:

@@ -8,8 +8,8 @@ from almdesk.base.fields import Field
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import Declared, SystemMap, TargetInput
-from almdesk.systems.jira import actions, steps
+from almdesk.systems.base import ALM_TARGET, Capability, Declared, SystemMap, TargetInput
+from almdesk.systems.jira import actions, choices, steps
 from almdesk.systems.jira.fields import (
     CONNECTION_FIELDS,
     CONNECTOR_FIELDS,
@@ -40,6 +40,8 @@ class JiraSystem(Declared):
         retired={"jira_version": "almdesk reads the Jira version from the server"})
     steps_module = steps
     actions_module = actions
+    capabilities = ALM_TARGET | {Capability.CHOICES}
+    choices_module = choices
 
     def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
         return check_connector(params)

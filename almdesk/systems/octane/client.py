@@ -17,7 +17,9 @@ import requests
 from almdesk.base.shapes import integer, listing
 from almdesk.errors import AuthError, RemoteError, UserFacingError
 from almdesk.jobs.context import JobContext
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.api import ApiClient, Page, offset_pages
+from almdesk.net.bodies import json_body
+from almdesk.net.session import HttpFactory
 from almdesk.sync.overlap import paged
 from almdesk.systems.octane.query import quoted
 
@@ -55,7 +57,8 @@ class OctaneClient:
         self._secret = client_secret
         self.http = http
         self.ctx = ctx
-        self.session = http.session(origin=self.server)
+        self.net = ApiClient(http, self.server, label=WHAT, errors=self.error)
+        self.session = self.net.session
         self._lock = threading.Lock()
         self._generation = 0
         self._signed_in = False
@@ -87,9 +90,9 @@ class OctaneClient:
             raise AuthError("Client ID and Client secret are both needed to sign in to ALM Octane.",
                             "Enter the API key's Client ID and Client secret.",
                             field="client_id" if not self.client_id else "client_secret")
-        url = f"{self.server}/authentication/sign_in"
-        resp = send(self.session, "POST", url, what=WHAT, allow_redirects=False,  # a sign-in is never re-sent
-                    json={"client_id": self.client_id, "client_secret": self._secret})
+        url = self.net.url("/authentication/sign_in")
+        resp = self.net.send("POST", url, allow_redirects=False,  # a sign-in is never re-sent
+                             json={"client_id": self.client_id, "client_secret": self._secret})
         if resp.is_redirect:
             where = resp.headers.get("Location", "")
             raise AuthError(f"ALM Octane's sign-in was redirected (HTTP {resp.status_code}) to {where or 'elsewhere'}; "
@@ -132,7 +135,7 @@ class OctaneClient:
 
     def close(self) -> None:
         self.sign_out()
-        self.session.close()
+        self.net.close()
 
     # --- requests -----------------------------------------------------------------------------
     def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
@@ -141,7 +144,7 @@ class OctaneClient:
             if not self._signed_in:
                 self._sign_in_locked()
             generation = self._generation
-        resp = send(self.session, method, url, what=WHAT, **kwargs)
+        resp = self.net.send(method, url, **kwargs)
         if resp.status_code != 401:
             return resp
         code, _ = octane_error(resp)
@@ -153,7 +156,7 @@ class OctaneClient:
                               "VALIDATION_TOKEN_EXPIRED_GLOBAL_TIME_OUT": "global time-out"}.get(code, "HTTP 401")
                     self.ctx.log(f"ALM Octane session ended ({reason}); signing in again.")
                 self._sign_in_locked()
-        resp = send(self.session, method, url, what=WHAT, **kwargs)
+        resp = self.net.send(method, url, **kwargs)
         if resp.status_code == 401:
             raise AuthError(f"ALM Octane refused {what} right after signing in again (HTTP 401).",
                             "The API key may have been disabled meanwhile; check it in Settings › Spaces › API "
@@ -182,9 +185,7 @@ class OctaneClient:
                                f"Octane error code {code}." if code else "")
 
     def check(self, resp: requests.Response, what: str, ok: Sequence[int] = (200, 201)) -> Any:
-        if resp.status_code not in ok:
-            raise self.error(resp, what)
-        return json_body(resp, WHAT)
+        return self.net.check(resp, what, ok)
 
     # --- collections --------------------------------------------------------------------------
     def get_page(self, workspace: str, collection: str, *, query: str = "", fields: Sequence[str] = (),
@@ -213,16 +214,12 @@ class OctaneClient:
                                                             limit=size, offset=at, order_by=order_by),
                              page_size, width, check=self.ctx.check_cancelled if self.ctx else lambda: None)
             return
-        offset = 0
-        while True:
-            if self.ctx is not None:
-                self.ctx.check_cancelled()
-            page, total = self.get_page(workspace, collection, query=query, fields=fields, limit=page_size,
-                                        offset=offset, order_by=order_by)
+        def fetch(offset: int, size: int) -> Page[dict[str, Any]]:
+            return Page(*self.get_page(workspace, collection, query=query, fields=fields, limit=size,
+                                       offset=offset, order_by=order_by))
+
+        for page in offset_pages(fetch, page_size, check=self.ctx.check_cancelled if self.ctx else lambda: None):
             yield from page
-            offset += len(page)
-            if not page or offset >= total:
-                return
 
     def all(self, workspace: str, collection: str, **kwargs: Any) -> list[dict[str, Any]]:
         return list(self.iter_all(workspace, collection, **kwargs))

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from almdesk.base.records import Step
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.errors import AuthError, ConfigError, RemoteError
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.bodies import json_body
+from almdesk.net.session import HttpFactory, send
 from almdesk.systems.octane import resolve
 from almdesk.systems.octane.client import OctaneClient
 from almdesk.systems.octane.fields import Site, site

@@ -9,7 +9,7 @@ from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
 from almdesk.systems.base import ALM_TARGET, Capability, Declared, SystemMap, TargetInput
-from almdesk.systems.octane import actions, steps
+from almdesk.systems.octane import actions, choices, steps
 from almdesk.systems.octane.fields import (
     CONNECTION_FIELDS,
     CONNECTOR_FIELDS,
@@ -29,7 +29,7 @@ class OctaneSystem(Declared):
     connector_fields: tuple[Field, ...] = CONNECTOR_FIELDS
     connection_fields: tuple[Field, ...] = CONNECTION_FIELDS
     item_noun = "defect"
-    capabilities = ALM_TARGET | {Capability.WORKSPACES}
+    capabilities = ALM_TARGET | {Capability.WORKSPACES, Capability.CHOICES}
     secret_names = ("lwsso",)  # the LWSSO_COOKIE_KEY session cookie, also in sign-in answers
     target = TargetInput("Workspace", "workspace id, e.g. 1002 (empty: the connector's own)", ("workspace",))
     # Octane is not in sdetools; SD Elements' connector uses the server + API key as user/password.
@@ -43,6 +43,7 @@ class OctaneSystem(Declared):
                  "alm_client_secret": ("client_secret",), "alm_api_key": ("client_secret",)})
     steps_module = steps
     actions_module = actions
+    choices_module = choices
 
     def check_connector(self, params: dict[str, Any]) -> dict[str, Any]:
         return check_connector(params)

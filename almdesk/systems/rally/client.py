@@ -21,8 +21,9 @@ from almdesk import __version__
 from almdesk.base.settings import ConnectorSettings
 from almdesk.base.shapes import integer, listing
 from almdesk.errors import AuthError, ConfigError, RemoteError, UserFacingError
+from almdesk.net.api import ApiClient, Page, offset_pages
 from almdesk.net.redact import scrub
-from almdesk.net.session import HttpFactory, json_body, send
+from almdesk.net.session import HttpFactory, send
 from almdesk.systems.rally.fields import API_PATH, KEYS_PAGE, normalize_server
 
 MAX_PAGESIZE = 2000
@@ -62,9 +63,10 @@ class RallyClient:
         self.auth_method = str(params.get("auth_method") or "api_key")
         self.user = str(params.get("alm_user") or "").strip()
         self.http = http
-        self.session = http.session(origin=self.server)
-        self.session.headers.update({"X-RallyIntegrationName": "almdesk", "X-RallyIntegrationVendor": "almdesk",
-                                     "X-RallyIntegrationVersion": __version__})
+        self.net = ApiClient(http, self.base, label="Rally", origin=self.server, errors=self._error,
+                             headers={"X-RallyIntegrationName": "almdesk", "X-RallyIntegrationVendor": "almdesk",
+                                      "X-RallyIntegrationVersion": __version__}, url_field="alm_server")
+        self.session = self.net.session
         self._token: str | None = None
         self._token_lock = threading.Lock()  # writes in flight at once authorize once (and share its cookies)
         self._secrets: list[str] = []
@@ -85,17 +87,17 @@ class RallyClient:
                 raise ConfigError("No API key is set for this connector.",
                                   f"Create an API key in Rally ({KEYS_PAGE}) and paste it into API key.",
                                   field="alm_api_key")
-            self.session.set_credential("ZSESSIONID", key)
+            self.net.set_credential("ZSESSIONID", key)
             self._secrets.append(key)
             http.add_secrets([key])
             self.secret_field = "alm_api_key"
 
     def close(self) -> None:
-        self.session.close()
+        self.net.close()
 
     # --- low level --------------------------------------------------------------------------
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else f"{self.base}/{path.lstrip('/')}"
+        return self.net.url(path)
 
     def security_token(self) -> str | None:
         if self.auth_method != "basic":
@@ -118,11 +120,10 @@ class RallyClient:
             query = dict(params or {})
             if write and self.auth_method == "basic":
                 query["key"] = self.security_token()
-            response = transport(self.session, method, self.url(path), what=what, params=query or None,
-                                 json=body,
-                                 headers={"Content-Type": "application/json"} if body is not None else None)
-            self._check_status(response, what)
-            data = json_body(response, what)
+            response = self.net.send(method, path, what=what, params=query or None, json=body)
+            if response.status_code != 200:
+                raise self._error(response, what)
+            data = self.net.decode(response, what)
             if not isinstance(data, dict):
                 raise RemoteError(f"{what} sent an empty or unexpected reply (HTTP {response.status_code}).",
                                   "The server or a proxy in between may be failing; try again.")
@@ -138,10 +139,9 @@ class RallyClient:
             return data
         raise AssertionError("unreachable")
 
-    def _check_status(self, response: requests.Response, what: str) -> None:
+    def _error(self, response: requests.Response, what: str) -> UserFacingError:
+        """The message for a failed HTTP status (Rally's refusals with HTTP 200 are :meth:`refusal`)."""
         code = response.status_code
-        if code == 200:
-            return
         detail = ""
         try:
             detail = self.clean("; ".join(messages(envelope_of(response.json()), "Errors")))[:200]
@@ -149,29 +149,29 @@ class RallyClient:
             detail = ""
         if code == 401:
             if self.auth_method == "basic":
-                raise AuthError(f"Rally refused the user name and password (HTTP 401){': ' + detail if detail else ''}.",
-                                "Check the user name and password; API keys and single sign-on users cannot "
-                                "log in with a password.", field="alm_pass")
-            raise AuthError(f"Rally refused the API key (HTTP 401){': ' + detail if detail else ''}.",
-                            f"The key may be mistyped, deleted or belong to a disabled user. Create a new key in "
-                            f"Rally ({KEYS_PAGE}) and paste it into API key.", field="alm_api_key")
+                return AuthError(f"Rally refused the user name and password (HTTP 401){': ' + detail if detail else ''}.",
+                                 "Check the user name and password; API keys and single sign-on users cannot "
+                                 "log in with a password.", field="alm_pass")
+            return AuthError(f"Rally refused the API key (HTTP 401){': ' + detail if detail else ''}.",
+                             f"The key may be mistyped, deleted or belong to a disabled user. Create a new key in "
+                             f"Rally ({KEYS_PAGE}) and paste it into API key.", field="alm_api_key")
         if code == 403:
-            raise AuthError(f"Rally denied access to {what} (HTTP 403){': ' + detail if detail else ''}.",
-                            "Ask a Rally subscription or workspace admin for access.", field=self.secret_field)
+            return AuthError(f"Rally denied access to {what} (HTTP 403){': ' + detail if detail else ''}.",
+                             "Ask a Rally subscription or workspace admin for access.", field=self.secret_field)
         if code == 404:
-            raise RemoteError(f"{self.server} answered 404 for {what}: it does not serve the Rally web services "
-                              f"API ({API_PATH}).",
-                              "Use the address of Rally itself, such as https://rally1.rallydev.com, with no path "
-                              "after it.", field="alm_server")
+            return RemoteError(f"{self.server} answered 404 for {what}: it does not serve the Rally web services "
+                               f"API ({API_PATH}).",
+                               "Use the address of Rally itself, such as https://rally1.rallydev.com, with no path "
+                               "after it.", field="alm_server")
         if code == 429:
-            raise RemoteError("Rally kept refusing requests because too many were running at once (HTTP 429).",
-                              "Rally allows 12 concurrent requests per user; stop other jobs using this user and "
-                              "try again.")
+            return RemoteError("Rally kept refusing requests because too many were running at once (HTTP 429).",
+                               "Rally allows 12 concurrent requests per user; stop other jobs using this user and "
+                               "try again.")
         if code >= 500:
-            raise RemoteError(f"Rally failed while answering {what} (HTTP {code}){': ' + detail if detail else ''}.",
-                              "Rally may be busy or down; try again in a few minutes.", status=code)
-        raise RemoteError(f"Rally answered HTTP {code} to {what}{': ' + detail if detail else ''}.",
-                          "Check the server URL and the connector's network settings.", field="alm_server")
+            return RemoteError(f"Rally failed while answering {what} (HTTP {code}){': ' + detail if detail else ''}.",
+                               "Rally may be busy or down; try again in a few minutes.", status=code)
+        return RemoteError(f"Rally answered HTTP {code} to {what}{': ' + detail if detail else ''}.",
+                           "Check the server URL and the connector's network settings.", field="alm_server")
 
     def clean(self, text: str) -> str:
         """Server text with any of our secrets (or the security token) masked, should a server echo one."""
@@ -207,13 +207,11 @@ class RallyClient:
 
     def query_all(self, type_name: str, *, pagesize: int = MAX_PAGESIZE, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every result, page by page (1-based ``start``), ``pagesize`` at most 2000."""
-        start = 1
-        while True:
-            page, total = self.query(type_name, start=start, pagesize=pagesize, **kwargs)
+        def fetch(start: int, size: int) -> Page[dict[str, Any]]:
+            return Page(*self.query(type_name, start=start, pagesize=size, **kwargs))
+
+        for page in offset_pages(fetch, pagesize, start=1):
             yield from page
-            start += len(page)
-            if not page or start > total:
-                return
 
     def count(self, type_name: str, **kwargs: Any) -> int:
         """``TotalResultCount`` of a query, reading a single result."""
@@ -222,18 +220,14 @@ class RallyClient:
 
     def collection(self, ref: str, *, fetch: str, query: str | None = None,
                    what: str = "a Rally collection") -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        start = 1
-        while True:
-            params: dict[str, Any] = {"fetch": fetch, "start": start, "pagesize": MAX_PAGESIZE}
+        def read(start: int, size: int) -> Page[dict[str, Any]]:
+            params: dict[str, Any] = {"fetch": fetch, "start": start, "pagesize": size}
             if query:
                 params["query"] = query
             inner = envelope_of(self.call("GET", ref, params=params, what=what))
-            page = inner.get("Results") or []
-            out.extend(page)
-            start += len(page)
-            if not page or start > int(inner.get("TotalResultCount") or 0):
-                return out
+            return Page(list(inner.get("Results") or []), int(inner.get("TotalResultCount") or 0))
+
+        return [item for page in offset_pages(read, MAX_PAGESIZE, start=1) for item in page]
 
     def read(self, path: str, *, fetch: str = "true", what: str = "a Rally object") -> dict[str, Any]:
         return envelope_of(self.call("GET", path, params={"fetch": fetch}, what=what))

@@ -59,6 +59,7 @@ CONNECTION_FIELDS: tuple[Field, ...] = (
     Field("alm_project", "Project", FieldKind.TEXT, required=True, placeholder="Project name",
           help="The Rally project name. If several projects share the name, write the path: Parent // Child."),
     Field("rally_card_type", "Card type", FieldKind.CHOICE, default="Story", choices=tuple(CARD_TYPES),
+          choice_labels=tuple(c.label for c in CARD_TYPES.values()),
           help="What each task becomes in Rally: a user story, a defect, or a task under the parent story."),
     Field("alm_parent_issue", "Parent", FieldKind.TEXT, placeholder="US12",
           help="FormattedID of the parent user story. Required for card type Task; for Story it becomes the "

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from almdesk.base.records import Step
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings, is_loopback
 from almdesk.errors import AuthError, ConfigError, RemoteError
+from almdesk.net.bodies import check_sign_in_page
 from almdesk.net.session import HttpFactory
 from almdesk.systems.rally.client import RallyApiError, RallyClient, transport
 from almdesk.systems.rally.fields import (
@@ -67,6 +68,7 @@ class _Probe:
         finally:
             session.close()
         code = response.status_code
+        check_sign_in_page(response, f"{self.server}", "alm_server")
         try:
             body = response.json()
             envelope = isinstance(body, dict) and any(k.endswith("Result") for k in body)

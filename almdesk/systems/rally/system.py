@@ -8,8 +8,16 @@ from almdesk.base.fields import Field
 from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.jobs.context import JobContext
 from almdesk.net.session import HttpFactory
-from almdesk.systems.base import SDE_USER_NAMES, Declared, SyncAdapter, SystemMap, TargetInput
-from almdesk.systems.rally import actions, steps
+from almdesk.systems.base import (
+    ALM_TARGET,
+    SDE_USER_NAMES,
+    Capability,
+    Declared,
+    SyncAdapter,
+    SystemMap,
+    TargetInput,
+)
+from almdesk.systems.rally import actions, choices, steps
 from almdesk.systems.rally.fields import (
     CONNECTION_FIELDS,
     CONNECTOR_FIELDS,
@@ -38,6 +46,8 @@ class RallySystem(Declared):
         auth_choices={"alm_pass": ("password", "basic", "user_password"), "alm_api_key": ("api_key", "apikey"),
                       "alm_api_token": ("api_key", "apikey")})
     steps_module = steps
+    capabilities = ALM_TARGET | {Capability.CHOICES}
+    choices_module = choices
     actions_module = actions
     connector_fields: tuple[Field, ...] = CONNECTOR_FIELDS
     connection_fields: tuple[Field, ...] = CONNECTION_FIELDS

@@ -15,17 +15,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from requests import Response
 
 from almdesk.base.settings import ConnectorSettings
 from almdesk.errors import AuthError, RemoteError, UserFacingError
-from almdesk.net.session import HttpFactory, send
+from almdesk.net.api import ApiClient, Page, cursor_pages
+from almdesk.net.bodies import sign_in_page
+from almdesk.net.session import HttpFactory
 from almdesk.systems.sdelements.fields import TOKEN, TOKEN_HINT, server_root
 
 PAGE_SIZE = 1000  # what the client asks for; a server that caps lower gives more pages (``next`` is followed)
 RETRIES = 4
 IDEMPOTENT = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
-SIGN_IN_WORDS = ("sign in", "sign-in", "log in", "login", "single sign-on", "sso", "saml", "password")
 HTML_HINT = ("The API answers only an API token, not a browser sign-in. Check that Server URL is the SD Elements "
              "address itself, and ask whoever runs the single sign-on or proxy in front of it to let /api/v2/ "
              "through without a browser sign-in.")
@@ -39,43 +40,32 @@ class SdeClient:
                  max_wait: float = 120.0) -> None:
         self.root = server_root(str(connector.params.get("url") or ""))
         self.api = self.root + "/api/v2/"
-        parts = urlsplit(self.root)
-        self.origin = (parts.scheme, parts.netloc.lower())
-        self.server = f"SD Elements at {parts.netloc}"
+        self.server = f"SD Elements at {urlsplit(self.root).netloc}"
         token = connector.secret(TOKEN).strip()
         http.add_secrets([token])
         self.has_token = bool(token)
-        self.session = http.session(retries=0, origin=self.root)
-        self.session.headers["Accept"] = "application/json"
+        self.net = ApiClient(http, self.api, label=self.server, origin=self.root, retries=0,
+                             errors=self.error_for)
+        self.session = self.net.session
         if token:
-            self.session.set_credential("Authorization", f"Token {token}")
+            self.net.set_credential("Authorization", f"Token {token}")
         self.log = log or (lambda message: None)
         self.sleep = sleep
         self.max_wait = max_wait
-        self.requests = 0
 
-    def url(self, path_or_url: str) -> str:
-        if path_or_url.startswith(("http://", "https://")):
-            parts = urlsplit(path_or_url)
-            if (parts.scheme, parts.netloc.lower()) != self.origin:
-                raise RemoteError(f"{self.server} sent a link to another server ({parts.netloc}).",
-                                  "Check the server URL; almdesk does not send the token anywhere else.")
-            return path_or_url
-        return self.api + path_or_url.lstrip("/")
+    @property
+    def requests(self) -> int:
+        """Requests sent (each retry counted)."""
+        return self.net.sent
 
     def request(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
-                body: Any = None) -> requests.Response:
+                body: Any = None) -> Response:
         """Send one request with the retries of the module docstring; the final answer is returned."""
-        url = self.url(path)
         idempotent = method in IDEMPOTENT
         tries = 0
         while True:
-            kwargs: dict[str, Any] = {"params": params}
-            if body is not None:
-                kwargs["json"] = body
             try:
-                self.requests += 1
-                response = send(self.session, method, url, what=self.server, **kwargs)
+                response = self.net.send(method, path, params=params, json=body)
             except RemoteError as exc:
                 if idempotent and tries < RETRIES and _transient(exc):
                     tries += 1
@@ -106,9 +96,7 @@ class SdeClient:
         response = self.request(method, path, what=what, params=params, body=body)
         if response.status_code not in ok:
             raise self.error_for(response, what, not_found=not_found, permission=permission)
-        if response.status_code == 204:
-            return None
-        return self.json(response, what)
+        return None if response.status_code == 204 else self.json(response, what)
 
     def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None,
             not_found: UserFacingError | None = None) -> Any:
@@ -117,17 +105,18 @@ class SdeClient:
     def pages(self, path: str, *, what: str, params: Mapping[str, Any] | None = None,
               not_found: UserFacingError | None = None) -> Iterator[list[Any]]:
         """Every page of a DRF list, following ``next`` until it is null."""
-        url: str | None = path
-        query: Mapping[str, Any] | None = {"page_size": PAGE_SIZE, **(params or {})}
-        while url:
-            data = self.get(url, what=what, params=query, not_found=not_found)
+        query = {"page_size": PAGE_SIZE, **(params or {})}
+
+        def fetch(url: str | None) -> Page[Any]:
+            data = self.get(url or path, what=what, params=None if url else query, not_found=not_found)
             if not isinstance(data, dict) or not isinstance(data.get("results"), list):
                 raise RemoteError(f"{self.server} sent something other than a page of results while {what}.",
                                   "Check that Server URL points at SD Elements itself.")
-            yield data["results"]
-            url, query = data.get("next"), None
+            return Page(data["results"], next=data.get("next") or None)
 
-    def json(self, response: requests.Response, what: str) -> Any:
+        yield from cursor_pages(fetch)
+
+    def json(self, response: Response, what: str) -> Any:
         if _is_html(response):
             raise self.html_error(response, what)
         try:
@@ -138,13 +127,12 @@ class SdeClient:
                               f"(HTTP {response.status_code}): {snippet!r}.",
                               "The server or a proxy in between may be failing; try again.") from None
 
-    def html_error(self, response: requests.Response, what: str) -> RemoteError:
-        text = response.text.lower()
-        kind = "a sign-in page (single sign-on or a proxy)" if any(w in text for w in SIGN_IN_WORDS) else "a web page"
+    def html_error(self, response: Response, what: str) -> RemoteError:
+        kind = "a sign-in page (single sign-on or a proxy)" if sign_in_page(response.text) else "a web page"
         return RemoteError(f"{self.server} answered with {kind} instead of the API while {what} "
                            f"(HTTP {response.status_code}).", HTML_HINT, field="url")
 
-    def error_for(self, response: requests.Response, what: str, *, not_found: UserFacingError | None = None,
+    def error_for(self, response: Response, what: str, *, not_found: UserFacingError | None = None,
                   permission: str = "") -> UserFacingError:
         status = response.status_code
         if _is_html(response):
@@ -174,10 +162,10 @@ class SdeClient:
                            "The server is failing or busy; try again later.", status=status)
 
     def close(self) -> None:
-        self.session.close()
+        self.net.close()
 
 
-def detail(response: requests.Response) -> str:
+def detail(response: Response) -> str:
     """DRF's words for a failed answer on one line: ``detail``, or the field errors flattened."""
     try:
         body: Any = response.json()
@@ -191,7 +179,7 @@ def detail(response: requests.Response) -> str:
     return str(body)[:300]
 
 
-def _is_html(response: requests.Response) -> bool:
+def _is_html(response: Response) -> bool:
     ctype = response.headers.get("Content-Type", "").lower()
     head = response.text[:200].lstrip().lower() if "json" not in ctype else ""
     return "html" in ctype or head.startswith(("<!doctype", "<html"))
