@@ -32,9 +32,11 @@ from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
+from almdesk.services.choices import ChoiceQuery
 from almdesk.services.queries import identity_problem, job_summary
 from almdesk.ui.connector_editor import scrolled
-from almdesk.ui.forms import ERROR_STYLE, FieldForm
+from almdesk.ui.field_editors import Pickers
+from almdesk.ui.forms import FieldForm
 from almdesk.ui.links_view import LinksView
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
@@ -86,7 +88,7 @@ class ConnectionEditor(QWidget):
             bl.setSpacing(2)
             bl.addWidget(widget)
             err = QLabel()
-            err.setStyleSheet(ERROR_STYLE)
+            err.setStyleSheet(color_css("failed"))
             err.setWordWrap(True)
             err.hide()
             bl.addWidget(err)
@@ -99,7 +101,7 @@ class ConnectionEditor(QWidget):
         self.identity = QLabel()  # a shared ALM target with the same context, shown before any sync
         self.identity.setObjectName("connection_identity")
         self.identity.setWordWrap(True)
-        self.identity.setStyleSheet(ERROR_STYLE)
+        self.identity.setStyleSheet(color_css("failed"))
         self.identity.hide()
         form.addRow(self.identity)
         self.links = LinksView(services)
@@ -131,7 +133,7 @@ class ConnectionEditor(QWidget):
         self.del_btn = QPushButton("&Delete")
         self.del_btn.clicked.connect(self.delete)
         self.banner = QLabel()
-        self.banner.setStyleSheet(ERROR_STYLE)
+        self.banner.setStyleSheet(color_css("failed"))
         self.banner.setWordWrap(True)
         self.banner.hide()
         buttons = QHBoxLayout()
@@ -179,12 +181,16 @@ class ConnectionEditor(QWidget):
         self.system_name = system_name
         while self.tabs.count() > 1:
             self.tabs.removeTab(1)
-        fields = connection_fields(self.services.registry.get(system_name))
+        system = self.services.registry.get(system_name)
+        fields = connection_fields(system)
+        pickers = None if self.runner is None else Pickers(self.runner, ChoiceQuery(
+            self.services, system, lambda: self.services.config.connector_settings(int(self.connector.currentData())),
+            self.params))
         self.forms = {}
         for section in SECTIONS:
             chosen = [f for f in fields if f.section == section]
             if chosen:
-                form = FieldForm(chosen)
+                form = FieldForm(chosen, pickers=pickers)
                 form.setObjectName(f"connection_form_{section.lower()}")
                 form.changed.connect(self._edited)
                 form.set_values(self.info.params if self.info else {})

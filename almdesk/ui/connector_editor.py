@@ -33,14 +33,15 @@ from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobEvent
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
+from almdesk.services.choices import ChoiceQuery
 from almdesk.systems.base import Capability
-from almdesk.ui.forms import ERROR_STYLE, FieldForm
+from almdesk.ui.field_editors import Pickers
+from almdesk.ui.forms import FieldForm
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
-from almdesk.ui.theme import color_css
+from almdesk.ui.theme import color_css, notice_css
 from almdesk.ui.workspace_location import with_workspace
 
-WARNING_STYLE = "background: #fff4ce; color: #5c4400; padding: 6px; border: 1px solid #e0c36b; border-radius: 4px;"
 IDLE_TEXT = "Press Test Connection to check every step from DNS to permissions."
 STALE_TEXT = "The settings changed since the last test: press Test Connection to check them as they are now."
 
@@ -79,7 +80,7 @@ class ConnectorEditor(QWidget):
         self.name = QLineEdit()
         self.name.setObjectName("connector_name")
         self.name_error = QLabel()
-        self.name_error.setStyleSheet(ERROR_STYLE)
+        self.name_error.setStyleSheet(color_css("failed"))
         self.name_error.hide()
         self.system = QComboBox()
         self.system.setObjectName("connector_system")
@@ -101,12 +102,12 @@ class ConnectorEditor(QWidget):
                                      "path could read or change its traffic.")
         self.verify_warning.setObjectName("verify_warning")
         self.verify_warning.setWordWrap(True)
-        self.verify_warning.setStyleSheet(WARNING_STYLE)
+        self.verify_warning.setStyleSheet(notice_css("warning"))
         self.verify_warning.hide()
         self.banner = QLabel()
         self.banner.setObjectName("connector_banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(ERROR_STYLE)
+        self.banner.setStyleSheet(color_css("failed"))
         self.banner.hide()
         self.notice = QLabel()  # "Saved connector X." after a save, until the next edit
         self.notice.setObjectName("connector_notice")
@@ -179,7 +180,8 @@ class ConnectorEditor(QWidget):
         self.system_name = system_name
         system = self.services.registry.get(system_name)
         self.tabs.clear()
-        self.form = FieldForm(system.connector_fields)
+        query = ChoiceQuery(self.services, system, self._as_given, lambda: self.form.values() if self.form else {})
+        self.form = FieldForm(system.connector_fields, pickers=Pickers(self.runner, query))
         self.form.setObjectName("connector_form")
         self.form.changed.connect(self._edited)
         self.form.changed.connect(self._validate_timer.start)
@@ -332,8 +334,14 @@ class ConnectorEditor(QWidget):
             self.tabs.setCurrentIndex(0)
         if unplaced:
             self.banner.setText("\n".join(unplaced))
-            self.banner.setStyleSheet(ERROR_STYLE)
+            self.banner.setStyleSheet(color_css("failed"))
             self.banner.show()
+
+    def _as_given(self) -> ConnectorSettings:
+        """The form's settings for a picker's query (a ConfigError is shown under the field asked)."""
+        name, params, secrets, network = self._collect()
+        return self.services.config.draft_connector(self.info.id if self.info else None, self.system_name,
+                                                    params, secrets, network, name=name)
 
     def draft(self) -> ConnectorSettings | None:
         """The form's current values as settings (secrets left blank: the keyring's), or None after

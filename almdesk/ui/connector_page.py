@@ -14,11 +14,11 @@ from PySide6.QtWidgets import QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayo
 
 from almdesk.errors import ConfigError
 from almdesk.services import Services
-from almdesk.ui.connector_editor import WARNING_STYLE, ConnectorEditor, scrolled
+from almdesk.ui.connector_editor import ConnectorEditor, scrolled
 from almdesk.ui.forms import confirm_discard
 from almdesk.ui.runner import JobRunner
 
-__all__ = ["WARNING_STYLE", "ConnectorEditor", "ConnectorPage", "scrolled"]
+__all__ = ["ConnectorEditor", "ConnectorPage", "scrolled"]
 
 
 class ConnectorPage(QWidget):

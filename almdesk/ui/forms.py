@@ -35,8 +35,6 @@ from almdesk.errors import ConfigError
 from almdesk.ui import theme
 from almdesk.ui.field_editors import PairTableEdit, Pickers, ServerPicker
 
-ERROR_STYLE = "color: #b3261e;"  # kept for the pages that still import it; the form uses theme tones
-
 
 def confirm_discard(parent: QWidget, noun: str, dirty: bool, save: Callable[[], bool]) -> bool:
     """Ask Save / Discard / Cancel for unsaved edits; True when it is fine to move on."""

@@ -17,6 +17,7 @@ from almdesk.sandbox.base import SandboxServer
 from almdesk.services import Services
 from almdesk.ui.connection_page import ConnectionPage
 from almdesk.ui.connector_page import ConnectorPage
+from almdesk.ui.field_editors import ServerPicker
 from almdesk.ui.forms import SecretEdit
 from almdesk.ui.main_window import MainWindow
 from almdesk.ui.runner import JobRunner
@@ -211,7 +212,9 @@ def connection_page(qtbot: QtBot, services: Services, runner: JobRunner, octane:
 
 
 def workspace_edit(page: ConnectionPage) -> Any:
-    return page.editor.forms["Target"].editors["workspace"]
+    """The workspace's text box (a server-backed picker: the line edit of its combo)."""
+    editor = page.editor.forms["Target"].editors["workspace"]
+    return editor.combo.lineEdit() if isinstance(editor, ServerPicker) else editor
 
 
 def test_connection_test_runs_the_form_and_shows_its_steps(qtbot: QtBot, services: Services, runner: JobRunner,
@@ -286,3 +289,21 @@ def test_connection_delete_asks_with_no_as_default(qtbot: QtBot, services: Servi
     buttons = QMessageBox.StandardButton
     assert len(asked) == 1 and asked[0][3] == buttons.Yes | buttons.No and asked[0][4] == buttons.No
     assert services.config.connection(octane.connection_id).alias == "octane-shop"
+
+
+def test_the_connection_page_lists_workspaces_from_the_server(qtbot: QtBot, services: Services, runner: JobRunner,
+                                                              octane: OctaneEnv) -> None:
+    """The connection form's listable fields are server-backed pickers: ↻ lists in the worker, the
+    combo fills, a pick sets the value; nothing is saved."""
+    page = connection_page(qtbot, services, runner, octane)
+    picker = page.editor.forms["Target"].editors["workspace"]
+    assert isinstance(picker, ServerPicker)
+    before = snapshot(services)
+    with qtbot.waitSignal(runner.finished, timeout=20000):
+        qtbot.mouseClick(picker.button, Qt.MouseButton.LeftButton)
+    values = picker.values()
+    assert "1002" in values and len(values) >= 2, values
+    other = next(v for v in values if v != "1002")
+    picker.combo.activated.emit(values.index(other))
+    assert page.editor.params()["workspace"] == other and page.editor.dirty
+    assert snapshot(services) == before
