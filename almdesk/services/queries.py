@@ -1,4 +1,5 @@
-"""Read-only queries the views show: a connection's last job, its identity problem.
+"""Read-only queries the views show: a connection's last job, its identity problem; a job's events
+(counted and paged, settled) and the stored data of jobs (a failed gate's tells whether it ran).
 
 Widgets only draw: they call these instead of opening store sessions. Each function takes the
 store (and the registry where systems are needed) and returns plain values; none writes.
@@ -7,11 +8,13 @@ store (and the registry where systems are needed) and returns plain values; none
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy.orm import aliased
 
 from almdesk.jobs.history import get_job
-from almdesk.models import Job, Store
+from almdesk.models import Job, JobEventRow, Store
 from almdesk.systems.registry import Registry
 
 
@@ -63,3 +66,56 @@ def identity_problem(store: Store, registry: Registry, connection_id: int) -> st
     from almdesk.sync.identity import identity_problem as problem
 
     return problem(store, registry, connection_id)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One recorded job event as the Jobs page lists it (``time``: Unix seconds)."""
+
+    id: int
+    time: float
+    item: str
+    action: str
+    status: str
+    message: str
+    url: str
+
+
+def _settled() -> ColumnElement[bool]:
+    """Leave out "running" events of steps that later reported their result (Test Connection's steps)."""
+    later = aliased(JobEventRow)
+    ended = exists().where(and_(later.job_id == JobEventRow.job_id, later.item == JobEventRow.item,
+                                later.action == JobEventRow.action, later.status != "running"))
+    return (JobEventRow.status != "running") | ~ended
+
+
+def event_counts(store: Store, job_id: int) -> tuple[int, int]:
+    """(all, failed) settled events of job ``job_id``, counted in SQL."""
+    with store.session() as s:
+        total, failed = s.execute(
+            select(func.count(), func.sum(case((JobEventRow.status == "failed", 1), else_=0)))
+            .where(JobEventRow.job_id == job_id, _settled())).one()
+    return int(total or 0), int(failed or 0)
+
+
+def event_page(store: Store, job_id: int, after_id: int, limit: int) -> list[EventRow]:
+    """Up to ``limit`` settled events of job ``job_id`` with an id above ``after_id``, oldest first."""
+    e = JobEventRow
+    with store.session() as s:
+        page = s.execute(select(e.id, e.time, e.item, e.action, e.status, e.message, e.url)
+                         .where(e.job_id == job_id, e.id > after_id, _settled())
+                         .order_by(e.id).limit(limit)).all()
+    return [EventRow(int(r[0]), float(r[1] or 0.0), str(r[2] or ""), str(r[3] or ""), str(r[4] or ""),
+                     str(r[5] or ""), str(r[6] or "")) for r in page]
+
+
+def job_data(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored ``data`` of the jobs ``ids`` (one query per 500 ids; a job that is gone is left out)."""
+    out: dict[int, dict[str, Any]] = {}
+    if not ids:
+        return out
+    with store.session() as s:
+        for i in range(0, len(ids), 500):
+            out.update((int(j), dict(d or {})) for j, d in
+                       s.execute(select(Job.id, Job.data).where(Job.id.in_(ids[i:i + 500]))))
+    return out

@@ -35,12 +35,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import aliased
 
 from almdesk.jobs.history import get_job, recent_jobs
-from almdesk.models import Job, JobEventRow
 from almdesk.services import Services
+from almdesk.services.queries import event_counts, event_page, job_data
 from almdesk.ui.dialogs import EVENT_COLORS, LinkTable, RowsModel, job_outcome, local_time
 from almdesk.ui.icons import icon
 from almdesk.ui.runner import JobRunner
@@ -60,7 +58,7 @@ def _counts(counts: dict[str, Any]) -> str:
 
 
 class EventsModel(RowsModel):
-    """One job's events (settled: see :func:`_settled_clause`), fetched ``EVENT_PAGE`` rows at a time."""
+    """One job's events (settled: :func:`~almdesk.services.queries.event_page`), fetched ``EVENT_PAGE`` rows at a time."""
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(["Time", "Item", "Action", "Status", "Message"], url_column=1, parent=parent)
@@ -77,24 +75,18 @@ class EventsModel(RowsModel):
         urls: list[str] = []
         colors: list[str] = []
         if job_id is not None:
-            with self.services.store.session() as s:
-                total, failed = s.execute(
-                    select(func.count(), func.sum(case((JobEventRow.status == "failed", 1), else_=0)))
-                    .where(JobEventRow.job_id == job_id, _settled_clause())).one()
-            self.total, self.failed = int(total or 0), int(failed or 0)
+            self.total, self.failed = event_counts(self.services.store, job_id)
             rows, urls, colors = self._page()
         self.set_rows(rows, urls, colors)
 
     def _page(self) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
-        e = JobEventRow
-        with self.services.store.session() as s:
-            page = s.execute(select(e.id, e.time, e.item, e.action, e.status, e.message, e.url)
-                             .where(e.job_id == self.job_id, e.id > self._last_id, _settled_clause())
-                             .order_by(e.id).limit(EVENT_PAGE)).all()
+        if self.job_id is None:
+            return [], [], []
+        page = event_page(self.services.store, self.job_id, self._last_id, EVENT_PAGE)
         if page:
-            self._last_id = page[-1][0]
-        return ([(_event_time(r[1]), r[2], r[3], r[4], r[5]) for r in page], [r[6] or "" for r in page],
-                [EVENT_COLORS.get(r[4], "") for r in page])
+            self._last_id = page[-1].id
+        return ([(_event_time(r.time), r.item, r.action, r.status, r.message) for r in page],
+                [r.url for r in page], [EVENT_COLORS.get(r.status, "") for r in page])
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and self.job_id is not None and len(self.rows) < self.total
@@ -342,7 +334,7 @@ class JobsView(QWidget):
         self.loaded = recent_jobs(self.services.store, connection_id=self.connection.currentData(),
                                   kind=self.kind.currentData() or None, state=self.state.currentData() or None,
                                   limit=JOB_LIMIT)
-        self.gate_data = _gate_data(self.services, [j["id"] for j in self.loaded
+        self.gate_data = job_data(self.services.store, [j["id"] for j in self.loaded
                                                     if j["kind"] == "gate" and j["state"] == "failed"])
         self._show_jobs()
 
@@ -408,22 +400,6 @@ class JobsView(QWidget):
 
     def open_trace(self) -> QWidget | None:
         return self.details.open_trace()
-
-
-def _gate_data(services: Services, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The stored ``data`` of the jobs ``ids`` (one query): a failed gate's tells whether it ran."""
-    if not ids:
-        return {}
-    with services.store.session() as s:
-        return {int(i): dict(d or {}) for i, d in s.execute(select(Job.id, Job.data).where(Job.id.in_(ids)))}
-
-
-def _settled_clause() -> Any:
-    """Leave out "running" events of steps that later reported their result (Test Connection's steps)."""
-    later = aliased(JobEventRow)
-    ended = exists().where(and_(later.job_id == JobEventRow.job_id, later.item == JobEventRow.item,
-                                later.action == JobEventRow.action, later.status != "running"))
-    return (JobEventRow.status != "running") | ~ended
 
 
 def _event_time(stamp: float) -> str:

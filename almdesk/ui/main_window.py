@@ -406,9 +406,7 @@ class MainWindow(QMainWindow):
 
     def save_bundle(self) -> None:
         """Write a support bundle for the selected job (Jobs page) or connection, in the worker."""
-        from almdesk.bundle import support_bundle
-        from almdesk.jobs.context import JobContext, JobOutcome
-        from almdesk.jobs.record import JobSpec
+        from almdesk.services.specs import bundle_spec
 
         job = self.jobs.current if self.nav.currentRow() == 3 else None
         connection = self.connections.current_id() if job is None else None
@@ -416,16 +414,8 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Support bundle", "Select a job under Jobs, or a connection under "
                                     "Connections, first.")
             return
-        services = self.services
-
-        def run(_ctx: JobContext) -> JobOutcome:
-            path = support_bundle(services, connection=connection, job_id=job["id"] if job else None,
-                                  out_dir=services.paths.bundles)
-            return JobOutcome(True, f"Support bundle written to {path}", data={"path": str(path)})
-
-        what = f"job {job['id']}" if job else f"connection {self.services.config.connection(connection or 0).alias}"
-        self._bundle_handle = self.runner.submit(JobSpec("bundle", f"Support bundle for {what}", run),
-                                                 queue="bundle")
+        spec = bundle_spec(self.services, job_id=int(job["id"]) if job else None, connection=connection)
+        self._bundle_handle = self.runner.submit(spec, queue="bundle")
         self.runner.finished.connect(self._bundle_done)
 
     def _bundle_done(self, handle: int, result: object) -> None:

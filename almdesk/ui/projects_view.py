@@ -42,12 +42,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Select, func, or_, select
 
-from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.jobs.record import JobResult, JobSpec
-from almdesk.models import Task
+from almdesk.jobs.record import JobResult
 from almdesk.services import Services
+from almdesk.services.tasks import (
+    TaskFilter,
+    TaskLine,
+    import_available,
+    import_spec,
+    task_count,
+    task_page,
+    task_phases,
+    tasks_ahead,
+)
 from almdesk.ui import theme
 from almdesk.ui.dialogs import error_label, show_error
 from almdesk.ui.icons import StatusLabel, icon
@@ -74,21 +81,10 @@ class TasksModel(QAbstractTableModel):
         self.total = 0
         self._last_id = 0
 
-    def _query(self, columns: Any) -> Select[Any]:
-        q = select(*columns).where(Task.project_id == self.project_id)
+    def _filter(self) -> TaskFilter:
         f = self.filters
-        if f.get("phase"):
-            q = q.where(Task.phase == f["phase"])
-        if f.get("status"):
-            q = q.where(Task.status == f["status"])
-        if f.get("min_priority", 1) > 1:
-            q = q.where(Task.priority >= f["min_priority"])
-        text = str(f.get("text") or "").strip()
-        if text:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            like = f"%{escaped}%"
-            q = q.where(or_(Task.task_id.ilike(like, escape="\\"), Task.title.ilike(like, escape="\\")))
-        return q
+        return TaskFilter(str(f.get("phase") or ""), str(f.get("status") or ""), str(f.get("text") or ""),
+                          int(f.get("min_priority", 1)))
 
     def load(self, project_id: int | None, **filters: Any) -> None:
         """Show ``project_id``'s tasks matching ``filters`` (phase, status, text, min_priority)."""
@@ -99,20 +95,17 @@ class TasksModel(QAbstractTableModel):
         self._last_id = 0
         self.total = 0
         if project_id is not None:
-            with self.services.store.session() as s:
-                self.total = int(s.scalar(self._query([func.count(Task.id)])) or 0)
+            self.total = task_count(self.services.store, project_id, self._filter())
             self._fetch()
         self.endResetModel()
 
     def _fetch(self) -> int:
-        cols = (Task.id, Task.task_id, Task.title, Task.phase, Task.priority, Task.status, Task.verification,
-                Task.tags, Task.updated)
-        with self.services.store.session() as s:
-            page = s.execute(self._query(cols).where(Task.id > self._last_id).order_by(Task.id).limit(PAGE)).all()
+        if self.project_id is None:
+            return 0
+        page: list[TaskLine] = task_page(self.services.store, self.project_id, self._filter(), self._last_id, PAGE)
         if page:
-            self._last_id = page[-1][0]
-        self.rows.extend((r[1], r[2], r[3], r[4], r[5], r[6], "; ".join(str(t) for t in (r[7] or [])),
-                          r[8].strftime("%Y-%m-%d %H:%M") if r[8] else "") for r in page)
+            self._last_id = page[-1].row_id
+        self.rows.extend(line.cells() for line in page)
         return len(page)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
@@ -122,9 +115,8 @@ class TasksModel(QAbstractTableModel):
         if parent.isValid():
             return
         first = len(self.rows)
-        cols = (Task.id,)
-        with self.services.store.session() as s:
-            ahead = len(s.execute(self._query(cols).where(Task.id > self._last_id).limit(PAGE)).all())
+        ahead = (tasks_ahead(self.services.store, self.project_id, self._filter(), self._last_id, PAGE)
+                 if self.project_id is not None else 0)
         if not ahead:
             self.total = first
             return
@@ -157,15 +149,6 @@ class TasksModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
-
-
-def _import_tasks_fn() -> Any:
-    """``almdesk.sync.tasks_io.import_tasks`` when the sync package provides it, else None."""
-    try:
-        from almdesk.sync.tasks_io import import_tasks
-    except ImportError:
-        return None
-    return import_tasks
 
 
 class ProjectsView(QWidget):
@@ -220,7 +203,7 @@ class ProjectsView(QWidget):
         self.import_btn = QPushButton(icon("import"), "&Import tasks…")
         self.import_btn.setObjectName("import_tasks")
         self.import_btn.clicked.connect(self.import_tasks)
-        if _import_tasks_fn() is None:
+        if not import_available():
             self.import_btn.setEnabled(False)
             self.import_btn.setToolTip("Task import is not available in this build (almdesk.sync.tasks_io).")
         else:
@@ -366,12 +349,8 @@ class ProjectsView(QWidget):
         self.empty.setVisible(self.list.topLevelItemCount() == 0)
         for w in (self.phase, self.status, self.search, self.min_priority, self.table):
             w.setEnabled(has)
-        self.import_btn.setEnabled(has and _import_tasks_fn() is not None and self._import_handle is None)
-        phases: list[str] = []
-        if pid is not None:
-            with self.services.store.session() as s:
-                phases = [str(p) for p in s.scalars(select(Task.phase).where(Task.project_id == pid)
-                                                    .distinct().order_by(Task.phase))]
+        self.import_btn.setEnabled(has and import_available() and self._import_handle is None)
+        phases = task_phases(self.services.store, pid) if pid is not None else []
         current = self.phase.currentData()
         self.phase.blockSignals(True)
         self.phase.clear()
@@ -403,27 +382,18 @@ class ProjectsView(QWidget):
     def import_tasks(self, path: str | None = None) -> int | None:
         """Ask for a file (unless ``path`` is given) and import it into the project, as a job."""
         pid = self.current_project()
-        fn = _import_tasks_fn()
-        if pid is None or fn is None:
+        if pid is None or not import_available():
             return None
         path = path or self.choose_file()
         if not path:
             return None
         item = self.list.currentItem()
         name = item.text(0) if item is not None else ""
-        store = self.services.store
-
-        def run(ctx: JobContext) -> JobOutcome:
-            ctx.progress(0, 0, f"Reading {Path(path).name}")
-            result = fn(store, pid, Path(path))
-            ctx.progress(1, 1, "done")
-            return _import_outcome(result, name, Path(path))
-
+        spec = import_spec(self.services.store, pid, name, path)
         show_error(self.import_error, "")
         self.import_status.set_status("running", f"Importing {Path(path).name} into {name}…")
         self.import_btn.setEnabled(False)
-        self._import_handle = self.runner.submit(
-            JobSpec("import", f"Import tasks into {name} from {Path(path).name}", run), queue=f"import:{pid}")
+        self._import_handle = self.runner.submit(spec, queue=f"import:{pid}")
         return self._import_handle
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -441,7 +411,7 @@ class ProjectsView(QWidget):
                     self.reload()
             return
         self._import_handle = None
-        self.import_btn.setEnabled(self.current_project() is not None and _import_tasks_fn() is not None)
+        self.import_btn.setEnabled(self.current_project() is not None and import_available())
         if result is None:
             self.import_status.set_status("cancelled", "Import cancelled; nothing changed.")
             return
@@ -455,15 +425,3 @@ class ProjectsView(QWidget):
         self.reload()
         self.changed.emit()
 
-
-def _import_outcome(result: Any, project: str, path: Path) -> JobOutcome:
-    """Describe what ``import_tasks`` returned (a count, a dict of counts, or an object with counts)."""
-    counts: dict[str, int] = {}
-    if isinstance(result, int):
-        counts = {"imported": result}
-    elif isinstance(result, dict):
-        counts = {k: int(v) for k, v in result.items() if isinstance(v, int)}
-    elif result is not None:
-        counts = {k: int(v) for k, v in vars(result).items() if isinstance(v, int) and not k.startswith("_")}
-    detail = ", ".join(f"{v} {k}" for k, v in counts.items())
-    return JobOutcome(True, f"Imported {path.name} into {project}" + (f": {detail}." if detail else "."), counts)

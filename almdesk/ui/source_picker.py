@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk.errors import ConfigError, UserFacingError
-from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.jobs.record import JobResult
 from almdesk.services import Services
+from almdesk.services.specs import hierarchy_spec
 from almdesk.sources import bind_project, source_of
 from almdesk.ui.dialogs import error_label, show_error
 from almdesk.ui.icons import StatusLabel, icon
@@ -44,33 +44,6 @@ def source_connectors(services: Services) -> list[str]:
     """Names of the connectors of task-source systems (SD Elements)."""
     targets = set(services.registry.alm_targets())
     return [c.name for c in services.config.connectors() if c.system not in targets]
-
-
-def hierarchy_job(services: Services, connector: str) -> JobSpec:
-    """A job listing the connector's business units, applications and projects (data ``tree``)."""
-    from almdesk.systems.sdelements import source
-    from almdesk.systems.sdelements.client import SdeClient
-
-    settings = services.config.connector_settings(connector)
-    http = services.http_for(settings)
-    cid = services.config.connector(connector).id
-
-    def run(ctx: JobContext) -> JobOutcome:
-        client = SdeClient(settings, http, log=ctx.log, sleep=ctx.sleep)
-        try:
-            ctx.progress(0, 3, "Reading business units")
-            units = source.business_units(client)
-            ctx.progress(1, 3, "Reading applications")
-            apps = source.applications(client)
-            ctx.progress(2, 3, "Reading projects")
-            projects = source.projects(client)
-        finally:
-            client.close()
-        tree = {"units": units, "applications": apps, "projects": projects}
-        return JobOutcome(True, f"{len(units)} business unit(s), {len(apps)} application(s), "
-                          f"{len(projects)} project(s) on {connector}.", data={"tree": tree})
-
-    return JobSpec("list-projects", f"List SD Elements projects on {connector}", run, cid)
 
 
 class SourcePickerDialog(QDialog):
@@ -148,7 +121,7 @@ class SourcePickerDialog(QDialog):
         show_error(self.error, "")
         self.status.set_status("running", f"Reading the projects of {name}…")
         self.load_btn.setEnabled(False)
-        self._handle = self.runner.submit(hierarchy_job(self.services, str(name)))
+        self._handle = self.runner.submit(hierarchy_spec(self.services, str(name)))
         return self._handle
 
     def _finished(self, handle: int, result: JobResult | None) -> None:

@@ -16,11 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.services.choices import ChoiceList
-from almdesk.systems.base import Capability
+from almdesk.services.specs import workspaces_spec
 from almdesk.ui.dialogs import error_label, show_error
 from almdesk.ui.runner import JobRunner
 
@@ -60,25 +59,7 @@ class WorkspacePicker(QDialog):
         self.resize(460, 420)
         runner.finished.connect(self._finished)
         self._attached = True
-        self.handle = runner.submit(self._spec(connector_id))
-
-    def _spec(self, connector_id: int) -> JobSpec:
-        settings = self.services.config.connector_settings(connector_id)
-        system = self.services.registry.get(settings.system)
-        http = self.services.http_for(settings, job_hint="workspaces")
-
-        def run(ctx: JobContext) -> JobOutcome:
-            if Capability.WORKSPACES not in system.capabilities:
-                return JobOutcome(False, f"{system.label} has no workspaces to pick from.")
-            http.add_secrets(settings.secrets.values())
-            ctx.progress(0, 1, "Listing workspaces")
-            found = [(str(i), str(n)) for i, n in system.workspaces(settings, http)]
-            ctx.progress(1, 1, "done")
-            return JobOutcome(True, f"{len(found)} workspace(s) found.",
-                              data={"workspaces": [list(pair) for pair in found]},
-                              payload=ChoiceList("workspace", found))
-
-        return JobSpec("workspaces", f"List workspaces of {settings.name}", run, connector_id)
+        self.handle = runner.submit(workspaces_spec(services, connector_id))
 
     def _detach(self) -> None:
         if self._attached:
