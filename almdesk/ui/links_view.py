@@ -1,7 +1,7 @@
 """A connection's links as a filterable table: task, title, ALM item, state, status, last seen, URL.
 
 Draws what :func:`almdesk.sync.link_admin.list_links` returns and calls the same core functions as
-``almdesk links / link / unlink``. Copy link puts the item's URL on the clipboard, Open opens it (also a
+``almdesk links / link / unlink`` (the Link… call is built by :func:`almdesk.services.links.link_call`). Copy link puts the item's URL on the clipboard, Open opens it (also a
 double-click), Unlink detaches the task, Link… attaches it to an existing item named by key, number or
 URL; the look-up of that item runs in a worker thread, never in the UI thread. A row's context menu
 opens or copies its link too; when no browser can be started the window says so with the link to
@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from almdesk.errors import UserFacingError
 from almdesk.services import Services
-from almdesk.sync.link_admin import STATES, LinkView, filter_links, link_task, list_links, unlink_task
+from almdesk.services.links import link_call
+from almdesk.sync.link_admin import STATES, LinkView, filter_links, list_links, unlink_task
 from almdesk.ui import theme
 from almdesk.ui.dialogs import local_time
 from almdesk.ui.icons import icon
@@ -231,14 +232,10 @@ class LinksView(QWidget):
         text = self.ask_item(row.task_id)
         if not text:
             return
-        settings = self.services.config.connection_settings(self.connection_id)
-        system = self.services.registry.get(settings.connector.system)
-        http = self.services.http_for(settings.connector)
-        store = self.services.store
-        task_id = row.task_id
+        call = link_call(self.services, self.connection_id, row.task_id, text)
         self._say("")
         self._thread = QThread(self)
-        self._worker = _LinkWorker(lambda: link_task(store, system, settings, http, task_id, text))
+        self._worker = _LinkWorker(call)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.done.connect(self._linked)
