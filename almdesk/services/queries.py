@@ -1,5 +1,6 @@
 """Read-only queries the views show: a connection's last job, its identity problem; a job's events
-(counted and paged, settled) and the stored data of jobs (a failed gate's tells whether it ran).
+(counted and paged, settled), the stored data of jobs (a failed gate's tells whether it ran) and one
+job's details as typed fields (:class:`JobDetail`: the stored failure's hint apart from its message).
 
 Widgets only draw: they call these instead of opening store sessions. Each function takes the
 store (and the registry where systems are needed) and returns plain values; none writes.
@@ -7,7 +8,7 @@ store (and the registry where systems are needed) and returns plain values; none
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
@@ -119,3 +120,45 @@ def job_data(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
             out.update((int(j), dict(d or {})) for j, d in
                        s.execute(select(Job.id, Job.data).where(Job.id.in_(ids[i:i + 500]))))
     return out
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    """One recorded job as its details show it. ``message`` is the result without the stored failure's
+    ``hint`` (the recorder appends it as " — hint"); ``query`` is a gate's; ``log`` the (level, text) lines;
+    ``record`` the job's history row (:func:`~almdesk.jobs.history.get_job`), ``data`` its stored data."""
+
+    id: int
+    kind: str
+    title: str
+    state: str
+    automatic: bool
+    started: str | None
+    seconds: float
+    message: str
+    hint: str
+    counts: dict[str, int]
+    query: str
+    requests: int
+    log: list[tuple[str, str]]
+    trace_path: str
+    data: dict[str, Any] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def job_detail(store: Store, job_id: int) -> JobDetail | None:
+    """Job ``job_id``'s details (None when it is gone)."""
+    job = get_job(store, job_id)
+    if job is None:
+        return None
+    data = dict(job.get("data") or {})
+    hint = str(data.get("hint") or "")
+    message = str(job["result_message"] or "")
+    if hint and message.endswith(f" — {hint}"):  # the stored message carries the hint: keep it once
+        message = message[: -len(f" — {hint}")]
+    log = [(str(level), str(text)) for level, text in (data.get("log") or [])]
+    query = str(data["query"]) if job["kind"] == "gate" and "query" in data else ""
+    return JobDetail(int(job["id"]), str(job["kind"]), str(job["title"]), str(job["state"]), bool(job["automatic"]),
+                     job["started"], float(job["seconds"] or 0.0), message, hint,
+                     {str(k): int(v) for k, v in dict(job["counts"] or {}).items()}, query,
+                     int(data.get("requests") or 0), log, str(job["trace_path"] or ""), data, job)

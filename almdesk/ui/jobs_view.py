@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from almdesk.jobs.history import get_job, recent_jobs
+from almdesk.jobs.history import recent_jobs
 from almdesk.services import Services
-from almdesk.services.queries import event_counts, event_page, job_data
+from almdesk.services.queries import event_counts, event_page, job_data, job_detail
 from almdesk.ui.dialogs import EVENT_COLORS, LinkTable, RowsModel, job_outcome, local_time
 from almdesk.ui.icons import icon
 from almdesk.ui.runner import JobRunner
@@ -143,8 +143,8 @@ class JobDetails(QWidget):
 
     def show_job(self, job_id: int | None, empty: str = "Select a job to see its details.") -> None:
         """Show job ``job_id`` (None: ``empty``, nothing else)."""
-        job = get_job(self.services.store, job_id) if job_id is not None else None
-        self.current = job
+        job = job_detail(self.services.store, job_id) if job_id is not None else None
+        self.current = job.record if job is not None else None
         if job is None:
             self.title.setText(empty)
             self.detail.clear()
@@ -152,34 +152,29 @@ class JobDetails(QWidget):
             self.event_model.load(None)
             self.event_label.clear()
             return
-        self.title.setText(f"Job {job['id']}: {job['title']}")
-        data = job.get("data") or {}
-        outcome = job_outcome(job["kind"], job["state"], data=data)
-        hint = str(data.get("hint") or "")
-        message = str(job["result_message"] or "")
-        if hint and message.endswith(f" — {hint}"):  # the stored message carries the hint: show it once
-            message = message[: -len(f" — {hint}")]
-        lines = [f"{outcome} · started {local_time(job['started'])} · {job['seconds']:.1f} s"
-                 + (" · automatic" if job["automatic"] else ""), message]
-        if hint:
-            lines.append("How to fix: " + hint)
-        counts = _counts(job["counts"])
+        self.title.setText(f"Job {job.id}: {job.title}")
+        outcome = job_outcome(job.kind, job.state, data=job.data)
+        lines = [f"{outcome} · started {local_time(job.started)} · {job.seconds:.1f} s"
+                 + (" · automatic" if job.automatic else ""), job.message]
+        if job.hint:
+            lines.append("How to fix: " + job.hint)
+        counts = _counts(job.counts)
         if counts:
             lines.append("Counts: " + counts)
-        if job["kind"] == "gate" and "query" in data:
-            lines.append(f"Query: {data['query']}")
-        if data.get("requests"):
-            lines.append(f"HTTP requests: {data['requests']}")
-        for level, text in (data.get("log") or [])[-LOG_SHOWN:]:
+        if job.query:
+            lines.append(f"Query: {job.query}")
+        if job.requests:
+            lines.append(f"HTTP requests: {job.requests}")
+        for level, text in job.log[-LOG_SHOWN:]:
             lines.append(f"{level}: {text}")
         self.detail.setText("\n".join(line for line in lines if line))
-        self.detail.setToolTip(json.dumps(data, indent=1, default=str)[:4000] if data else "")
-        trace = job["trace_path"]
+        self.detail.setToolTip(json.dumps(job.data, indent=1, default=str)[:4000] if job.data else "")
+        trace = job.trace_path
         self.trace_btn.setVisible(bool(trace))
         self.trace_btn.setEnabled(bool(trace) and Path(trace).exists())
         if trace and not Path(trace).exists():
             self.trace_btn.setToolTip(f"The trace file {trace} no longer exists.")
-        self.event_model.load(job["id"])
+        self.event_model.load(job.id)
         total, failed = self.event_model.total, self.event_model.failed
         self.event_label.setText(f"{total} event(s)" + (f", {failed} failed" if failed else ""))
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.history import get_job
 from almdesk.jobs.record import JobSpec
 from almdesk.services import Services
-from almdesk.services.queries import EventRow, event_counts, event_page, job_data
+from almdesk.services.queries import EventRow, event_counts, event_page, job_data, job_detail
 from almdesk.services.specs import bundle_spec
 from almdesk.services.tasks import (
     TaskFilter,
@@ -56,6 +57,27 @@ def test_job_data_reads_the_stored_data_of_the_jobs_asked(services: Services) ->
     assert job_data(services.store, [failed, plain, failed + 100]) == {failed: {"ran": True, "query": "q"},
                                                                         plain: {}}
     assert job_data(services.store, []) == {}
+
+
+def _refused(ctx: JobContext) -> JobOutcome:
+    ctx.log("retrying once", "warning")
+    ctx.counts["created"] += 2
+    raise ConfigError("Host not found.", "Check the URL.", field="url")
+
+
+def test_job_detail_types_a_recorded_job_and_keeps_the_hint_apart(services: Services) -> None:
+    jid = services.run(JobSpec("sync", "Refused", _refused)).job_id
+    detail = job_detail(services.store, jid)
+    assert detail is not None and (detail.id, detail.kind, detail.title, detail.state) == (jid, "sync", "Refused",
+                                                                                          "failed")
+    assert (detail.message, detail.hint) == ("Host not found.", "Check the URL.")
+    assert detail.record["result_message"] == "Host not found. — Check the URL."  # as stored
+    assert detail.counts == {"created": 2} and detail.log == [("warning", "retrying once")]
+    assert detail.query == "" and detail.requests == 0 and detail.trace_path == "" and not detail.automatic
+    assert detail.data["field"] == "url" and detail.started is not None
+    gate = job_detail(services.store, services.run(JobSpec("gate", "Gate", _events_job)).job_id)
+    assert gate is not None and gate.query == "q" and gate.hint == "" and gate.message == "2 failed"
+    assert job_detail(services.store, jid + 99) is None
 
 
 def _tasks(services: Services) -> int:
