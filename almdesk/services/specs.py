@@ -8,8 +8,8 @@ network or file work in the worker; the outcome's ``data`` and typed ``payload``
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from almdesk.base.records import GateRequest
 from almdesk.jobs.context import JobContext, JobOutcome
@@ -19,6 +19,16 @@ from almdesk.systems.base import Capability
 
 if TYPE_CHECKING:
     from almdesk.services.wiring import Services
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """An SD Elements server's hierarchy as read (the payload of :func:`hierarchy_spec`): its business units,
+    applications (``business_unit``: the unit's id) and projects (``application``: the application's id)."""
+
+    units: list[dict[str, Any]]
+    applications: list[dict[str, Any]]
+    projects: list[dict[str, Any]]
 
 
 def bundle_spec(services: Services, *, job_id: int | None = None, connection: int | None = None) -> JobSpec:
@@ -35,7 +45,8 @@ def bundle_spec(services: Services, *, job_id: int | None = None, connection: in
 
 
 def hierarchy_spec(services: Services, connector: str) -> JobSpec:
-    """A job listing an SD Elements connector's business units, applications and projects (data ``tree``)."""
+    """A job listing an SD Elements connector's business units, applications and projects (payload: a
+    :class:`SourceTree`; data ``tree``, for ``--json``)."""
     from almdesk.systems.sdelements import source
     from almdesk.systems.sdelements.client import SdeClient
 
@@ -56,7 +67,8 @@ def hierarchy_spec(services: Services, connector: str) -> JobSpec:
             client.close()
         tree = {"units": units, "applications": apps, "projects": projects}
         return JobOutcome(True, f"{len(units)} business unit(s), {len(apps)} application(s), "
-                          f"{len(projects)} project(s) on {connector}.", data={"tree": tree})
+                          f"{len(projects)} project(s) on {connector}.", data={"tree": tree},
+                          payload=SourceTree(units, apps, projects))
 
     return JobSpec("list-projects", f"List SD Elements projects on {connector}", run, cid)
 

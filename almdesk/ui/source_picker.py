@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from almdesk.errors import ConfigError, UserFacingError
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
-from almdesk.services.specs import hierarchy_spec
+from almdesk.services.specs import SourceTree, hierarchy_spec
 from almdesk.sources import bind_project, source_of
 from almdesk.ui.dialogs import error_label, show_error
 from almdesk.ui.icons import StatusLabel, icon
@@ -129,24 +129,24 @@ class SourcePickerDialog(QDialog):
             return
         self._handle = None
         self.load_btn.setEnabled(True)
-        if result is None or result.state != "succeeded":
+        if result is None or result.state != "succeeded" or not isinstance(result.outcome.payload, SourceTree):
             self.status.clear()
             failure = result.outcome.failure if result is not None else None
             message = failure.message if failure else result.outcome.message if result is not None else "Cancelled."
             show_error(self.error, message, failure.hint if failure else "")
             return
         self.status.set_status("ok", result.outcome.message)
-        self.fill(result.outcome.data["tree"])
+        self.fill(result.outcome.payload)
 
-    def fill(self, tree: dict[str, list[dict[str, Any]]]) -> None:
+    def fill(self, tree: SourceTree) -> None:
         self.tree.clear()
         apps_by_unit: dict[Any, list[dict[str, Any]]] = {}
-        for app in tree["applications"]:
+        for app in tree.applications:
             apps_by_unit.setdefault(app.get("business_unit"), []).append(app)
         projects_by_app: dict[Any, list[dict[str, Any]]] = {}
-        for project in tree["projects"]:
+        for project in tree.projects:
             projects_by_app.setdefault(project.get("application"), []).append(project)
-        for unit in tree["units"]:
+        for unit in tree.units:
             u = QTreeWidgetItem([unit["name"], str(unit["id"])])
             self.tree.addTopLevelItem(u)
             for app in apps_by_unit.get(unit["id"], []):
