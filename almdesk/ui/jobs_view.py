@@ -9,9 +9,9 @@ has the runner), anything else shows these details.
 Times are local with the zone (:func:`~almdesk.ui.dialogs.local_time`); a gate's outcome reads
 passed / failed (it ran) / could not run (:func:`~almdesk.ui.dialogs.job_outcome`).
 
-Reads are short store queries: at most ``JOB_LIMIT`` jobs, and the selected job's events a page of
-``EVENT_PAGE`` at a time as the table scrolls (``fetchMore``), so a 100,000-event job costs one page
-and one count. The page loads when first shown and, when jobs end while it is hidden, again when it
+Reads are short store queries (:mod:`almdesk.services.queries`; the page opens no session): at
+most ``JOB_LIMIT`` jobs, and the selected job's events a page of ``EVENT_PAGE`` at a time as the
+table scrolls (``fetchMore``), so a 100,000-event job costs one page and one count. The page loads when first shown and, when jobs end while it is hidden, again when it
 is next shown (:meth:`JobsView.refresh`). A job recorded in debug mode has a button that opens its
 redacted HTTP trace.
 """

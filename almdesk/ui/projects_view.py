@@ -1,10 +1,11 @@
 """The Projects page: local projects, their tasks (filtered, loaded page by page) and task import.
 
-The task table is a :class:`TasksModel` that reads ``PAGE`` rows at a time from the store as the
-user scrolls (keyset paging on the row id), so a project of 50,000 tasks opens instantly. Importing
-a CSV/JSON file runs as a job in the runner; a rejected file's line and column are shown inline. The New
-project dialog is :mod:`almdesk.ui.project_dialog`. Keyboard: Tab follows the page (list, its buttons, the
-SD Elements panel, the filters, the table, Import); Ctrl+F goes to the search box.
+The task table is a :class:`TasksModel` that reads ``PAGE`` rows at a time as the user scrolls
+(keyset paging on the row id, through :mod:`almdesk.services.tasks`), so a project of 50,000 tasks
+opens instantly. Importing a CSV/JSON file runs as a job in the runner (``services.tasks.import_spec``);
+a rejected file's line and column are shown inline. The New project dialog is
+:mod:`almdesk.ui.project_dialog`. Keyboard: Tab follows the page (list, its buttons, the SD Elements
+panel, the filters, the table, Import); Ctrl+F goes to the search box.
 """
 
 from __future__ import annotations
