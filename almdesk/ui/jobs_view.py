@@ -11,9 +11,9 @@ passed / failed (it ran) / could not run (:func:`~almdesk.ui.dialogs.job_outcome
 
 Reads are short store queries (:mod:`almdesk.services.queries`; the page opens no session): at
 most ``JOB_LIMIT`` jobs, and the selected job's events a page of ``EVENT_PAGE`` at a time as the
-table scrolls (``fetchMore``), so a 100,000-event job costs one page and one count. The page loads when first shown and, when jobs end while it is hidden, again when it
-is next shown (:meth:`JobsView.refresh`). A job recorded in debug mode has a button that opens its
-redacted HTTP trace.
+table scrolls (``fetchMore``), so a 100,000-event job costs one page and one count. The page loads
+when first shown and, when jobs end while it is hidden, again when it is next shown
+(:meth:`JobsView.refresh`). A job recorded in debug mode has a button that opens its redacted HTTP trace.
 """
 
 from __future__ import annotations
