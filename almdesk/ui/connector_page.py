@@ -50,7 +50,7 @@ class ConnectorPage(QWidget):
         split.addWidget(self.list)
         split.addWidget(self.editor)
         split.setStretchFactor(1, 4)
-        split.setSizes([240, 860])
+        split.setSizes([200, 900])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)

@@ -54,7 +54,7 @@ class JobDock(QDockWidget):
         self.tree.setHeaderLabels(["Job", "State", "Progress", "Result", "Started"])
         self.tree.setRootIsDecorated(False)
         self.tree.setColumnWidth(0, 320)
-        self.tree.setColumnWidth(1, 100)
+        self.tree.setColumnWidth(1, 130)  # "could not run" with its icon
         self.tree.setColumnWidth(2, 260)
         self.tree.setColumnWidth(3, 320)
         self.tree.setToolTip("Double-click a job to open its console (a sync's live console, or the job's details).")

@@ -287,7 +287,7 @@ class JobsView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.details)
-        split.setSizes([250, 420])
+        split.setSizes([400, 300])  # the list first: the details of one job need less
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
