@@ -422,7 +422,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             from almdesk.app import main as gui_main
 
             return gui_main(["almdesk", *(["--data-dir", args.data_dir] if args.data_dir else []),
-                             *(["--demo"] if args.demo else []), *(["--smoke"] if args.smoke else [])])
+                             *(["--demo"] if args.demo else []), *(["--smoke"] if args.smoke else []),
+                             *(["--theme", args.theme] if args.theme else [])])
         if args.command == "sandbox":
             from almdesk.cli_sandbox import sandbox_main
 

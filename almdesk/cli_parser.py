@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"almdesk {__version__}")
     p.add_argument("--demo", action="store_true", help="GUI: start the sandbox demo when nothing is configured")
     p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # GUI: window up, pages built, quit
+    p.add_argument("--theme", choices=("system", "light", "dark"),  # almdesk.ui.theme.THEMES (no Qt here)
+                   help="GUI: colours (default: system, or ALMDESK_THEME)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     sb = sub.add_parser("sandbox", help="start loopback simulators of the four ALM systems and SD Elements")

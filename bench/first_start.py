@@ -1,6 +1,6 @@
 """Bench: first start of the GUI in a real X window (Xvfb, the xcb platform) with the real Secret Service.
 
-Run ``.venv/bin/python bench/first_start.py [--runs 5] [--display 60] [--scenario empty|filled|both]``.
+Run ``.venv/bin/python bench/first_start.py [--runs 5] [--display 60] [--scenario empty|filled|both] [--demo]``.
 Without a Secret Service session it re-runs itself under ``scripts/with-keyring`` (a private D-Bus session
 with an unlocked gnome-keyring, started once for all the runs); it starts ``Xvfb :DISPLAY`` unless that
 display already has a server.
@@ -12,7 +12,8 @@ window first painted, one when the welcome box of a first start painted, and one
 then quits (:mod:`almdesk.ui.start_mark`). Spawn → each mark is measured on the same clock (``time.monotonic``); the
 child's CPU time at the usable mark is printed too (steadier than the clock when the machine is busy).
 
-``--entry cli`` starts as ``almdesk`` with no command does (``almdesk.cli.main``) instead.
+``--demo`` adds ``--demo`` to the child's arguments (``make run``'s ``almdesk --demo``: on an empty store the
+sandbox demo starts instead of the welcome box). ``--entry cli`` starts as ``almdesk`` with no command does (``almdesk.entry.main``, the console script) instead.
 
 Scenarios: ``empty`` — a new data directory every run (the very first start: the store is created, the
 welcome box offers the sandbox); ``filled`` — one store with 4 connectors, 100 projects, 1,000 connections
@@ -31,12 +32,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILDREN = {  # as the two entry points start: almdesk-gui (the .desktop file's) and almdesk with no command
     "gui": "import sys; from almdesk.app import main; sys.argv[0] = 'almdesk-gui'; sys.exit(main())",
-    "cli": "import sys; from almdesk.cli import main; sys.argv[0] = 'almdesk'; sys.exit(main())",
+    "cli": "import sys; from almdesk.entry import main; sys.argv[0] = 'almdesk'; sys.exit(main())",
 }
 TARGET = 1.0  # seconds to usable
 
@@ -56,14 +58,14 @@ def ensure_display(number: int) -> subprocess.Popen[bytes] | None:
     raise SystemExit(f"Xvfb :{number} did not start")
 
 
-def run_once(data_dir: Path, display: int, entry: str) -> dict[str, float] | str:
+def run_once(data_dir: Path, display: int, entry: str, extra: Sequence[str] = ()) -> dict[str, float] | str:
     """One start: spawn → each mark (painted, welcome when shown, usable) in seconds, or what went wrong."""
     env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb", "ALMDESK_START_MARK": "quit",
            "PYTHONPATH": str(ROOT)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("ALMDESK_DEMO", None)
     spawned = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", CHILDREN[entry], "--data-dir", str(data_dir)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", CHILDREN[entry], "--data-dir", str(data_dir), *extra], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         _out, err = proc.communicate(timeout=60)
@@ -83,13 +85,13 @@ def run_once(data_dir: Path, display: int, entry: str) -> dict[str, float] | str
     return {**{name: when - spawned for name, when in marks.items()}, **{f"cpu_{k}": v for k, v in cpu.items()}}
 
 
-def series(name: str, dirs: list[Path], display: int, entry: str) -> None:
+def series(name: str, dirs: list[Path], display: int, entry: str, extra: Sequence[str] = ()) -> None:
     print(f"\n{name}: {'run':>3} {'spawn→painted':>14} {'spawn→welcome':>14} {'spawn→usable':>13} "
           f"{'CPU to usable':>13}   target < {TARGET:.0f} s to usable")
     marks: dict[str, list[float]] = {"painted": [], "welcome": [], "usable": [], "cpu_usable": []}
     pad = " " * len(name)
     for i, data_dir in enumerate(dirs):
-        result = run_once(data_dir, display, entry)
+        result = run_once(data_dir, display, entry, extra)
         if isinstance(result, str):
             print(f"{pad}  {i + 1:>3} failed: {result}")
             continue
@@ -115,26 +117,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", choices=("empty", "filled", "both"), default="both")
     parser.add_argument("--entry", choices=tuple(CHILDREN), default="gui",
                         help="start as almdesk-gui (default) or as almdesk with no command")
+    parser.add_argument("--demo", action="store_true", help="start with --demo (make run's command)")
     args = parser.parse_args(argv)
     if not os.environ.get("ALMDESK_SECRET_SERVICE"):  # a private Secret Service for all the runs
         return subprocess.call([str(ROOT / "scripts" / "with-keyring"), sys.executable, *sys.argv])
     xvfb = ensure_display(args.display)
+    extra = ["--demo"] if args.demo else []
     try:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "almdesk")], check=False,
                        capture_output=True)
         load = os.getloadavg()[0]
         print(f"almdesk first start in a real window: Xvfb :{args.display}, xcb, Secret Service; "
-              f"entry {'almdesk-gui' if args.entry == 'gui' else 'almdesk'}; {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load:.1f}")
+              f"entry {'almdesk-gui' if args.entry == 'gui' else 'almdesk'}{' --demo' if args.demo else ''}; {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load:.1f}")
         with tempfile.TemporaryDirectory() as tmp:
             if args.scenario in ("empty", "both"):
-                series("empty store", [Path(tmp) / f"empty-{i}" for i in range(args.runs)], args.display, args.entry)
+                series("empty store", [Path(tmp) / f"empty-{i}" for i in range(args.runs)], args.display, args.entry,
+                       extra)
             if args.scenario in ("filled", "both"):
                 sys.path.insert(0, str(ROOT / "bench"))
                 from cold_start import fill
 
                 filled = Path(tmp) / "filled"
                 fill(filled, 1000, 100_000)
-                series("1,000 connections", [filled] * args.runs, args.display, args.entry)
+                series("1,000 connections", [filled] * args.runs, args.display, args.entry, extra)
         print(f"\nload average after: {os.getloadavg()[0]:.1f}")
     finally:
         if xvfb is not None:

@@ -3,7 +3,7 @@ the headless CLI with one (``almdesk --help``)."""
 
 import sys
 
-from almdesk.cli import main
+from almdesk.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

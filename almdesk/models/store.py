@@ -2,8 +2,10 @@
 
 One short session per action (``with store.session() as s: ...``); ids, not ORM objects, cross
 threads. Opening a store that is already at the newest schema reads ``alembic_version`` with plain
-``sqlite3`` and never imports Alembic (a quarter of a second of every start-up); Alembic is imported
-only to create, upgrade or refuse a database.
+``sqlite3`` and never imports Alembic (a quarter of a second of every start-up). A new, empty store is
+created from the models' metadata and stamped at the head revision in one transaction, again without
+Alembic (the same schema as the migrations give: ``tests/core/test_store_fresh.py``). Alembic is
+imported only to upgrade an existing database, or to refuse one written by a newer almdesk.
 """
 
 from __future__ import annotations
@@ -17,7 +19,18 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import (
+    URL,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from almdesk.errors import ConfigError
@@ -26,6 +39,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic's own version table, as ``alembic.runtime.migration`` defines it
+VERSION_TABLE = Table("alembic_version", MetaData(), Column("version_num", String(32), nullable=False),
+                      PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
 _REVISION_RE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:\"([^\"]*)\"|'([^']*)'|None)", re.M)
 
 
@@ -90,6 +106,12 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _begin_immediate(conn: Connection) -> None:
+    """A write transaction that covers DDL too: ``sqlite3`` (the driver) opens one by itself only
+    before an INSERT/UPDATE/DELETE, so a CREATE TABLE would otherwise commit on its own."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class Store:
     """The database file at ``path``, migrated to the newest schema when opened."""
 
@@ -113,8 +135,12 @@ class Store:
 
     def migrate(self, revision: str = "head") -> None:
         """Upgrade to ``revision``; refuse a DB written by a newer almdesk; back up before changing."""
-        if revision == "head" and (head := quick_head()) is not None and stored_revision(self.path) == head:
-            return  # already at the newest schema: no Alembic import, no script walk
+        if revision == "head" and (head := quick_head()) is not None:
+            stored = stored_revision(self.path)
+            if stored == head:
+                return  # already at the newest schema: no Alembic import, no script walk
+            if stored is None and self.create_fresh(head):
+                return  # a new store: created at the newest schema, no Alembic either
         from alembic import command
         from alembic.script import ScriptDirectory
 
@@ -151,6 +177,23 @@ class Store:
             finally:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.commit()
+
+    def create_fresh(self, head: str) -> bool:
+        """Create the models' tables and stamp ``head`` when the database has no table at all (a new
+        store), in one transaction (a crash leaves an empty file, created again on the next start).
+        False, and nothing done, when it has any table: then Alembic looks at it."""
+        from almdesk.models.tables import Base
+
+        with self.engine.connect() as conn:
+            _begin_immediate(conn)  # DDL inside the transaction; writers wait
+            if conn.exec_driver_sql("select count(*) from sqlite_master").scalar():
+                conn.rollback()
+                return False
+            Base.metadata.create_all(conn, checkfirst=False)
+            VERSION_TABLE.create(conn)
+            conn.execute(VERSION_TABLE.insert().values(version_num=head))
+            conn.commit()
+        return True
 
     def backup(self) -> Path:
         """A consistent copy of the DB file next to it, named with a timestamp."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,9 +63,9 @@ class Project(Base):
     source_connector_id: Mapped[int | None] = mapped_column(
         ForeignKey("connector.id", ondelete="SET NULL", name="fk_project_source_connector"), nullable=True)
     source_project: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the server project's id
-    include_unaccepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    include_unaccepted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_refresh: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    refresh_counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    refresh_counts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     tasks: Mapped[list[Task]] = relationship(back_populates="project", cascade="all, delete-orphan")
 
@@ -147,7 +148,7 @@ class Job(Base):
     result_message: Mapped[str] = mapped_column(Text, default="")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    trace_path: Mapped[str] = mapped_column(Text, default="")
+    trace_path: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class JobEventRow(Base):
@@ -238,11 +239,11 @@ class RemoteItem(Base):
     connector_id: Mapped[int | None] = mapped_column(ForeignKey("connector.id", ondelete="SET NULL"), nullable=True)
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="SET NULL"),
                                                       nullable=True)
-    mirrored: Mapped[bool] = mapped_column(Boolean, default=False)  # had a local item (gone → delete on server)
-    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    secret_keys: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    server: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    read_only: Mapped[str] = mapped_column(Text, default="")
+    mirrored: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # had a local item (gone → delete on server)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    secret_keys: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    server: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    read_only: Mapped[str] = mapped_column(Text, default="", server_default="")
     pulled: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
@@ -258,9 +259,9 @@ class JobReport(Base):
     server_connection: Mapped[int] = mapped_column(Integer)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     result_message: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(10), default="queued")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(10), default="queued", server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     server_job: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=True)
     sent: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -52,7 +52,7 @@ def test_wheel_contents_and_installed_commands(tmp_path: Path) -> None:
     info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry = configparser.ConfigParser()
     entry.read_string(zipfile.ZipFile(wheel).read(info).decode())
-    assert dict(entry["console_scripts"]) == {"almdesk": "almdesk.cli:main"}
+    assert dict(entry["console_scripts"]) == {"almdesk": "almdesk.entry:main"}
     assert dict(entry["gui_scripts"]) == {"almdesk-gui": "almdesk.app:main"}
 
     # installed (no deps: this venv has them), the commands are there and run from the installed files
