@@ -44,6 +44,7 @@ from almdesk.services import Services
 from almdesk.services.actions import GateReport
 from almdesk.systems.base import Capability, TargetInput
 from almdesk.ui import theme
+from almdesk.ui.forms import chain_focus, mnemonic_of, with_mnemonic
 from almdesk.ui.link_actions import UrlOpener, copy_link, link_menu, open_link
 from almdesk.ui.runner import JobRunner
 
@@ -370,6 +371,10 @@ class TargetJobDialog(QDialog):
     another row), calls :meth:`start` at the end of its ``__init__``, submits with :meth:`make_spec`,
     and implements :meth:`set_running` and :meth:`job_done`.
     ``FIELD_ALIASES`` maps the field names a failed job may report to the dialog's inputs.
+
+    Keyboard: each row's label is its input's buddy with a mnemonic (letters the dialog's buttons use
+    are left to them), and :meth:`start` makes Tab follow the form: the target, the workspace, the
+    inputs top to bottom, then the buttons given (:meth:`focus_order`).
     """
 
     FIELD_ALIASES: dict[str, str] = {}
@@ -392,9 +397,10 @@ class TargetJobDialog(QDialog):
         self.register("workspace", self.target.workspace)
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | label_alignment)
-        self.form.addRow(target_label, with_error(self.target, self.errors["target"]))
+        self.labels_: list[tuple[QLabel, QWidget]] = []  # (row label, its input), for mnemonics
+        self._row(target_label, with_error(self.target, self.errors["target"]), self.target.combo)
         self.workspace_box = with_error(self.target.workspace_row, self.errors["workspace"])
-        self.form.addRow("Workspace", self.workspace_box)
+        self._row("Workspace", self.workspace_box, self.target.workspace)
         self.target.changed.connect(self._target_changed)
         self.error = error_label(f"{prefix}_error")
         self.status = QLabel()
@@ -409,12 +415,33 @@ class TargetJobDialog(QDialog):
     def add_input(self, label: str, name: str, widget: QWidget, shown: QWidget | None = None) -> None:
         """Add a form row ``label`` showing ``shown`` (default ``widget``) with ``name``'s error under it."""
         self.register(name, widget)
-        self.form.addRow(label, with_error(shown or widget, self.errors[name]))
+        self._row(label, with_error(shown or widget, self.errors[name]), widget)
+
+    def _row(self, text: str, box: QWidget, buddy: QWidget) -> None:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        self.form.addRow(label, box)
+        self.labels_.append((label, buddy))
+
+    def focus_order(self) -> list[QWidget]:
+        """The widgets after the form's inputs in the Tab order (the subclass's buttons…)."""
+        return []
+
+    def _keyboard(self) -> None:
+        """Mnemonics for the row labels (after the buttons' own) and the Tab order of the form."""
+        taken = {mnemonic_of(b.text()) for b in self.findChildren(QPushButton)} - {""}
+        for label, _buddy in self.labels_:
+            label.setText(with_mnemonic(label.text(), taken))
+        rows = [self.form.itemAt(row, QFormLayout.ItemRole.FieldRole) for row in range(self.form.rowCount())]
+        inputs = [w for w in (item.widget() if item is not None else None for item in rows) if w is not None]
+        chain_focus([*inputs, *self.focus_order()])
 
     def start(self, button: QPushButton, what: str) -> None:
         """End of set-up: show the workspace row as the target needs, follow the runner, and say when
         there is nothing to run on (``what``: "run a gate on"), disabling ``button``."""
+        self.target.pick_btn.setText("&Pick…")
         self._target_changed()
+        self._keyboard()
         self.runner.finished.connect(self._finished)
         self._attached = True
         if self.target.empty():
@@ -426,7 +453,10 @@ class TargetJobDialog(QDialog):
         self.form.setRowVisible(self.workspace_box, connector is not None)
         label = self.form.labelForField(self.workspace_box)
         if isinstance(label, QLabel):
-            label.setText(self.target.workspace_label())
+            text = self.target.workspace_label()  # keeps its mnemonic letter when it has that letter
+            letter = mnemonic_of(label.text())
+            i = text.lower().find(letter) if letter else -1
+            label.setText(text[:i] + "&" + text[i:] if i >= 0 else text)
 
     def make_spec(self, build: Callable[[int | None, int | None], JobSpec]) -> JobSpec | None:
         """``build(connection_id, connector_id)`` for the current target after clearing old errors; None

@@ -5,11 +5,16 @@ secret, spin box, combo, checkable list, check box, a table for a field of pairs
 a message under any field the last validation rejected. Choices show their labels and store their
 values. Given :class:`~almdesk.ui.field_editors.Pickers`, a field the system can list from the server
 gets a filterable combo with a "↻" button (:class:`~almdesk.ui.field_editors.ServerPicker`).
+
+Keyboard: every field label has a mnemonic (Alt+letter focuses its field; letters already taken by the
+page's buttons are passed as ``taken``), and :func:`focusables` / :func:`chain_focus` give the editors
+and dialogs a Tab order that follows the form from top to bottom.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +39,48 @@ from almdesk.base.fields import Field, FieldErrors, FieldKind
 from almdesk.errors import ConfigError
 from almdesk.ui import theme
 from almdesk.ui.field_editors import PairTableEdit, Pickers, ServerPicker
+
+
+def focusables(widget: QWidget) -> list[QWidget]:
+    """The widgets Tab stops at inside ``widget``, in order: ``widget`` itself when it takes Tab focus
+    (a line edit, combo, table… its own children are its business), else its children's, depth first."""
+    if widget.focusProxy() is None and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+        return [widget]
+    out: list[QWidget] = []
+    for child in widget.children():
+        if isinstance(child, QWidget) and not child.isWindow():
+            out += focusables(child)
+    return out
+
+
+def chain_focus(widgets: Sequence[QWidget]) -> None:
+    """Tab visits the focusable parts of ``widgets`` in the order given (hidden or disabled ones are skipped
+    by Qt as usual)."""
+    stops = [w for widget in widgets for w in focusables(widget)]
+    for first, second in itertools.pairwise(stops):
+        QWidget.setTabOrder(first, second)
+
+
+def mnemonic_of(text: str) -> str:
+    """The mnemonic letter of ``text`` ("&Save" → "s"), or ""."""
+    plain = text.replace("&&", "")
+    i = plain.find("&")
+    return plain[i + 1].lower() if 0 <= i < len(plain) - 1 else ""
+
+
+def with_mnemonic(text: str, taken: set[str]) -> str:
+    """``text`` with an ``&`` before a letter not in ``taken`` (a word's first letter first), which is then
+    added to ``taken``; ``text`` unchanged when it has one already or no letter is free."""
+    if mnemonic_of(text):
+        taken.add(mnemonic_of(text))
+        return text
+    starts = [i for i, ch in enumerate(text) if ch.isalnum() and (i == 0 or not text[i - 1].isalnum())]
+    rest = [i for i, ch in enumerate(text) if ch.isalnum() and i not in starts]
+    for i in (*starts, *rest):
+        if text[i].lower() not in taken:
+            taken.add(text[i].lower())
+            return text[:i] + "&" + text[i:]
+    return text
 
 
 def confirm_discard(parent: QWidget, noun: str, dirty: bool, save: Callable[[], bool]) -> bool:
@@ -120,9 +167,10 @@ class FieldForm(QWidget):
     changed = Signal()
 
     def __init__(self, fields: Sequence[Field], parent: QWidget | None = None, *,
-                 pickers: Pickers | None = None) -> None:
+                 pickers: Pickers | None = None, taken: Iterable[str] = ()) -> None:
         super().__init__(parent)
         self.fields = list(fields)
+        self.taken = set(taken)  # mnemonic letters in use on the page (buttons, other labels)
         self.pickers = pickers
         self.listable = pickers.query.listable if pickers is not None else frozenset()
         self.editors: dict[str, QWidget] = {}
@@ -148,7 +196,7 @@ class FieldForm(QWidget):
         lay.setSpacing(2)
         lay.addWidget(editor)
         lay.addWidget(error)
-        label = QLabel(f.label + (" *" if f.required else ""))
+        label = QLabel(with_mnemonic(f.label.replace("&", "&&"), self.taken) + (" *" if f.required else ""))
         label.setToolTip(f.help)
         label.setBuddy(editor)
         self.layout_.addRow(label, box)
@@ -291,6 +339,18 @@ class FieldForm(QWidget):
         label.show()
         self.editors[error.field or ""].setFocus()
         return True
+
+    def focus_widgets(self) -> list[QWidget]:
+        """The form's Tab stops from top to bottom (each row's editor parts, extra rows included)."""
+        out: list[QWidget] = []
+        for row in range(self.layout_.rowCount()):
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole,
+                         QFormLayout.ItemRole.SpanningRole):
+                item = self.layout_.itemAt(row, role)
+                widget = item.widget() if item is not None else None
+                if widget is not None and not isinstance(widget, QLabel):
+                    out += focusables(widget)
+        return out
 
     def first_error(self) -> QLabel | None:
         return next((lbl for lbl in self.errors.values() if lbl.isVisible() or lbl.text()), None)
