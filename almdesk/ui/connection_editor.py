@@ -39,7 +39,7 @@ from almdesk.services.choices import ChoiceQuery
 from almdesk.services.queries import identity_problem, job_summary
 from almdesk.ui.connector_editor import scrolled
 from almdesk.ui.field_editors import Pickers
-from almdesk.ui.forms import FieldForm, chain_focus
+from almdesk.ui.forms import FieldForm, chain_focus, tab_to_next
 from almdesk.ui.links_view import LinksView
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
@@ -105,7 +105,7 @@ class ConnectionEditor(QWidget):
         self.last_job = QLabel()
         self.last_job.setWordWrap(True)
         self.last_job.setObjectName("last_job")
-        form.addRow("Last job", self.last_job)
+        form.addRow(QLabel("Last job"), self.last_job)  # no buddy: nothing to type there
         self.identity = QLabel()  # a shared ALM target with the same context, shown before any sync
         self.identity.setObjectName("connection_identity")
         self.identity.setWordWrap(True)
@@ -213,11 +213,17 @@ class ConnectionEditor(QWidget):
         self.tabs.addTab(self.steps, "Test")
         self._order_focus()
 
-    def _order_focus(self) -> None:
+    def tab_stops(self) -> list[QWidget]:
         """Tab follows the form: the General fields, each section's, the buttons, the tab bar."""
-        chain_focus([self.alias, self.connector, self.project, self.frequency, self.debug,
-                     *(w for form in self.forms.values() for w in form.focus_widgets()), self.links, self.steps,
-                     self.test_btn, self.del_btn, self.save_btn, self.tabs.tabBar(), self.alias])
+        return [self.alias, self.connector, self.project, self.frequency, self.debug,
+                *(w for form in self.forms.values() for w in form.focus_widgets()), self.links, self.steps,
+                self.test_btn, self.del_btn, self.save_btn, self.tabs.tabBar()]
+
+    def _order_focus(self) -> None:
+        chain_focus(self.tab_stops())
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 (Qt's name)
+        return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
 
     def _edited(self) -> None:
         self._set_dirty(True)

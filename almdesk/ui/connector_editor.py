@@ -40,7 +40,7 @@ from almdesk.services import Services
 from almdesk.services.choices import ChoiceQuery
 from almdesk.systems.base import Capability
 from almdesk.ui.field_editors import Pickers
-from almdesk.ui.forms import FieldForm, chain_focus, with_mnemonic
+from almdesk.ui.forms import FieldForm, chain_focus, tab_to_next, with_mnemonic
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
 from almdesk.ui.theme import color_css, notice_css
@@ -214,11 +214,17 @@ class ConnectorEditor(QWidget):
             self.form.layout_.addRow("", pick)
         self._order_focus()
 
-    def _order_focus(self) -> None:
+    def tab_stops(self) -> list[QWidget]:
         """Tab follows the form: name, system, fields, the buttons, the step list, the tab bar."""
         assert self.form is not None and self.network is not None
-        chain_focus([self.name, self.system, *self.form.focus_widgets(), *self.network.focus_widgets(),
-                     self.test_btn, self.dup_btn, self.del_btn, self.save_btn, self.steps, self.tabs.tabBar(), self.name])
+        return [self.name, self.system, *self.form.focus_widgets(), *self.network.focus_widgets(),
+                self.test_btn, self.dup_btn, self.del_btn, self.save_btn, self.steps, self.tabs.tabBar()]
+
+    def _order_focus(self) -> None:
+        chain_focus(self.tab_stops())
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 (Qt's name)
+        return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
 
     def load(self, info: ConnectorInfo | None) -> None:
         self.info = info

@@ -44,7 +44,7 @@ from almdesk.services import Services
 from almdesk.services.actions import GateReport
 from almdesk.systems.base import Capability, TargetInput
 from almdesk.ui import theme
-from almdesk.ui.forms import chain_focus, mnemonic_of, with_mnemonic
+from almdesk.ui.forms import chain_focus, mnemonic_of, tab_to_next, with_mnemonic
 from almdesk.ui.link_actions import UrlOpener, copy_link, link_menu, open_link
 from almdesk.ui.runner import JobRunner
 
@@ -432,9 +432,16 @@ class TargetJobDialog(QDialog):
         taken = {mnemonic_of(b.text()) for b in self.findChildren(QPushButton)} - {""}
         for label, _buddy in self.labels_:
             label.setText(with_mnemonic(label.text(), taken))
+        chain_focus(self.tab_stops())
+
+    def tab_stops(self) -> list[QWidget]:
+        """The form's inputs top to bottom, then :meth:`focus_order`."""
         rows = [self.form.itemAt(row, QFormLayout.ItemRole.FieldRole) for row in range(self.form.rowCount())]
         inputs = [w for w in (item.widget() if item is not None else None for item in rows) if w is not None]
-        chain_focus([*inputs, *self.focus_order()])
+        return [*inputs, *self.focus_order()]
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 (Qt's name)
+        return tab_to_next(self.tab_stops(), next, wrap=True) or super().focusNextPrevChild(next)
 
     def start(self, button: QPushButton, what: str) -> None:
         """End of set-up: show the workspace row as the target needs, follow the runner, and say when

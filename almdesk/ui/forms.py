@@ -7,8 +7,8 @@ values. Given :class:`~almdesk.ui.field_editors.Pickers`, a field the system can
 gets a filterable combo with a "↻" button (:class:`~almdesk.ui.field_editors.ServerPicker`).
 
 Keyboard: every field label has a mnemonic (Alt+letter focuses its field; letters already taken by the
-page's buttons are passed as ``taken``), and :func:`focusables` / :func:`chain_focus` give the editors
-and dialogs a Tab order that follows the form from top to bottom.
+page's buttons are passed as ``taken``), and :func:`focusables` / :func:`chain_focus` / :func:`tab_to_next`
+give the editors and dialogs a Tab order that follows the form from top to bottom.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -53,10 +54,41 @@ def focusables(widget: QWidget) -> list[QWidget]:
     return out
 
 
+def _proxied(widget: QWidget) -> list[QWidget]:
+    """The line edits inside ``widget`` (an editable combo's, a spin box's): they move with it in Qt's Tab
+    chain, or a Tab elsewhere would lead back into ``widget``."""
+    return list(widget.findChildren(QLineEdit))
+
+
+def tab_to_next(stops: Sequence[QWidget], forward: bool, *, wrap: bool) -> bool:
+    """Tab (or Shift+Tab) from the focused widget to the next usable stop among ``stops`` (their focusable
+    parts, in order; hidden and disabled ones skipped). False when the focus is not in ``stops`` or, without
+    ``wrap``, when it would leave them: Qt's own chain goes on from there.
+
+    Qt's chain alone is not enough: ``setTabOrder`` keeps remnants of widgets made before it (a combo's
+    inner line edit, a box handing its focus on) that lead Tab back into the form; this order is exact."""
+    leaves = [w for stop in stops for w in focusables(stop)]
+    focus = QApplication.focusWidget()
+    here = next((i for i, w in enumerate(leaves) if focus is not None and (w is focus or w.isAncestorOf(focus))),
+                None)
+    if here is None:
+        return False
+    step = 1 if forward else -1
+    for k in range(1, len(leaves) + 1):
+        j = here + step * k
+        if not wrap and not 0 <= j < len(leaves):
+            return False
+        widget = leaves[j % len(leaves)]
+        if widget.isVisible() and widget.isEnabled():
+            widget.setFocus(Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason)
+            return True
+    return False
+
+
 def chain_focus(widgets: Sequence[QWidget]) -> None:
     """Tab visits the focusable parts of ``widgets`` in the order given (hidden or disabled ones are skipped
     by Qt as usual)."""
-    stops = [w for widget in widgets for w in focusables(widget)]
+    stops = [w for widget in widgets for stop in focusables(widget) for w in (stop, *_proxied(stop))]
     for first, second in itertools.pairwise(stops):
         QWidget.setTabOrder(first, second)
 
@@ -107,6 +139,7 @@ class SecretEdit(QWidget):
         super().__init__(parent)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.setFocusProxy(self.edit)  # a label's mnemonic (its buddy) and an error focus the edit
         self.toggle = QToolButton()
         self.toggle.setText("Show")
         self.toggle.setCheckable(True)
