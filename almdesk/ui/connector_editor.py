@@ -223,7 +223,7 @@ class ConnectorEditor(QWidget):
     def _order_focus(self) -> None:
         chain_focus(self.tab_stops())
 
-    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 (Qt's name)
+    def focusNextPrevChild(self, next: bool) -> bool:
         return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
 
     def load(self, info: ConnectorInfo | None) -> None:

@@ -440,7 +440,7 @@ class TargetJobDialog(QDialog):
         inputs = [w for w in (item.widget() if item is not None else None for item in rows) if w is not None]
         return [*inputs, *self.focus_order()]
 
-    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 (Qt's name)
+    def focusNextPrevChild(self, next: bool) -> bool:
         return tab_to_next(self.tab_stops(), next, wrap=True) or super().focusNextPrevChild(next)
 
     def start(self, button: QPushButton, what: str) -> None:

@@ -283,7 +283,8 @@ class ServerPicker(QWidget):
             failure = result.outcome.failure
             self.status.setText("")
             self.report(ConfigError(failure.message if failure else result.outcome.message,
-                                    failure.hint if failure else "", field=self.field.name))
+                                    failure.hint if failure else "",
+                                    field=(failure.field if failure else None) or self.field.name))
             return
         self.fill(payload.choices)
 

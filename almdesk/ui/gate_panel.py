@@ -217,8 +217,9 @@ class GateDialog(TargetJobDialog):
 
     def _release_error(self, error: ConfigError | None) -> None:
         """A release listing failed: its message under the input it names (the release when none)."""
-        if error is None:
-            show_error(self.errors["release"], "")
+        if error is None:  # listing again: what an earlier listing said goes
+            for name in ("target", "workspace", "release"):
+                show_error(self.errors[name], "")
             return
         self.show_failure(error.message, error.hint, error.field if error.field != self.release.list_as else
                           "release")

@@ -18,10 +18,7 @@ from almdesk.ui import theme
 from almdesk.ui.connection_editor import ConnectionEditor
 from almdesk.ui.connector_editor import ConnectorEditor
 from almdesk.ui.defect_dialog import DefectDialog
-try:
-    from almdesk.ui.forms import mnemonic_of, with_mnemonic
-except ImportError:
-    mnemonic_of = with_mnemonic = None  # type: ignore
+from almdesk.ui.forms import mnemonic_of, with_mnemonic
 from almdesk.ui.gate_panel import GateDialog
 from almdesk.ui.runner import JobRunner
 from tests.ui.conftest import OctaneEnv
@@ -132,7 +129,7 @@ def _mnemonics(root: QWidget) -> list[tuple[str, str]]:
     for w in root.findChildren(QWidget):
         if not w.isVisible():
             continue
-        if isinstance(w, QLabel) and w.buddy() is not None or isinstance(w, QPushButton):
+        if (isinstance(w, QLabel) and w.buddy() is not None) or isinstance(w, QPushButton):
             out.append((mnemonic_of(w.text()), w.text()))
     return out
 
