@@ -80,6 +80,9 @@ QComboBox:focus { border: 2px solid palette(highlight); border-radius: 3px; padd
 QTabBar:focus { border-bottom: 2px solid palette(highlight); }
 """
 
+# the style under the focus style sheet (which wraps it: ``app.style().name()`` no longer says it)
+STYLE_PROPERTY = "almdesk_style"
+
 THEMES = ("system", "light", "dark")
 THEME_ENV = "ALMDESK_THEME"
 
@@ -112,6 +115,7 @@ def apply_theme(app: QGuiApplication, name: str) -> str:
     from PySide6.QtWidgets import QApplication, QStyleFactory
 
     if isinstance(app, QApplication) and FOCUS_CSS not in app.styleSheet():
+        app.setProperty(STYLE_PROPERTY, app.style().name())
         app.setStyleSheet(app.styleSheet() + FOCUS_CSS)
     if name not in ("light", "dark"):
         return "system"
@@ -119,6 +123,7 @@ def apply_theme(app: QGuiApplication, name: str) -> str:
         style = QStyleFactory.create("Fusion")
         if style is not None:
             app.setStyle(style)
+            app.setProperty(STYLE_PROPERTY, style.name())
         app.setPalette(dark_palette() if name == "dark" else style.standardPalette() if style else QPalette())
     else:
         app.setPalette(dark_palette() if name == "dark" else QPalette())

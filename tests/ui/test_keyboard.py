@@ -121,6 +121,10 @@ def test_gate_dialog_tab_follows_the_form(qtbot: QtBot, services: Services, runn
     assert walk(qtbot, dialog.target.combo, 10) == [
         "gate_target", "combo_release", "list_release", "gate_phases", "gate_severities", "gate_labels",
         "gate_operator", "gate_threshold", "run_gate", "gate_close", "gate_target"]  # Cancel is off: skipped
+    qtbot.keyClick(dialog.target.combo, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert name_of(QApplication.focusWidget()) == "gate_close"  # Shift+Tab goes back round
+    qtbot.keyClick(dialog.close_btn, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert name_of(QApplication.focusWidget()) == "run_gate"
 
 
 def _mnemonics(root: QWidget) -> list[tuple[str, str]]:
