@@ -37,9 +37,9 @@ from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.services.choices import ChoiceQuery
 from almdesk.services.queries import identity_problem, job_summary
-from almdesk.ui.connector_editor import scrolled
 from almdesk.ui.field_editors import Pickers
-from almdesk.ui.forms import FieldForm, chain_focus, tab_to_next
+from almdesk.ui.forms import FieldForm, scrolled
+from almdesk.ui.keyboard import buddy_label, chain_focus, tab_to_next
 from almdesk.ui.links_view import LinksView
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
@@ -99,9 +99,7 @@ class ConnectionEditor(QWidget):
             err.hide()
             bl.addWidget(err)
             self.errors[key] = err
-            label = QLabel(text)
-            label.setBuddy(widget)
-            form.addRow(label, box)
+            form.addRow(buddy_label(text, widget), box)
         self.last_job = QLabel()
         self.last_job.setWordWrap(True)
         self.last_job.setObjectName("last_job")
@@ -163,7 +161,7 @@ class ConnectionEditor(QWidget):
         if runner is not None:
             runner.job_event.connect(self._job_event)
             runner.finished.connect(self._job_finished)
-        self._order_focus()
+        chain_focus(self.tab_stops())
 
     def refresh_choices(self) -> None:
         self.choices_stale = False
@@ -211,16 +209,13 @@ class ConnectionEditor(QWidget):
                 self.tabs.addTab(scrolled(form), section)
         self.tabs.addTab(self.links, "Links")
         self.tabs.addTab(self.steps, "Test")
-        self._order_focus()
+        chain_focus(self.tab_stops())
 
     def tab_stops(self) -> list[QWidget]:
         """Tab follows the form: the General fields, each section's, the buttons, the tab bar."""
         return [self.alias, self.connector, self.project, self.frequency, self.debug,
                 *(w for form in self.forms.values() for w in form.focus_widgets()), self.links, self.steps,
                 self.test_btn, self.del_btn, self.save_btn, self.tabs.tabBar()]
-
-    def _order_focus(self) -> None:
-        chain_focus(self.tab_stops())
 
     def focusNextPrevChild(self, next: bool) -> bool:
         return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)

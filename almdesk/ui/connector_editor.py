@@ -4,9 +4,8 @@ Test Connection tests the form as seen (typed, unsaved secrets included: ``Confi
 and saves nothing; Save is the only thing that writes. Ctrl+S saves, Esc reverts a dirty form to the
 stored settings.
 
-Keyboard: Tab goes name, system, the current tab's fields top to bottom, Test / Duplicate / Delete /
-Save, the step list, then the tab bar (Ctrl+Tab also switches tabs); every label and button has a
-mnemonic.
+Keyboard: Tab goes name, system, the tab's fields, Test / Duplicate / Delete / Save, the step list, the
+tab bar (Ctrl+Tab switches tabs too); every label and button has a mnemonic.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -40,7 +38,9 @@ from almdesk.services import Services
 from almdesk.services.choices import ChoiceQuery
 from almdesk.systems.base import Capability
 from almdesk.ui.field_editors import Pickers
-from almdesk.ui.forms import FieldForm, chain_focus, tab_to_next, with_mnemonic
+from almdesk.ui.forms import FieldForm
+from almdesk.ui.forms import scrolled as scrolled  # re-exported: the connector page imports it from here
+from almdesk.ui.keyboard import buddy_label, chain_focus, tab_to_next, with_mnemonic
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
 from almdesk.ui.theme import color_css, notice_css
@@ -48,15 +48,6 @@ from almdesk.ui.workspace_location import with_workspace
 
 IDLE_TEXT = "Press Test Connection to check every step from DNS to permissions."
 STALE_TEXT = "The settings changed since the last test: press Test Connection to check them as they are now."
-
-
-def scrolled(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields, not to the page around them
-    area.setWidget(widget)
-    return area
 
 
 class ConnectorEditor(QWidget):
@@ -100,12 +91,8 @@ class ConnectorEditor(QWidget):
         nb.setSpacing(2)
         nb.addWidget(self.name)
         nb.addWidget(self.name_error)
-        name_label = QLabel("&Name *")
-        name_label.setBuddy(self.name)
-        system_label = QLabel("S&ystem")
-        system_label.setBuddy(self.system)
-        head.addRow(name_label, name_box)
-        head.addRow(system_label, self.system)
+        head.addRow(buddy_label("&Name *", self.name), name_box)
+        head.addRow(buddy_label("S&ystem", self.system), self.system)
 
         self.tabs = QTabWidget()
         self.verify_warning = QLabel("⚠ Certificate validation is OFF for this connector: anyone on the network "
@@ -212,16 +199,13 @@ class ConnectorEditor(QWidget):
             pick.setObjectName("pick_workspace")
             pick.clicked.connect(self.pick_workspace)
             self.form.layout_.addRow("", pick)
-        self._order_focus()
+        chain_focus(self.tab_stops())
 
     def tab_stops(self) -> list[QWidget]:
         """Tab follows the form: name, system, fields, the buttons, the step list, the tab bar."""
         assert self.form is not None and self.network is not None
         return [self.name, self.system, *self.form.focus_widgets(), *self.network.focus_widgets(),
                 self.test_btn, self.dup_btn, self.del_btn, self.save_btn, self.steps, self.tabs.tabBar()]
-
-    def _order_focus(self) -> None:
-        chain_focus(self.tab_stops())
 
     def focusNextPrevChild(self, next: bool) -> bool:
         return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)

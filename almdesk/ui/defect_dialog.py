@@ -36,10 +36,10 @@ from almdesk.base.records import CreatedItem, DefectRequest
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.ui import theme
-from almdesk.ui.dialogs import TargetJobDialog
 from almdesk.ui.icons import icon
 from almdesk.ui.link_actions import UrlOpener, copy_link, open_link
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.target_dialog import TargetJobDialog
 
 FIELDS = ("target", "workspace", "name", "description", "release", "severity", "phase")
 # systems whose new defects are drafts, and how the dialog says it

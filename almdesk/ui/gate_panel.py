@@ -45,10 +45,11 @@ from almdesk.services import Services
 from almdesk.services.actions import GateReport
 from almdesk.services.choices import ChoiceQuery, listable
 from almdesk.ui import theme
-from almdesk.ui.dialogs import NO_TARGET_HINT, LinkTable, RowsModel, TargetJobDialog, show_error, split_csv
+from almdesk.ui.dialogs import NO_TARGET_HINT, LinkTable, RowsModel, show_error, split_csv
 from almdesk.ui.field_editors import Pickers, ServerPicker
 from almdesk.ui.icons import icon
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.target_dialog import TargetJobDialog
 
 PAGE = 50
 # the field each system lists its releases under: Octane's releases, Jira's versions, GitHub's milestones

@@ -18,8 +18,8 @@ from almdesk.ui import theme
 from almdesk.ui.connection_editor import ConnectionEditor
 from almdesk.ui.connector_editor import ConnectorEditor
 from almdesk.ui.defect_dialog import DefectDialog
-from almdesk.ui.forms import mnemonic_of, with_mnemonic
 from almdesk.ui.gate_panel import GateDialog
+from almdesk.ui.keyboard import mnemonic_of, with_mnemonic
 from almdesk.ui.runner import JobRunner
 from tests.ui.conftest import OctaneEnv
 
