@@ -3,6 +3,9 @@ by section, the connection's links, and its last test's steps.
 
 Test, Dry Run and Sync Now run the form as seen (unsaved edits included: :meth:`ConnectionEditor.draft`)
 and save nothing. Ctrl+S saves, Esc reverts a dirty form. The store is read through ``services.queries``.
+
+Keyboard: Tab goes through the current tab's fields top to bottom, then Test / Delete / Save, then the
+tab bar (Ctrl+Tab also switches tabs); every label and button has a mnemonic.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.services.choices import ChoiceQuery
 from almdesk.services.queries import identity_problem, job_summary
-from almdesk.ui.connector_editor import scrolled
 from almdesk.ui.field_editors import Pickers
-from almdesk.ui.forms import FieldForm
+from almdesk.ui.forms import FieldForm, scrolled
+from almdesk.ui.keyboard import buddy_label, chain_focus, tab_to_next
 from almdesk.ui.links_view import LinksView
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
@@ -58,6 +61,7 @@ class ConnectionEditor(QWidget):
     deleted = Signal()
     dirty_changed = Signal(bool)
     message = Signal(str)
+    MNEMONICS = frozenset("acpfbtdsc")  # the General labels, Test, Delete, Save, Copy diagnostic
 
     def __init__(self, services: Services, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,13 +79,15 @@ class ConnectionEditor(QWidget):
         self.project.setObjectName("connection_project")
         self.frequency = QComboBox()
         self.frequency.addItems(list(FREQUENCIES))
+        self.frequency.setObjectName("connection_frequency")
         self.debug = QCheckBox("Record a redacted HTTP trace of each job (debug mode)")
+        self.debug.setObjectName("connection_debug")
         self.errors: dict[str, QLabel] = {}
         general = QWidget()
         form = QFormLayout(general)
-        for key, label, widget in (("alias", "Alias *", self.alias), ("connector", "Connector *", self.connector),
-                                   ("project", "Project *", self.project), ("frequency", "Frequency", self.frequency),
-                                   ("debug", "Debug", self.debug)):
+        for key, text, widget in (("alias", "&Alias *", self.alias), ("connector", "&Connector *", self.connector),
+                                  ("project", "&Project *", self.project), ("frequency", "&Frequency", self.frequency),
+                                  ("debug", "De&bug", self.debug)):
             box = QWidget()
             bl = QVBoxLayout(box)
             bl.setContentsMargins(0, 0, 0, 0)
@@ -93,11 +99,11 @@ class ConnectionEditor(QWidget):
             err.hide()
             bl.addWidget(err)
             self.errors[key] = err
-            form.addRow(label, box)
+            form.addRow(buddy_label(text, widget), box)
         self.last_job = QLabel()
         self.last_job.setWordWrap(True)
         self.last_job.setObjectName("last_job")
-        form.addRow("Last job", self.last_job)
+        form.addRow(QLabel("Last job"), self.last_job)  # no buddy: nothing to type there
         self.identity = QLabel()  # a shared ALM target with the same context, shown before any sync
         self.identity.setObjectName("connection_identity")
         self.identity.setWordWrap(True)
@@ -131,6 +137,7 @@ class ConnectionEditor(QWidget):
         self.notice.setObjectName("connection_notice")
         self.notice.hide()
         self.del_btn = QPushButton("&Delete")
+        self.del_btn.setObjectName("delete")
         self.del_btn.clicked.connect(self.delete)
         self.banner = QLabel()
         self.banner.setStyleSheet(color_css("failed"))
@@ -154,6 +161,7 @@ class ConnectionEditor(QWidget):
         if runner is not None:
             runner.job_event.connect(self._job_event)
             runner.finished.connect(self._job_finished)
+        chain_focus(self.tab_stops())
 
     def refresh_choices(self) -> None:
         self.choices_stale = False
@@ -180,7 +188,10 @@ class ConnectionEditor(QWidget):
             return
         self.system_name = system_name
         while self.tabs.count() > 1:
+            page = self.tabs.widget(1)
             self.tabs.removeTab(1)
+            if page is not None and page is not self.links and page is not self.steps:
+                page.deleteLater()  # the old system's forms go (and leave the Tab chain)
         system = self.services.registry.get(system_name)
         fields = connection_fields(system)
         pickers = None if self.runner is None else Pickers(self.runner, ChoiceQuery(
@@ -190,7 +201,7 @@ class ConnectionEditor(QWidget):
         for section in SECTIONS:
             chosen = [f for f in fields if f.section == section]
             if chosen:
-                form = FieldForm(chosen, pickers=pickers)
+                form = FieldForm(chosen, pickers=pickers, taken=self.MNEMONICS)
                 form.setObjectName(f"connection_form_{section.lower()}")
                 form.changed.connect(self._edited)
                 form.set_values(self.info.params if self.info else {})
@@ -198,6 +209,16 @@ class ConnectionEditor(QWidget):
                 self.tabs.addTab(scrolled(form), section)
         self.tabs.addTab(self.links, "Links")
         self.tabs.addTab(self.steps, "Test")
+        chain_focus(self.tab_stops())
+
+    def tab_stops(self) -> list[QWidget]:
+        """Tab follows the form: the General fields, each section's, the buttons, the tab bar."""
+        return [self.alias, self.connector, self.project, self.frequency, self.debug,
+                *(w for form in self.forms.values() for w in form.focus_widgets()), self.links, self.steps,
+                self.test_btn, self.del_btn, self.save_btn, self.tabs.tabBar()]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
 
     def _edited(self) -> None:
         self._set_dirty(True)

@@ -3,6 +3,9 @@
 Test Connection tests the form as seen (typed, unsaved secrets included: ``Config.draft_connector``)
 and saves nothing; Save is the only thing that writes. Ctrl+S saves, Esc reverts a dirty form to the
 stored settings.
+
+Keyboard: Tab goes name, system, the tab's fields, Test / Duplicate / Delete / Save, the step list, the
+tab bar (Ctrl+Tab switches tabs too); every label and button has a mnemonic.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -37,6 +39,8 @@ from almdesk.services.choices import ChoiceQuery
 from almdesk.systems.base import Capability
 from almdesk.ui.field_editors import Pickers
 from almdesk.ui.forms import FieldForm
+from almdesk.ui.forms import scrolled as scrolled  # re-exported: the connector page imports it from here
+from almdesk.ui.keyboard import buddy_label, chain_focus, tab_to_next, with_mnemonic
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
 from almdesk.ui.theme import color_css, notice_css
@@ -44,14 +48,6 @@ from almdesk.ui.workspace_location import with_workspace
 
 IDLE_TEXT = "Press Test Connection to check every step from DNS to permissions."
 STALE_TEXT = "The settings changed since the last test: press Test Connection to check them as they are now."
-
-
-def scrolled(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 class ConnectorEditor(QWidget):
@@ -65,6 +61,7 @@ class ConnectorEditor(QWidget):
     deleted = Signal()
     dirty_changed = Signal(bool)
     message = Signal(str)
+    MNEMONICS = frozenset("nystufdc")  # Name, System, Save, Test, Duplicate, certiFicate, Delete, Copy
 
     def __init__(self, services: Services, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,8 +91,8 @@ class ConnectorEditor(QWidget):
         nb.setSpacing(2)
         nb.addWidget(self.name)
         nb.addWidget(self.name_error)
-        head.addRow("Name *", name_box)
-        head.addRow("System", self.system)
+        head.addRow(buddy_label("&Name *", self.name), name_box)
+        head.addRow(buddy_label("S&ystem", self.system), self.system)
 
         self.tabs = QTabWidget()
         self.verify_warning = QLabel("⚠ Certificate validation is OFF for this connector: anyone on the network "
@@ -124,11 +121,12 @@ class ConnectorEditor(QWidget):
         self.test_btn.setToolTip("Test the settings as they are in the form, without saving them")
         self.test_btn.clicked.connect(self.test)
         self.dup_btn = QPushButton("D&uplicate")
+        self.dup_btn.setObjectName("duplicate")
         self.dup_btn.clicked.connect(self.duplicate)
         self.del_btn = QPushButton("&Delete")
         self.del_btn.setObjectName("delete")
         self.del_btn.clicked.connect(self.delete)
-        self.trust_btn = QPushButton("Trust this certificate…")
+        self.trust_btn = QPushButton("Trust this certi&ficate…")
         self.trust_btn.setObjectName("trust_certificate")
         self.trust_btn.setToolTip("Show the server's certificate and, if you recognise it, add it to this "
                                   "connector's CA bundle")
@@ -179,13 +177,16 @@ class ConnectorEditor(QWidget):
             return
         self.system_name = system_name
         system = self.services.registry.get(system_name)
+        for page in [self.tabs.widget(i) for i in range(self.tabs.count())]:
+            if page is not None:
+                page.deleteLater()  # the old system's forms go (and leave the Tab chain)
         self.tabs.clear()
         query = ChoiceQuery(self.services, system, self._as_given, lambda: self.form.values() if self.form else {})
-        self.form = FieldForm(system.connector_fields, pickers=Pickers(self.runner, query))
+        self.form = FieldForm(system.connector_fields, pickers=Pickers(self.runner, query), taken=self.MNEMONICS)
         self.form.setObjectName("connector_form")
         self.form.changed.connect(self._edited)
         self.form.changed.connect(self._validate_timer.start)
-        self.network = FieldForm(NETWORK_FIELDS)
+        self.network = FieldForm(NETWORK_FIELDS, taken=self.MNEMONICS)
         self.network.setObjectName("network_form")
         self.network.changed.connect(self._edited)
         self.network.changed.connect(self._update_verify_warning)
@@ -194,10 +195,20 @@ class ConnectorEditor(QWidget):
         self.form.set_values({})
         self.network.set_values({})
         if Capability.WORKSPACES in system.capabilities and "workspace" in self.form.editors:
-            pick = QPushButton("Pick workspace after sign-in…")
+            pick = QPushButton(with_mnemonic("Pick workspace after sign-in…", self.form.taken))
             pick.setObjectName("pick_workspace")
             pick.clicked.connect(self.pick_workspace)
             self.form.layout_.addRow("", pick)
+        chain_focus(self.tab_stops())
+
+    def tab_stops(self) -> list[QWidget]:
+        """Tab follows the form: name, system, fields, the buttons, the step list, the tab bar."""
+        assert self.form is not None and self.network is not None
+        return [self.name, self.system, *self.form.focus_widgets(), *self.network.focus_widgets(),
+                self.test_btn, self.dup_btn, self.del_btn, self.save_btn, self.steps, self.tabs.tabBar()]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
 
     def load(self, info: ConnectorInfo | None) -> None:
         self.info = info

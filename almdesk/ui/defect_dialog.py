@@ -9,6 +9,10 @@ or click does nothing; "Create another" clears the form for a new one). Each for
 idempotency key, the same on a retry after a failure, so a retry returns the item an earlier attempt
 with that key recorded instead of creating a second (:func:`almdesk.services.actions.defect_job`).
 On ALM Octane the dialog says the new defect is a draft (phase New).
+
+Keyboard: Tab goes down the form (Tab leaves Description; it does not insert a tab), then the result's
+Copy link / Open, Create another, Create, Close. Enter in a one-line input presses Create; in
+Description Enter inserts a line and Ctrl+Enter creates.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import html
 import uuid
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,10 +36,10 @@ from almdesk.base.records import CreatedItem, DefectRequest
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.ui import theme
-from almdesk.ui.dialogs import TargetJobDialog
 from almdesk.ui.icons import icon
 from almdesk.ui.link_actions import UrlOpener, copy_link, open_link
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.target_dialog import TargetJobDialog
 
 FIELDS = ("target", "workspace", "name", "description", "release", "severity", "phase")
 # systems whose new defects are drafts, and how the dialog says it
@@ -64,6 +68,8 @@ class DefectDialog(TargetJobDialog):
         self.description = QPlainTextEdit()
         self.description.setPlaceholderText("What happened, what was expected, how to reproduce it")
         self.description.setMinimumHeight(110)
+        self.description.setTabChangesFocus(True)
+        self.description.setToolTip("Enter starts a new line; Ctrl+Enter creates the defect.")
         self.release = QLineEdit()
         self.release.setPlaceholderText("release name (optional)")
         self.severity = QLineEdit()
@@ -110,7 +116,7 @@ class DefectDialog(TargetJobDialog):
         self.create_btn.setObjectName("create_defect")
         self.create_btn.setDefault(True)
         self.create_btn.clicked.connect(self.submit)
-        self.close_btn = QPushButton("Close")
+        self.close_btn = QPushButton("C&lose")
         self.close_btn.setObjectName("defect_close")
         self.close_btn.clicked.connect(self.close)
         buttons = QHBoxLayout()
@@ -126,7 +132,12 @@ class DefectDialog(TargetJobDialog):
         lay.addWidget(self.result_box)
         lay.addLayout(buttons)
         self.resize(620, 520)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.create_btn.click)  # nothing while Create is off
         self.start(self.create_btn, "create a defect on")
+
+    def focus_order(self) -> list[QWidget]:
+        return [self.copy_btn, self.open_btn, self.another_btn, self.create_btn, self.close_btn]
 
     def _target_changed(self) -> None:
         super()._target_changed()

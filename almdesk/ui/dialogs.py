@@ -1,7 +1,7 @@
 """Small shared dialogs and widgets: inline error labels, a table of links, the target of a job, times.
 
-:class:`TargetJobDialog` is what the Gate and Create Defect dialogs share: the target (connection, or
-connector + workspace), inline errors, the runner. :class:`LinkTable` is a read-only table whose URL
+:class:`TargetBox` is where the Gate and Create Defect dialogs run (their base,
+:class:`~almdesk.ui.target_dialog.TargetJobDialog`, is in its own module). :class:`LinkTable` is a read-only table whose URL
 cells open in the browser (a click, or the context menu's Open link / Copy link; a browser that cannot
 be started is said in the window, see :mod:`almdesk.ui.link_actions`); :func:`error_label` is the red
 inline message the views show beside their inputs; :func:`local_time` is how every view writes a time
@@ -10,7 +10,7 @@ inline message the views show beside their inputs; :func:`local_time` is how eve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,8 +26,6 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QDesktopServices, QFont, QK
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -38,8 +36,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from almdesk.errors import ConfigError
-from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.services.actions import GateReport
 from almdesk.systems.base import Capability, TargetInput
@@ -360,130 +356,3 @@ class TargetBox(QWidget):
 
 
 NO_TARGET_HINT = "Create a connector (and a connection) first, or try the sandbox."
-
-
-class TargetJobDialog(QDialog):
-    """Base of the Gate and Create Defect dialogs: a :class:`TargetBox` at the top of a form, an inline
-    error label under each input, a general error label, and one job at a time on the runner.
-
-    A subclass adds its inputs with :meth:`add_input` (and :meth:`register` for one shown inside
-    another row), calls :meth:`start` at the end of its ``__init__``, submits with :meth:`make_spec`,
-    and implements :meth:`set_running` and :meth:`job_done`.
-    ``FIELD_ALIASES`` maps the field names a failed job may report to the dialog's inputs.
-    """
-
-    FIELD_ALIASES: dict[str, str] = {}
-
-    def __init__(self, services: Services, runner: JobRunner, connection_id: int | None, connector_id: int | None,
-                 parent: QWidget | None, *, prefix: str, fields: Sequence[str], target_label: str,
-                 label_alignment: Qt.AlignmentFlag) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.handle: int | None = None
-        self.job_result: JobResult | None = None
-        self.prefix = prefix
-        self._attached = False
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.target = TargetBox(services, runner, connection_id, connector_id)
-        self.errors: dict[str, QLabel] = {name: error_label(f"error_{name}") for name in fields}
-        self.inputs: dict[str, QWidget] = {}
-        self.register("target", self.target.combo)
-        self.register("workspace", self.target.workspace)
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | label_alignment)
-        self.form.addRow(target_label, with_error(self.target, self.errors["target"]))
-        self.workspace_box = with_error(self.target.workspace_row, self.errors["workspace"])
-        self.form.addRow("Workspace", self.workspace_box)
-        self.target.changed.connect(self._target_changed)
-        self.error = error_label(f"{prefix}_error")
-        self.status = QLabel()
-        self.status.setObjectName(f"{prefix}_status")
-        self.status.setWordWrap(True)
-
-    def register(self, name: str, widget: QWidget) -> None:
-        """Make ``widget`` the input errors about ``name`` focus (object name ``<prefix>_<name>``)."""
-        widget.setObjectName(f"{self.prefix}_{name}")
-        self.inputs[name] = widget
-
-    def add_input(self, label: str, name: str, widget: QWidget, shown: QWidget | None = None) -> None:
-        """Add a form row ``label`` showing ``shown`` (default ``widget``) with ``name``'s error under it."""
-        self.register(name, widget)
-        self.form.addRow(label, with_error(shown or widget, self.errors[name]))
-
-    def start(self, button: QPushButton, what: str) -> None:
-        """End of set-up: show the workspace row as the target needs, follow the runner, and say when
-        there is nothing to run on (``what``: "run a gate on"), disabling ``button``."""
-        self._target_changed()
-        self.runner.finished.connect(self._finished)
-        self._attached = True
-        if self.target.empty():
-            button.setEnabled(False)
-            show_error(self.error, f"There is no connector or connection to {what}.", NO_TARGET_HINT)
-
-    def _target_changed(self) -> None:
-        _connection, connector = self.target.ids()
-        self.form.setRowVisible(self.workspace_box, connector is not None)
-        label = self.form.labelForField(self.workspace_box)
-        if isinstance(label, QLabel):
-            label.setText(self.target.workspace_label())
-
-    def make_spec(self, build: Callable[[int | None, int | None], JobSpec]) -> JobSpec | None:
-        """``build(connection_id, connector_id)`` for the current target after clearing old errors; None
-        (with the error shown under the input it names) when the inputs are refused."""
-        self.clear_errors()
-        connection, connector = self.target.ids()
-        try:
-            return build(connection, connector)
-        except ConfigError as exc:
-            self.show_failure(exc.message, exc.hint, exc.field)
-            return None
-
-    def set_running(self, running: bool) -> None:
-        """Enable the buttons for a running job or for the next one (the subclass's buttons)."""
-        raise NotImplementedError
-
-    def _finished(self, handle: int, result: JobResult | None) -> None:
-        if handle != self.handle:
-            return
-        self.handle = None
-        self.job_result = result
-        self.set_running(False)
-        if result is None or result.state == "cancelled":
-            self.status.setText("Cancelled.")
-            return
-        self.job_done(result)
-
-    def job_done(self, result: JobResult) -> None:
-        """The job ended (not cancelled): show its result; :meth:`job_failed` shows a failure."""
-        raise NotImplementedError
-
-    def job_failed(self, result: JobResult, status: str) -> None:
-        """Say ``status`` and show the job's typed failure under the input its ``field`` names."""
-        self.status.setText(status)
-        failure = result.outcome.failure
-        if failure is None:
-            self.show_failure(result.outcome.message)
-        else:
-            self.show_failure(failure.message, failure.hint, failure.field)
-
-    def clear_errors(self) -> None:
-        for label in (*self.errors.values(), self.error):
-            show_error(label, "")
-
-    def show_failure(self, message: str, hint: str = "", field: str | None = None) -> None:
-        """Show an error under the input it names (or above the buttons) and focus that input."""
-        name = self.target.input_for(field)
-        name = self.FIELD_ALIASES.get(name, name)
-        if name not in self.errors and field:
-            message += f" (setting {field})"
-        show_error(self.errors.get(name, self.error), message, hint)
-        widget = self.inputs.get(name)
-        if widget is not None:
-            widget.setFocus()
-
-    def done(self, code: int) -> None:
-        if self._attached:
-            self._attached = False
-            self.runner.finished.disconnect(self._finished)
-        super().done(code)

@@ -8,6 +8,9 @@ combo with a "↻" button: the button runs the field's :class:`~almdesk.services
 job in the :class:`~almdesk.ui.runner.JobRunner` (never on the UI thread) and fills the combo; any
 text is still accepted, and errors go to the form's label under the field. For a list field (``MULTI_CHOICE``
 without fixed choices, e.g. Jira's done statuses) picking a value adds it to the comma-separated text.
+:meth:`ServerPicker.retarget` points a picker at another query (a dialog whose target changes): the
+field may be listed under another name there (the gate's release is Jira's ``alm_project_version``),
+and without a listing the "↻" button goes and the picker is a plain input.
 """
 
 from __future__ import annotations
@@ -165,7 +168,7 @@ class ServerPicker(QWidget):
         self.pickers = pickers
         self.report = report
         self.multi = fld.kind is FieldKind.MULTI_CHOICE
-        self._typed = ""  # the text before a pick (a list field adds the pick to it)
+        self.list_as = fld.name  # the field name the query lists        self._typed = ""  # the text before a pick (a list field adds the pick to it)
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -201,7 +204,26 @@ class ServerPicker(QWidget):
         self.handle: int | None = None
         pickers.runner.finished.connect(self._finished)
 
+    def retarget(self, pickers: Pickers, list_as: str | None) -> None:
+        """List from ``pickers`` under the name ``list_as`` from now on (None: it cannot be listed there);
+        values listed from the old query are dropped, the text stays."""
+        text = self.text()
+        self.handle = None  # a listing still running answers for the old target: ignored
+        self.button.setEnabled(True)
+        self.pickers = pickers
+        self.list_as = list_as or self.field.name
+        self.button.setVisible(list_as is not None and list_as in pickers.query.listable)
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.setEditText(text)
+        self.combo.blockSignals(False)
+        self.status.setText("")
+        self.report(None)
+
     # --- value ------------------------------------------------------------------------------
+    def setText(self, text: str) -> None:  # a QLineEdit's name, for code that fills inputs alike
+        self.set_text(text)
+
     def _edited(self, text: str) -> None:
         self._typed = text
         self.changed.emit()
@@ -240,7 +262,7 @@ class ServerPicker(QWidget):
             return
         self.report(None)
         try:
-            spec = self.pickers.query.spec(self.field.name)
+            spec = self.pickers.query.spec(self.list_as)
         except ConfigError as exc:
             self.report(exc)
             return
@@ -261,7 +283,8 @@ class ServerPicker(QWidget):
             failure = result.outcome.failure
             self.status.setText("")
             self.report(ConfigError(failure.message if failure else result.outcome.message,
-                                    failure.hint if failure else "", field=self.field.name))
+                                    failure.hint if failure else "",
+                                    field=(failure.field if failure else None) or self.field.name))
             return
         self.fill(payload.choices)
 

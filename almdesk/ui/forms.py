@@ -5,6 +5,10 @@ secret, spin box, combo, checkable list, check box, a table for a field of pairs
 a message under any field the last validation rejected. Choices show their labels and store their
 values. Given :class:`~almdesk.ui.field_editors.Pickers`, a field the system can list from the server
 gets a filterable combo with a "↻" button (:class:`~almdesk.ui.field_editors.ServerPicker`).
+
+Keyboard: every field label has a mnemonic (Alt+letter focuses its field; letters already taken by the
+page's buttons are passed as ``taken``); :meth:`FieldForm.focus_widgets` lists its Tab stops top to bottom
+(:mod:`almdesk.ui.keyboard`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QScrollArea,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -34,6 +39,16 @@ from almdesk.base.fields import Field, FieldErrors, FieldKind
 from almdesk.errors import ConfigError
 from almdesk.ui import theme
 from almdesk.ui.field_editors import PairTableEdit, Pickers, ServerPicker
+from almdesk.ui.keyboard import focusables, with_mnemonic
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields, not to the page around them
+    area.setWidget(widget)
+    return area
 
 
 def confirm_discard(parent: QWidget, noun: str, dirty: bool, save: Callable[[], bool]) -> bool:
@@ -60,6 +75,7 @@ class SecretEdit(QWidget):
         super().__init__(parent)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.setFocusProxy(self.edit)  # a label's mnemonic (its buddy) and an error focus the edit
         self.toggle = QToolButton()
         self.toggle.setText("Show")
         self.toggle.setCheckable(True)
@@ -120,9 +136,10 @@ class FieldForm(QWidget):
     changed = Signal()
 
     def __init__(self, fields: Sequence[Field], parent: QWidget | None = None, *,
-                 pickers: Pickers | None = None) -> None:
+                 pickers: Pickers | None = None, taken: Iterable[str] = ()) -> None:
         super().__init__(parent)
         self.fields = list(fields)
+        self.taken = set(taken)  # mnemonic letters in use on the page (buttons, other labels)
         self.pickers = pickers
         self.listable = pickers.query.listable if pickers is not None else frozenset()
         self.editors: dict[str, QWidget] = {}
@@ -148,7 +165,7 @@ class FieldForm(QWidget):
         lay.setSpacing(2)
         lay.addWidget(editor)
         lay.addWidget(error)
-        label = QLabel(f.label + (" *" if f.required else ""))
+        label = QLabel(with_mnemonic(f.label.replace("&", "&&"), self.taken) + (" *" if f.required else ""))
         label.setToolTip(f.help)
         label.setBuddy(editor)
         self.layout_.addRow(label, box)
@@ -291,6 +308,18 @@ class FieldForm(QWidget):
         label.show()
         self.editors[error.field or ""].setFocus()
         return True
+
+    def focus_widgets(self) -> list[QWidget]:
+        """The form's Tab stops from top to bottom (each row's editor parts, extra rows included)."""
+        out: list[QWidget] = []
+        for row in range(self.layout_.rowCount()):
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole,
+                         QFormLayout.ItemRole.SpanningRole):
+                item = self.layout_.itemAt(row, role)
+                widget = item.widget() if item is not None else None
+                if widget is not None and not isinstance(widget, QLabel):
+                    out += focusables(widget)
+        return out
 
     def first_error(self) -> QLabel | None:
         return next((lbl for lbl in self.errors.values() if lbl.isVisible() or lbl.text()), None)

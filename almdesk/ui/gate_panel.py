@@ -7,6 +7,12 @@ browser; their context menu copies them). The three outcomes stay apart: a gate 
 (PASS) or failed (FAIL) — the job's ``payload`` is its :class:`~almdesk.services.actions.GateReport`;
 one that could not run (bad input, server trouble) has a ``failure``: no verdict, "The gate could not
 run." and the error under the input it names. Colours come from the palette (:mod:`almdesk.ui.theme`).
+
+The release is a server-backed picker (:class:`~almdesk.ui.field_editors.ServerPicker`): "↻" lists the
+target's releases in the runner, under the field its system lists them as (:data:`RELEASE_FIELDS`: Octane's
+``release``, Jira's versions, GitHub's milestones); a system that lists none keeps a plain input.
+Keyboard: Tab goes down the form (the condition's operator before its threshold), then Run gate /
+Cancel / Close, then the items; every label and button has a mnemonic.
 """
 
 from __future__ import annotations
@@ -28,19 +34,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from almdesk.base.fields import Field
 from almdesk.base.records import OPERATORS, GateItem, GateRequest
-from almdesk.base.settings import ConnectionSettings
+from almdesk.base.settings import ConnectionSettings, ConnectorSettings
 from almdesk.config import connection_fields
+from almdesk.errors import ConfigError
 from almdesk.jobs.context import JobContext, JobOutcome
 from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.services.actions import GateReport
+from almdesk.services.choices import ChoiceQuery, listable
 from almdesk.ui import theme
-from almdesk.ui.dialogs import LinkTable, RowsModel, TargetJobDialog, show_error, split_csv
+from almdesk.ui.dialogs import NO_TARGET_HINT, LinkTable, RowsModel, show_error, split_csv
+from almdesk.ui.field_editors import Pickers, ServerPicker
 from almdesk.ui.icons import icon
 from almdesk.ui.runner import JobRunner
+from almdesk.ui.target_dialog import TargetJobDialog
 
 PAGE = 50
+# the field each system lists its releases under: Octane's releases, Jira's versions, GitHub's milestones
+RELEASE_FIELDS = ("release", "alm_project_version")
 FIELDS = ("target", "workspace", "release", "phases", "severities", "labels", "threshold", "operator")
 
 
@@ -64,20 +77,20 @@ class GateDialog(TargetJobDialog):
         super().__init__(services, runner, connection_id, connector_id, parent, prefix="gate", fields=FIELDS,
                          target_label="Run on", label_alignment=Qt.AlignmentFlag.AlignVCenter)
         self.setWindowTitle("Release gate")
-        self.release = QLineEdit()
-        self.release.setPlaceholderText("release name, e.g. Release 3.2")
+        self.release = ServerPicker(Field("release", "Release", placeholder="release name, e.g. Release 3.2"),
+                                    Pickers(runner, self.release_query()[0]), self._release_error)
         self.phases = QLineEdit()
         self.phases.setPlaceholderText("comma-separated, e.g. New, Opened  (empty: any phase)")
         self.severities = QLineEdit()
         self.severities.setPlaceholderText("comma-separated, e.g. Critical, Very High  (empty: any)")
         self.labels = QLineEdit()
         self.labels.setPlaceholderText("comma-separated labels or tags (empty: any)")
-        self.threshold = QSpinBox()
-        self.threshold.setRange(0, 1_000_000)
-        self.operator = QComboBox()
+        self.operator = QComboBox()  # made first: it comes first in the row and in the Tab order
         self.operator.addItems(list(OPERATORS))
         self.operator.setCurrentText("<=")
         self.operator.setToolTip("The gate passes when: matching count OPERATOR threshold.")
+        self.threshold = QSpinBox()
+        self.threshold.setRange(0, 1_000_000)
         self.add_input("Release", "release", self.release)
         self.add_input("Phases", "phases", self.phases)
         self.add_input("Severities", "severities", self.severities)
@@ -88,6 +101,8 @@ class GateDialog(TargetJobDialog):
         cl.addWidget(QLabel("passes when the count is"))
         cl.addWidget(self.operator)
         cl.addWidget(self.threshold)
+        self.operator.setAccessibleName("Condition operator")
+        self.threshold.setAccessibleName("Threshold")
         cl.addStretch(1)
         self.register("threshold", self.threshold)
         self.add_input("Condition", "operator", self.operator, shown=cond)
@@ -95,11 +110,12 @@ class GateDialog(TargetJobDialog):
         self.run_btn.setObjectName("run_gate")
         self.run_btn.setDefault(True)
         self.run_btn.clicked.connect(self.run)
-        self.cancel_btn = QPushButton(icon("cancel"), "Cancel")
+        self.cancel_btn = QPushButton(icon("cancel"), "Ca&ncel")
         self.cancel_btn.setObjectName("cancel_gate")
         self.cancel_btn.setEnabled(False)
         self.cancel_btn.clicked.connect(self.cancel)
-        close_btn = QPushButton("Close")
+        self.close_btn = close_btn = QPushButton("C&lose")
+        close_btn.setObjectName("gate_close")
         close_btn.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_btn)
@@ -166,6 +182,48 @@ class GateDialog(TargetJobDialog):
         self.start(self.run_btn, "run a gate on")
         if self.target.empty():
             self.status.clear()
+
+    def focus_order(self) -> list[QWidget]:
+        return [self.run_btn, self.cancel_btn, self.close_btn, self.items, self.more_btn]
+
+    def release_query(self) -> tuple[ChoiceQuery, str | None]:
+        """The query listing the target's releases, and the field its system lists them under (None: none)."""
+        connection, connector = self.target.ids()
+        system_name = self.target.system_name()
+        system = self.services.registry.get(system_name) if system_name else None
+        if system is None or (connection is None and connector is None):
+            return ChoiceQuery(self.services, next(iter(self.services.registry)), _no_target, dict), None
+        name = next((f for f in RELEASE_FIELDS if f in listable(system)), None)
+        config = self.services.config
+        if connection is not None:
+            cid = connection
+            return ChoiceQuery(self.services, system, lambda: config.connection_settings(cid).connector,
+                               lambda: config.connection_settings(cid).params), name
+        assert connector is not None
+        kid = connector
+        defaults = {f.name: f.default for f in connection_fields(system)}
+        fields = self.target.target_input().fields
+
+        def params() -> dict[str, object]:
+            workspace = self.target.workspace_value()
+            return {**defaults, **({fields[0]: workspace} if workspace and fields else {})}
+
+        return ChoiceQuery(self.services, system, lambda: config.connector_settings(kid), params, kid), name
+
+    def _target_changed(self) -> None:
+        super()._target_changed()
+        if hasattr(self, "release"):  # the base class calls this before the inputs exist
+            query, name = self.release_query()
+            self.release.retarget(Pickers(self.runner, query), name)
+
+    def _release_error(self, error: ConfigError | None) -> None:
+        """A release listing failed: its message under the input it names (the release when none)."""
+        if error is None:  # listing again: what an earlier listing said goes
+            for name in ("target", "workspace", "release"):
+                show_error(self.errors[name], "")
+            return
+        self.show_failure(error.message, error.hint, error.field if error.field != self.release.list_as else
+                          "release")
 
     def request(self) -> GateRequest:
         return GateRequest(release=self.release.text().strip(), phases=split_csv(self.phases.text()),
@@ -268,6 +326,10 @@ class GateDialog(TargetJobDialog):
             failure = result.outcome.failure
             show_error(self.error, failure.message if failure else result.outcome.message,
                        failure.hint if failure else "")
+
+
+def _no_target() -> ConnectorSettings:
+    raise ConfigError("Choose where to run the gate first.", NO_TARGET_HINT, field="connection")
 
 
 def gate_page_spec(services: Services, request: GateRequest, connection: int | None, connector: int | None, *,

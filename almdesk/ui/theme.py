@@ -3,6 +3,10 @@
 A tone (``ok``, ``failed``, ``warning``, ``running``, ``muted``, ``link``) has a darker shade for light
 palettes and a lighter one for dark palettes; ``muted`` and ``link`` are the palette's own
 placeholder-text and link colours. Nothing else in ``ui/`` writes a colour literal.
+
+:data:`FOCUS_CSS` is the one application style sheet rule set :func:`apply_theme` installs (whatever the
+theme): a frame in the palette's highlight colour around the control that has the keyboard focus, so
+focus shows on buttons, check boxes and lists too, in light and dark palettes alike.
 """
 
 from __future__ import annotations
@@ -62,6 +66,23 @@ def notice_css(name: str) -> str:
             f"border: 1px solid {fg.name()}; border-radius: 4px;")
 
 
+# ``palette(highlight)`` is resolved against each widget's palette when drawn: it follows a theme change.
+FOCUS_CSS = """
+QPushButton:focus, QToolButton:focus {
+    border: 2px solid palette(highlight); border-radius: 4px; background: palette(light); padding: 1px 2px;
+}
+QCheckBox, QRadioButton { border: 1px solid transparent; border-radius: 3px; padding: 1px; }
+QCheckBox:focus, QRadioButton:focus { border: 1px solid palette(highlight); }
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QAbstractSpinBox:focus, QAbstractItemView:focus {
+    border: 2px solid palette(highlight);
+}
+QComboBox:focus { border: 2px solid palette(highlight); border-radius: 3px; padding: 1px 6px; }
+QTabBar:focus { border-bottom: 2px solid palette(highlight); }
+"""
+
+# the style under the focus style sheet (which wraps it: ``app.style().name()`` no longer says it)
+STYLE_PROPERTY = "almdesk_style"
+
 THEMES = ("system", "light", "dark")
 THEME_ENV = "ALMDESK_THEME"
 
@@ -89,16 +110,20 @@ def dark_palette() -> QPalette:
 
 def apply_theme(app: QGuiApplication, name: str) -> str:
     """Set the colour theme: ``system`` (default: the platform's palette, light or dark as the desktop says),
-    ``light`` or ``dark`` (both with the Fusion style, so every platform draws them the same way).
-    Returns the name applied (an unknown name is ``system``)."""
+    ``light`` or ``dark`` (both with the Fusion style, so every platform draws them the same way), and
+    the focus frame (:data:`FOCUS_CSS`) in every case. Returns the name applied (an unknown name is ``system``)."""
     from PySide6.QtWidgets import QApplication, QStyleFactory
 
+    if isinstance(app, QApplication) and FOCUS_CSS not in app.styleSheet():
+        app.setProperty(STYLE_PROPERTY, app.style().name())
+        app.setStyleSheet(app.styleSheet() + FOCUS_CSS)
     if name not in ("light", "dark"):
         return "system"
     if isinstance(app, QApplication):
         style = QStyleFactory.create("Fusion")
         if style is not None:
             app.setStyle(style)
+            app.setProperty(STYLE_PROPERTY, style.name())
         app.setPalette(dark_palette() if name == "dark" else style.standardPalette() if style else QPalette())
     else:
         app.setPalette(dark_palette() if name == "dark" else QPalette())

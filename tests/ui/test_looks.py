@@ -106,7 +106,7 @@ def test_task_status_colours_follow_a_dark_palette(qtbot: QtBot, services: Servi
 
 def test_apply_theme(qtbot: QtBot, dark: QPalette) -> None:
     app = QGuiApplication.instance()
-    assert isinstance(app, QApplication) and app.style().name().lower() == "fusion"
+    assert isinstance(app, QApplication) and str(app.property(theme.STYLE_PROPERTY)).lower() == "fusion"
     assert theme.is_dark(dark)
     assert theme.apply_theme(app, "nonsense") == "system" and theme.is_dark()  # unknown: left as it is
 
