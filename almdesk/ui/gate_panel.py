@@ -18,7 +18,6 @@ Cancel / Close, then the items; every label and button has a mnemonic.
 from __future__ import annotations
 
 import html
-from dataclasses import asdict
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
@@ -36,14 +35,14 @@ from PySide6.QtWidgets import (
 
 from almdesk.base.fields import Field
 from almdesk.base.records import OPERATORS, GateItem, GateRequest
-from almdesk.base.settings import ConnectionSettings, ConnectorSettings
+from almdesk.base.settings import ConnectorSettings
 from almdesk.config import connection_fields
 from almdesk.errors import ConfigError
-from almdesk.jobs.context import JobContext, JobOutcome
-from almdesk.jobs.record import JobResult, JobSpec
+from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.services.actions import GateReport
 from almdesk.services.choices import ChoiceQuery, listable
+from almdesk.services.specs import gate_items_spec
 from almdesk.ui import theme
 from almdesk.ui.dialogs import NO_TARGET_HINT, LinkTable, RowsModel, show_error, split_csv
 from almdesk.ui.field_editors import Pickers, ServerPicker
@@ -306,7 +305,7 @@ class GateDialog(TargetJobDialog):
         """Fetch the next page of matching items in a job (the gate's items are paged on demand)."""
         if self._shown_request is None or self._page_handle is not None:
             return None
-        spec = gate_page_spec(self.services, self._shown_request, *self._shown_target,
+        spec = gate_items_spec(self.services, self._shown_request, *self._shown_target,
                               offset=self.items_model.rowCount(), limit=PAGE)
         self.more_btn.setEnabled(False)
         self.items_note.setText("Fetching more items…")
@@ -330,29 +329,3 @@ class GateDialog(TargetJobDialog):
 
 def _no_target() -> ConnectorSettings:
     raise ConfigError("Choose where to run the gate first.", NO_TARGET_HINT, field="connection")
-
-
-def gate_page_spec(services: Services, request: GateRequest, connection: int | None, connector: int | None, *,
-                   offset: int, limit: int) -> JobSpec:
-    """A job that runs the gate's query again and reads one page of its matching items."""
-    if connection is not None:
-        target = services.config.connection_settings(connection)
-    else:
-        assert connector is not None
-        settings = services.config.connector_settings(connector)
-        system = services.registry.get(settings.system)
-        params = {f.name: f.default for f in connection_fields(system)}
-        target = ConnectionSettings(f"{settings.name} (ad hoc)", settings, params)
-    system = services.registry.get(target.connector.system)
-    http = services.http_for(target.connector, trace=target.debug, job_hint="gate")
-
-    def run(ctx: JobContext) -> JobOutcome:
-        http.add_secrets(target.connector.secrets.values())
-        result = system.gate(target, request, http, ctx)
-        items = result.items(offset, limit) if result.items is not None else []
-        return JobOutcome(True, f"Read {len(items)} matching item(s) from #{offset + 1}.",
-                          data={"items": [asdict(i) for i in items]}, payload=items)
-
-    connector_id = services.config.connector(target.connector.name).id
-    return JobSpec("gate-items", f"Gate items {offset + 1}–{offset + limit} on {target.alias}", run, connector_id,
-                   target.id)

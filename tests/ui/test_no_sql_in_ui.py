@@ -2,8 +2,7 @@
 opens a store session or builds a ``JobSpec`` itself; the queries and the job specs live in ``services``.
 
 Read from the source with :mod:`ast` (imports anywhere in a module, also inside functions; ``JobSpec(``
-calls by name or attribute; ``….session()`` calls). ``PENDING`` names the modules another change still
-has to move (each entry must still offend, so the list shrinks as they are fixed).
+calls by name or attribute; ``….session()`` calls).
 """
 
 from __future__ import annotations
@@ -15,9 +14,6 @@ import almdesk.ui
 
 UI = Path(almdesk.ui.__file__).parent
 FORBIDDEN_MODULES = ("sqlalchemy", "almdesk.models")
-# gate_panel.py's gate_page_spec: services.specs.gate_items_spec builds the same job; the panel is being
-# edited on another branch, which is to switch to it.
-PENDING = {"gate_panel.py"}
 
 
 def _forbidden(name: str) -> bool:
@@ -51,14 +47,8 @@ def _modules() -> dict[str, str]:
 
 
 def test_ui_has_no_sql_and_builds_no_job_spec() -> None:
-    bad = {name: hits for name, text in _modules().items() if name not in PENDING and (hits := offences(text))}
+    bad = {name: hits for name, text in _modules().items() if (hits := offences(text))}
     assert not bad, f"SQL or a JobSpec built in almdesk/ui/ (move it into almdesk/services/): {bad}"
-
-
-def test_pending_entries_still_offend() -> None:
-    modules = _modules()
-    fixed = {name for name in PENDING if name not in modules or not offences(modules[name])}
-    assert not fixed, f"no longer offending: take {sorted(fixed)} out of PENDING"
 
 
 def test_the_check_sees_each_kind_of_offence() -> None:
