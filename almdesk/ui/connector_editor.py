@@ -155,7 +155,7 @@ class ConnectorEditor(QWidget):
         split.addWidget(self.steps)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
-        split.setSizes([520, 480])
+        split.setSizes([470, 530])  # the step list wraps less
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)

@@ -184,9 +184,10 @@ class ServerPicker(QWidget):
         self.combo.setCompleter(completer)
         self.button = QToolButton()
         self.button.setObjectName(f"list_{fld.name}")
-        self.button.setText("↻")
+        self.button.setText("↻")  # shown only when the icon set lacks the icon
         self.button.setIcon(icon("refresh"))
-        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly if not self.button.icon().isNull()
+                                       else Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.button.setToolTip(f"List {fld.label} from the server")
         self.button.setAccessibleName(f"List {fld.label} from the server")
         self.button.clicked.connect(self.list_from_server)
