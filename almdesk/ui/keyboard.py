@@ -69,6 +69,8 @@ def chain_focus(widgets: Sequence[QWidget]) -> None:
     """Tab visits the focusable parts of ``widgets`` in the order given (hidden or disabled ones are skipped
     by Qt as usual)."""
     stops = [w for widget in widgets for stop in focusables(widget) for w in (stop, *_proxied(stop))]
+    window = stops[0].window() if stops else None
+    stops = [w for w in stops if w.window() is window]  # a part not placed yet (a tab added later) joins later
     for first, second in itertools.pairwise(stops):
         QWidget.setTabOrder(first, second)
 
