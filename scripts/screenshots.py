@@ -125,10 +125,14 @@ class Driver:
 
 
 def set_value(widget: Any, value: str) -> None:
-    """Put ``value`` in a line edit, an (editable) combo box or a spin box."""
+    """Put ``value`` in a line edit, a server-backed picker, an (editable) combo box or a spin box."""
     from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QSpinBox, QTextEdit
 
-    if isinstance(widget, QLineEdit):
+    from almdesk.ui.field_editors import ServerPicker
+
+    if isinstance(widget, ServerPicker):
+        widget.set_text(value)
+    elif isinstance(widget, QLineEdit):
         widget.setText(value)
     elif isinstance(widget, QComboBox):
         index = widget.findText(value)
