@@ -60,6 +60,10 @@ class JobOutcome:
     failure: Failure | None = None
     payload: object = None
 
+    def why(self) -> Failure:
+        """Why the job failed, for a view to show: its typed failure, else its message alone."""
+        return self.failure or Failure(self.message)
+
 
 class JobContext:
     """What a running job may use. All methods are safe to call from a worker thread."""

@@ -281,11 +281,9 @@ class ServerPicker(QWidget):
             return
         payload = result.outcome.payload
         if result.state != "succeeded" or not isinstance(payload, ChoiceList):
-            failure = result.outcome.failure
+            why = result.outcome.why()
             self.status.setText("")
-            self.report(ConfigError(failure.message if failure else result.outcome.message,
-                                    failure.hint if failure else "",
-                                    field=(failure.field if failure else None) or self.field.name))
+            self.report(ConfigError(why.message, why.hint, field=why.field or self.field.name))
             return
         self.fill(payload.choices)
 

@@ -322,9 +322,8 @@ class GateDialog(TargetJobDialog):
                 self._count = self.items_model.rowCount()  # the server has no more
         self._update_more()
         if result is not None and result.state == "failed":
-            failure = result.outcome.failure
-            show_error(self.error, failure.message if failure else result.outcome.message,
-                       failure.hint if failure else "")
+            why = result.outcome.why()
+            show_error(self.error, why.message, why.hint)
 
 
 def _no_target() -> ConnectorSettings:

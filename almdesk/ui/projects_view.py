@@ -417,10 +417,9 @@ class ProjectsView(QWidget):
             self.import_status.set_status("cancelled", "Import cancelled; nothing changed.")
             return
         if result.state != "succeeded":
-            failure = result.outcome.failure
+            why = result.outcome.why()
             self.import_status.clear()
-            show_error(self.import_error, failure.message if failure else result.outcome.message,
-                       failure.hint if failure else "")
+            show_error(self.import_error, why.message, why.hint)
             return
         self.import_status.set_status("ok", result.outcome.message)
         self.reload()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from almdesk.errors import ConfigError, UserFacingError
+from almdesk.jobs.context import Failure
 from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.services.specs import SourceTree, hierarchy_spec
@@ -131,9 +132,8 @@ class SourcePickerDialog(QDialog):
         self.load_btn.setEnabled(True)
         if result is None or result.state != "succeeded" or not isinstance(result.outcome.payload, SourceTree):
             self.status.clear()
-            failure = result.outcome.failure if result is not None else None
-            message = failure.message if failure else result.outcome.message if result is not None else "Cancelled."
-            show_error(self.error, message, failure.hint if failure else "")
+            why = result.outcome.why() if result is not None else Failure("Cancelled.")
+            show_error(self.error, why.message, why.hint)
             return
         self.status.set_status("ok", result.outcome.message)
         self.fill(result.outcome.payload)

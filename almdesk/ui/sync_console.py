@@ -403,7 +403,7 @@ class SyncConsole(QDialog):
         if self.dry_run and isinstance(data.get("plan"), list):
             self.show_plan(data["plan"])
         message = result.outcome.message
-        hint = result.outcome.failure.hint if result.outcome.failure is not None else ""
+        hint = result.outcome.why().hint
         if hint and hint not in message:
             message += "\n" + hint
         seconds = self.finished_at - (self.started or self.finished_at)

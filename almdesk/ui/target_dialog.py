@@ -152,11 +152,8 @@ class TargetJobDialog(QDialog):
     def job_failed(self, result: JobResult, status: str) -> None:
         """Say ``status`` and show the job's typed failure under the input its ``field`` names."""
         self.status.setText(status)
-        failure = result.outcome.failure
-        if failure is None:
-            self.show_failure(result.outcome.message)
-        else:
-            self.show_failure(failure.message, failure.hint, failure.field)
+        why = result.outcome.why()
+        self.show_failure(why.message, why.hint, why.field)
 
     def clear_errors(self) -> None:
         for label in (*self.errors.values(), self.error):

@@ -75,10 +75,9 @@ class WorkspacePicker(QDialog):
             return
         payload = result.outcome.payload
         if result.state != "succeeded" or not isinstance(payload, ChoiceList):
-            failure = result.outcome.failure
+            why = result.outcome.why()
             self.status.setText("Could not list the workspaces.")
-            show_error(self.error, failure.message if failure else result.outcome.message,
-                       failure.hint if failure else "")
+            show_error(self.error, why.message, why.hint)
             self.filter.hide()
             self.list.hide()
             lay = self.layout()
