@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,9 +35,10 @@ from almdesk.jobs.record import JobResult, JobSpec
 from almdesk.services import Services
 from almdesk.services.choices import ChoiceQuery
 from almdesk.services.queries import identity_problem, job_summary
+from almdesk.ui.editor_base import SettingsEditor
 from almdesk.ui.field_editors import Pickers
 from almdesk.ui.forms import FieldForm, scrolled
-from almdesk.ui.keyboard import buddy_label, chain_focus, tab_to_next
+from almdesk.ui.keyboard import buddy_label, chain_focus
 from almdesk.ui.links_view import LinksView
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
@@ -48,19 +47,13 @@ from almdesk.ui.theme import color_css
 SECTIONS = ("Target", "Scope", "Status")
 
 
-class ConnectionEditor(QWidget):
-    """Edits one connection, with its links and its last test's steps in tabs.
-
-    Signals: saved(int id), deleted(), dirty_changed(bool), message(str) — a confirmation for the status
-    line ("Saved connection X.").
+class ConnectionEditor(SettingsEditor):
+    """Edits one connection, with its links and its last test's steps in tabs. Signals: those of
+    :class:`SettingsEditor`.
 
     The General tab says when another connection of the store syncs into the same ALM target with the
     same context (:func:`almdesk.sync.identity.identity_problem`), before the first sync."""
 
-    saved = Signal(int)
-    deleted = Signal()
-    dirty_changed = Signal(bool)
-    message = Signal(str)
     MNEMONICS = frozenset("acpfbtdsc")  # the General labels, Test, Delete, Save, Copy diagnostic
 
     def __init__(self, services: Services, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
@@ -69,7 +62,6 @@ class ConnectionEditor(QWidget):
         self.runner = runner
         self._test_handle: int | None = None
         self.info: ConnectionInfo | None = None
-        self.dirty = False
         self.system_name = ""
         self.alias = QLineEdit()
         self.alias.setObjectName("connection_alias")
@@ -155,9 +147,7 @@ class ConnectionEditor(QWidget):
         lay.addWidget(self.notice)
         lay.addLayout(buttons)
         self.choices_stale = True  # filled by the first load() or refresh_choices()
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        QShortcut(QKeySequence.StandardKey.Save, self, self.save, context=context)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.revert, context=context)
+        self.install_keys()
         if runner is not None:
             runner.job_event.connect(self._job_event)
             runner.finished.connect(self._job_finished)
@@ -217,17 +207,9 @@ class ConnectionEditor(QWidget):
                 *(w for form in self.forms.values() for w in form.focus_widgets()), self.links, self.steps,
                 self.test_btn, self.del_btn, self.save_btn, self.tabs.tabBar()]
 
-    def focusNextPrevChild(self, next: bool) -> bool:
-        return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
-
     def _edited(self) -> None:
         self._set_dirty(True)
         self.notice.hide()
-
-    def _set_dirty(self, dirty: bool) -> None:
-        if dirty != self.dirty:
-            self.dirty = dirty
-            self.dirty_changed.emit(dirty)
 
     def load(self, info: ConnectionInfo | None) -> None:
         self.info = info
@@ -267,15 +249,8 @@ class ConnectionEditor(QWidget):
             self.steps.reset("Press Test Connection to check the connector's steps, then this connection's.")
         self._set_dirty(False)
 
-    def revert(self) -> None:
-        """Esc: back to the stored connection (a new one: an empty form), when there are edits."""
-        if not self.dirty:
-            return
-        try:
-            self.load(self.services.config.connection(self.info.id) if self.info else None)
-        except ConfigError:  # deleted meanwhile
-            self.load(None)
-        self.message.emit("Reverted to the stored settings.")
+    def stored(self) -> ConnectionInfo | None:
+        return self.services.config.connection(self.info.id) if self.info else None
 
     def show_links(self, task_id: str = "") -> None:
         """The Links tab, filtered to ``task_id`` when given."""

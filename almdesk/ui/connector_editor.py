@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -37,10 +36,11 @@ from almdesk.jobs.record import JobResult
 from almdesk.services import Services
 from almdesk.services.choices import ChoiceQuery
 from almdesk.systems.base import Capability
+from almdesk.ui.editor_base import SettingsEditor
 from almdesk.ui.field_editors import Pickers
 from almdesk.ui.forms import FieldForm
 from almdesk.ui.forms import scrolled as scrolled  # re-exported: the connector page imports it from here
-from almdesk.ui.keyboard import buddy_label, chain_focus, tab_to_next, with_mnemonic
+from almdesk.ui.keyboard import buddy_label, chain_focus, with_mnemonic
 from almdesk.ui.runner import JobRunner
 from almdesk.ui.steps import StepList
 from almdesk.ui.theme import color_css, notice_css
@@ -50,17 +50,9 @@ IDLE_TEXT = "Press Test Connection to check every step from DNS to permissions."
 STALE_TEXT = "The settings changed since the last test: press Test Connection to check them as they are now."
 
 
-class ConnectorEditor(QWidget):
-    """Edits one connector (new or saved).
+class ConnectorEditor(SettingsEditor):
+    """Edits one connector (new or saved). Signals: those of :class:`SettingsEditor`."""
 
-    Signals: saved(int id), deleted(), dirty_changed(bool), message(str) — a confirmation for the
-    status line (e.g. "Saved connector X.").
-    """
-
-    saved = Signal(int)
-    deleted = Signal()
-    dirty_changed = Signal(bool)
-    message = Signal(str)
     MNEMONICS = frozenset("nystufdc")  # Name, System, Save, Test, Duplicate, certiFicate, Delete, Copy
 
     def __init__(self, services: Services, runner: JobRunner, parent: QWidget | None = None) -> None:
@@ -69,7 +61,6 @@ class ConnectorEditor(QWidget):
         self.runner = runner
         self.info: ConnectorInfo | None = None
         self.system_name = ""
-        self.dirty = False
         self.result_shown = False  # the step list shows a finished test's verdict
         self._test_handle: int | None = None
         self._fetch_handle: int | None = None
@@ -164,9 +155,7 @@ class ConnectorEditor(QWidget):
         self._validate_timer.timeout.connect(self._live_check)
         runner.job_event.connect(self._job_event)
         runner.finished.connect(self._job_finished)
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        QShortcut(QKeySequence.StandardKey.Save, self, self.save, context=context)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.revert, context=context)
+        self.install_keys()
         self.form: FieldForm | None = None
         self.network: FieldForm | None = None
         self._build_forms(self.system.currentData())
@@ -207,9 +196,6 @@ class ConnectorEditor(QWidget):
         return [self.name, self.system, *self.form.focus_widgets(), *self.network.focus_widgets(),
                 self.test_btn, self.dup_btn, self.del_btn, self.save_btn, self.steps, self.tabs.tabBar()]
 
-    def focusNextPrevChild(self, next: bool) -> bool:
-        return tab_to_next(self.tab_stops(), next, wrap=self.isWindow()) or super().focusNextPrevChild(next)
-
     def load(self, info: ConnectorInfo | None) -> None:
         self.info = info
         self.banner.hide()
@@ -240,20 +226,8 @@ class ConnectorEditor(QWidget):
         self._update_verify_warning()
         self._set_dirty(False)
 
-    def revert(self) -> None:
-        """Esc: back to the stored settings (a new connector: an empty form), when there are edits."""
-        if not self.dirty:
-            return
-        try:
-            self.load(self.services.config.connector(self.info.id) if self.info else None)
-        except ConfigError:  # deleted meanwhile
-            self.load(None)
-        self.message.emit("Reverted to the stored settings.")
-
-    def _set_dirty(self, dirty: bool) -> None:
-        if dirty != self.dirty:
-            self.dirty = dirty
-            self.dirty_changed.emit(dirty)
+    def stored(self) -> ConnectorInfo | None:
+        return self.services.config.connector(self.info.id) if self.info else None
 
     def _edited(self) -> None:
         """A field changed: the form is dirty, an old confirmation or test verdict no longer holds."""
