@@ -10,7 +10,6 @@ directory's files (database, log, traces).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from tests.cli_run import run
 from tests.jira.cli_e2e import connector_and_connection, files_holding
 from tests.jira.conftest import Stopper, app_of, connection_for, start
 from tests.net.test_credential_scope import Catcher, Front, Server
+from tests.net.test_credential_scope import catcher as catcher  # the fixture, shared
 
 
 def cookie_connector(server: SandboxServer, cookie: str, url: str = "") -> ConnectorSettings:
@@ -47,14 +47,6 @@ def check_connection(connector: ConnectorSettings, http: HttpFactory | None = No
 def failed(results: list[StepResult]) -> StepResult:
     (step,) = [r for r in results if r.status == "failed"]
     return step
-
-
-@pytest.fixture
-def catcher() -> Iterator[tuple[Catcher, Server]]:
-    app = Catcher()
-    server = Server(app)
-    yield app, server
-    server.stop()
 
 
 # --- the pasted value ---------------------------------------------------------------------------
